@@ -1,0 +1,29 @@
+"""calcml's automatic differentiation engine: Tensor, primitives with VJP and JVP rules, transforms."""
+
+from calcml.autodiff import rules, tensor_methods  # noqa: F401  (registers rules and Tensor methods)
+from calcml.autodiff.check import GradCheck, check_grad
+from calcml.autodiff.dispatch import supported_functions
+from calcml.autodiff.errors import (
+    AnomalyError,
+    CalcmlError,
+    GradientMismatch,
+    InPlaceError,
+    NoRuleError,
+    NonScalarOutputError,
+    OperationError,
+    ShapeError,
+    UnsupportedTransformError,
+)
+from calcml.autodiff.primitive import Primitive, primitive
+from calcml.autodiff.rules.reductions import logsumexp, softmax
+from calcml.autodiff.state import detect_anomaly, enable_grad, no_grad
+from calcml.autodiff.tensor import Tensor
+from calcml.autodiff.transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
+
+__all__ = [
+    "AnomalyError", "CalcmlError", "GradCheck", "GradientMismatch", "InPlaceError", "NoRuleError",
+    "NonScalarOutputError", "OperationError", "Primitive", "ShapeError", "Tensor",
+    "UnsupportedTransformError", "check_grad", "detect_anomaly", "enable_grad", "grad", "hessian", "hvp",
+    "jacobian", "jvp", "logsumexp", "no_grad", "primitive", "softmax", "supported_functions",
+    "value_and_grad", "vjp",
+]

@@ -1,0 +1,116 @@
+"""Route NumPy calls on Tensors to primitives: the bridge that makes plain NumPy code differentiable.
+
+``np.tanh(t)`` reaches ``Tensor.__array_ufunc__``; ``np.sum(t, axis=1)`` reaches
+``Tensor.__array_function__``. Both look the NumPy callable up here. Functions whose result does not
+depend smoothly on their input (comparisons, argmax, floor, shape queries) run on the plain values and
+return plain arrays: their derivative is zero wherever it exists, so the graph simply stops there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from calcml.autodiff.errors import InPlaceError, NoRuleError, describe
+from calcml.autodiff.primitive import Primitive, apply
+from calcml.autodiff.tensor import Tensor
+
+UFUNCS: dict[np.ufunc, Primitive] = {}
+FUNCTIONS: dict[Callable, Callable] = {}
+
+PIECEWISE_CONSTANT_UFUNCS = {
+    np.sign, np.floor, np.ceil, np.trunc, np.rint, np.greater, np.greater_equal, np.less,
+    np.less_equal, np.equal, np.not_equal, np.logical_and, np.logical_or, np.logical_not,
+    np.logical_xor, np.isfinite, np.isnan, np.isinf, np.signbit, np.floor_divide, np.remainder,
+    np.bitwise_and, np.bitwise_or, np.invert,
+}
+PIECEWISE_CONSTANT_FUNCTIONS = {
+    np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort, np.sort, np.nonzero,
+    np.count_nonzero, np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.allclose,
+    np.isclose, np.array_equal, np.searchsorted, np.round, np.around, np.result_type,
+    np.can_cast, np.unique, np.any, np.all, np.argwhere, np.flatnonzero, np.iscomplexobj,
+    np.isrealobj,
+}
+
+
+def implements(numpy_function: Callable, handler: Callable) -> None:
+    """Make ``numpy_function(tensor, ...)`` call ``handler`` (a primitive or an adapter to one)."""
+    if isinstance(numpy_function, np.ufunc):
+        UFUNCS[numpy_function] = handler
+    else:
+        FUNCTIONS[numpy_function] = handler
+
+
+def plain(value: Any) -> Any:
+    """Replace Tensors by their arrays, also inside lists and tuples."""
+    if type(value) is Tensor:
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return type(value)(plain(v) for v in value)
+    return value
+
+
+def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
+    """Handle ``ufunc(*inputs)`` when an input is a Tensor."""
+    if kwargs.get("out") is not None:
+        raise InPlaceError(
+            f"numpy.{ufunc.__name__} was asked to write its result into an existing array (out=), "
+            "which would bypass the graph.\n"
+            f"  arguments: {', '.join(describe(a) for a in inputs)}\n"
+            "  instead: use the returned value, e.g. a = a + t rather than a += t on a plain array."
+        )
+    if method == "__call__":
+        prim = UFUNCS.get(ufunc)
+        if prim is not None:
+            return apply(prim, inputs, kwargs)
+        if ufunc in PIECEWISE_CONSTANT_UFUNCS:
+            return ufunc(*plain(inputs), **kwargs)
+    elif method == "reduce" and ufunc in (np.add, np.maximum, np.minimum, np.multiply):
+        reduction = {np.add: np.sum, np.maximum: np.max, np.minimum: np.min, np.multiply: np.prod}[ufunc]
+        return FUNCTIONS[reduction](*inputs, **kwargs)
+    name = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+    raise NoRuleError(no_rule_message(name, inputs))
+
+
+def dispatch_function(func: Callable, args: tuple, kwargs: dict) -> Any:
+    """Handle a NumPy function (``np.sum``, ``np.concatenate`` ...) called with a Tensor argument."""
+    handler = FUNCTIONS.get(func)
+    if handler is not None:
+        if kwargs.get("out") is not None:
+            raise InPlaceError(f"numpy.{func.__name__}(..., out=...) would write around the graph; "
+                               "use the returned value instead.")
+        return handler(*args, **kwargs)
+    if func in PIECEWISE_CONSTANT_FUNCTIONS:
+        return func(*plain(args), **plain(kwargs))
+    raise NoRuleError(no_rule_message(f"{_public_module(func)}.{func.__name__}", args))
+
+
+def supported_functions() -> list[str]:
+    """Names of the NumPy functions and ufuncs calcml can differentiate."""
+    names = {f"numpy.{u.__name__}" for u in UFUNCS}
+    names |= {f"{_public_module(f)}.{f.__name__}" for f in FUNCTIONS}
+    return sorted(names)
+
+
+def _public_module(func: Callable) -> str:
+    """``numpy`` or ``numpy.linalg``: where a user finds the function (not NumPy's private modules)."""
+    parts = (getattr(func, "__module__", None) or "numpy").split(".")
+    public = []
+    for part in parts:
+        if part.startswith("_"):
+            break
+        public.append(part)
+    return ".".join(public)
+
+
+def no_rule_message(name: str, args: tuple) -> str:
+    shown = ", ".join(describe(a) for a in args)
+    supported = ", ".join(n.removeprefix("numpy.") for n in supported_functions())
+    return (
+        f"calcml cannot differentiate {name}: it has no rule yet.\n"
+        f"  called with: {shown}\n"
+        f"  supported: {supported}\n"
+        "  to add one: see `cm.primitive` in the README (\"Your own primitive\")."
+    )

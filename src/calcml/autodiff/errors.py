@@ -1,0 +1,55 @@
+"""Errors a person can act on: each says what went wrong, where, and what to do."""
+
+from __future__ import annotations
+
+
+class CalcmlError(Exception):
+    """Base class of every error calcml raises on purpose."""
+
+
+class NoRuleError(CalcmlError, TypeError):
+    """A NumPy function was called on a Tensor but calcml has no derivative rule for it."""
+
+
+class InPlaceError(CalcmlError, TypeError):
+    """Something tried to write into a traced Tensor; the graph would silently lose that write."""
+
+
+class NonScalarOutputError(CalcmlError, ValueError):
+    """``grad`` was asked for the gradient of a function whose output is not a scalar."""
+
+
+class ShapeError(CalcmlError, ValueError):
+    """An operation received arrays whose shapes do not fit together."""
+
+
+class OperationError(CalcmlError, ValueError):
+    """A primitive's forward computation failed; the message names the op and the arguments."""
+
+
+class GradientMismatch(CalcmlError, AssertionError):
+    """``check_grad`` found autodiff and finite differences disagreeing."""
+
+
+class AnomalyError(CalcmlError, FloatingPointError):
+    """Under ``detect_anomaly()``, a primitive produced a NaN or infinite value or gradient."""
+
+
+class UnsupportedTransformError(CalcmlError, NotImplementedError):
+    """A composition of transforms that calcml does not support (it refuses rather than answer wrongly)."""
+
+
+def describe(value: object) -> str:
+    """A short description of an argument for error messages: ``Tensor(shape=(3,), float64)``."""
+    from calcml.autodiff.tensor import Tensor
+
+    if isinstance(value, Tensor):
+        return f"Tensor(shape={value.shape}, {value.dtype})"
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return f"{type(value).__name__}(shape={shape}, {getattr(value, 'dtype', '?')})"
+    if isinstance(value, (list, tuple)) and len(value) <= 6:
+        inner = ", ".join(describe(v) for v in value)
+        return f"{type(value).__name__}[{inner}]"
+    text = repr(value)
+    return text if len(text) <= 40 else type(value).__name__

@@ -1,0 +1,59 @@
+"""Forward mode: push a batch of tangents through one primitive.
+
+A tangent has shape (B, *value.shape): B directions carried at once, so ``jacobian(mode="fwd")`` and
+``hessian`` are one pass, not a Python loop over basis vectors. JVP is linear in the tangent, so
+the contributions of the arguments simply add:  ṫ_out = Σ_i (∂ out/∂ arg_i) · ṫ_i.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from calcml.autodiff.errors import OperationError
+from calcml.autodiff.tensor import Tensor
+
+
+def align_to_rank(tangent: np.ndarray, ndim: int) -> np.ndarray:
+    """Insert axes after the batch axis so a tangent of shape (B, *s) lines up with a rank-``ndim`` result."""
+    missing = ndim - (tangent.ndim - 1)
+    if missing <= 0:
+        return tangent
+    return tangent.reshape(tangent.shape[:1] + (1,) * missing + tangent.shape[1:])
+
+
+def push_tangent(prim, ans: np.ndarray, args: tuple, values: list, kwargs: dict) -> np.ndarray:
+    """The tangent of ``ans = prim(*args)`` from the tangents the Tensor arguments carry."""
+    if prim.jvp_all is not None:
+        tangents = [a.tangent if type(a) is Tensor else None for a in args]
+        batch = next(t.shape[0] for t in tangents if t is not None)
+        total = prim.jvp_all(tangents, ans, *values, **kwargs)
+    else:
+        total = None
+        for i, arg in enumerate(args):
+            if type(arg) is not Tensor or arg.tangent is None:
+                continue
+            rule = prim.jvps.get(i)
+            if rule is None:
+                raise OperationError(
+                    f"'{prim.name}' has no forward-mode (JVP) rule for its argument {i}.\n"
+                    "  use reverse mode (cm.grad, cm.jacobian(mode='rev')) or declare one with defjvp."
+                )
+            tangent = align_to_rank(arg.tangent, ans.ndim) if prim.broadcasts else arg.tangent
+            part = rule(tangent, ans, *values, **kwargs)
+            total = part if total is None else total + part
+            batch = arg.tangent.shape[0]
+    full_shape = (batch,) + ans.shape
+    total = np.asarray(total)
+    if total.shape != full_shape:
+        total = np.broadcast_to(total, full_shape)
+    if total.dtype != ans.dtype and np.issubdtype(ans.dtype, np.inexact):
+        total = total.astype(ans.dtype)
+    return total
+
+
+def zero_tangent(value: Any, batch: int) -> np.ndarray:
+    """A batch of zero tangents for a value that does not depend on the inputs."""
+    value = np.asarray(value)
+    return np.zeros((batch,) + value.shape, dtype=value.dtype)

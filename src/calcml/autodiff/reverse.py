@@ -1,0 +1,146 @@
+"""Reverse mode: walk the graph from the output back to the inputs, applying the chain rule.
+
+For every node, in reverse topological order, ∂L/∂arg_i += vjp_i(∂L/∂node). A Tensor used in several
+places receives the sum of its gradients (the multivariable chain rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from calcml.autodiff.errors import NonScalarOutputError, ShapeError
+from calcml.autodiff.primitive import check_finite
+from calcml.autodiff.state import STATE
+from calcml.autodiff.tensor import Tensor
+from calcml.autodiff.unbroadcast import unbroadcast
+
+
+def reverse_topological_order(root: Tensor, stop_at: set[int] = frozenset()) -> list[Tensor]:
+    """Every Tensor ``root`` depends on, each listed before the Tensors it was computed from.
+
+    The walk does not go past Tensors whose ``id`` is in ``stop_at`` (the inputs of a transform).
+    """
+    post_order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        tensor, expanded = stack.pop()
+        if expanded:
+            post_order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        node = tensor.node
+        if node is not None and id(tensor) not in stop_at:
+            args = node.args
+            for i in node.parents:
+                if id(args[i]) not in visited:
+                    stack.append((args[i], False))
+    post_order.reverse()
+    return post_order
+
+
+def leading_to(order: list[Tensor], targets: set[int]) -> set[int]:
+    """Ids of the Tensors in ``order`` from which some target can be reached (the rest need no gradient)."""
+    relevant: set[int] = set()
+    for tensor in reversed(order):  # inputs first
+        key = id(tensor)
+        if key in targets:
+            relevant.add(key)
+        elif tensor.node is not None:
+            args = tensor.node.args
+            if any(id(args[i]) in relevant for i in tensor.node.parents):
+                relevant.add(key)
+    return relevant
+
+
+def backward_pass(root: Tensor, seed: Any, inputs: Sequence[Tensor] | None = None,
+                  create_graph: bool = False, keep_all: bool = False) -> tuple[dict[int, Any], list[Tensor]]:
+    """Gradients of ``root`` (weighted by ``seed``) with respect to the Tensors it depends on.
+
+    Returns ``(gradients by id, order)``. With ``inputs`` the walk stops at them and skips branches
+    that do not lead to them. Gradients are plain arrays unless ``create_graph`` is set or forward
+    mode is active: then the VJP rules run on Tensors, and the gradients can be differentiated again
+    (reverse-over-reverse) or carry tangents (forward-over-reverse, for Hessian-vector products).
+    """
+    targets = {id(x) for x in inputs} if inputs is not None else set()
+    order = reverse_topological_order(root, targets)
+    relevant = leading_to(order, targets) if inputs is not None else None
+    traced = create_graph or STATE.forward_depth > 0
+    if traced and type(seed) is not Tensor:
+        seed = Tensor(seed)
+    grads: dict[int, Any] = {id(root): seed}
+    previous_recording = STATE.recording
+    STATE.recording = create_graph
+    try:
+        for tensor in order:
+            node = tensor.node
+            key = id(tensor)
+            if node is None or key in targets:
+                continue
+            g = grads[key] if keep_all else grads.pop(key)
+            prim = node.prim
+            if traced:
+                ans, args = tensor, node.args
+            else:
+                ans, args = tensor.value, node.values
+            for i in node.parents:
+                parent = node.args[i]
+                if relevant is not None and id(parent) not in relevant:
+                    continue
+                rule = prim.vjps.get(i) or prim.vjp_rule(i)
+                gi = rule(g, ans, *args, **node.kwargs)
+                if np.shape(gi) != parent.value.shape:
+                    gi = unbroadcast(gi, parent.value.shape)
+                if STATE.detect_anomaly:
+                    check_finite(gi, prim, node.args, "backward")
+                previous = grads.get(id(parent))
+                grads[id(parent)] = gi if previous is None else previous + gi
+    finally:
+        STATE.recording = previous_recording
+    return grads, order
+
+
+def seed_for(output: Tensor, gradient: Any, caller: str) -> Any:
+    """The starting cotangent: 1 for a scalar output, else ``gradient``, checked against the output's shape."""
+    if gradient is None:
+        if output.value.size != 1:
+            raise NonScalarOutputError(
+                f"{caller} needs a scalar output, but this one has shape {output.shape}.\n"
+                "  pass the cotangent explicitly (backward(gradient=...), cm.vjp), reduce the output "
+                "(e.g. .sum() or .mean()), or use cm.jacobian for every output at once."
+            )
+        return np.ones_like(output.value)
+    gradient = np.asarray(gradient.value if isinstance(gradient, Tensor) else gradient, dtype=output.dtype)
+    if gradient.shape != output.shape:
+        raise ShapeError(
+            f"{caller}: the cotangent has shape {gradient.shape} but the output has shape {output.shape}; "
+            "they must match."
+        )
+    return gradient
+
+
+def backward_into_leaves(output: Tensor, gradient: Any, create_graph: bool) -> None:
+    """``Tensor.backward``: accumulate ∂output/∂leaf into ``leaf.grad`` for every leaf that requires grad."""
+    if not output.requires_grad:
+        raise ValueError(
+            "backward() was called on a Tensor that does not depend on any Tensor with requires_grad=True, "
+            "so there is nothing to differentiate.\n"
+            "  create the inputs with cm.Tensor(data, requires_grad=True), and do not compute the "
+            "output inside cm.no_grad()."
+        )
+    seed = seed_for(output, gradient, "backward()")
+    grads, order = backward_pass(output, seed, create_graph=create_graph)
+    for tensor in order:
+        if tensor.node is None and tensor.requires_grad:
+            g = grads.get(id(tensor))
+            if g is None:
+                continue
+            if not create_graph and type(g) is Tensor:
+                g = g.value
+            tensor.grad = g if tensor.grad is None else tensor.grad + g

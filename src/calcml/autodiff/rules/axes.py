@@ -1,0 +1,38 @@
+"""Axis bookkeeping shared by reductions and shape rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    """The reduced axes as sorted non-negative ints (``None`` means all of them)."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    return tuple(sorted(int(a) % ndim if ndim else 0 for a in axes))
+
+
+def negative_axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    """The same axes counted from the end; they stay right when a batch axis is put in front."""
+    return tuple(a - ndim for a in normalize_axes(axis, ndim))
+
+
+def kept_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
+    """The shape a reduction over ``axis`` has with ``keepdims=True``."""
+    axes = normalize_axes(axis, len(shape))
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def restore_reduced(g: Any, shape: tuple[int, ...], axis: Any, keepdims: bool) -> Any:
+    """Spread a reduction's gradient back over the input: reshape to keepdims form, then broadcast."""
+    if not keepdims:
+        g = np.reshape(g, kept_shape(shape, axis))
+    return np.broadcast_to(g, shape)
+
+
+def count_reduced(shape: tuple[int, ...], axis: Any) -> int:
+    """How many elements each output of a reduction over ``axis`` combines."""
+    return int(np.prod([shape[a] for a in normalize_axes(axis, len(shape))], dtype=np.int64))

@@ -1,0 +1,66 @@
+"""The engine's global switches: recording on or off, anomaly detection, forward mode, graph recorder.
+
+They live in one object so the hot path reads them with a single attribute lookup.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+
+class EngineState:
+    """Switches read on every traced operation."""
+
+    __slots__ = ("recording", "detect_anomaly", "forward_depth", "reverse_depth", "recorder")
+
+    def __init__(self) -> None:
+        self.recording = True  # build graph nodes for Tensors that require grad
+        self.detect_anomaly = False  # check every value and gradient for NaN/inf
+        self.forward_depth = 0  # > 0 while a forward-mode transform (jvp, jacobian fwd) runs f
+        self.reverse_depth = 0  # > 0 while a reverse-mode transform (grad, vjp, jacobian rev) runs f
+        self.recorder: list | None = None  # cm.trace collects every new Tensor here
+
+
+STATE = EngineState()
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """Run operations without building a graph (like ``torch.no_grad``): results do not require grad.
+
+    >>> with cm.no_grad():
+    ...     w = w - 0.1 * w.grad        # an optimizer update that is not itself differentiated
+    """
+    previous = STATE.recording
+    STATE.recording = False
+    try:
+        yield
+    finally:
+        STATE.recording = previous
+
+
+@contextlib.contextmanager
+def enable_grad() -> Iterator[None]:
+    """Turn recording back on inside a ``no_grad`` block."""
+    previous = STATE.recording
+    STATE.recording = True
+    try:
+        yield
+    finally:
+        STATE.recording = previous
+
+
+@contextlib.contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Raise ``AnomalyError`` at the first primitive whose output or gradient is NaN or infinite.
+
+    The error names the primitive, its input shapes and whether it happened in the forward or the
+    backward pass. Checking every value costs time, so use it to debug, not to train.
+    """
+    previous = STATE.detect_anomaly
+    STATE.detect_anomaly = True
+    try:
+        yield
+    finally:
+        STATE.detect_anomaly = previous

@@ -1,0 +1,31 @@
+"""Undo broadcasting — the one place the engine does it.
+
+If x of shape (3,) was broadcast against (2, 3), each x_j was used twice, so by the chain rule
+∂L/∂x_j = Σ_i ∂L/∂out_ij: sum the gradient over the axes broadcasting added or stretched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def unbroadcast(gradient: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``gradient`` down to ``shape`` (works on arrays and on traced Tensors).
+
+    >>> unbroadcast(np.ones((2, 3)), (3,))
+    array([2., 2., 2.])
+    >>> unbroadcast(np.ones((2, 3)), (2, 1))
+    array([[3.],
+           [3.]])
+    """
+    extra = np.ndim(gradient) - len(shape)
+    if extra > 0:
+        gradient = np.sum(gradient, axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(gradient)[i] != 1)
+    if stretched:
+        gradient = np.sum(gradient, axis=stretched, keepdims=True)
+    if np.shape(gradient) != shape:  # e.g. a scalar gradient for a broadcast 0-d input
+        gradient = np.broadcast_to(gradient, shape)
+    return gradient

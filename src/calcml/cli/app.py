@@ -1,0 +1,10 @@
+"""The typer application that every command module registers on."""
+
+import typer
+
+app = typer.Typer(
+    name="calcml",
+    help="Calculus for machine learning, computed: derivatives, integrals, ODEs and backpropagation.",
+    no_args_is_help=True,
+    add_completion=False,
+)
