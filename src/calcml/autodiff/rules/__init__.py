@@ -1,3 +1,11 @@
 """The table of primitives, by family. Importing this package registers every rule."""
 
-from calcml.autodiff.rules import elementwise, reductions  # noqa: F401
+from calcml.autodiff.rules import (  # noqa: F401
+    contraction,
+    elementwise,
+    indexing,
+    join,
+    linalg,
+    reductions,
+    shape,
+)

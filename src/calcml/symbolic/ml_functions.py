@@ -1,0 +1,216 @@
+"""Machine-learning functions as SymPy functions that keep their ML names in results.
+
+Each knows its derivative in the form ML texts write it (σ' = σ(1 − σ), softplus' = σ,
+∂ softmax_k/∂z_j = p_k(δ_kj − p_j), ∂ logsumexp/∂z_j = p_j), evaluates at floating-point
+arguments, and rewrites to elementary functions with :func:`to_elementary` for the SymPy
+algorithms (integrate, solve, limit) that need exp/log/Piecewise.
+
+ReLU's derivative is ``Piecewise((0, x <= 0), (1, True))``: the subgradient at 0 is taken as 0,
+as ML frameworks do. SymPy's ``Heaviside(0)`` is 1/2, so ``diff(Max(0, x), x)`` differs at 0.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+
+def _has_float(args: tuple[sp.Expr, ...]) -> bool:
+    return all(a.is_number for a in args) and any(a.has(sp.Float) for a in args)
+
+
+class sigmoid(sp.Function):  # noqa: N801  (SymPy functions are lower case, like sin)
+    """The logistic function σ(x) = 1/(1 + e^(−x));  σ'(x) = σ(x)(1 − σ(x))."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_zero:
+            return sp.Rational(1, 2)
+        if x is sp.oo:
+            return sp.Integer(1)
+        if x is sp.S.NegativeInfinity:
+            return sp.Integer(0)
+        if _has_float((x,)):
+            return 1 / (1 + sp.exp(-x))
+        return None
+
+    def fdiff(self, argindex=1):
+        return self * (1 - self)
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return 1 / (1 + sp.exp(-x))
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_is_positive(self):
+        return True if self.args[0].is_real else None
+
+    def _eval_evalf(self, prec):
+        return (1 / (1 + sp.exp(-self.args[0]))).evalf(sp.prec_to_dps(prec))
+
+    def _latex(self, printer):
+        return r"\sigma\left(%s\right)" % printer._print(self.args[0])
+
+
+class relu(sp.Function):  # noqa: N801
+    """The rectifier relu(x) = max(0, x);  relu'(x) = 0 for x ≤ 0, 1 for x > 0 (subgradient 0 at 0)."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_nonnegative:
+            return x
+        if x.is_nonpositive:
+            return sp.Integer(0)
+        if x.is_number and x.is_extended_real:
+            return sp.Max(0, x)
+        if _has_float((x,)):  # complex intermediate value: relu of the real part is meaningless
+            return sp.nan
+        return None
+
+    def fdiff(self, argindex=1):
+        x = self.args[0]
+        return sp.Piecewise((0, x <= 0), (1, True))
+
+    def _eval_rewrite_as_Piecewise(self, x, **kwargs):
+        return sp.Piecewise((0, x <= 0), (x, True))
+
+    def _eval_rewrite_as_Max(self, x, **kwargs):
+        return sp.Max(0, x)
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_is_nonnegative(self):
+        return True if self.args[0].is_real else None
+
+    def _latex(self, printer):
+        return r"\operatorname{relu}\left(%s\right)" % printer._print(self.args[0])
+
+
+class softplus(sp.Function):  # noqa: N801
+    """softplus(x) = log(1 + e^x), a smooth ReLU;  softplus'(x) = σ(x)."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_zero:
+            return sp.log(2)
+        if _has_float((x,)):
+            return sp.log(1 + sp.exp(x))
+        return None
+
+    def fdiff(self, argindex=1):
+        return sigmoid(self.args[0])
+
+    def _eval_rewrite_as_log(self, x, **kwargs):
+        return sp.log(1 + sp.exp(x))
+
+    _eval_rewrite_as_exp = _eval_rewrite_as_log
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_is_positive(self):
+        return True if self.args[0].is_real else None
+
+    def _eval_evalf(self, prec):
+        return sp.log(1 + sp.exp(self.args[0])).evalf(sp.prec_to_dps(prec))
+
+    def _latex(self, printer):
+        return r"\operatorname{softplus}\left(%s\right)" % printer._print(self.args[0])
+
+
+class logsumexp(sp.Function):  # noqa: N801
+    """logsumexp(z_1, …, z_n) = log Σ_j e^(z_j);  ∂/∂z_j = softmax_j(z)."""
+
+    @classmethod
+    def eval(cls, *z):
+        if len(z) == 0:
+            raise ValueError("logsumexp needs at least one argument")
+        if len(z) == 1:
+            return z[0]
+        if _has_float(z):
+            return sp.log(sp.Add(*[sp.exp(v) for v in z]))
+        return None
+
+    def fdiff(self, argindex=1):
+        return softmax(argindex, *self.args)
+
+    def _eval_rewrite_as_exp(self, *z, **kwargs):
+        return sp.log(sp.Add(*[sp.exp(v) for v in z]))
+
+    _eval_rewrite_as_log = _eval_rewrite_as_exp
+
+    def _eval_is_real(self):
+        return all(v.is_real for v in self.args) or None
+
+    def _latex(self, printer):
+        return r"\operatorname{logsumexp}\left(%s\right)" % ", ".join(printer._print(v) for v in self.args)
+
+
+class softmax(sp.Function):  # noqa: N801
+    """softmax(k, z_1, …, z_n) = e^(z_k) / Σ_j e^(z_j), the k-th output (k from 1);
+    ∂ softmax_k/∂z_j = p_k(δ_kj − p_j) with p = softmax(z).
+    """
+
+    @classmethod
+    def eval(cls, k, *z):
+        if not (k.is_Integer and 1 <= int(k) <= len(z)):
+            raise ValueError(
+                f"softmax(k, z1, ..., zn) needs a whole number 1 <= k <= n first; got k = {k} with n = {len(z)}"
+            )
+        if len(z) == 1:
+            return sp.Integer(1)
+        if _has_float(z):
+            return sp.exp(z[int(k) - 1]) / sp.Add(*[sp.exp(v) for v in z])
+        return None
+
+    @property
+    def index(self) -> int:
+        """k, the output this softmax entry is (1-based)."""
+        return int(self.args[0])
+
+    @property
+    def logits(self) -> tuple[sp.Expr, ...]:
+        """z_1, …, z_n."""
+        return self.args[1:]
+
+    def fdiff(self, argindex=1):
+        if argindex == 1:
+            return sp.Integer(0)  # the index is a fixed whole number
+        j = argindex - 1
+        delta = 1 if j == self.index else 0
+        return self * (delta - softmax(j, *self.logits))
+
+    def _eval_rewrite_as_exp(self, k, *z, **kwargs):
+        return sp.exp(z[int(k) - 1]) / sp.Add(*[sp.exp(v) for v in z])
+
+    def _eval_is_real(self):
+        return all(v.is_real for v in self.logits) or None
+
+    def _eval_is_positive(self):
+        return True if all(v.is_real for v in self.logits) else None
+
+    def _latex(self, printer):
+        z = ", ".join(printer._print(v) for v in self.logits)
+        return r"\operatorname{softmax}_{%d}\left(%s\right)" % (self.index, z)
+
+
+ML_FUNCTIONS = (sigmoid, relu, softplus, logsumexp, softmax)
+
+
+def to_elementary(expr: sp.Expr) -> sp.Expr:
+    """Rewrite the ML functions of ``expr`` in exp, log and Piecewise (relu(x) → Piecewise).
+
+    >>> to_elementary(sigmoid(x))
+    1/(1 + exp(-x))
+    """
+    if not any(expr.has(f) for f in ML_FUNCTIONS):
+        return expr
+    replaced = expr.replace(lambda e: isinstance(e, relu), lambda e: e.rewrite(sp.Piecewise))
+    return replaced.rewrite(sp.exp)

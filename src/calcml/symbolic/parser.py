@@ -1,0 +1,382 @@
+"""A small, safe reader for math typed by people: tokens → recursive descent → SymPy.
+
+Grammar (lowest to highest precedence)::
+
+    sum     := product (("+" | "-") product)*
+    product := unary (("*" | "/" | <implicit>) unary)*      2x, x(x+1), (x+1)(x-1), 2 sin(x)
+    unary   := ("+" | "-") unary | power
+    power   := atom (("^" | "**") unary)?                   right-associative: 2^3^2 = 2^9
+    atom    := number | name | function "(" args ")" | "(" sum ")"
+
+Only whitelisted functions are known; every other name is a real-valued symbol. ``pi``, ``e``
+and ``oo`` (also ``inf``) are constants. Decimal numbers become exact rationals (0.1 = 1/10).
+Nothing is ever passed to ``eval``, ``sympify`` or ``parse_expr``: the parser builds SymPy
+objects itself. Length, nesting depth, literal size and exponent size are bounded, so
+``9**9**9`` is refused rather than computed.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sympy as sp
+
+from calcml.symbolic.errors import ParseError
+from calcml.symbolic.ml_functions import logsumexp, relu, sigmoid, softmax, softplus
+
+MAX_LENGTH = 2000
+MAX_DEPTH = 60
+MAX_EXPONENT = 1000
+MAX_DIGITS = 40
+MAX_RESULT_DIGITS = 5000
+
+_UNARY: dict[str, Callable[[sp.Expr], sp.Expr]] = {
+    "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "sec": sp.sec, "csc": sp.csc, "cot": sp.cot,
+    "arcsin": sp.asin, "arccos": sp.acos, "arctan": sp.atan,
+    "asin": sp.asin, "acos": sp.acos, "atan": sp.atan,
+    "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh,
+    "exp": sp.exp, "ln": sp.log, "sqrt": sp.sqrt, "abs": sp.Abs,
+    "sigmoid": sigmoid, "relu": relu, "softplus": softplus,
+}
+_VARIADIC = {"log", "max", "min", "softmax", "logsumexp"}
+FUNCTIONS = tuple(sorted(set(_UNARY) | _VARIADIC))
+CONSTANTS = {"pi": sp.pi, "e": sp.E, "E": sp.E, "oo": sp.oo, "inf": sp.oo}
+
+_FORBIDDEN_WORDS = frozenset(keyword.kwlist) | {"eval", "exec", "open", "compile", "getattr", "globals"}
+_TOKEN = re.compile(
+    r"(?P<space>\s+)"
+    r"|(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+    r"|(?P<name>[A-Za-z][A-Za-z0-9_]*)"
+    r"|(?P<op>\*\*|[-+*/^(),;])"
+)
+_EXPLAINED = {
+    "_": "names may not start with an underscore",
+    ".": "attribute access is not allowed; only numbers may contain a dot",
+    "[": "brackets are not allowed; use parentheses ( )",
+    "]": "brackets are not allowed; use parentheses ( )",
+    "{": "braces are not allowed; use parentheses ( )",
+    "}": "braces are not allowed; use parentheses ( )",
+    "'": "strings are not allowed",
+    '"': "strings are not allowed",
+    ":": "':' is not part of a math expression (no lambdas or slices)",
+    "=": "'=' is not allowed: give an expression, not an equation or assignment",
+    "|": "use abs(x) for |x|",
+    "!": "factorials are not supported",
+}
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "number" | "name" | "op" | "end"
+    text: str
+    column: int  # 1-based
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split ``text`` into tokens; raise ParseError at the first character that is not allowed."""
+    if not isinstance(text, str):
+        raise TypeError(f"expected the expression as a string, got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ParseError(f"input is {len(text)} characters long (limit {MAX_LENGTH})", text[:200], 1)
+    tokens: list[Token] = []
+    pos = 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None or match.end() == pos:
+            char = text[pos]
+            reason = _EXPLAINED.get(char, f"unexpected character {char!r}")
+            raise ParseError(reason, text, pos + 1)
+        kind = match.lastgroup
+        if kind == "name" and match.group() in _FORBIDDEN_WORDS:
+            raise ParseError(f"{match.group()!r} is not allowed in a math expression", text, pos + 1)
+        if kind != "space":
+            tokens.append(Token(kind, match.group(), pos + 1))
+        pos = match.end()
+    tokens.append(Token("end", "", len(text) + 1))
+    return tokens
+
+
+def _digits(value: sp.Expr) -> float:
+    """Roughly how many decimal digits the numerator and denominator of a rational have."""
+    p, q = sp.fraction(value)
+    return sum(math.log10(abs(int(v))) + 1 for v in (p, q) if v != 0)
+
+
+class _Parser:
+    def __init__(self, text: str, symbols: dict[str, sp.Symbol] | None) -> None:
+        self.text = text
+        self.tokens = tokenize(text)
+        self.index = 0
+        self.depth = 0
+        self.symbols = symbols if symbols is not None else {}
+
+    # -- token helpers -------------------------------------------------------------------
+    @property
+    def current(self) -> Token:
+        return self.tokens[self.index]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.index]
+        self.index += 1
+        return token
+
+    def fail(self, message: str, token: Token | None = None, hint: str = "") -> ParseError:
+        token = token or self.current
+        return ParseError(message, self.text, token.column, hint)
+
+    def expect(self, op: str, opened: Token | None = None) -> Token:
+        if self.current.kind == "op" and self.current.text == op:
+            return self.advance()
+        found = "the end of the input" if self.current.kind == "end" else repr(self.current.text)
+        hint = f"the '(' at column {opened.column} is not closed" if opened and op == ")" else ""
+        raise self.fail(f"expected {op!r} but found {found}", hint=hint)
+
+    def is_op(self, *ops: str) -> bool:
+        return self.current.kind == "op" and self.current.text in ops
+
+    def deeper(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.fail(f"expression is nested too deeply (more than {MAX_DEPTH} levels)")
+
+    # -- grammar -------------------------------------------------------------------------
+    def parse(self) -> sp.Expr:
+        if self.current.kind == "end":
+            raise self.fail("the expression is empty")
+        expr = self.sum()
+        if self.current.kind != "end":
+            raise self.fail(f"unexpected {self.current.text!r} after a complete expression")
+        return expr
+
+    def sum(self) -> sp.Expr:
+        left = self.product()
+        while self.is_op("+", "-"):
+            op = self.advance().text
+            right = self.product()
+            left = left + right if op == "+" else left - right
+        return left
+
+    def starts_atom(self) -> bool:
+        token = self.current
+        return token.kind in ("number", "name") or (token.kind == "op" and token.text == "(")
+
+    def product(self) -> sp.Expr:
+        left = self.unary()
+        while self.is_op("*", "/") or self.starts_atom():
+            op = self.advance().text if self.is_op("*", "/") else "*"
+            token = self.current
+            right = self.unary()
+            if op == "/":
+                if right.is_zero:
+                    raise self.fail("division by zero", token)
+                left = left / right
+            else:
+                left = left * right
+        return left
+
+    def unary(self) -> sp.Expr:
+        if self.is_op("+", "-"):
+            op = self.advance().text
+            self.deeper()
+            operand = self.unary()
+            self.depth -= 1
+            return -operand if op == "-" else operand
+        return self.power()
+
+    def power(self) -> sp.Expr:
+        base = self.atom()
+        if not self.is_op("^", "**"):
+            return base
+        caret = self.advance()
+        self.deeper()
+        exponent_token = self.current
+        exponent = self.unary()
+        self.depth -= 1
+        self.check_power(base, exponent, exponent_token, caret)
+        return sp.Pow(base, exponent)
+
+    def check_power(self, base: sp.Expr, exponent: sp.Expr, token: Token, caret: Token) -> None:
+        if exponent.is_number and exponent.is_Rational and abs(exponent) > MAX_EXPONENT:
+            raise self.fail(f"exponent {exponent} is too large (limit {MAX_EXPONENT})", token)
+        if base.is_zero and exponent.is_number and exponent.is_negative:
+            raise self.fail("division by zero (0 to a negative power)", caret)
+        if base.is_Rational and exponent.is_Rational and base != 0:
+            if _digits(base) * abs(float(exponent)) > MAX_RESULT_DIGITS:
+                raise self.fail(
+                    f"the number {base}^{exponent} would have more than {MAX_RESULT_DIGITS} digits", caret
+                )
+
+    def atom(self) -> sp.Expr:
+        token = self.current
+        if token.kind == "number":
+            self.advance()
+            return self.number(token)
+        if token.kind == "name":
+            self.advance()
+            return self.name(token)
+        if self.is_op("("):
+            self.advance()
+            self.deeper()
+            inner = self.sum()
+            self.expect(")", token)
+            self.depth -= 1
+            return inner
+        if token.kind == "end":
+            raise self.fail("the expression ends too early", hint="something is missing after the last operator")
+        raise self.fail(f"unexpected {token.text!r}")
+
+    def number(self, token: Token) -> sp.Expr:
+        mantissa = re.split("[eE]", token.text)[0].replace(".", "").lstrip("0")
+        if len(mantissa) > MAX_DIGITS:
+            raise self.fail(f"number literal has more than {MAX_DIGITS} digits", token)
+        if re.search("[eE]", token.text):
+            exponent = int(re.split("[eE]", token.text)[1])
+            if abs(exponent) > MAX_EXPONENT:
+                raise self.fail(f"exponent {exponent} is too large (limit {MAX_EXPONENT})", token)
+        return sp.Rational(token.text)
+
+    def name(self, token: Token) -> sp.Expr:
+        word = token.text
+        if word in _UNARY or word in _VARIADIC:
+            if not self.is_op("("):
+                raise self.fail(f"{word} needs parentheses", token, hint=f"write {word}(x)")
+            return self.call(token)
+        if word in CONSTANTS:
+            return CONSTANTS[word]
+        if len(word) > 1 and self.is_op("("):
+            raise self.fail(
+                f"unknown function {word!r}", token,
+                hint=f"known functions: {', '.join(FUNCTIONS)}; for a product write {word}*(...)",
+            )
+        if len(word) > 32:
+            raise self.fail("name is longer than 32 characters", token)
+        if word not in self.symbols:
+            self.symbols[word] = sp.Symbol(word, real=True)
+        return self.symbols[word]
+
+    def call(self, name: Token) -> sp.Expr:
+        opened = self.advance()
+        self.deeper()
+        args = [self.sum()]
+        while self.is_op(","):
+            self.advance()
+            args.append(self.sum())
+        self.expect(")", opened)
+        self.depth -= 1
+        return self.apply(name, args)
+
+    def apply(self, name: Token, args: list[sp.Expr]) -> sp.Expr:
+        word = name.text
+        if word in _UNARY:
+            if len(args) != 1:
+                raise self.fail(f"{word} takes one argument, got {len(args)}", name)
+            return _UNARY[word](args[0])
+        if word == "log":
+            if len(args) == 1:
+                return sp.log(args[0])
+            if len(args) == 2:
+                return sp.log(args[0], args[1])
+            raise self.fail("log takes one argument (natural log) or two: log(x, base)", name)
+        if word in ("max", "min"):
+            if len(args) < 2:
+                raise self.fail(f"{word} needs at least two arguments", name)
+            return (sp.Max if word == "max" else sp.Min)(*args)
+        if word == "logsumexp":
+            return logsumexp(*args)
+        k = args[0] if args else None
+        if len(args) < 3 or not (k.is_Integer and 1 <= k <= len(args) - 1):
+            raise self.fail(
+                "softmax needs an output index then the logits: softmax(k, z1, ..., zn), 1 <= k <= n", name,
+                hint="e.g. softmax(1, a, b, c) = exp(a)/(exp(a) + exp(b) + exp(c))",
+            )
+        return softmax(*args)
+
+
+def parse(text: str, symbols: dict[str, sp.Symbol] | None = None) -> sp.Expr:
+    """Read a math expression typed by a person into a SymPy expression, safely.
+
+    Allowed: numbers, names, + - * / ^ **, parentheses, implicit products (2x, x(x+1)) and the
+    functions in ``FUNCTIONS``. Names become real symbols; ``symbols`` (name → Symbol) is reused
+    and filled in, so several strings can share symbols.
+
+    >>> parse("2x^2 + sin(x)")
+    2*x**2 + sin(x)
+
+    Raises ParseError naming the problem and its column.
+    """
+    return _Parser(text, symbols).parse()
+
+
+def parse_rows(text: str, symbols: dict[str, sp.Symbol] | None = None) -> list[list[sp.Expr]]:
+    """Read a vector, matrix or list of points: rows separated by ';', entries by ','.
+
+    Each row may be wrapped in parentheses: ``"(0, 0); (1, -1)"``, ``"2x, 3y"``, ``"2, 0; 0, 2"``.
+    """
+    tokenize(text)  # reject bad characters before splitting
+    rows = []
+    column = 1
+    for chunk in _split_top_level(text, ";"):
+        stripped = chunk.strip()
+        offset = column + len(chunk) - len(chunk.lstrip())
+        if stripped.startswith("(") and _closing_paren(stripped) == len(stripped) - 1:
+            stripped, offset = stripped[1:-1], offset + 1
+        row = []
+        for entry in _split_top_level(stripped, ","):
+            try:
+                row.append(parse(entry, symbols))
+            except ParseError as error:
+                raise ParseError(error.message, text, offset + error.column - 1, error.hint) from None
+            offset += len(entry) + 1
+        rows.append(row)
+        column += len(chunk) + 1
+    return rows
+
+
+def _split_top_level(text: str, separator: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == separator and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
+def _closing_paren(text: str) -> int:
+    depth = 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return i
+    return -1
+
+
+def as_expr(value: str | sp.Expr | float, symbols: dict[str, sp.Symbol] | None = None) -> sp.Expr:
+    """A user string is parsed safely; a SymPy expression or a Python number is taken as it is."""
+    if isinstance(value, str):
+        return parse(value, symbols)
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"expected a math expression as a string or SymPy expression, got {type(value).__name__}")
+    return sp.Integer(value) if isinstance(value, int) else sp.Float(value)
+
+
+def as_symbol(name: str | sp.Symbol, expr: sp.Expr | None = None) -> sp.Symbol:
+    """The symbol called ``name`` in ``expr`` (whatever its assumptions), else a new real symbol."""
+    if isinstance(name, sp.Symbol):
+        return name
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+        raise ParseError("a variable must be a plain name like x or w1", str(name), 1)
+    if name in CONSTANTS or name in FUNCTIONS:
+        raise ParseError(f"{name!r} is a constant or function name, not a variable", name, 1)
+    if expr is not None:
+        for symbol in expr.free_symbols:
+            if symbol.name == name:
+                return symbol
+    return sp.Symbol(name, real=True)
