@@ -62,9 +62,11 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) ->
             "  instead: use the returned value, e.g. a = a + t rather than a += t on a plain array."
         )
     if method == "__call__":
-        prim = UFUNCS.get(ufunc)
-        if prim is not None:
-            return apply(prim, inputs, kwargs)
+        handler = UFUNCS.get(ufunc)
+        if type(handler) is Primitive:
+            return apply(handler, inputs, kwargs)
+        if handler is not None:  # an adapter that picks a primitive (e.g. maximum's tie rule)
+            return handler(*inputs, **kwargs)
         if ufunc in PIECEWISE_CONSTANT_UFUNCS:
             return ufunc(*plain(inputs), **kwargs)
     elif method == "reduce" and ufunc in (np.add, np.maximum, np.minimum, np.multiply):
