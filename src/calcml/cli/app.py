@@ -8,3 +8,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+@app.callback()
+def calcml() -> None:
+    """calcml: derivatives, integrals and backpropagation you can run, check and see."""

@@ -1,0 +1,42 @@
+"""``calcml tour``: the book in one run, printed readably."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from calcml.cli.app import app
+
+
+@app.command()
+def tour() -> None:
+    """Walk the book: every chapter computed, explained and checked against its closed form.
+
+    Example:  calcml tour
+    """
+    from calcml.tour import CHAPTERS
+
+    console = Console()
+    failures = 0
+    for make_chapter in CHAPTERS:
+        chapter = make_chapter()
+        console.rule(f"[bold]{chapter.number}. {chapter.title}")
+        for line in chapter.lines:
+            console.print(line)
+        for data in chapter.tables:
+            table = Table(title=data.title, title_justify="left")
+            for column in data.columns:
+                table.add_column(column, justify="right")
+            for row in data.rows:
+                table.add_row(*row)
+            console.print(table)
+        for check in chapter.checks:
+            mark = "[green]✓[/green]" if check.passed else "[red]✗[/red]"
+            console.print(f"  {mark} {check.label}: computed {check.computed:.12g}, expected {check.expected:.12g}")
+            failures += not check.passed
+    console.rule()
+    if failures:
+        console.print(f"[red]{failures} check(s) failed.[/red]")
+        raise typer.Exit(code=1)
+    console.print("[green]Every check agreed with its closed form.[/green]")

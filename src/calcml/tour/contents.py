@@ -1,0 +1,22 @@
+"""The order of the tour's chapters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from calcml.tour import derivatives
+from calcml.tour.chapter import Chapter
+
+CHAPTERS: list[Callable[[], Chapter]] = [
+    derivatives.limit_definition,
+    derivatives.rules,
+    derivatives.gradients,
+    derivatives.gradient_check,
+    derivatives.hessian,
+    derivatives.gradient_descent,
+]
+
+
+def run_all() -> list[Chapter]:
+    """Run every chapter in order."""
+    return [chapter() for chapter in CHAPTERS]

@@ -1,0 +1,27 @@
+"""The README's API tour must run as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_readme_python_blocks_run_and_compute_what_they_say():
+    blocks = python_blocks()
+    assert len(blocks) >= 2
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, str(README), "exec"), namespace)  # our own documentation, not user input
+    x = namespace["x"]
+    np.testing.assert_allclose(namespace["gradient"], 2 * np.tanh(x) * (1 - np.tanh(x) ** 2))
+    np.testing.assert_allclose(namespace["d2"], -np.sin(0.3))
+    np.testing.assert_allclose(namespace["t"].grad, [2.0, 2.0, 2.0])
+    np.testing.assert_allclose(namespace["jv"], np.cos(x))
