@@ -210,7 +210,12 @@ def to_elementary(expr: sp.Expr) -> sp.Expr:
     >>> to_elementary(sigmoid(x))
     1/(1 + exp(-x))
     """
-    if not any(expr.has(f) for f in ML_FUNCTIONS):
+    if not expr.has(*ML_FUNCTIONS):
         return expr
-    replaced = expr.replace(lambda e: isinstance(e, relu), lambda e: e.rewrite(sp.Piecewise))
-    return replaced.rewrite(sp.exp)
+
+    def elementary(e: sp.Expr) -> sp.Expr:
+        if isinstance(e, relu):
+            return e._eval_rewrite_as_Piecewise(*e.args)
+        return e._eval_rewrite_as_exp(*e.args)
+
+    return expr.replace(lambda e: isinstance(e, ML_FUNCTIONS), elementary)

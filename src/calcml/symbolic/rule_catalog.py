@@ -38,9 +38,11 @@ RULES: dict[str, tuple[str, str]] = {
     "diff.acosh": ("derivative of arcosh", "d/dx arcosh x = 1/√(x² − 1)"),
     "diff.atanh": ("derivative of artanh", "d/dx artanh x = 1/(1 − x²)"),
     "diff.abs": ("derivative of absolute value", "d/dx |x| = sign(x), undefined at x = 0"),
+    "diff.sign": ("derivative of sign", "d/dx sign(x) = 0 for x ≠ 0"),
     "diff.max": ("derivative of max/min", "d/du max(u, v) = 1 where u is the largest, else 0"),
     "diff.piecewise": ("piecewise rule", "differentiate each piece on its own interval"),
     "diff.function": ("SymPy's derivative of a named function", "d/dx f(x) = f'(x)"),
+    "diff.result": ("derivative", "the rules below, then a simpler equal form"),
     "diff.higher_order": ("higher derivative", "d^n/dx^n f = d/dx (d^(n−1)/dx^(n−1) f)"),
     # machine learning
     "ml.sigmoid": ("derivative of the sigmoid", "σ'(x) = σ(x)·(1 − σ(x))"),

@@ -1,0 +1,76 @@
+"""Check every step of an explanation against SymPy before anyone sees it.
+
+For a derivative step the reference is ``sympy.diff`` of the step's input — applied to the
+elementary form (exp/log/Piecewise) when ML functions are present, so the check does not lean on
+calcml's own derivative formulas. For an integral step the derivative of the result must give
+back the integrand; for a rewrite both sides must be equal. Equality is structural when SymPy
+already writes both sides alike, otherwise numeric at reproducible random points.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from calcml.symbolic.errors import VerificationError
+from calcml.symbolic.ml_functions import to_elementary
+from calcml.symbolic.sampling import close, evaluate, sample_points
+from calcml.symbolic.steps import Step
+
+
+def agree_numerically(a: sp.Expr, b: sp.Expr, rtol: float = 1e-8, tries: int = 12) -> bool:
+    """True when ``a`` and ``b`` agree at several random points where both are defined.
+
+    Needs at least two such points (one if neither has free symbols); stops at the first
+    disagreement.
+    """
+    symbols = sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name)
+    if not symbols:
+        va, vb = evaluate(a, {}), evaluate(b, {})
+        return va is not None and vb is not None and close(va, vb, rtol)
+    agreed = 0
+    for point in sample_points(symbols, tries, seed=7):
+        va, vb = evaluate(a, point), evaluate(b, point)
+        if va is None or vb is None:
+            continue
+        if not close(va, vb, rtol):
+            return False
+        agreed += 1
+        if agreed >= 3:
+            return True
+    return agreed >= 2
+
+
+def equal(a: sp.Expr, b: sp.Expr) -> bool:
+    """Structurally equal, or equal at random points."""
+    if a == b:
+        return True
+    return agree_numerically(to_elementary(a), to_elementary(b))
+
+
+def expected_of(step: Step) -> tuple[sp.Expr, sp.Expr]:
+    """(SymPy's reference, the step's claim) for one step, both in elementary form."""
+    if step.kind == "diff":
+        return sp.diff(to_elementary(step.expr), step.wrt, step.order), to_elementary(step.result)
+    if step.kind == "int":
+        return to_elementary(step.expr), sp.diff(to_elementary(step.result), step.wrt)
+    return to_elementary(step.expr), to_elementary(step.result)
+
+
+def step_holds(step: Step) -> bool:
+    """Whether this one step (not its children) is right."""
+    reference, claim = expected_of(step)
+    if reference == claim:
+        return True
+    return agree_numerically(reference, claim)
+
+
+def verify_tree(root: Step) -> None:
+    """Check every step below and including ``root``; raise VerificationError at the first wrong one."""
+    for _, step in root.walk():
+        if not step_holds(step):
+            raise VerificationError(
+                f"calcml's explanation failed its own check at the step '{step.title}' ({step.rule}):\n"
+                f"  claimed: {step.statement()}\n"
+                f"  SymPy disagrees, so no explanation is shown. Please report this expression;\n"
+                f"  sympy.diff / sympy.integrate give the answer without steps."
+            )
