@@ -79,6 +79,8 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) ->
 def dispatch_function(func: Callable, args: tuple, kwargs: dict) -> Any:
     """Handle a NumPy function (``np.sum``, ``np.concatenate`` ...) called with a Tensor argument."""
     handler = FUNCTIONS.get(func)
+    if type(handler) is Primitive and not kwargs:
+        return apply(handler, args, kwargs)
     if handler is not None:
         if kwargs.get("out") is not None:
             raise InPlaceError(f"numpy.{func.__name__}(..., out=...) would write around the graph; "

@@ -30,7 +30,8 @@ import numpy as np
 
 from calcml.autodiff.errors import AnomalyError, OperationError, describe
 from calcml.autodiff.state import STATE
-from calcml.autodiff.tensor import Node, Tensor
+from calcml.autodiff.forward import push_tangent
+from calcml.autodiff.tensor import CREATION_ORDER, Node, Tensor
 
 REGISTRY: dict[str, Primitive] = {}
 
@@ -139,6 +140,7 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Any:
     out.grad = None
     out.tangent = None
     out.name = None
+    out.seq = next(CREATION_ORDER)
     if parents and STATE.recording:
         out.requires_grad = True
         out.node = Node(prim, args, values, kwargs, parents)
@@ -146,8 +148,6 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Any:
         out.requires_grad = False
         out.node = None
     if tangent_args:
-        from calcml.autodiff.forward import push_tangent
-
         out.tangent = push_tangent(prim, out.value, args, values, kwargs)
     if STATE.detect_anomaly:
         check_finite(out.value, prim, args, "forward")

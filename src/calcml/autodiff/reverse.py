@@ -21,28 +21,28 @@ from calcml.autodiff.unbroadcast import unbroadcast
 def reverse_topological_order(root: Tensor, stop_at: set[int] = frozenset()) -> list[Tensor]:
     """Every Tensor ``root`` depends on, each listed before the Tensors it was computed from.
 
-    The walk does not go past Tensors whose ``id`` is in ``stop_at`` (the inputs of a transform).
+    A Tensor is always made after its inputs, so sorting the reachable Tensors by creation number,
+    newest first, is a reverse topological order. The walk does not go past Tensors whose ``id`` is
+    in ``stop_at`` (the inputs of a transform).
     """
-    post_order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    reachable = {id(root): root}
+    stack = [root]
     while stack:
-        tensor, expanded = stack.pop()
-        if expanded:
-            post_order.append(tensor)
-            continue
-        if id(tensor) in visited:
-            continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
+        tensor = stack.pop()
         node = tensor.node
-        if node is not None and id(tensor) not in stop_at:
-            args = node.args
-            for i in node.parents:
-                if id(args[i]) not in visited:
-                    stack.append((args[i], False))
-    post_order.reverse()
-    return post_order
+        if node is None or id(tensor) in stop_at:
+            continue
+        args = node.args
+        for i in node.parents:
+            parent = args[i]
+            if id(parent) not in reachable:
+                reachable[id(parent)] = parent
+                stack.append(parent)
+    return sorted(reachable.values(), key=_creation_number, reverse=True)
+
+
+def _creation_number(tensor: Tensor) -> int:
+    return tensor.seq
 
 
 def leading_to(order: list[Tensor], targets: set[int]) -> set[int]:
@@ -95,8 +95,9 @@ def backward_pass(root: Tensor, seed: Any, inputs: Sequence[Tensor] | None = Non
                     continue
                 rule = prim.vjps.get(i) or prim.vjp_rule(i)
                 gi = rule(g, ans, *args, **node.kwargs)
-                if np.shape(gi) != parent.value.shape:
-                    gi = unbroadcast(gi, parent.value.shape)
+                shape = getattr(gi, "shape", None)
+                if shape != parent.value.shape:
+                    gi = unbroadcast(gi if shape is not None else np.asarray(gi), parent.value.shape)
                 if STATE.detect_anomaly:
                     check_finite(gi, prim, node.args, "backward")
                 previous = grads.get(id(parent))

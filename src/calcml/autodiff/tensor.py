@@ -11,6 +11,7 @@ Arithmetic operators and array methods are attached in ``tensor_methods.py``.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,9 @@ def as_float_array(data: Any) -> np.ndarray:
     if not np.issubdtype(array.dtype, np.floating) and not np.issubdtype(array.dtype, np.complexfloating):
         array = array.astype(np.float64)
     return array
+
+
+CREATION_ORDER = itertools.count()  # every Tensor is numbered when made: inputs before outputs
 
 
 class Node:
@@ -51,7 +55,7 @@ class Tensor:
     ``t.zero_grad()``) between steps.
     """
 
-    __slots__ = ("value", "requires_grad", "grad", "node", "tangent", "name", "__weakref__")
+    __slots__ = ("value", "requires_grad", "grad", "node", "tangent", "name", "seq", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None):
@@ -63,6 +67,7 @@ class Tensor:
         self.node = None
         self.tangent = None
         self.name = name
+        self.seq = next(CREATION_ORDER)
 
     # -- what an array has ----------------------------------------------------------------------
     @property

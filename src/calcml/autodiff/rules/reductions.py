@@ -16,7 +16,7 @@ from calcml.autodiff.rules.axes import count_reduced, negative_axes, restore_red
 @primitive(name="sum")
 def sum_(x, axis=None, dtype=None, out=None, keepdims=False):
     """Σ over ``axis``.  ∂(Σ_j x_j)/∂x_i = 1, so every input receives the output's gradient."""
-    return np.sum(x, axis=axis, dtype=dtype, keepdims=keepdims)
+    return np.add.reduce(x, axis=axis, dtype=dtype, keepdims=keepdims)
 
 
 sum_.defvjp(lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False:
@@ -29,7 +29,8 @@ implements(np.sum, sum_)
 @primitive(name="mean")
 def mean(x, axis=None, dtype=None, out=None, keepdims=False):
     """Average over ``axis``.  ∂ mean(x)/∂x_i = 1/n."""
-    return np.mean(x, axis=axis, dtype=dtype, keepdims=keepdims)
+    total = np.add.reduce(x, axis=axis, dtype=dtype, keepdims=keepdims)
+    return total / count_reduced(np.shape(x), axis)
 
 
 mean.defvjp(lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False:
