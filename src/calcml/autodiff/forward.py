@@ -28,7 +28,7 @@ def push_tangent(prim, ans: np.ndarray, args: tuple, values: list, kwargs: dict)
     if prim.jvp_all is not None:
         tangents = [a.tangent if type(a) is Tensor else None for a in args]
         batch = next(t.shape[0] for t in tangents if t is not None)
-        total = prim.jvp_all(tangents, ans, *values, **kwargs)
+        total = np.asarray(prim.jvp_all(tangents, ans, *values, **kwargs))
     else:
         total = None
         for i, arg in enumerate(args):
@@ -40,15 +40,15 @@ def push_tangent(prim, ans: np.ndarray, args: tuple, values: list, kwargs: dict)
                     f"'{prim.name}' has no forward-mode (JVP) rule for its argument {i}.\n"
                     "  use reverse mode (cm.grad, cm.jacobian(mode='rev')) or declare one with defjvp."
                 )
-            tangent = align_to_rank(arg.tangent, ans.ndim) if prim.broadcasts else arg.tangent
+            tangent = arg.tangent
+            batch = tangent.shape[0]
+            if prim.broadcasts and tangent.ndim <= ans.ndim:
+                tangent = align_to_rank(tangent, ans.ndim)
             part = rule(tangent, ans, *values, **kwargs)
             total = part if total is None else total + part
-            batch = arg.tangent.shape[0]
-    full_shape = (batch,) + ans.shape
-    total = np.asarray(total)
-    if total.shape != full_shape:
-        total = np.broadcast_to(total, full_shape)
-    if total.dtype != ans.dtype and np.issubdtype(ans.dtype, np.inexact):
+    if total.shape[1:] != ans.shape or total.shape[0] != batch:
+        total = np.broadcast_to(total, (batch,) + ans.shape)
+    if total.dtype != ans.dtype and ans.dtype.kind in "fc":
         total = total.astype(ans.dtype)
     return total
 

@@ -98,6 +98,8 @@ def backward_pass(root: Tensor, seed: Any, inputs: Sequence[Tensor] | None = Non
                 shape = getattr(gi, "shape", None)
                 if shape != parent.value.shape:
                     gi = unbroadcast(gi if shape is not None else np.asarray(gi), parent.value.shape)
+                if gi.dtype != parent.value.dtype:  # float32 in, float32 gradients out
+                    gi = gi.astype(parent.value.dtype)
                 if STATE.detect_anomaly:
                     check_finite(gi, prim, node.args, "backward")
                 previous = grads.get(id(parent))
