@@ -14,6 +14,7 @@ from calcml.autodiff.errors import (
     ShapeError,
     UnsupportedTransformError,
 )
+from calcml.autodiff.graph import Graph, trace
 from calcml.autodiff.primitive import Primitive, primitive
 from calcml.autodiff.rules.reductions import logsumexp, softmax
 from calcml.autodiff.state import detect_anomaly, enable_grad, no_grad
@@ -25,5 +26,5 @@ __all__ = [
     "NonScalarOutputError", "OperationError", "Primitive", "ShapeError", "Tensor",
     "UnsupportedTransformError", "check_grad", "detect_anomaly", "enable_grad", "grad", "hessian", "hvp",
     "jacobian", "jvp", "logsumexp", "no_grad", "primitive", "softmax", "supported_functions",
-    "value_and_grad", "vjp",
+    "value_and_grad", "vjp", "Graph", "trace",
 ]
