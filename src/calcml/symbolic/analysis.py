@@ -19,7 +19,6 @@ from calcml.symbolic.multivariable import Variables, as_symbols, gradient, hessi
 from calcml.symbolic.parser import as_expr
 from calcml.symbolic.timeout import time_limit
 
-
 _NONSMOOTH = (sp.Abs, sp.Max, sp.Min, sp.Piecewise, sp.sign, sp.Heaviside, relu)
 
 
@@ -119,9 +118,11 @@ def critical_points(
                 continue
             h = hess.subs(point)
             eig = _eigenvalues(h)
-            points.append(CriticalPoint(
-                {str(k): v for k, v in point.items()}, sp.simplify(f.subs(point)), h, eig, classify(eig)
-            ))
+            points.append(
+                CriticalPoint(
+                    {str(k): v for k, v in point.items()}, sp.simplify(f.subs(point)), h, eig, classify(eig)
+                )
+            )
         points.sort(key=lambda p: [complex(v).real if v.is_number else 0.0 for v in p.point.values()])
         return CriticalPoints(f, xs, grad, hess, tuple(points))
 
@@ -195,7 +196,9 @@ def is_convex(
         minors = _principal_minors(h)
         signs = [_sign_everywhere(m) for m in minors]
         if all(s is True for s in signs):
-            return ConvexityVerdict(True, "symbolic", "every principal minor of the Hessian is ≥ 0 for all inputs")
+            return ConvexityVerdict(
+                True, "symbolic", "every principal minor of the Hessian is ≥ 0 for all inputs"
+            )
         for i in range(len(xs)):
             if _sign_everywhere(-h[i, i]) is True and _sign_everywhere(h[i, i]) is False:
                 return ConvexityVerdict(False, "symbolic", f"∂²f/∂{xs[i]}² = {h[i, i]} < 0 for all inputs")
@@ -207,8 +210,11 @@ def _box(xs: tuple[sp.Symbol, ...], domain: dict) -> tuple[list[tuple[float, flo
     return bounds, " × ".join(f"[{lo:g}, {hi:g}]" for lo, hi in bounds)
 
 
-def _sampled_jensen(f: sp.Expr, xs: tuple[sp.Symbol, ...], domain: dict, samples: int, seed: int) -> ConvexityVerdict:
-    """For functions with kinks (where the Hessian misses curvature): test f(ta + (1−t)b) ≤ t f(a) + (1−t) f(b)."""
+def _sampled_jensen(
+    f: sp.Expr, xs: tuple[sp.Symbol, ...], domain: dict, samples: int, seed: int
+) -> ConvexityVerdict:
+    """For functions with kinks, where the Hessian misses curvature: sample Jensen's inequality
+    f(t·a + (1−t)·b) ≤ t·f(a) + (1−t)·f(b)."""
     rng = np.random.default_rng(seed)
     bounds, box = _box(xs, domain)
     fn = sp.lambdify(xs, f, modules="numpy")
@@ -229,13 +235,16 @@ def _sampled_jensen(f: sp.Expr, xs: tuple[sp.Symbol, ...], domain: dict, samples
                     False, "sampled", f"f(t·a + (1−t)·b) exceeds t·f(a) + (1−t)·f(b) by {gap:.3g} at {at}", at
                 )
     return ConvexityVerdict(
-        True, "sampled",
+        True,
+        "sampled",
         f"sampled: f(t·a + (1−t)·b) ≤ t·f(a) + (1−t)·f(b) held for {tested} random pairs in {box} "
         "(f has kinks, so the Hessian test does not apply); this is evidence, not a proof",
     )
 
 
-def _sampled(h: sp.Matrix, xs: tuple[sp.Symbol, ...], domain: dict, samples: int, seed: int) -> ConvexityVerdict:
+def _sampled(
+    h: sp.Matrix, xs: tuple[sp.Symbol, ...], domain: dict, samples: int, seed: int
+) -> ConvexityVerdict:
     rng = np.random.default_rng(seed)
     bounds, box = _box(xs, domain)
     hess_fn = sp.lambdify(xs, h, modules="numpy")
@@ -250,14 +259,20 @@ def _sampled(h: sp.Matrix, xs: tuple[sp.Symbol, ...], domain: dict, samples: int
             if smallest < worst:
                 worst, worst_point = smallest, point
     if worst_point is None:
-        raise SymbolicError(f"the Hessian is not finite anywhere on the sampled box {box}; give another domain")
-    at = {x.name: round(float(v), 6) for x, v in zip(xs, worst_point)}
+        raise SymbolicError(
+            f"the Hessian is not finite anywhere on the sampled box {box}; give another domain"
+        )
+    at = {x.name: round(float(v), 6) for x, v in zip(xs, worst_point, strict=True)}
     if worst < -1e-9:
         return ConvexityVerdict(
-            False, "sampled", f"at {at} the Hessian has eigenvalue {worst:.4g} < 0 (found by sampling {box})", at
+            False,
+            "sampled",
+            f"at {at} the Hessian has eigenvalue {worst:.4g} < 0 (found by sampling {box})",
+            at,
         )
     return ConvexityVerdict(
-        True, "sampled",
+        True,
+        "sampled",
         f"sampled: the Hessian was positive semidefinite at all {samples} random points of {box} "
         f"(smallest eigenvalue {worst:.3g}); this is evidence, not a proof",
     )

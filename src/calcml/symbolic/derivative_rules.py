@@ -29,7 +29,7 @@ _ONE_ARGUMENT: dict[type, tuple[str, Callable[[sp.Expr], sp.Expr], str]] = {
     sp.tan: ("diff.tan", lambda u: sp.sec(u) ** 2, ""),
     sp.sec: ("diff.sec", lambda u: sp.sec(u) * sp.tan(u), ""),
     sp.csc: ("diff.csc", lambda u: -sp.csc(u) * sp.cot(u), ""),
-    sp.cot: ("diff.cot", lambda u: -sp.csc(u) ** 2, ""),
+    sp.cot: ("diff.cot", lambda u: -(sp.csc(u) ** 2), ""),
     sp.asin: ("diff.asin", lambda u: 1 / sp.sqrt(1 - u**2), "defined for |u| < 1"),
     sp.acos: ("diff.acos", lambda u: -1 / sp.sqrt(1 - u**2), "defined for |u| < 1"),
     sp.atan: ("diff.atan", lambda u: 1 / (1 + u**2), ""),
@@ -86,8 +86,12 @@ def _product_like(expr: sp.Expr, x: sp.Symbol) -> Step:
             return special
         child = differentiate(rest, x)
         return Step(
-            "diff.constant_multiple", expr, constant * child.result, x,
-            parts=(("c", constant), ("f", rest)), children=(child,),
+            "diff.constant_multiple",
+            expr,
+            constant * child.result,
+            x,
+            parts=(("c", constant), ("f", rest)),
+            children=(child,),
         )
     denominator = [f for f in dependent if f.is_Pow and f.exp.is_number and f.exp.is_negative]
     numerator = [f for f in dependent if f not in denominator]
@@ -123,7 +127,10 @@ def _cross_entropy(constant: sp.Expr, rest: sp.Expr, expr: sp.Expr, x: sp.Symbol
     y_j = 1 if j == p.index else 0
     result = softmax(j, *p.logits) - y_j
     return Step(
-        "ml.cross_entropy_softmax", expr, result, x,
+        "ml.cross_entropy_softmax",
+        expr,
+        result,
+        x,
         parts=(("p", softmax(j, *p.logits)), ("y", sp.Integer(y_j))),
         note=f"loss −log p_{p.index}: label class {p.index}, so y_{j} = {y_j}; gradient p_{j} − y_{j}",
     )
@@ -137,8 +144,12 @@ def _log_base(constant: sp.Expr, rest: sp.Expr, expr: sp.Expr, x: sp.Symbol) -> 
         return None
     child = differentiate(rest, x)
     return Step(
-        "diff.log_base", expr, constant * child.result, x,
-        parts=(("a", constant.base.args[0]), ("u", rest.args[0])), children=(child,),
+        "diff.log_base",
+        expr,
+        constant * child.result,
+        x,
+        parts=(("a", constant.base.args[0]), ("u", rest.args[0])),
+        children=(child,),
         note="log_a(u) = ln(u)/ln(a)",
     )
 
@@ -150,8 +161,12 @@ def _power_like(expr: sp.Pow, x: sp.Symbol) -> Step:
         log_form = exponent * sp.log(base)
         child = differentiate(log_form, x)
         return Step(
-            "diff.log_diff", expr, expr * child.result, x,
-            parts=(("u", base), ("v", exponent), ("ln y", log_form)), children=(child,),
+            "diff.log_diff",
+            expr,
+            expr * child.result,
+            x,
+            parts=(("u", base), ("v", exponent), ("ln y", log_form)),
+            children=(child,),
             note="x is in both base and exponent: differentiate ln y = v·ln u, then y' = y·(ln y)'",
         )
     return _function(expr, x)
@@ -159,9 +174,13 @@ def _power_like(expr: sp.Pow, x: sp.Symbol) -> Step:
 
 def _piecewise(expr: sp.Piecewise, x: sp.Symbol) -> Step:
     children = tuple(differentiate(piece, x) for piece, _ in expr.args)
-    result = sp.Piecewise(*[(c.result, cond) for c, (_, cond) in zip(children, expr.args)])
+    result = sp.Piecewise(*[(c.result, cond) for c, (_, cond) in zip(children, expr.args, strict=True)])
     return Step(
-        "diff.piecewise", expr, result, x, children=children,
+        "diff.piecewise",
+        expr,
+        result,
+        x,
+        children=children,
         note="at the boundaries between pieces the derivative may not exist",
     )
 
@@ -184,14 +203,14 @@ def _function(expr: sp.Expr, x: sp.Symbol) -> Step:
         return _outer(expr, x)
     names = _placeholders(expr, len(dependent))
     new_args = list(args)
-    for i, name in zip(dependent, names):
+    for i, name in zip(dependent, names, strict=True):
         new_args[i] = name
     outer_expr = expr.func(*new_args)
-    back = {name: args[i] for i, name in zip(dependent, names)}
+    back = {name: args[i] for i, name in zip(dependent, names, strict=True)}
     children: list[Step] = []
     terms = []
     parts: list[tuple[str, sp.Expr]] = [("f", outer_expr)]
-    for i, name in zip(dependent, names):
+    for i, name in zip(dependent, names, strict=True):
         outer = _outer(outer_expr, name)
         inner = differentiate(args[i], x)
         children.extend((outer, inner))
@@ -214,7 +233,9 @@ def _outer(expr: sp.Expr, u: sp.Symbol) -> Step:
         return Step(rule, expr, derivative(expr.args[0]), u, note=note)
     if isinstance(expr, logsumexp):
         j = expr.args.index(u) + 1
-        return Step("ml.logsumexp", expr, softmax(j, *expr.args), u, note=f"∂/∂z_{j} logsumexp(z) = softmax_{j}(z)")
+        return Step(
+            "ml.logsumexp", expr, softmax(j, *expr.args), u, note=f"∂/∂z_{j} logsumexp(z) = softmax_{j}(z)"
+        )
     if isinstance(expr, softmax):
         j = expr.logits.index(u) + 1
         k = expr.index

@@ -138,8 +138,10 @@ def derive(
             stage = _one_derivative(current, x)
             stages.append(stage)
             current = stage.result
-        root = stages[0] if order == 1 else Step(
-            "diff.higher_order", f, current, x, order=order, children=tuple(stages)
+        root = (
+            stages[0]
+            if order == 1
+            else Step("diff.higher_order", f, current, x, order=order, children=tuple(stages))
         )
         verify_tree(root)
         return Derivation(expr=f, var=x, order=order, result=current, steps=root)

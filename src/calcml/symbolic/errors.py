@@ -18,7 +18,7 @@ class ParseError(SymbolicError):
         self.text = text
         self.column = column
         self.hint = hint
-        shown = text if len(text) <= 120 else text[: 117] + "..."
+        shown = text if len(text) <= 120 else text[:117] + "..."
         lines = [f"cannot read the expression: {message} (column {column})", f"  {shown}"]
         if column - 1 <= len(shown):
             lines.append("  " + " " * (column - 1) + "^")

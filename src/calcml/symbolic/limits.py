@@ -78,7 +78,9 @@ def limit(
     False
     """
     if direction not in _DIRECTIONS:
-        raise SymbolicError(f"direction must be one of 'both', '+', '-' (or 'left'/'right'), got {direction!r}")
+        raise SymbolicError(
+            f"direction must be one of 'both', '+', '-' (or 'left'/'right'), got {direction!r}"
+        )
     side = _DIRECTIONS[direction]
     with time_limit(timeout, "limit"):
         f = as_expr(expr)
@@ -90,7 +92,9 @@ def limit(
             return LimitResult(f, x, a, side, value, None, None)
         if side != "+-":
             value = _one_sided(g, x, a, side)
-            return LimitResult(f, x, a, side, value, value if side == "-" else None, value if side == "+" else None)
+            return LimitResult(
+                f, x, a, side, value, value if side == "-" else None, value if side == "+" else None
+            )
         left, right = _one_sided(g, x, a, "-"), _one_sided(g, x, a, "+")
         return LimitResult(f, x, a, side, left if left == right else None, left, right)
 
@@ -185,8 +189,11 @@ def _check(prop: str, expr, var, at, timeout, test, with_derivative: bool) -> Pr
 
 
 def is_continuous(
-    expr: str | sp.Expr, var: str | sp.Symbol | None = None, at: str | float | sp.Expr | None = None,
-    *, timeout: float | None = None,
+    expr: str | sp.Expr,
+    var: str | sp.Symbol | None = None,
+    at: str | float | sp.Expr | None = None,
+    *,
+    timeout: float | None = None,
 ) -> PropertyCheck:
     """Continuity at ``at`` (both one-sided limits equal f(at)), or on ℝ when ``at`` is None.
 
@@ -199,8 +206,11 @@ def is_continuous(
 
 
 def is_differentiable(
-    expr: str | sp.Expr, var: str | sp.Symbol | None = None, at: str | float | sp.Expr | None = None,
-    *, timeout: float | None = None,
+    expr: str | sp.Expr,
+    var: str | sp.Symbol | None = None,
+    at: str | float | sp.Expr | None = None,
+    *,
+    timeout: float | None = None,
 ) -> PropertyCheck:
     """Differentiability at ``at`` (left and right slopes agree), or on ℝ when ``at`` is None.
 

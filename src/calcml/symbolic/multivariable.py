@@ -29,7 +29,9 @@ def as_symbols(variables: Variables, *exprs: sp.Expr) -> tuple[sp.Symbol, ...]:
             raise SymbolicError("the expression has no variables; say which ones, e.g. ['x', 'y']")
         return tuple(sorted(free, key=lambda s: s.name))
     if isinstance(variables, (str, sp.Symbol)):
-        variables = [v for v in re.split(r"[,\s]+", variables) if v] if isinstance(variables, str) else [variables]
+        variables = (
+            [v for v in re.split(r"[,\s]+", variables) if v] if isinstance(variables, str) else [variables]
+        )
     combined = sp.Add(*exprs) if exprs else None
     return tuple(as_symbol(v, combined) for v in variables)
 
@@ -74,7 +76,8 @@ class DerivativeTable:
         text = sp.latex(self.result)
         if self.value is not None:
             text += r" \quad\Big|_{%s} = %s" % (
-                ", ".join(f"{k}={sp.latex(as_expr(v))}" for k, v in self.at.items()), sp.latex(self.value)
+                ", ".join(f"{k}={sp.latex(as_expr(v))}" for k, v in self.at.items()),
+                sp.latex(self.value),
             )
         return text
 
@@ -82,7 +85,8 @@ class DerivativeTable:
         """The matrix, then every entry's steps, as HTML."""
         items = "".join(
             f"<li>entry ({i + 1}, {j + 1}){d.html()}</li>"
-            for i, row in enumerate(self.entries) for j, d in enumerate(row)
+            for i, row in enumerate(self.entries)
+            for j, d in enumerate(row)
         )
         return f"<p>\\({self.latex()}\\)</p><ul>{items}</ul>"
 
@@ -219,6 +223,6 @@ def directional_derivative(
             raise SymbolicError("the direction is the zero vector; give a nonzero direction")
         if normalize:
             u = [c / norm for c in u]
-        result = sp.Add(*[g * c for g, c in zip(grad.result, u)])
+        result = sp.Add(*[g * c for g, c in zip(grad.result, u, strict=True)])
         value = substitute(result, at) if at is not None else None
         return DirectionalDerivative(result, grad, tuple(u), value)

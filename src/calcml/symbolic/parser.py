@@ -35,12 +35,28 @@ MAX_DIGITS = 40
 MAX_RESULT_DIGITS = 5000
 
 _UNARY: dict[str, Callable[[sp.Expr], sp.Expr]] = {
-    "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "sec": sp.sec, "csc": sp.csc, "cot": sp.cot,
-    "arcsin": sp.asin, "arccos": sp.acos, "arctan": sp.atan,
-    "asin": sp.asin, "acos": sp.acos, "atan": sp.atan,
-    "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh,
-    "exp": sp.exp, "ln": sp.log, "sqrt": sp.sqrt, "abs": sp.Abs,
-    "sigmoid": sigmoid, "relu": relu, "softplus": softplus,
+    "sin": sp.sin,
+    "cos": sp.cos,
+    "tan": sp.tan,
+    "sec": sp.sec,
+    "csc": sp.csc,
+    "cot": sp.cot,
+    "arcsin": sp.asin,
+    "arccos": sp.acos,
+    "arctan": sp.atan,
+    "asin": sp.asin,
+    "acos": sp.acos,
+    "atan": sp.atan,
+    "sinh": sp.sinh,
+    "cosh": sp.cosh,
+    "tanh": sp.tanh,
+    "exp": sp.exp,
+    "ln": sp.log,
+    "sqrt": sp.sqrt,
+    "abs": sp.Abs,
+    "sigmoid": sigmoid,
+    "relu": relu,
+    "softplus": softplus,
 }
 _VARIADIC = {"log", "max", "min", "softmax", "logsumexp"}
 FUNCTIONS = tuple(sorted(set(_UNARY) | _VARIADIC))
@@ -226,7 +242,9 @@ class _Parser:
             self.depth -= 1
             return inner
         if token.kind == "end":
-            raise self.fail("the expression ends too early", hint="something is missing after the last operator")
+            raise self.fail(
+                "the expression ends too early", hint="something is missing after the last operator"
+            )
         raise self.fail(f"unexpected {token.text!r}")
 
     def number(self, token: Token) -> sp.Expr:
@@ -249,7 +267,8 @@ class _Parser:
             return CONSTANTS[word]
         if len(word) > 1 and self.is_op("("):
             raise self.fail(
-                f"unknown function {word!r}", token,
+                f"unknown function {word!r}",
+                token,
                 hint=f"known functions: {', '.join(FUNCTIONS)}; for a product write {word}*(...)",
             )
         if len(word) > 32:
@@ -290,7 +309,8 @@ class _Parser:
         k = args[0] if args else None
         if len(args) < 3 or not (k.is_Integer and 1 <= k <= len(args) - 1):
             raise self.fail(
-                "softmax needs an output index then the logits: softmax(k, z1, ..., zn), 1 <= k <= n", name,
+                "softmax needs an output index then the logits: softmax(k, z1, ..., zn), 1 <= k <= n",
+                name,
                 hint="e.g. softmax(1, a, b, c) = exp(a)/(exp(a) + exp(b) + exp(c))",
             )
         return softmax(*args)
@@ -363,7 +383,9 @@ def as_expr(value: str | sp.Expr | float, symbols: dict[str, sp.Symbol] | None =
     if isinstance(value, sp.Basic):
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"expected a math expression as a string or SymPy expression, got {type(value).__name__}")
+        raise TypeError(
+            f"expected a math expression as a string or SymPy expression, got {type(value).__name__}"
+        )
     return sp.Integer(value) if isinstance(value, int) else sp.Float(value)
 
 

@@ -50,7 +50,10 @@ RULES: dict[str, tuple[str, str]] = {
     "ml.softplus": ("derivative of softplus", "softplus'(x) = σ(x)"),
     "ml.logsumexp": ("gradient of log-sum-exp", "∂/∂z_j logsumexp(z) = softmax_j(z)"),
     "ml.softmax": ("Jacobian of softmax", "∂p_k/∂z_j = p_k·(δ_kj − p_j)"),
-    "ml.cross_entropy_softmax": ("cross-entropy after softmax", "∂/∂z_j [−log p_k(z)] = p_j − y_j, y = one-hot(k)"),
+    "ml.cross_entropy_softmax": (
+        "cross-entropy after softmax",
+        "∂/∂z_j [−log p_k(z)] = p_j − y_j, y = one-hot(k)",
+    ),
     # rewrites
     "algebra.simplify": ("simplify", "an equal, shorter form"),
     # integrals
@@ -72,6 +75,9 @@ RULES: dict[str, tuple[str, str]] = {
     "int.sympy": ("SymPy's integrator", "found by SymPy's algorithm (Risch/heuristics), no hand steps"),
     "int.definite": ("fundamental theorem of calculus", "∫_a^b f dx = F(b) − F(a), F' = f"),
     "int.iterated": ("iterated integral", "integrate the inner variable first, then the outer"),
+    # sums and products
+    "sum.closed_form": ("sum in closed form", "Σ_{k=1}^{n} k = n(n+1)/2, Σ k² = n(n+1)(2n+1)/6, …"),
+    "product.closed_form": ("product in closed form", "Π_{k=1}^{n} k = n!, …"),
 }
 
 

@@ -59,7 +59,7 @@ class Step:
     # -- one line per step -----------------------------------------------------------------
     def statement(self) -> str:
         """The step's claim in plain text, e.g. 'd/dx sin(x**2) = 2*x*cos(x**2)'."""
-        e, r = sp.sstr(self.expr), sp.sstr(self.result)
+        e, r = show(self.expr), sp.sstr(self.result)
         if self.kind == "diff":
             power = "" if self.order == 1 else f"^{self.order}"
             return f"d{power}/d{self.wrt}{power} [{e}] = {r}"
@@ -92,6 +92,22 @@ class Step:
         if self.note:
             text += f"   ({self.note})"
         return text
+
+
+def show(expr: sp.Expr) -> str:
+    """Plain text of an expression; integrals, sums and products in math notation (∫_a^b f dx, Σ, Π)."""
+    if isinstance(expr, (sp.Integral, sp.Sum, sp.Product)):
+        sign = {sp.Integral: "∫", sp.Sum: "Σ", sp.Product: "Π"}[type(expr)]
+        text = sp.sstr(expr.function)
+        for limit in expr.limits:
+            if len(limit) == 3:
+                var, a, b = limit
+                bounds = f"_{{{var}={a}}}^{{{b}}}" if sign != "∫" else f"_{{{a}}}^{{{b}}}"
+            else:
+                var, bounds = limit[0], ""
+            text = f"{sign}{bounds} {text}" + (f" d{var}" if sign == "∫" else "")
+        return text
+    return sp.sstr(expr)
 
 
 def render_text(root: Step) -> str:

@@ -3,7 +3,8 @@
 For a derivative step the reference is ``sympy.diff`` of the step's input — applied to the
 elementary form (exp/log/Piecewise) when ML functions are present, so the check does not lean on
 calcml's own derivative formulas. For an integral step the derivative of the result must give
-back the integrand; for a rewrite both sides must be equal. Equality is structural when SymPy
+back the integrand; for a rewrite both sides must be equal, and a definite integral's value must
+match SymPy's own evaluation of it. Equality is structural when SymPy
 already writes both sides alike, otherwise numeric at reproducible random points.
 """
 
@@ -53,11 +54,30 @@ def expected_of(step: Step) -> tuple[sp.Expr, sp.Expr]:
         return sp.diff(to_elementary(step.expr), step.wrt, step.order), to_elementary(step.result)
     if step.kind == "int":
         return to_elementary(step.expr), sp.diff(to_elementary(step.result), step.wrt)
+    if isinstance(step.expr, sp.Integral):
+        return to_elementary(step.expr).doit(), to_elementary(step.result)
     return to_elementary(step.expr), to_elementary(step.result)
+
+
+def _series_holds(step: Step) -> bool:
+    """A sum or product against its closed form: term by term at n = 1..6 for a symbolic bound,
+    by adding up the terms for numeric bounds, by numeric summation for an infinite one."""
+    bound_symbols = sorted(step.expr.free_symbols, key=lambda s: s.name)
+    if not bound_symbols:
+        if step.expr.has(sp.oo):
+            return agree_numerically(step.expr, step.result)
+        return sp.simplify(step.expr.doit() - step.result) == 0
+    for n in range(1, 7):
+        values = {s: n for s in bound_symbols}
+        if sp.simplify(step.expr.subs(values).doit() - step.result.subs(values)) != 0:
+            return False
+    return True
 
 
 def step_holds(step: Step) -> bool:
     """Whether this one step (not its children) is right."""
+    if isinstance(step.expr, (sp.Sum, sp.Product)):
+        return _series_holds(step)
     reference, claim = expected_of(step)
     if reference == claim:
         return True
