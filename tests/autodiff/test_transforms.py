@@ -180,3 +180,9 @@ def test_user_primitive_with_its_own_rules():
     np.testing.assert_allclose(cm.grad(lambda x: np.sum(softclip(x)))(x), 1 / (1 + np.abs(x)) ** 2)
     np.testing.assert_allclose(cm.jacobian(softclip, mode="fwd")(x), np.diag(1 / (1 + np.abs(x)) ** 2))
     cm.check_grad(lambda x: np.sum(softclip(x) ** 2), x)
+
+
+def test_check_grad_accepts_a_size_one_output_of_any_rank():
+    report = cm.check_grad(lambda a: a * 2, np.ones((1, 1)))
+    assert report.passed
+    np.testing.assert_allclose(report.autodiff[0], [[2.0]])

@@ -42,14 +42,14 @@ def _scalar_objective(f: Callable, args: tuple, seed: int) -> Callable:
     probe = f(*[Tensor(a) for a in args])
     probe = np.asarray(probe.value if type(probe) is Tensor else probe)
     if probe.size == 1:
-        return f
+        return f if probe.ndim == 0 else (lambda *xs: np.sum(f(*xs)))
     weights = np.random.default_rng(seed).standard_normal(probe.shape)
     return lambda *xs: np.sum(weights * f(*xs))
 
 
 def _evaluate(f: Callable, args: list[np.ndarray]) -> float:
     out = f(*[Tensor(a) for a in args])
-    return float(np.asarray(out.value if type(out) is Tensor else out))
+    return np.asarray(out.value if type(out) is Tensor else out).item()
 
 
 def check_grad(f: Callable, *args: Any, eps: float | None = None, rtol: float = 1e-6,

@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from calcml.autodiff.errors import AnomalyError, OperationError, describe
-from calcml.autodiff.state import STATE
+from calcml.autodiff.errors import AnomalyError, CalcmlError, OperationError, describe
 from calcml.autodiff.forward import push_tangent
+from calcml.autodiff.state import STATE
 from calcml.autodiff.tensor import CREATION_ORDER, Node, Tensor
 
 REGISTRY: dict[str, Primitive] = {}
@@ -133,6 +133,8 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Any:
             values.append(arg)
     try:
         ans = prim.forward(*values, **kwargs)
+    except CalcmlError:
+        raise  # already says what, where and what to do
     except Exception as error:
         raise _forward_error(prim, args, kwargs, error) from error
     out = Tensor.__new__(Tensor)
