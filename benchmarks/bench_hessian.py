@@ -6,9 +6,9 @@ calcml (forward-over-reverse, all 100 tangents in one pass) vs torch.func.hessia
 from __future__ import annotations
 
 import numpy as np
+from timing import median_seconds, report
 
 import calcml as cm
-from timing import median_seconds, report
 
 N = 100
 rng = np.random.default_rng(0)

@@ -6,9 +6,9 @@ a NumPy engine), PyTorch CPU eager and HIPS autograd.   python benchmarks/bench_
 from __future__ import annotations
 
 import numpy as np
+from timing import median_seconds, report
 
 import calcml as cm
-from timing import median_seconds, report
 
 SIZES = (784, 256, 256, 10)
 BATCH, LR = 128, 0.01

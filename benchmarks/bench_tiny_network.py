@@ -5,9 +5,9 @@ calcml vs hand-written NumPy, PyTorch CPU eager and HIPS autograd.   python benc
 from __future__ import annotations
 
 import numpy as np
+from timing import median_seconds, report
 
 import calcml as cm
-from timing import median_seconds, report
 
 SIZES = (2, 16, 16, 1)
 BATCH, LR = 32, 0.05

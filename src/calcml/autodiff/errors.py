@@ -27,6 +27,10 @@ class OperationError(CalcmlError, ValueError):
     """A primitive's forward computation failed; the message names the op and the arguments."""
 
 
+class IndexOutOfRangeError(OperationError, IndexError):
+    """An index points outside the array; it is an IndexError too, so ``except IndexError`` still works."""
+
+
 class GradientMismatch(CalcmlError, AssertionError):
     """``check_grad`` found autodiff and finite differences disagreeing."""
 

@@ -177,7 +177,11 @@ def _forward_error(prim: Primitive, args: tuple, kwargs: dict, error: Exception)
     shapes = ", ".join(describe(a) for a in args)
     options = "".join(f", {k}={v!r}" for k, v in kwargs.items())
     cls = OperationError
-    if "shape" in str(error) or "broadcast" in str(error) or "dimension" in str(error):
+    if isinstance(error, IndexError):
+        from calcml.autodiff.errors import IndexOutOfRangeError
+
+        cls = IndexOutOfRangeError
+    elif "shape" in str(error) or "broadcast" in str(error) or "dimension" in str(error):
         from calcml.autodiff.errors import ShapeError
 
         cls = ShapeError
