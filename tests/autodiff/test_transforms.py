@@ -186,3 +186,9 @@ def test_check_grad_accepts_a_size_one_output_of_any_rank():
     report = cm.check_grad(lambda a: a * 2, np.ones((1, 1)))
     assert report.passed
     np.testing.assert_allclose(report.autodiff[0], [[2.0]])
+
+
+def test_grad_is_zero_when_output_depends_only_on_other_trainable_tensors():
+    w = cm.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    np.testing.assert_array_equal(cm.grad(lambda x: np.sum(w * w))(np.array([1.0, 2.0])), [0.0, 0.0])
+    np.testing.assert_allclose(cm.grad(lambda x: np.sum(w * x))(np.array([1.0, 2.0])), [1.0, 2.0])

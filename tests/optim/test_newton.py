@@ -77,9 +77,6 @@ def test_closure_that_ignores_its_arguments_gets_a_hint():
         cm.optim.Newton([w]).step(lambda x: np.sum(w.value ** 2))
 
 
-@pytest.mark.xfail(strict=True, raises=KeyError,
-                   reason="engine: cm.grad(f) raises KeyError when f's output depends on another leaf "
-                          "Tensor but not on f's input (reverse.backward_pass)")
 def test_closure_that_uses_the_optimizers_own_tensors_gets_a_hint():
     w = cm.Tensor(np.array([1.0, 2.0]), requires_grad=True)
     with pytest.raises(cm.optim.NotPositiveDefiniteError, match="does the closure use the parameters"):

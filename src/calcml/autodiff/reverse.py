@@ -81,9 +81,11 @@ def backward_pass(root: Tensor, seed: Any, inputs: Sequence[Tensor] | None = Non
         for tensor in order:
             node = tensor.node
             key = id(tensor)
-            if node is None or key in targets:
+            if node is None or key in targets or (relevant is not None and key not in relevant):
                 continue
-            g = grads[key] if keep_all else grads.pop(key)
+            g = grads.get(key) if keep_all else grads.pop(key, None)
+            if g is None:  # nothing flows back through this Tensor
+                continue
             prim = node.prim
             if traced:
                 ans, args = tensor, node.args
