@@ -4,9 +4,9 @@ Derivatives, gradients, integrals, differential equations and backpropagation th
 check against each other, and see. ``import calcml as cm``.
 """
 
-from calcml import optim
+from calcml import nn, optim
 from calcml.autodiff import *  # noqa: F403
 from calcml.autodiff import __all__ as _autodiff_names
 
 __version__ = "0.1.0"
-__all__ = [*_autodiff_names, "optim"]
+__all__ = [*_autodiff_names, "nn", "optim"]
