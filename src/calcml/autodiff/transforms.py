@@ -117,8 +117,12 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
     >>> cm.value_and_grad(lambda x: np.sum(x ** 2))(np.array([1.0, 2.0]))
     (np.float64(5.0), array([2., 4.]))
     """
+    return functools.wraps(f)(_value_and_grad(f, argnums, has_aux))
 
-    @functools.wraps(f)
+
+def _value_and_grad(f: Callable, argnums: int | Sequence[int], has_aux: bool) -> Callable:
+    """``value_and_grad`` without copying f's name and docstring (cheap enough to build per call)."""
+
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
         nested = _nested()
         nums = _argnums_tuple(argnums, args, "grad")
@@ -154,9 +158,12 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -
     >>> cm.grad(f)(np.array([0.0, 1.0]))            # 2 tanh(x)(1 − tanh²x)
     array([0.        , 0.63970001])
     """
-    value_and_grad_f = value_and_grad(f, argnums, has_aux)
+    return functools.wraps(f)(_grad(f, argnums, has_aux))
 
-    @functools.wraps(f)
+
+def _grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+    value_and_grad_f = _value_and_grad(f, argnums, has_aux)
+
     def grad_f(*args: Any, **kwargs: Any) -> Any:
         value, gradient = value_and_grad_f(*args, **kwargs)
         return (gradient, value[1]) if has_aux else gradient
@@ -332,4 +339,4 @@ def hvp(f: Callable, x: Any, v: Any) -> Any:
     >>> cm.hvp(lambda x: np.sum(x ** 3), np.array([1.0, 2.0]), np.array([1.0, 0.0]))
     array([6., 0.])
     """
-    return jvp(grad(f), (x,), (v,))[1]
+    return jvp(_grad(f), (x,), (v,))[1]

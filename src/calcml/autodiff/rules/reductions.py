@@ -20,9 +20,9 @@ def sum_(x, axis=None, dtype=None, out=None, keepdims=False):
 
 
 sum_.defvjp(lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False:
-            restore_reduced(g, np.shape(x), axis, keepdims))
+            restore_reduced(g, x.shape, axis, keepdims))
 sum_.defjvp(lambda t, ans, x, axis=None, dtype=None, out=None, keepdims=False:
-            np.sum(t, axis=negative_axes(axis, np.ndim(x)), keepdims=keepdims))
+            np.sum(t, axis=negative_axes(axis, x.ndim), keepdims=keepdims))
 implements(np.sum, sum_)
 
 
@@ -30,13 +30,13 @@ implements(np.sum, sum_)
 def mean(x, axis=None, dtype=None, out=None, keepdims=False):
     """Average over ``axis``.  ∂ mean(x)/∂x_i = 1/n."""
     total = np.add.reduce(x, axis=axis, dtype=dtype, keepdims=keepdims)
-    return total / count_reduced(np.shape(x), axis)
+    return total / count_reduced(x.shape, axis)
 
 
 mean.defvjp(lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False:
-            restore_reduced(g, np.shape(x), axis, keepdims) / count_reduced(np.shape(x), axis))
+            restore_reduced(g, x.shape, axis, keepdims) / count_reduced(x.shape, axis))
 mean.defjvp(lambda t, ans, x, axis=None, dtype=None, out=None, keepdims=False:
-            np.mean(t, axis=negative_axes(axis, np.ndim(x)), keepdims=keepdims))
+            np.mean(t, axis=negative_axes(axis, x.ndim), keepdims=keepdims))
 implements(np.mean, mean)
 
 
@@ -50,12 +50,12 @@ def _product_of_others(x, axis):
 
 def _prod_partial(ans, x, axis=None, keepdims=False):
     """∂(∏ x)/∂x_i = ∏_{j≠i} x_j  (= ans / x_i when no x_j is zero)."""
-    full = restore_reduced(ans, np.shape(x), axis, keepdims)
+    full = restore_reduced(ans, x.shape, axis, keepdims)
     if not np.any(np.asarray(x == 0)):
         return full / x
     if axis is None:
         flat = _product_of_others(np.reshape(x, (-1,)), 0)
-        return np.reshape(flat, np.shape(x))
+        return np.reshape(flat, x.shape)
     return _product_of_others(x, int(axis))
 
 
@@ -66,18 +66,18 @@ def prod(x, axis=None, dtype=None, out=None, keepdims=False):
 
 
 prod.defvjp(lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False:
-            restore_reduced(g, np.shape(x), axis, keepdims) * _prod_partial(ans, x, axis, keepdims))
+            restore_reduced(g, x.shape, axis, keepdims) * _prod_partial(ans, x, axis, keepdims))
 prod.defjvp(lambda t, ans, x, axis=None, dtype=None, out=None, keepdims=False:
-            np.sum(t * _prod_partial(ans, x, axis, keepdims), axis=negative_axes(axis, np.ndim(x)),
+            np.sum(t * _prod_partial(ans, x, axis, keepdims), axis=negative_axes(axis, x.ndim),
                    keepdims=keepdims))
 implements(np.prod, prod)
 
 
 def _winners(ans, x, axis, keepdims):
     """Where x attains its max (or min), weighted 1/k when k elements tie (PyTorch's amax convention)."""
-    hits = x == restore_reduced(ans, np.shape(x), axis, keepdims)
+    hits = x == restore_reduced(ans, x.shape, axis, keepdims)
     counts = np.sum(hits, axis=axis, keepdims=True)
-    return hits / counts
+    return (hits / counts).astype(x.dtype)  # a plain array: comparisons are not traced
 
 
 def _extremum(name, numpy_function, description):
@@ -87,9 +87,9 @@ def _extremum(name, numpy_function, description):
 
     extremum.__doc__ = extremum.derivative = description
     extremum.defvjp(lambda g, ans, x, axis=None, out=None, keepdims=False:
-                    restore_reduced(g, np.shape(x), axis, keepdims) * _winners(ans, x, axis, keepdims))
+                    restore_reduced(g, x.shape, axis, keepdims) * _winners(ans, x, axis, keepdims))
     extremum.defjvp(lambda t, ans, x, axis=None, out=None, keepdims=False:
-                    np.sum(t * _winners(ans, x, axis, keepdims), axis=negative_axes(axis, np.ndim(x)),
+                    np.sum(t * _winners(ans, x, axis, keepdims), axis=negative_axes(axis, x.ndim),
                            keepdims=keepdims))
     implements(numpy_function, extremum)
     return extremum
@@ -103,7 +103,7 @@ implements(np.amin, min_)
 
 def _centered_scaled(x, axis, ddof):
     """(x − mean)/(n − ddof): ½ ∂var/∂x."""
-    n = count_reduced(np.shape(x), axis)
+    n = count_reduced(x.shape, axis)
     return (x - np.mean(x, axis=axis, keepdims=True)) / (n - ddof)
 
 
@@ -114,9 +114,9 @@ def var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
 
 
 var.defvjp(lambda g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False:
-           2 * restore_reduced(g, np.shape(x), axis, keepdims) * _centered_scaled(x, axis, ddof))
+           2 * restore_reduced(g, x.shape, axis, keepdims) * _centered_scaled(x, axis, ddof))
 var.defjvp(lambda t, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False:
-           np.sum(2 * t * _centered_scaled(x, axis, ddof), axis=negative_axes(axis, np.ndim(x)),
+           np.sum(2 * t * _centered_scaled(x, axis, ddof), axis=negative_axes(axis, x.ndim),
                   keepdims=keepdims))
 implements(np.var, var)
 
@@ -128,9 +128,9 @@ def std(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
 
 
 std.defvjp(lambda g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False:
-           restore_reduced(g / ans, np.shape(x), axis, keepdims) * _centered_scaled(x, axis, ddof))
+           restore_reduced(g / ans, x.shape, axis, keepdims) * _centered_scaled(x, axis, ddof))
 std.defjvp(lambda t, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False:
-           np.sum(t * _centered_scaled(x, axis, ddof), axis=negative_axes(axis, np.ndim(x)),
+           np.sum(t * _centered_scaled(x, axis, ddof), axis=negative_axes(axis, x.ndim),
                   keepdims=keepdims) / ans)
 implements(np.std, std)
 
@@ -147,14 +147,14 @@ def cumsum(x, axis=None, dtype=None, out=None):
 
 def _cumsum_vjp(g, ans, x, axis=None, dtype=None, out=None):
     if axis is None:
-        return np.reshape(_reverse_cumsum(g, 0), np.shape(x))
+        return np.reshape(_reverse_cumsum(g, 0), x.shape)
     return _reverse_cumsum(g, axis)
 
 
 def _cumsum_jvp(t, ans, x, axis=None, dtype=None, out=None):
     if axis is None:
         return np.cumsum(np.reshape(t, (t.shape[0], -1)), axis=1)
-    return np.cumsum(t, axis=negative_axes(axis, np.ndim(x))[0])
+    return np.cumsum(t, axis=negative_axes(axis, x.ndim)[0])
 
 
 cumsum.defvjp(_cumsum_vjp)
@@ -184,15 +184,15 @@ def logsumexp(x, axis=None, keepdims=False):
 
 def _softmax_of_logsumexp(ans, x, axis, keepdims):
     """exp(x − logsumexp(x)), with the −inf case mapped to 0."""
-    full = restore_reduced(ans, np.shape(x), axis, keepdims)
+    full = restore_reduced(ans, x.shape, axis, keepdims)
     return np.exp(x - _finite_or_zero(full))
 
 
 logsumexp.defvjp(lambda g, ans, x, axis=None, keepdims=False:
-                 restore_reduced(g, np.shape(x), axis, keepdims) * _softmax_of_logsumexp(ans, x, axis, keepdims))
+                 restore_reduced(g, x.shape, axis, keepdims) * _softmax_of_logsumexp(ans, x, axis, keepdims))
 logsumexp.defjvp(lambda t, ans, x, axis=None, keepdims=False:
                  np.sum(t * _softmax_of_logsumexp(ans, x, axis, keepdims),
-                        axis=negative_axes(axis, np.ndim(x)), keepdims=keepdims))
+                        axis=negative_axes(axis, x.ndim), keepdims=keepdims))
 
 
 @primitive
@@ -211,4 +211,4 @@ def softmax(x, axis=-1):
 
 softmax.defvjp(lambda g, ans, x, axis=-1: ans * (g - np.sum(g * ans, axis=axis, keepdims=True)))
 softmax.defjvp(lambda t, ans, x, axis=-1:
-               ans * (t - np.sum(t * ans, axis=negative_axes(axis, np.ndim(x)), keepdims=True)))
+               ans * (t - np.sum(t * ans, axis=negative_axes(axis, x.ndim), keepdims=True)))
