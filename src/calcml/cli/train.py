@@ -1,0 +1,75 @@
+"""``calcml train digits``: train a network on the embedded digits (or MNIST files), show a progress bar,
+print the test accuracy it reached and save the model."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from calcml.cli.app import app
+
+
+class DatasetName(str, Enum):
+    digits = "digits"
+    mnist = "mnist"
+
+
+class ModelName(str, Enum):
+    mlp = "mlp"
+    cnn = "cnn"
+
+
+class OptimizerName(str, Enum):
+    adam = "adam"
+    adamw = "adamw"
+    sgd = "sgd"
+    nesterov = "nesterov"
+    rmsprop = "rmsprop"
+    adagrad = "adagrad"
+
+
+@app.command("train")
+def train_command(
+    dataset: Annotated[DatasetName, typer.Argument(help="digits (embedded) or mnist (--data).")] = DatasetName.digits,
+    model: Annotated[ModelName, typer.Option(help="mlp: 512 ReLU units; cnn: conv-pool-linear.")] = ModelName.mlp,
+    optimizer: Annotated[OptimizerName, typer.Option(help="update rule (cm.optim).")] = OptimizerName.adam,
+    epochs: Annotated[int, typer.Option(min=1, help="passes over the training set.")] = 30,
+    batch_size: Annotated[int, typer.Option(min=1, help="samples per gradient step.")] = 32,
+    lr: Annotated[Optional[float], typer.Option(help="learning rate (default: the optimizer's tuned one).")] = None,
+    seed: Annotated[int, typer.Option(help="seed of the initialization and the shuffling.")] = 0,
+    out: Annotated[Path, typer.Option(help="directory where the model .npz is saved.")] = Path("."),
+    data: Annotated[Optional[Path], typer.Option(help="mnist: directory of IDX files or an mnist.npz.")] = None,
+) -> None:
+    """Train a network and print the test accuracy it reached; the model is saved as DIR/<dataset>-<model>.npz.
+
+    Example:  calcml train digits --model mlp --optimizer adam --epochs 30 --out models/
+    """
+    from calcml.data import DataFormatError, digits, mnist
+    from calcml.train.recipes import train_classifier
+
+    console = Console()
+    if dataset is DatasetName.mnist:
+        if data is None:
+            raise typer.BadParameter("mnist needs --data PATH (the IDX files or mnist.npz; nothing is downloaded).",
+                                     param_hint="--data")
+        try:
+            chosen = mnist(data)
+        except DataFormatError as error:
+            console.print(f"[red]{error}[/red]")
+            raise typer.Exit(code=2) from error
+    else:
+        chosen = digits()
+    console.print(f"{chosen!r}\ntraining {model.value} with {optimizer.value} for {epochs} epochs "
+                  f"(batch {batch_size}, seed {seed})")
+    result = train_classifier(chosen, model=model.value, optimizer=optimizer.value, epochs=epochs,
+                              batch_size=batch_size, lr=lr, seed=seed, progress=True)
+    correct = round(result.test.accuracy * result.test.n)
+    console.print(f"test accuracy {result.test.accuracy:.2%} ({correct}/{result.test.n}), test loss "
+                  f"{result.test.loss:.4f}; {result.history.summary()}; {result.seconds:.2f} s")
+    out.mkdir(parents=True, exist_ok=True)
+    path = result.model.save(out / f"{dataset.value}-{model.value}.npz")
+    console.print(f"model saved to {path}")

@@ -1,0 +1,121 @@
+"""Ready-made models and optimizers for the embedded data, shared by ``calcml train``, the tour and the
+benchmarks: the same network everywhere, so the numbers quoted for it are comparable."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from calcml import nn, optim
+from calcml.autodiff.tensor import Tensor
+from calcml.data.dataset import Dataset
+from calcml.train.callbacks import Callback
+from calcml.train.fit import Evaluation, blas_thread_limit, evaluate, fit
+from calcml.train.history import History
+
+# name -> (optimizer class, keyword arguments) that train the digits models well
+OPTIMIZERS = {
+    "adam": ("Adam", {"lr": 1e-3}),
+    "adamw": ("AdamW", {"lr": 1e-3, "weight_decay": 1e-2}),
+    "sgd": ("SGD", {"lr": 0.05, "momentum": 0.9}),
+    "nesterov": ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+    "rmsprop": ("RMSprop", {"lr": 1e-3}),
+    "adagrad": ("Adagrad", {"lr": 0.05}),
+}
+MODELS = ("mlp", "cnn")
+
+
+def make_optimizer(name: str, params: Iterable[Tensor], lr: float | None = None):
+    """The optimizer called ``name`` (a key of OPTIMIZERS) with its tuned settings; ``lr`` overrides."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}.")
+    class_name, settings = OPTIMIZERS[name]
+    settings = dict(settings) if lr is None else {**settings, "lr": lr}
+    return getattr(optim, class_name)(list(params), **settings)
+
+
+class Standardize(nn.Module):
+    """x ↦ (x − μ) / (σ + 0.1) with the per-feature mean μ and deviation σ of the training set (constants,
+    not parameters); the 0.1 keeps the always-blank border pixels of the digits from being blown up."""
+
+    def __init__(self, X_train: np.ndarray):
+        self.mean = X_train.mean(axis=0)
+        self.scale = (1.0 / (X_train.std(axis=0) + 0.1)).astype(X_train.dtype)
+
+    def forward(self, x):
+        return (x - self.mean) * self.scale
+
+    def extra_repr(self) -> str:
+        return f"{len(self.mean)} features"
+
+
+class ImageView(nn.Module):
+    """Reshape flat samples (n, h·w) into one-channel images (n, 1, h, w), so a CNN takes the same X."""
+
+    def __init__(self, height: int, width: int):
+        self.height, self.width = height, width
+
+    def forward(self, x):
+        return np.reshape(x, (-1, 1, self.height, self.width))
+
+    def extra_repr(self) -> str:
+        return f"1×{self.height}×{self.width}"
+
+
+def digits_mlp(data: Dataset, hidden: int = 512, seed: int = 0) -> nn.Sequential:
+    """standardize → 64 → ``hidden`` ReLU → 10 logits, He-initialized from ``seed``."""
+    rng = np.random.default_rng(seed)
+    return nn.Sequential(Standardize(data.X_train), nn.Linear(data.n_features, hidden, rng=rng), nn.ReLU(),
+                         nn.Linear(hidden, data.n_classes, rng=rng))
+
+
+def digits_cnn(data: Dataset, channels: int = 16, seed: int = 0) -> nn.Sequential:
+    """standardize → conv 3×3 (padding 1, ``channels`` maps) → ReLU → 2×2 max-pool → linear to the logits."""
+    rng = np.random.default_rng(seed)
+    height, width = data.image_shape
+    return nn.Sequential(
+        Standardize(data.X_train), ImageView(height, width),
+        nn.Conv2d(1, channels, 3, padding=1, rng=rng), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(channels * (height // 2) * (width // 2), data.n_classes, rng=rng),
+    )
+
+
+def make_model(name: str, data: Dataset, seed: int = 0) -> nn.Module:
+    """The model called ``name`` ("mlp" or "cnn") for the images of ``data``."""
+    if name == "mlp":
+        return digits_mlp(data, seed=seed)
+    if name == "cnn":
+        return digits_cnn(data, seed=seed)
+    raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}.")
+
+
+@dataclass
+class TrainedModel:
+    """What ``train_classifier`` returns: the model, its training history and its test evaluation."""
+
+    model: nn.Module
+    history: History
+    test: Evaluation
+    seconds: float
+
+
+def train_classifier(data: Dataset, model: str = "mlp", optimizer: str = "adam", epochs: int = 30,
+                     batch_size: int = 32, lr: float | None = None, seed: int = 0, progress: bool = False,
+                     callbacks: Sequence[Callback] = (), console: Any = None) -> TrainedModel:
+    """Train the ``model`` recipe on ``data`` with the ``optimizer`` recipe and a cosine learning-rate
+    schedule over ``epochs``, on one BLAS thread (fastest for networks this small); evaluate on the test
+    set. The MLP reaches ≥ 97% on the digits in 30 epochs."""
+    network = make_model(model, data, seed=seed)
+    opt = make_optimizer(optimizer, network.parameters(), lr=lr)
+    schedule = optim.CosineAnnealingLR(opt, T_max=max(epochs, 1))
+    started = time.perf_counter()
+    history = fit(network, nn.losses.cross_entropy, opt, data, epochs=epochs, batch_size=batch_size, seed=seed,
+                  progress=progress, callbacks=callbacks, scheduler=schedule, blas_threads=1, console=console)
+    seconds = time.perf_counter() - started
+    with blas_thread_limit(1):
+        test = evaluate(network, nn.losses.cross_entropy, data.X_test, data.y_test)
+    return TrainedModel(network, history, test, seconds)

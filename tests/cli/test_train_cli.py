@@ -1,0 +1,43 @@
+"""``calcml train digits`` end to end through typer's CliRunner."""
+
+import re
+
+import numpy as np
+from typer.testing import CliRunner
+
+import calcml.cli.train  # noqa: F401  (registers the command)
+from calcml import data
+from calcml.cli.app import app
+from calcml.train import recipes
+
+runner = CliRunner()
+
+
+def test_train_digits_prints_the_test_accuracy_and_saves_the_model(tmp_path):
+    result = runner.invoke(app, ["train", "digits", "--epochs", "3", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    accuracy = float(re.search(r"test accuracy (\d+\.\d+)%", result.output).group(1))
+    assert 80.0 < accuracy <= 100.0
+    saved = tmp_path / "digits-mlp.npz"
+    assert saved.is_file() and f"model saved to {saved}" in result.output.replace("\n", "")
+    model = recipes.make_model("mlp", data.digits(), seed=5).load(saved)
+    ds = data.digits()
+    reproduced = 100 * np.mean(np.asarray(model(ds.X_test)).argmax(1) == ds.y_test)
+    assert abs(reproduced - accuracy) < 0.01
+
+
+def test_train_cnn_with_sgd(tmp_path):
+    result = runner.invoke(app, ["train", "digits", "--model", "cnn", "--optimizer", "sgd", "--epochs", "1",
+                                 "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "training cnn with sgd for 1 epochs" in result.output and (tmp_path / "digits-cnn.npz").is_file()
+
+
+def test_unknown_optimizer_and_mnist_without_data_are_refused(tmp_path):
+    result = runner.invoke(app, ["train", "digits", "--optimizer", "lbfgs"])
+    assert result.exit_code != 0 and "lbfgs" in result.output
+    result = runner.invoke(app, ["train", "mnist"])
+    assert result.exit_code != 0 and "--data" in result.output
+    (tmp_path / "mnist.npz").write_bytes(b"not an archive")
+    result = runner.invoke(app, ["train", "mnist", "--data", str(tmp_path / "mnist.npz")])
+    assert result.exit_code == 2 and "not a readable .npz" in " ".join(result.output.split())
