@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from calcml.tour import derivatives
+from calcml.tour import derivatives, learning
 from calcml.tour.chapter import Chapter
 
 CHAPTERS: list[Callable[[], Chapter]] = [
@@ -14,6 +14,9 @@ CHAPTERS: list[Callable[[], Chapter]] = [
     derivatives.gradient_check,
     derivatives.hessian,
     derivatives.gradient_descent,
+    learning.regression_by_gradient_descent,
+    learning.two_layer_network,
+    learning.optimizers_compared,
 ]
 
 
