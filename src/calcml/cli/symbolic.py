@@ -1,0 +1,165 @@
+"""``calcml derive``, ``calcml integrate`` and ``calcml exercise``: symbolic calculus at the prompt."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.tree import Tree
+
+from calcml.cli.app import app
+
+_TIMEOUT = typer.Option(None, "--timeout", help="Seconds before giving up (default 5).")
+
+
+def _fail(error: Exception) -> None:
+    """Print a readable error and exit: 2 for input that cannot be read, 1 for anything else."""
+    from calcml.symbolic import ParseError
+
+    Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
+    raise typer.Exit(code=2 if isinstance(error, ParseError) else 1)
+
+
+def _tree(root) -> Tree:
+    """A rich tree of the steps: rule title, rule id, the claim and the named parts."""
+
+    def label(step) -> str:
+        text = f"[bold]{escape(step.title)}[/bold] [dim]{step.rule}[/dim]: {escape(step.statement())}"
+        if step.parts:
+            text += f"  [cyan]where {escape(step.parts_text())}[/cyan]"
+        if step.note:
+            text += f"  [dim]({escape(step.note)})[/dim]"
+        return text
+
+    def add(node: Tree, step) -> None:
+        for child in step.children:
+            add(node.add(label(child)), child)
+
+    tree = Tree(label(root))
+    add(tree, root)
+    return tree
+
+
+def _show(console: Console, record, headline: str, steps: bool, latex: bool, as_json: bool) -> None:
+    import sympy as sp
+
+    if as_json:
+        console.print_json(json.dumps(record.to_dict()))
+    elif latex:
+        console.print(record.latex() if steps else sp.latex(record.result), markup=False, highlight=False)
+    else:
+        console.print(headline, markup=False, highlight=False)
+        if steps:
+            console.print(_tree(record.steps))
+
+
+@app.command()
+def derive(
+    expr: str = typer.Argument(..., help='The function, e.g. "sin(x^2)" (^ and ** both mean power).'),
+    wrt: str = typer.Option(None, "--wrt", "-x", help="The variable (default: the only one)."),
+    order: int = typer.Option(1, "--order", "-n", min=1, help="How many times to differentiate."),
+    steps: bool = typer.Option(False, "--steps", help="Show every rule that was applied."),
+    latex: bool = typer.Option(False, "--latex", help="Print LaTeX."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (result and step tree)."),
+    timeout: float = _TIMEOUT,
+) -> None:
+    """Differentiate, showing how each rule produced the answer.
+
+    Example:  calcml derive "sin(x^2)" --wrt x --steps
+    """
+    from calcml.symbolic import SymbolicError
+    from calcml.symbolic import derive as derive_expr
+
+    try:
+        d = derive_expr(expr, wrt, order, timeout=timeout)
+    except (SymbolicError, ValueError) as error:
+        _fail(error)
+    power = "" if order == 1 else f"^{order}"
+    headline = f"d{power}/d{d.var}{power} [{d.expr}] = {d.result}"
+    _show(Console(), d, headline, steps, latex, as_json)
+
+
+@app.command()
+def integrate(
+    expr: str = typer.Argument(..., help='The integrand, e.g. "x*exp(x)".'),
+    wrt: str = typer.Option(None, "--wrt", "-x", help="The variable (default: the only one)."),
+    lower: str = typer.Option(None, "--from", help="Lower bound (a number, pi, -oo, ...)."),
+    upper: str = typer.Option(None, "--to", help="Upper bound."),
+    steps: bool = typer.Option(False, "--steps", help="Show the rules (substitution, parts, ...)."),
+    latex: bool = typer.Option(False, "--latex", help="Print LaTeX."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (result and step tree)."),
+    timeout: float = _TIMEOUT,
+) -> None:
+    """Integrate, with steps; with --from and --to, the definite integral by F(b) − F(a).
+
+    Example:  calcml integrate "x*exp(x)" --wrt x --from 0 --to 1
+    """
+    from calcml.symbolic import SymbolicError
+    from calcml.symbolic import integrate as integrate_expr
+    from calcml.symbolic.parser import as_expr
+
+    if (lower is None) != (upper is None):
+        _fail(ValueError("give both --from and --to for a definite integral, or neither"))
+    try:
+        f = as_expr(expr)
+        var = wrt
+        if var is None:
+            names = sorted(s.name for s in f.free_symbols)
+            if len(names) != 1:
+                raise ValueError(f"say which variable with --wrt: the integrand has {', '.join(names) or 'none'}")
+            var = names[0]
+        limits = (var,) if lower is None else ((var, lower, upper),)
+        result = integrate_expr(f, *limits, timeout=timeout)
+    except (SymbolicError, ValueError) as error:
+        _fail(error)
+    if result.definite:
+        headline = f"∫ from {lower} to {upper} of {result.expr} d{var} = {result.result}"
+    else:
+        headline = f"∫ {result.expr} d{var} = {result.result} + C"
+    _show(Console(), result, headline, steps, latex, as_json)
+
+
+@app.command()
+def exercise(
+    topic: str = typer.Option("chain-rule", "--topic", "-t", help="power-rule, chain-rule, integrals, ..."),
+    seed: int = typer.Option(0, "--seed", "-s", help="The same seed gives the same problem."),
+    difficulty: int = typer.Option(1, "--difficulty", "-d", min=1, max=3, help="1 (easy) to 3 (hard)."),
+    answer: str = typer.Option(None, "--answer", "-a", help="Give the answer here instead of typing it."),
+    solution: bool = typer.Option(False, "--solution", help="Show the worked solution afterwards."),
+) -> None:
+    """Ask one exercise, read your answer (from --answer or standard input) and check it.
+
+    Exit code 0 when the answer is right, 1 when it is wrong or missing.
+    Example:  calcml exercise --topic chain-rule --seed 3
+    """
+    from calcml.exercises import TOPICS, generate
+
+    console = Console()
+    try:
+        problem = generate(topic, difficulty, seed)
+    except ValueError as error:
+        _fail(ValueError(f"{error}. Topics: {', '.join(TOPICS)}"))
+    console.print(f"[bold]{escape(problem.prompt)}[/bold]")
+    console.print(f"[dim]Answer format: {escape(problem.answer_format)}[/dim]")
+    if answer is None:
+        console.print("Your answer: ", end="")
+        line = sys.stdin.readline()
+        if not sys.stdin.isatty():
+            console.print()  # the typed answer was not echoed
+        if not line.strip():
+            console.print("\nNo answer was given (end of input).")
+            console.print(f"Expected: {escape(problem.answer_text)}", highlight=False)
+            raise typer.Exit(code=1)
+        answer = line.strip()
+    result = problem.check(answer)
+    colour = "green" if result.correct else "red"
+    console.print(f"[{colour}]{result.verdict}[/{colour}]: {escape(result.feedback)}", highlight=False)
+    if not result.correct or solution:
+        console.print(f"Expected: {escape(problem.answer_text)}", highlight=False)
+    if solution:
+        console.print(escape(problem.solution_text()), highlight=False)
+    if not result.correct:
+        raise typer.Exit(code=1)
