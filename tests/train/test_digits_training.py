@@ -1,6 +1,7 @@
-"""The digits MLP recipe: at least 97% test accuracy, in well under 10 seconds."""
+"""The digits recipes: the MLP and the small CNN reach at least 97% test accuracy.
 
-import time
+(How long they take is measured by benchmarks/bench_digits_epoch.py, not asserted here.)
+"""
 
 import numpy as np
 
@@ -8,13 +9,10 @@ from calcml import data
 from calcml.train import recipes
 
 
-def test_mlp_reaches_97_percent_on_digits_in_under_10_seconds():
+def test_mlp_reaches_97_percent_on_digits():
     ds = data.digits()
-    started = time.perf_counter()
     result = recipes.train_classifier(ds, model="mlp", optimizer="adam", epochs=30, seed=0)
-    seconds = time.perf_counter() - started
     assert result.test.accuracy >= 0.97, result.test
-    assert seconds < 10.0, f"{seconds:.1f} s"
     assert result.history.accuracy[-1] > 0.995  # it fits the training set
     logits = np.asarray(result.model(ds.X_test))
     assert np.mean(logits.argmax(1) == ds.y_test) == result.test.accuracy
@@ -27,3 +25,9 @@ def test_saved_model_loads_back_with_the_same_predictions(tmp_path):
     fresh = recipes.make_model("mlp", ds, seed=7)
     fresh.load(path)
     np.testing.assert_array_equal(np.asarray(fresh(ds.X_test)), np.asarray(result.model(ds.X_test)))
+
+
+def test_small_cnn_reaches_97_percent_on_digits():
+    ds = data.digits()
+    result = recipes.train_classifier(ds, model="cnn", optimizer="adam", epochs=30, seed=0)
+    assert result.test.accuracy >= 0.97, result.test
