@@ -35,7 +35,7 @@ class OptimizerName(str, Enum):
 @app.command("train")
 def train_command(
     dataset: Annotated[DatasetName, typer.Argument(help="digits (embedded) or mnist (--data).")] = DatasetName.digits,
-    model: Annotated[ModelName, typer.Option(help="mlp: 512 ReLU units; cnn: conv-pool-linear.")] = ModelName.mlp,
+    model: Annotated[ModelName, typer.Option(help="mlp: 512 ReLU units; cnn: conv-pool-dense.")] = ModelName.mlp,
     optimizer: Annotated[OptimizerName, typer.Option(help="update rule (cm.optim).")] = OptimizerName.adam,
     epochs: Annotated[int, typer.Option(min=1, help="passes over the training set.")] = 30,
     batch_size: Annotated[int, typer.Option(min=1, help="samples per gradient step.")] = 32,
