@@ -8,7 +8,8 @@ Grammar (lowest to highest precedence)::
     power   := atom (("^" | "**") unary)?                   right-associative: 2^3^2 = 2^9
     atom    := number | name | function "(" args ")" | "(" sum ")"
 
-Only whitelisted functions are known; every other name is a real-valued symbol. ``pi``, ``e``
+Only whitelisted functions are known (SymPy's spellings Abs, Max, Min too, so printed results
+read back); every other name is a real-valued symbol. ``pi``, ``e``
 and ``oo`` (also ``inf``) are constants. Decimal numbers become exact rationals (0.1 = 1/10).
 Nothing is ever passed to ``eval``, ``sympify`` or ``parse_expr``: the parser builds SymPy
 objects itself. Length, nesting depth, literal size and exponent size are bounded, so
@@ -54,11 +55,12 @@ _UNARY: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "ln": sp.log,
     "sqrt": sp.sqrt,
     "abs": sp.Abs,
+    "Abs": sp.Abs,
     "sigmoid": sigmoid,
     "relu": relu,
     "softplus": softplus,
 }
-_VARIADIC = {"log", "max", "min", "softmax", "logsumexp"}
+_VARIADIC = {"log", "max", "min", "Max", "Min", "softmax", "logsumexp"}
 FUNCTIONS = tuple(sorted(set(_UNARY) | _VARIADIC))
 CONSTANTS = {"pi": sp.pi, "e": sp.E, "E": sp.E, "oo": sp.oo, "inf": sp.oo}
 
@@ -300,10 +302,10 @@ class _Parser:
             if len(args) == 2:
                 return sp.log(args[0], args[1])
             raise self.fail("log takes one argument (natural log) or two: log(x, base)", name)
-        if word in ("max", "min"):
+        if word in ("max", "min", "Max", "Min"):
             if len(args) < 2:
                 raise self.fail(f"{word} needs at least two arguments", name)
-            return (sp.Max if word == "max" else sp.Min)(*args)
+            return (sp.Max if word.lower() == "max" else sp.Min)(*args)
         if word == "logsumexp":
             return logsumexp(*args)
         k = args[0] if args else None
