@@ -55,10 +55,6 @@ class LimitResult:
         return self.text()
 
 
-def _one_sided(f: sp.Expr, x: sp.Symbol, a: sp.Expr, side: str) -> sp.Expr:
-    return sp.limit(f, x, a, side)
-
-
 def limit(
     expr: str | sp.Expr,
     var: str | sp.Symbol | None = None,
@@ -78,9 +74,7 @@ def limit(
     False
     """
     if direction not in _DIRECTIONS:
-        raise SymbolicError(
-            f"direction must be one of 'both', '+', '-' (or 'left'/'right'), got {direction!r}"
-        )
+        raise SymbolicError(f"direction must be one of 'both', '+', '-' (or 'left'/'right'), got {direction!r}")
     side = _DIRECTIONS[direction]
     with time_limit(timeout, "limit"):
         f = as_expr(expr)
@@ -88,14 +82,12 @@ def limit(
         a = as_expr(point)
         g = to_elementary(f)
         if not a.is_finite:
-            value = _one_sided(g, x, a, "-" if a is sp.oo else "+")
+            value = sp.limit(g, x, a, "-" if a is sp.oo else "+")
             return LimitResult(f, x, a, side, value, None, None)
         if side != "+-":
-            value = _one_sided(g, x, a, side)
-            return LimitResult(
-                f, x, a, side, value, value if side == "-" else None, value if side == "+" else None
-            )
-        left, right = _one_sided(g, x, a, "-"), _one_sided(g, x, a, "+")
+            value = sp.limit(g, x, a, side)
+            return LimitResult(f, x, a, side, value, value if side == "-" else None, value if side == "+" else None)
+        left, right = sp.limit(g, x, a, "-"), sp.limit(g, x, a, "+")
         return LimitResult(f, x, a, side, left if left == right else None, left, right)
 
 

@@ -12,6 +12,7 @@ as ML frameworks do. SymPy's ``Heaviside(0)`` is 1/2, so ``diff(Max(0, x), x)`` 
 from __future__ import annotations
 
 import sympy as sp
+from mpmath.libmp import prec_to_dps
 
 
 def _has_float(args: tuple[sp.Expr, ...]) -> bool:
@@ -48,7 +49,7 @@ class sigmoid(sp.Function):  # noqa: N801  (SymPy functions are lower case, like
         return True if self.args[0].is_real else None
 
     def _eval_evalf(self, prec):
-        return (1 / (1 + sp.exp(-self.args[0]))).evalf(sp.prec_to_dps(prec))
+        return (1 / (1 + sp.exp(-self.args[0]))).evalf(prec_to_dps(prec))
 
     def _latex(self, printer):
         return r"\sigma\left(%s\right)" % printer._print(self.args[0])
@@ -119,7 +120,7 @@ class softplus(sp.Function):  # noqa: N801
         return True if self.args[0].is_real else None
 
     def _eval_evalf(self, prec):
-        return sp.log(1 + sp.exp(self.args[0])).evalf(sp.prec_to_dps(prec))
+        return sp.log(1 + sp.exp(self.args[0])).evalf(prec_to_dps(prec))
 
     def _latex(self, printer):
         return r"\operatorname{softplus}\left(%s\right)" % printer._print(self.args[0])
@@ -140,6 +141,9 @@ class logsumexp(sp.Function):  # noqa: N801
 
     def fdiff(self, argindex=1):
         return softmax(argindex, *self.args)
+
+    def _eval_evalf(self, prec):
+        return self._eval_rewrite_as_exp(*self.args).evalf(prec_to_dps(prec))
 
     def _eval_rewrite_as_exp(self, *z, **kwargs):
         return sp.log(sp.Add(*[sp.exp(v) for v in z]))
@@ -190,6 +194,9 @@ class softmax(sp.Function):  # noqa: N801
 
     def _eval_rewrite_as_exp(self, k, *z, **kwargs):
         return sp.exp(z[int(k) - 1]) / sp.Add(*[sp.exp(v) for v in z])
+
+    def _eval_evalf(self, prec):
+        return self._eval_rewrite_as_exp(*self.args).evalf(prec_to_dps(prec))
 
     def _eval_is_real(self):
         return all(v.is_real for v in self.logits) or None
