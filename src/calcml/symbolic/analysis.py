@@ -119,9 +119,7 @@ def critical_points(
             h = hess.subs(point)
             eig = _eigenvalues(h)
             points.append(
-                CriticalPoint(
-                    {str(k): v for k, v in point.items()}, sp.simplify(f.subs(point)), h, eig, classify(eig)
-                )
+                CriticalPoint({str(k): v for k, v in point.items()}, sp.simplify(f.subs(point)), h, eig, classify(eig))
             )
         points.sort(key=lambda p: [complex(v).real if v.is_number else 0.0 for v in p.point.values()])
         return CriticalPoints(f, xs, grad, hess, tuple(points))
@@ -196,9 +194,7 @@ def is_convex(
         minors = _principal_minors(h)
         signs = [_sign_everywhere(m) for m in minors]
         if all(s is True for s in signs):
-            return ConvexityVerdict(
-                True, "symbolic", "every principal minor of the Hessian is ≥ 0 for all inputs"
-            )
+            return ConvexityVerdict(True, "symbolic", "every principal minor of the Hessian is ≥ 0 for all inputs")
         for i in range(len(xs)):
             if _sign_everywhere(-h[i, i]) is True and _sign_everywhere(h[i, i]) is False:
                 return ConvexityVerdict(False, "symbolic", f"∂²f/∂{xs[i]}² = {h[i, i]} < 0 for all inputs")
@@ -210,9 +206,7 @@ def _box(xs: tuple[sp.Symbol, ...], domain: dict) -> tuple[list[tuple[float, flo
     return bounds, " × ".join(f"[{lo:g}, {hi:g}]" for lo, hi in bounds)
 
 
-def _sampled_jensen(
-    f: sp.Expr, xs: tuple[sp.Symbol, ...], domain: dict, samples: int, seed: int
-) -> ConvexityVerdict:
+def _sampled_jensen(f: sp.Expr, xs: tuple[sp.Symbol, ...], domain: dict, samples: int, seed: int) -> ConvexityVerdict:
     """For functions with kinks, where the Hessian misses curvature: sample Jensen's inequality
     f(t·a + (1−t)·b) ≤ t·f(a) + (1−t)·f(b)."""
     rng = np.random.default_rng(seed)
@@ -242,9 +236,7 @@ def _sampled_jensen(
     )
 
 
-def _sampled(
-    h: sp.Matrix, xs: tuple[sp.Symbol, ...], domain: dict, samples: int, seed: int
-) -> ConvexityVerdict:
+def _sampled(h: sp.Matrix, xs: tuple[sp.Symbol, ...], domain: dict, samples: int, seed: int) -> ConvexityVerdict:
     rng = np.random.default_rng(seed)
     bounds, box = _box(xs, domain)
     hess_fn = sp.lambdify(xs, h, modules="numpy")
@@ -259,9 +251,7 @@ def _sampled(
             if smallest < worst:
                 worst, worst_point = smallest, point
     if worst_point is None:
-        raise SymbolicError(
-            f"the Hessian is not finite anywhere on the sampled box {box}; give another domain"
-        )
+        raise SymbolicError(f"the Hessian is not finite anywhere on the sampled box {box}; give another domain")
     at = {x.name: round(float(v), 6) for x, v in zip(xs, worst_point, strict=True)}
     if worst < -1e-9:
         return ConvexityVerdict(

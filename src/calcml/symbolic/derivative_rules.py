@@ -233,9 +233,7 @@ def _outer(expr: sp.Expr, u: sp.Symbol) -> Step:
         return Step(rule, expr, derivative(expr.args[0]), u, note=note)
     if isinstance(expr, logsumexp):
         j = expr.args.index(u) + 1
-        return Step(
-            "ml.logsumexp", expr, softmax(j, *expr.args), u, note=f"∂/∂z_{j} logsumexp(z) = softmax_{j}(z)"
-        )
+        return Step("ml.logsumexp", expr, softmax(j, *expr.args), u, note=f"∂/∂z_{j} logsumexp(z) = softmax_{j}(z)")
     if isinstance(expr, softmax):
         j = expr.logits.index(u) + 1
         k = expr.index

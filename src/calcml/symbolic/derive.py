@@ -139,9 +139,7 @@ def derive(
             stages.append(stage)
             current = stage.result
         root = (
-            stages[0]
-            if order == 1
-            else Step("diff.higher_order", f, current, x, order=order, children=tuple(stages))
+            stages[0] if order == 1 else Step("diff.higher_order", f, current, x, order=order, children=tuple(stages))
         )
         verify_tree(root)
         return Derivation(expr=f, var=x, order=order, result=current, steps=root)

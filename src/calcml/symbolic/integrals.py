@@ -102,9 +102,7 @@ class _Converter:
         if isinstance(rule, mi.ConstantRule):
             return self.step("int.constant", rule, rule.integrand * rule.variable)
         if isinstance(rule, mi.ReciprocalRule) or (isinstance(rule, mi.PowerRule) and rule.exp == -1):
-            return self.step(
-                "int.reciprocal", rule, sp.log(sp.Abs(rule.base)), note="ln|x|, so it holds for x < 0 too"
-            )
+            return self.step("int.reciprocal", rule, sp.log(sp.Abs(rule.base)), note="ln|x|, so it holds for x < 0 too")
         if isinstance(rule, mi.PowerRule):
             result = rule.base ** (rule.exp + 1) / (rule.exp + 1)
             return self.step("int.power", rule, result, parts=(("n", rule.exp),))
@@ -151,9 +149,7 @@ class _Converter:
         if isinstance(rule, mi.RewriteRule):
             child = self.convert(rule.substep, rule.rewritten)
             self.integrand = rule.integrand if integrand is None else integrand
-            return self.step(
-                "int.rewrite", rule, child.result, parts=(("as", rule.rewritten),), children=(child,)
-            )
+            return self.step("int.rewrite", rule, child.result, parts=(("as", rule.rewritten),), children=(child,))
         if isinstance(rule, mi.PiecewiseRule):
             children = tuple(self.convert(s) for s, _ in rule.subfunctions)
             self.integrand = rule.integrand if integrand is None else integrand
@@ -176,9 +172,7 @@ def antiderivative_steps(f: sp.Expr, x: sp.Symbol) -> Step:
     except (_ManualGaveUp, VerificationError):
         result = sp.integrate(g, x)
         if result.has(sp.Integral):
-            raise SymbolicError(
-                f"no closed-form antiderivative of {f} with respect to {x} was found"
-            ) from None
+            raise SymbolicError(f"no closed-form antiderivative of {f} with respect to {x} was found") from None
         tree = Step("int.sympy", g, result, x, kind="int")
     shorter = tidy(tree.result)
     if shorter != tree.result:
@@ -321,8 +315,6 @@ def integrate(expr: str | sp.Expr, *limits, timeout: float | None = None) -> Int
         if len(stages) == 1:
             root = stages[0]
         else:
-            root = Step(
-                "int.iterated", sp.Integral(f, *bounds), current, kind="equal", children=tuple(stages)
-            )
+            root = Step("int.iterated", sp.Integral(f, *bounds), current, kind="equal", children=tuple(stages))
         verify_tree(root)
         return Integration(f, bounds, current, root)

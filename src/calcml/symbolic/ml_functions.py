@@ -166,8 +166,7 @@ class softmax(sp.Function):  # noqa: N801
     def eval(cls, k, *z):
         if not (k.is_Integer and 1 <= int(k) <= len(z)):
             raise ValueError(
-                "softmax(k, z1, ..., zn) needs a whole number 1 <= k <= n first; "
-                f"got k = {k} with n = {len(z)}"
+                f"softmax(k, z1, ..., zn) needs a whole number 1 <= k <= n first; got k = {k} with n = {len(z)}"
             )
         if len(z) == 1:
             return sp.Integer(1)

@@ -29,9 +29,7 @@ def as_symbols(variables: Variables, *exprs: sp.Expr) -> tuple[sp.Symbol, ...]:
             raise SymbolicError("the expression has no variables; say which ones, e.g. ['x', 'y']")
         return tuple(sorted(free, key=lambda s: s.name))
     if isinstance(variables, (str, sp.Symbol)):
-        variables = (
-            [v for v in re.split(r"[,\s]+", variables) if v] if isinstance(variables, str) else [variables]
-        )
+        variables = [v for v in re.split(r"[,\s]+", variables) if v] if isinstance(variables, str) else [variables]
     combined = sp.Add(*exprs) if exprs else None
     return tuple(as_symbol(v, combined) for v in variables)
 

@@ -224,9 +224,7 @@ class _Parser:
             raise self.fail("division by zero (0 to a negative power)", caret)
         if base.is_Rational and exponent.is_Rational and base != 0:
             if _digits(base) * abs(float(exponent)) > MAX_RESULT_DIGITS:
-                raise self.fail(
-                    f"the number {base}^{exponent} would have more than {MAX_RESULT_DIGITS} digits", caret
-                )
+                raise self.fail(f"the number {base}^{exponent} would have more than {MAX_RESULT_DIGITS} digits", caret)
 
     def atom(self) -> sp.Expr:
         token = self.current
@@ -244,9 +242,7 @@ class _Parser:
             self.depth -= 1
             return inner
         if token.kind == "end":
-            raise self.fail(
-                "the expression ends too early", hint="something is missing after the last operator"
-            )
+            raise self.fail("the expression ends too early", hint="something is missing after the last operator")
         raise self.fail(f"unexpected {token.text!r}")
 
     def number(self, token: Token) -> sp.Expr:
@@ -385,9 +381,7 @@ def as_expr(value: str | sp.Expr | float, symbols: dict[str, sp.Symbol] | None =
     if isinstance(value, sp.Basic):
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(
-            f"expected a math expression as a string or SymPy expression, got {type(value).__name__}"
-        )
+        raise TypeError(f"expected a math expression as a string or SymPy expression, got {type(value).__name__}")
     return sp.Integer(value) if isinstance(value, int) else sp.Float(value)
 
 

@@ -53,11 +53,7 @@ def sample_points(
     for i in range(count):
         point = {}
         for symbol in symbols:
-            lo, hi = (
-                (max(low, 0.05), min(high, 0.95))
-                if i < count // 2 and low < 0.95 and high > 0.05
-                else (low, high)
-            )
+            lo, hi = (max(low, 0.05), min(high, 0.95)) if i < count // 2 and low < 0.95 and high > 0.05 else (low, high)
             value = rng.uniform(lo, hi)
             while min(abs(value), abs(abs(value) - 1)) < 0.05:
                 value = rng.uniform(lo, hi)

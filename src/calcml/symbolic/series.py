@@ -40,9 +40,7 @@ class TaylorResult:
         lines = [f"{self.expr} = {self.polynomial} + R_{self.order}({self.var})"]
         for k, c in enumerate(self.coefficients):
             lines.append(f"  f^({k})({self.point})/{k}! = {c}")
-        lines.append(
-            f"  R_{self.order}({self.var}) = {self.remainder}, for some ξ between {self.point} and {self.var}"
-        )
+        lines.append(f"  R_{self.order}({self.var}) = {self.remainder}, for some ξ between {self.point} and {self.var}")
         return "\n".join(lines)
 
     def latex(self) -> str:
