@@ -25,3 +25,5 @@ def test_readme_python_blocks_run_and_compute_what_they_say():
     np.testing.assert_allclose(namespace["d2"], -np.sin(0.3))
     np.testing.assert_allclose(namespace["t"].grad, [2.0, 2.0, 2.0])
     np.testing.assert_allclose(namespace["jv"], np.cos(x))
+    assert str(namespace["d"].result) == "2*x*cos(x**2)"
+    assert [float(v) for v in namespace["g"].value] == [39.0, 40.0]

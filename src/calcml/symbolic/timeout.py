@@ -76,32 +76,50 @@ def time_limit(seconds: float | None = None, what: str = "the symbolic operation
         raise ValueError(f"a time limit must be a positive number of seconds, got {seconds!r}")
     thread_id = threading.get_ident()
     lock = threading.Lock()
+    stop = threading.Event()
     state = {"armed": True, "fired": False}
 
-    def fire() -> None:
-        with lock:
-            if state["armed"]:
+    def watchdog() -> None:
+        # An injected exception can be swallowed (e.g. when it lands in a garbage-collector callback),
+        # so after the deadline it is injected again every 50 ms until the body has stopped (at most
+        # 40 times, so that a thread which has moved on is never interrupted for long).
+        if stop.wait(limit):
+            return
+        for _ in range(40):
+            with lock:
+                if not state["armed"]:
+                    return
                 state["fired"] = True
                 _inject(thread_id, _DeadlinePassed)
+            if stop.wait(0.05):
+                return
 
     def disarm() -> None:
         _active.depth = 0
-        timer.cancel()
+        stop.set()
         with lock:
             state["armed"] = False
             if state["fired"]:
                 _inject(thread_id, None)  # drop an exception that was set but not yet delivered
 
-    timer = threading.Timer(limit, fire)
-    timer.daemon = True
+    def disarm_even_if_interrupted() -> None:
+        while True:
+            try:
+                disarm()
+                return
+            except _DeadlinePassed:  # delivered while disarming: disarm again (no new ones come)
+                continue
+
+    watcher = threading.Thread(target=watchdog, daemon=True, name="calcml-time-limit")
     _active.depth = 1
-    timer.start()
+    watcher.start()
     try:
         try:
             yield
         finally:
-            disarm()
+            disarm_even_if_interrupted()
     except _DeadlinePassed:
+        disarm_even_if_interrupted()  # in case the exception arrived before the finally could disarm
         raise SymbolicTimeout(limit, what) from None
     if state["fired"]:
         raise SymbolicTimeout(limit, what)
