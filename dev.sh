@@ -10,8 +10,18 @@ setup() {
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[all]"
 }
 
+# The browser tests of the lab drive Debian's Chromium; graph pictures use Graphviz's `dot`.
+system_packages() {
+  command -v chromium >/dev/null && command -v dot >/dev/null && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium graphviz >/dev/null
+  else
+    echo "note: chromium and graphviz are missing and cannot be installed here; their tests will be skipped" >&2
+  fi
+}
+
 case "${1:-}" in
   tour) setup; shift; exec .venv/bin/calcml tour "$@" ;;
-  test) setup; shift; exec .venv/bin/python -m pytest "$@" ;;
+  test) system_packages; setup; shift; exec .venv/bin/python -m pytest "$@" ;;
   *) echo "usage: bash dev.sh tour | bash dev.sh test [pytest arguments]" >&2; exit 2 ;;
 esac
