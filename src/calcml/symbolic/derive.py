@@ -9,13 +9,13 @@ import sympy as sp
 from calcml.symbolic.derivative_rules import differentiate
 from calcml.symbolic.errors import SymbolicError
 from calcml.symbolic.parser import as_expr, as_symbol
-from calcml.symbolic.steps import Step, render_html, render_latex, render_text, step_to_dict
+from calcml.symbolic.steps import ShowsSteps, Step, step_to_dict
 from calcml.symbolic.timeout import time_limit
 from calcml.symbolic.verify import equal, verify_tree
 
 
 @dataclass(frozen=True)
-class Derivation:
+class Derivation(ShowsSteps):
     """The result of :func:`derive`: ``result`` = d^order expr / d var^order, and the steps to it."""
 
     expr: sp.Expr
@@ -24,26 +24,9 @@ class Derivation:
     result: sp.Expr
     steps: Step
 
-    @property
-    def flat(self) -> list[Step]:
-        """Every step, parents before their children: show them one at a time."""
-        return [step for _, step in self.steps.walk()]
-
     def at(self, values: dict[str, float] | None = None, **named: float) -> sp.Expr:
         """The derivative evaluated at a point: ``d.at(x=2)`` or ``d.at({"x": 2})``."""
         return substitute(self.result, {**(values or {}), **named})
-
-    def text(self) -> str:
-        """The derivative and its steps as indented plain text."""
-        return render_text(self.steps)
-
-    def latex(self) -> str:
-        """The steps as a LaTeX ``aligned`` block."""
-        return render_latex(self.steps)
-
-    def html(self) -> str:
-        """The steps as nested HTML lists, math for MathJax/KaTeX."""
-        return render_html(self.steps)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict: input, variable, result (string and LaTeX) and the step tree."""
@@ -55,15 +38,6 @@ class Derivation:
             "result_latex": sp.latex(self.result),
             "steps": step_to_dict(self.steps),
         }
-
-    def __str__(self) -> str:
-        return self.text()
-
-    def _repr_latex_(self) -> str:
-        return f"$${self.latex()}$$"
-
-    def _repr_html_(self) -> str:
-        return self.html()
 
 
 def substitute(expr: sp.Expr, values: dict) -> sp.Expr:

@@ -21,7 +21,7 @@ from calcml.symbolic.derive import pick_variable, tidy
 from calcml.symbolic.errors import SymbolicError, VerificationError
 from calcml.symbolic.ml_functions import to_elementary
 from calcml.symbolic.parser import as_expr, as_symbol
-from calcml.symbolic.steps import Step, render_html, render_latex, render_text, step_to_dict
+from calcml.symbolic.steps import ShowsSteps, Step, step_to_dict
 from calcml.symbolic.timeout import time_limit
 from calcml.symbolic.verify import verify_tree
 
@@ -226,7 +226,7 @@ def definite_steps(f: sp.Expr, x: sp.Symbol, a: sp.Expr, b: sp.Expr) -> Step:
 
 
 @dataclass(frozen=True)
-class Integration:
+class Integration(ShowsSteps):
     """The result of :func:`integrate`: ``result`` (antiderivative without + C, or the value), ``steps``."""
 
     expr: sp.Expr
@@ -239,23 +239,6 @@ class Integration:
         """True when every variable had bounds (the result is a value, not a function + C)."""
         return all(len(limit) == 3 for limit in self.limits)
 
-    @property
-    def flat(self) -> list[Step]:
-        """Every step, parents before their children."""
-        return [step for _, step in self.steps.walk()]
-
-    def text(self) -> str:
-        """The steps as indented text (indefinite results with + C)."""
-        return render_text(self.steps)
-
-    def latex(self) -> str:
-        """The steps as a LaTeX ``aligned`` block."""
-        return render_latex(self.steps)
-
-    def html(self) -> str:
-        """The steps as nested HTML lists."""
-        return render_html(self.steps)
-
     def to_dict(self) -> dict:
         """A JSON-ready dict of input, result and steps."""
         return {
@@ -266,15 +249,6 @@ class Integration:
             "result_latex": sp.latex(self.result) + ("" if self.definite else " + C"),
             "steps": step_to_dict(self.steps),
         }
-
-    def __str__(self) -> str:
-        return self.text()
-
-    def _repr_latex_(self) -> str:
-        return f"$${self.latex()}$$"
-
-    def _repr_html_(self) -> str:
-        return self.html()
 
 
 def _limits(f: sp.Expr, limits: tuple) -> tuple[tuple[sp.Expr, ...], ...]:

@@ -16,6 +16,7 @@ import sympy as sp
 from calcml.symbolic.derive import Derivation, derive, substitute
 from calcml.symbolic.errors import SymbolicError
 from calcml.symbolic.parser import as_expr, as_symbol, parse_rows
+from calcml.symbolic.steps import DisplaysItself
 from calcml.symbolic.timeout import time_limit
 
 Variables = str | Sequence[str | sp.Symbol] | None
@@ -42,7 +43,7 @@ def evaluate_at(matrix: sp.Matrix, at: dict | None) -> sp.Matrix | None:
 
 
 @dataclass(frozen=True)
-class DerivativeTable:
+class DerivativeTable(DisplaysItself):
     """A gradient, Jacobian or Hessian: ``result`` (a SymPy Matrix), one Derivation per entry,
     and ``value`` (the matrix at ``at``) when a point was given."""
 
@@ -87,15 +88,6 @@ class DerivativeTable:
             for j, d in enumerate(row)
         )
         return f"<p>\\({self.latex()}\\)</p><ul>{items}</ul>"
-
-    def __str__(self) -> str:
-        return self.text()
-
-    def _repr_latex_(self) -> str:
-        return f"$${self.latex()}$$"
-
-    def _repr_html_(self) -> str:
-        return self.html()
 
 
 def partial(expr: str | sp.Expr, var: str | sp.Symbol, *, timeout: float | None = None) -> Derivation:

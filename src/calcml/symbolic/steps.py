@@ -158,3 +158,39 @@ def step_to_dict(step: Step) -> dict:
         "note": step.note,
         "children": [step_to_dict(child) for child in step.children],
     }
+
+
+class DisplaysItself:
+    """``str()`` and Jupyter display from a class's own ``text()``, ``latex()`` and ``html()``."""
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def _repr_latex_(self) -> str:
+        return f"$${self.latex()}$$"
+
+    def _repr_html_(self) -> str:
+        return self.html()
+
+
+class ShowsSteps(DisplaysItself):
+    """Text, LaTeX, HTML and a flat list for any result that holds a ``steps`` tree."""
+
+    steps: Step
+
+    @property
+    def flat(self) -> list[Step]:
+        """Every step, parents before their children (for showing one step at a time)."""
+        return [step for _, step in self.steps.walk()]
+
+    def text(self) -> str:
+        """The steps as indented plain text."""
+        return render_text(self.steps)
+
+    def latex(self) -> str:
+        """The steps as a LaTeX ``aligned`` block."""
+        return render_latex(self.steps)
+
+    def html(self) -> str:
+        """The steps as nested HTML lists, math for MathJax/KaTeX."""
+        return render_html(self.steps)
