@@ -311,3 +311,9 @@ def test_repr_html_is_a_table_with_one_row_per_node():
     assert "sin(v2)" in table and "← output" in table
     assert "v0 · v1" in table
     assert repr(graph) == "Graph(6 nodes, 4 operations, output v5 = v3 + v4, shape ())"
+
+
+def test_explain_writes_the_power_rule_even_when_its_value_is_one():
+    # at x = 0.5, d(x²)/dx = 2·0.5 = 1: the text must still show the rule, not a bare "· 1"
+    text = cm.trace(lambda x: x ** 2, 0.5).explain()
+    assert "2·v0^(2−1)" in text

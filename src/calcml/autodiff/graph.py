@@ -184,7 +184,7 @@ class Graph:
             rule = []
             if formula is None:
                 formula, rule = f"∂{consumer.id}/∂{node.id}", _rule_line(prim)
-            if np.all(local == 1):  # e.g. add: the gradient passes through unchanged
+            if formula == "1":  # e.g. add: the gradient passes through unchanged
                 text = f"{g} · 1 = {compact(full)}"
             else:
                 text = (f"{g} {product} {_wrap(formula)} = {compact(consumer.grad)} {product} "
