@@ -143,7 +143,7 @@ def test_stiff_method_solves_robertson_where_dopri5_names_stiffness():
     ref = solve_ivp(p.f, p.t_span, p.y0, method="Radau", rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(res.y[-1], ref.y[:, -1], rtol=1e-4, atol=1e-9)
     assert np.max(np.abs(np.sum(res.y, axis=1) - 1.0)) < 1e-9
-    assert res.steps < 200 and res.njev == res.steps + res.rejected or res.njev <= res.steps + 1
+    assert res.steps < 500 and res.njev == res.steps   # one Jacobian per accepted step, reused on rejection
 
 
 def test_stiff_van_der_pol_mu_1000():
