@@ -192,3 +192,16 @@ def test_grad_is_zero_when_output_depends_only_on_other_trainable_tensors():
     w = cm.Tensor(np.array([1.0, 2.0]), requires_grad=True)
     np.testing.assert_array_equal(cm.grad(lambda x: np.sum(w * w))(np.array([1.0, 2.0])), [0.0, 0.0])
     np.testing.assert_allclose(cm.grad(lambda x: np.sum(w * x))(np.array([1.0, 2.0])), [1.0, 2.0])
+
+
+def test_transforms_record_their_function_even_inside_no_grad_and_vjp_rules():
+    with cm.no_grad():
+        np.testing.assert_allclose(cm.grad(lambda x: np.sum(x ** 2))(np.array([1.0, 3.0])), [2.0, 6.0])
+
+    @cm.primitive
+    def cube(x):
+        """x³, whose VJP is itself computed by cm.vjp: d/dx x³ = 3x²"""
+        return x ** 3
+
+    cube.defvjp(lambda g, ans, x: cm.vjp(lambda y: y ** 3, x)[1](g)[0])
+    np.testing.assert_allclose(cm.grad(lambda x: np.sum(cube(x)))(np.array([1.0, 2.0])), [3.0, 12.0])

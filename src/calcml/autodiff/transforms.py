@@ -63,10 +63,12 @@ def _call_traced(f: Callable, args: tuple, kwargs: dict, nums: tuple[int, ...]) 
     for i, tensor in zip(nums, inputs):
         call_args[i] = tensor
     STATE.reverse_depth += 1
-    try:
+    previous_recording, STATE.recording = STATE.recording, True  # a transform always records its own f,
+    try:                                                           # even inside no_grad or a VJP rule
         out = f(*call_args, **kwargs)
     finally:
         STATE.reverse_depth -= 1
+        STATE.recording = previous_recording
     return out, inputs
 
 

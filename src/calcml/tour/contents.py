@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from calcml.tour import derivatives, learning
+from calcml.tour import derivatives, differential_equations, learning
 from calcml.tour.chapter import Chapter
 
 CHAPTERS: list[Callable[[], Chapter]] = [
@@ -17,6 +17,11 @@ CHAPTERS: list[Callable[[], Chapter]] = [
     learning.regression_by_gradient_descent,
     learning.two_layer_network,
     learning.optimizers_compared,
+    differential_equations.ode_solvers,
+    differential_equations.stiffness,
+    differential_equations.gradient_flow,
+    differential_equations.differentiable_solves,
+    differential_equations.stochastic_dynamics,
 ]
 
 
