@@ -1,0 +1,80 @@
+"""``nquad``: iterated adaptive quadrature for double and triple integrals with variable limits.
+
+    ∫_a^b ∫_{c(x)}^{d(x)} f(x, y) dy dx = ∫_a^b F(x) dx,   F(x) = ∫_{c(x)}^{d(x)} f(x, y) dy
+
+Each outer node x gets its own adaptive inner integral (``quad``), so the inner limits may be any
+functions of the outer variables. The inner integrals are computed ten times more accurately than
+the outer one; the reported error is the outer estimate plus (worst relative inner error)·|I| (an
+estimate, not a bound, when the inner integrals change sign).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from calcml.integrate.quad import IntegrationWarning, QuadResult, quad
+
+
+def nquad(f: Callable, ranges: Sequence[tuple[Any, Any]], rtol: float = 1e-10, atol: float = 0.0,
+          limit: int = 2000) -> QuadResult:
+    """∫…∫ f(x₀, x₁, …) dx_{n−1} … dx₀ with ranges[0] the outermost variable's limits.
+
+    A limit of ranges[k] may be a number (±np.inf too) or a function of x₀ … x_{k−1}.
+
+    >>> cm.integrate.nquad(lambda x, y: x * y, [(0, 1), (0, lambda x: x)]).value   # ∫∫_{y ≤ x} xy = 1/8
+    0.125
+    """
+    if not ranges:
+        raise ValueError("nquad needs at least one range, e.g. [(0, 1), (0, 1)].")
+    record = _Record()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IntegrationWarning)  # reported once, below, for the whole integral
+        result = _iterate(f, list(ranges), (), rtol, atol, limit, record)
+    converged = result.converged and record.converged
+    error = result.error + record.worst_relative_error * abs(float(result.value))
+    if not converged:
+        warnings.warn(f"nquad did not reach the tolerance (rtol={rtol:g}): estimated error {error:.2e}.",
+                      IntegrationWarning, stacklevel=2)
+    return QuadResult(result.value, error, record.evals, converged, result.intervals,
+                      f"iterated {result.method} ({len(ranges)} levels)")
+
+
+class _Record:
+    """Evaluations, convergence and the worst relative error of the inner integrals."""
+
+    def __init__(self) -> None:
+        self.evals = 0
+        self.converged = True
+        self.worst_relative_error = 0.0
+
+    def add(self, result: QuadResult, inner: bool) -> None:
+        self.converged = self.converged and result.converged
+        if inner:
+            value = abs(float(result.value))
+            relative = result.error / value if value > 0 else (0.0 if result.error == 0 else np.inf)
+            self.worst_relative_error = max(self.worst_relative_error, relative)
+
+
+def _iterate(f: Callable, ranges: list, outer: tuple, rtol: float, atol: float, limit: int,
+             record: _Record) -> QuadResult:
+    lo, hi = (bound(*outer) if callable(bound) else bound for bound in ranges[0])
+    if len(ranges) == 1:
+        result = quad(lambda x: f(*outer, x), lo, hi, rtol=rtol, atol=atol, limit=limit)
+        record.evals += result.evals
+        return result
+
+    def inner(xs: Any) -> Any:
+        values = []
+        for x in np.atleast_1d(xs):
+            r = _iterate(f, ranges[1:], (*outer, x), rtol / 10.0, atol / 10.0, limit, record)
+            record.add(r, inner=True)
+            values.append(r.value)
+        return np.stack(values).reshape(np.shape(xs))
+
+    result = quad(inner, lo, hi, rtol=rtol, atol=atol, limit=limit)
+    record.add(result, inner=False)
+    return result

@@ -1,0 +1,20 @@
+"""Probability, computed: densities by quadrature, Bayesian posteriors, gradients of expectations."""
+
+from calcml.prob.density import (
+    Normalized,
+    cdf,
+    entropy,
+    expectation,
+    kl_divergence,
+    normalize,
+    softmax,
+    variance,
+)
+from calcml.prob.estimators import Bernoulli, Exponential, GradientEstimate, Normal, grad_expectation
+from calcml.prob.posterior import Conjugate, Posterior, beta_binomial, normal_gamma, normal_normal, posterior
+
+__all__ = [
+    "Bernoulli", "Conjugate", "Exponential", "GradientEstimate", "Normal", "Normalized", "Posterior",
+    "beta_binomial", "cdf", "entropy", "expectation", "grad_expectation", "kl_divergence", "normal_gamma",
+    "normal_normal", "normalize", "posterior", "softmax", "variance",
+]

@@ -1,0 +1,132 @@
+"""Gradients of expectations, ∇_θ E_{x∼p_θ}[f(x)], by sampling: the reparameterization and score estimators.
+
+    reparam (pathwise):  x = T(θ, ε), ε ∼ p(ε) fixed   ⇒  ∇_θ E[f(x)] = E_ε[∇_θ f(T(θ, ε))]
+    score (REINFORCE):   ∇_θ E[f(x)] = E_x[(f(x) − b) ∇_θ log p_θ(x)]   (any constant b keeps it unbiased)
+
+Both are unbiased; their variances differ, often by orders of magnitude. The per-sample gradients
+come from the engine (``cm.jacobian`` in forward mode: one pass for all n samples), and their mean
+equals ``cm.grad`` of the sample average (a test checks it). The baseline ``"mean"`` uses, for each
+sample, the mean of f over the other samples (leave-one-out), so it stays unbiased.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from calcml.autodiff import CalcmlError, jacobian
+
+
+class Normal:
+    """N(μ, σ²), parameters (μ, σ); x = μ + σ ε with ε ∼ N(0, 1)."""
+
+    names = ("mu", "sigma")
+    reparameterizable = True
+
+    def noise(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.standard_normal(n)
+
+    def transform(self, theta: Any, eps: np.ndarray) -> Any:
+        return theta[0] + theta[1] * eps
+
+    def log_prob(self, x: np.ndarray, theta: Any) -> Any:
+        z = (x - theta[0]) / theta[1]
+        return -0.5 * z * z - np.log(theta[1]) - 0.5 * np.log(2 * np.pi)
+
+
+class Exponential:
+    """Exp(λ), parameter (rate λ,); x = ε/λ with ε ∼ Exp(1)."""
+
+    names = ("rate",)
+    reparameterizable = True
+
+    def noise(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.standard_exponential(n)
+
+    def transform(self, theta: Any, eps: np.ndarray) -> Any:
+        return eps / theta[0]
+
+    def log_prob(self, x: np.ndarray, theta: Any) -> Any:
+        return np.log(theta[0]) - theta[0] * x
+
+
+class Bernoulli:
+    """Bernoulli(p), parameter (p,): a discrete variable, so only the score estimator applies."""
+
+    names = ("p",)
+    reparameterizable = False
+
+    def sample(self, theta: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
+        return (rng.random(n) < theta[0]).astype(float)
+
+    def log_prob(self, x: np.ndarray, theta: Any) -> Any:
+        return x * np.log(theta[0]) + (1 - x) * np.log(1 - theta[0])
+
+
+DISTRIBUTIONS = {"normal": Normal, "exponential": Exponential, "bernoulli": Bernoulli}
+
+
+@dataclass
+class GradientEstimate:
+    """∇_θ E[f]: the estimate, the per-sample variance of each component and the standard error."""
+
+    grad: np.ndarray
+    variance: np.ndarray
+    stderr: np.ndarray
+    n: int
+    estimator: str
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{g:.6g} ± {s:.2g}" for g, s in zip(self.grad, self.stderr))
+        return f"GradientEstimate({self.estimator}: [{parts}], n={self.n})"
+
+
+def grad_expectation(f: Callable, dist: Any, params: Sequence[float], estimator: str = "reparam",
+                     n: int = 10_000, rng: np.random.Generator | int | None = None,
+                     baseline: float | str | None = None) -> GradientEstimate:
+    """Estimate ∇_θ E_{x∼dist(θ)}[f(x)] from n samples, with its standard error.
+
+    ``dist``: "normal" (θ = (μ, σ)), "exponential" (θ = (λ,)), "bernoulli" (θ = (p,), score only), or an
+    object with ``log_prob(x, θ)`` and ``noise``/``transform`` (reparam) or ``sample`` (score).
+    ``baseline`` (score only): None, a number b, or "mean" (leave-one-out mean of f).
+
+    >>> est = grad_expectation(lambda x: x ** 2, "normal", (1.5, 0.8), "reparam", n=10**4, rng=0)
+    >>> abs(est.grad[0] - 3.0) < 4 * est.stderr[0]     # ∂/∂μ E[x²] = 2μ
+    True
+    """
+    dist = DISTRIBUTIONS[dist]() if isinstance(dist, str) else dist
+    theta = np.asarray(params, dtype=float)
+    rng = np.random.default_rng(rng)
+    if estimator == "reparam":
+        if baseline is not None:
+            raise ValueError("grad_expectation: a baseline only applies to the score estimator.")
+        if not getattr(dist, "reparameterizable", False):
+            raise CalcmlError(
+                f"grad_expectation: {type(dist).__name__} has no reparameterization x = T(θ, ε) (it is discrete).\n"
+                "  use estimator='score', or a continuous relaxation (Gumbel-softmax) of the variable."
+            )
+        eps = dist.noise(rng, n)
+        per_sample = jacobian(lambda t: f(dist.transform(t, eps)), mode="fwd")(theta)
+    elif estimator == "score":
+        x = dist.sample(theta, rng, n) if hasattr(dist, "sample") else dist.transform(theta, dist.noise(rng, n))
+        fx = np.asarray(f(x), dtype=float) * np.ones(n)
+        score = jacobian(lambda t: dist.log_prob(x, t), mode="fwd")(theta)  # ∇_θ log p_θ(x_i), shape (n, P)
+        per_sample = (fx - _baseline(fx, baseline))[:, None] * score
+    else:
+        raise ValueError(f"grad_expectation: estimator must be 'reparam' or 'score', not {estimator!r}.")
+    per_sample = np.asarray(per_sample, dtype=float).reshape(n, theta.size)
+    variance = np.var(per_sample, axis=0, ddof=1)
+    return GradientEstimate(per_sample.mean(axis=0), variance, np.sqrt(variance / n), n, estimator)
+
+
+def _baseline(fx: np.ndarray, baseline: float | str | None) -> Any:
+    if baseline is None:
+        return 0.0
+    if baseline == "mean":
+        return (fx.sum() - fx) / (fx.size - 1)  # leave-one-out: independent of sample i, so unbiased
+    if isinstance(baseline, str):
+        raise ValueError(f"grad_expectation: baseline must be None, a number or 'mean', not {baseline!r}.")
+    return float(baseline)
