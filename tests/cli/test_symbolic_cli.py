@@ -66,3 +66,18 @@ def test_exercise_answer_option_and_unknown_topic():
     assert "lim" in ok.output
     bad = runner.invoke(app, ["exercise", "--topic", "topology"])
     assert bad.exit_code == 1 and "power-rule" in bad.output
+
+
+def test_integrate_numeric_matches_the_closed_form():
+    import math
+
+    from typer.testing import CliRunner
+
+    from calcml.cli.app import app
+
+    result = CliRunner().invoke(app, ["integrate", "x*sin(30*x)", "--from", "0", "--to", "2*pi", "--numeric"])
+    assert result.exit_code == 0, result.output
+    value = float(result.output.split("≈")[1].split()[0])
+    assert abs(value - (-math.pi / 15)) < 1e-10
+    missing = CliRunner().invoke(app, ["integrate", "x", "--numeric"])
+    assert missing.exit_code == 1 and "--from" in missing.output

@@ -91,11 +91,13 @@ def integrate(
     steps: bool = typer.Option(False, "--steps", help="Show the rules (substitution, parts, ...)."),
     latex: bool = typer.Option(False, "--latex", help="Print LaTeX."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (result and step tree)."),
+    numeric: bool = typer.Option(False, "--numeric", help="Gauss–Kronrod quadrature (needs --from/--to)."),
     timeout: float = _TIMEOUT,
 ) -> None:
     """Integrate, with steps; with --from and --to, the definite integral by F(b) − F(a).
 
-    Example:  calcml integrate "x*exp(x)" --wrt x --from 0 --to 1
+    Examples:  calcml integrate "x*exp(x)" --wrt x --from 0 --to 1
+               calcml integrate "exp(-x^2)" --from -oo --to oo --numeric
     """
     from calcml.symbolic import SymbolicError
     from calcml.symbolic import integrate as integrate_expr
@@ -103,6 +105,9 @@ def integrate(
 
     if (lower is None) != (upper is None):
         _fail(ValueError("give both --from and --to for a definite integral, or neither"))
+    if numeric:
+        _integrate_numerically(expr, wrt, lower, upper)
+        return
     try:
         f = as_expr(expr)
         var = wrt
@@ -120,6 +125,20 @@ def integrate(
     else:
         headline = f"∫ {result.expr} d{var} = {result.result} + C"
     _show(Console(), result, headline, steps, latex, as_json)
+
+
+def _integrate_numerically(expr: str, wrt: str | None, lower: str | None, upper: str | None) -> None:
+    from calcml.integrate import quad_expression
+
+    if lower is None:
+        _fail(ValueError("--numeric computes a definite integral: give --from and --to"))
+    try:
+        result = quad_expression(expr, wrt, lower, upper, rtol=1e-10)
+    except ValueError as error:
+        _fail(error)
+    differential = f" d{wrt}" if wrt else ""
+    Console().print(f"∫ from {lower} to {upper} of {expr}{differential} ≈ {float(result):.16g}  "
+                    f"(error ≤ {result.error:.1e}, {result.evals} evaluations, {result.method})", highlight=False)
 
 
 @app.command()

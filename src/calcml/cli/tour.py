@@ -15,12 +15,12 @@ def tour() -> None:
 
     Example:  calcml tour
     """
-    from calcml.tour import CHAPTERS
+    from calcml.tour import CHAPTERS, run_chapter
 
     console = Console()
     failures = 0
-    for make_chapter in CHAPTERS:
-        chapter = make_chapter()
+    for number in range(1, len(CHAPTERS) + 1):
+        chapter = run_chapter(number)
         console.rule(f"[bold]{chapter.number}. {chapter.title}")
         for line in chapter.lines:
             console.print(line)

@@ -2,6 +2,6 @@
 returns what to show. ``calcml tour`` prints them; later chapters are added as the layers grow."""
 
 from calcml.tour.chapter import Chapter, Check
-from calcml.tour.contents import CHAPTERS, run_all
+from calcml.tour.contents import CHAPTERS, run_all, run_chapter
 
-__all__ = ["CHAPTERS", "Chapter", "Check", "run_all"]
+__all__ = ["CHAPTERS", "Chapter", "Check", "run_all", "run_chapter"]

@@ -28,13 +28,16 @@ class Table:
 
 @dataclass
 class Chapter:
-    """A chapter's output: its title, what it says, its tables and its checks."""
+    """A chapter's output: its title, what it says, its tables and its checks.
 
-    number: int
+    ``number`` is its place in the tour, given when the tour runs (chapters do not number themselves,
+    so adding one never renumbers the others by hand)."""
+
     title: str
     lines: list[str] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
+    number: int = 0
 
     def say(self, text: str) -> None:
         self.lines.append(text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from calcml.tour import derivatives, differential_equations, learning
+from calcml.tour import derivatives, differential_equations, integrals, learning
 from calcml.tour.chapter import Chapter
 
 CHAPTERS: list[Callable[[], Chapter]] = [
@@ -17,6 +17,7 @@ CHAPTERS: list[Callable[[], Chapter]] = [
     learning.regression_by_gradient_descent,
     learning.two_layer_network,
     learning.optimizers_compared,
+    *integrals.CHAPTERS,
     differential_equations.ode_solvers,
     differential_equations.stiffness,
     differential_equations.gradient_flow,
@@ -25,6 +26,13 @@ CHAPTERS: list[Callable[[], Chapter]] = [
 ]
 
 
+def run_chapter(number: int) -> Chapter:
+    """Run the chapter at place ``number`` (1-based) of the tour."""
+    chapter = CHAPTERS[number - 1]()
+    chapter.number = number
+    return chapter
+
+
 def run_all() -> list[Chapter]:
     """Run every chapter in order."""
-    return [chapter() for chapter in CHAPTERS]
+    return [run_chapter(number) for number in range(1, len(CHAPTERS) + 1)]

@@ -10,7 +10,7 @@ from calcml.tour.chapter import Chapter
 
 def limit_definition() -> Chapter:
     """f'(x) = lim_{h→0} (f(x+h) − f(x))/h, watched as h shrinks, against the exact derivative."""
-    ch = Chapter(1, "The derivative as a limit")
+    ch = Chapter("The derivative as a limit")
     f, x0 = np.sin, 1.0
     exact = cm.grad(f)(x0)
     ch.say("f(x) = sin x at x = 1. The difference quotient (f(x+h) − f(x))/h approaches f'(1) = cos 1.")
@@ -27,7 +27,7 @@ def limit_definition() -> Chapter:
 
 def rules() -> Chapter:
     """Power, product, quotient and chain rules, computed by the engine on plain NumPy functions."""
-    ch = Chapter(2, "The rules of differentiation, computed")
+    ch = Chapter("The rules of differentiation, computed")
     x = 1.3
     cases = [
         ("power", "x⁵", lambda x: x ** 5, 5 * x ** 4),
@@ -48,7 +48,7 @@ def rules() -> Chapter:
 
 def gradients() -> Chapter:
     """Partial derivatives, the gradient and a directional derivative of f(x, y) = x²y + 3xy²."""
-    ch = Chapter(3, "Partial derivatives and the gradient")
+    ch = Chapter("Partial derivatives and the gradient")
     f = lambda p: p[0] ** 2 * p[1] + 3 * p[0] * p[1] ** 2
     p = np.array([2.0, 3.0])
     g = cm.grad(f)(p)
@@ -65,7 +65,7 @@ def gradients() -> Chapter:
 
 def gradient_check() -> Chapter:
     """Autodiff against central finite differences: trust, but verify."""
-    ch = Chapter(4, "Checking a gradient")
+    ch = Chapter("Checking a gradient")
     x = np.array([0.5, -1.2, 2.0])
     f = lambda x: np.sum(np.tanh(x) ** 2 * np.exp(-x))
     report = cm.check_grad(f, x)
@@ -80,7 +80,7 @@ def gradient_check() -> Chapter:
 
 def hessian() -> Chapter:
     """The Hessian of Rosenbrock's function at its minimum, by forward-over-reverse."""
-    ch = Chapter(5, "Second derivatives: the Hessian")
+    ch = Chapter("Second derivatives: the Hessian")
     rosenbrock = lambda p: (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2
     H = cm.hessian(rosenbrock)(np.array([1.0, 1.0]))
     eigenvalues = np.linalg.eigvalsh(H)
@@ -97,7 +97,7 @@ def hessian() -> Chapter:
 
 def gradient_descent() -> Chapter:
     """θ ← θ − η L'(θ) on L(θ) = (θ − 3)²: the error shrinks by |1 − 2η| every step."""
-    ch = Chapter(6, "Gradient descent")
+    ch = Chapter("Gradient descent")
     loss = lambda theta: (theta - 3.0) ** 2
     step = cm.grad(loss)
     theta, lr = 0.0, 0.1

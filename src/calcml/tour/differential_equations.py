@@ -14,7 +14,7 @@ from calcml.tour.chapter import Chapter
 
 def ode_solvers() -> Chapter:
     """Euler, RK4 and adaptive dopri5 on y' = −y, their measured orders, and a period found by an event."""
-    ch = Chapter(13, "Solving an ODE: steps, orders and adaptivity")
+    ch = Chapter("Solving an ODE: steps, orders and adaptivity")
     ch.say("y' = −y, y(0) = 1 has y(t) = e^{−t}. Halving the step divides a method of order p's error by 2^p.")
     rows, errors = [], {"euler": [], "rk4": []}
     for n in (10, 20, 40, 80):
@@ -43,7 +43,7 @@ def ode_solvers() -> Chapter:
 
 def stiffness() -> Chapter:
     """Robertson's kinetics: an explicit method is held down by stability; a linearly implicit one is not."""
-    ch = Chapter(14, "Stiffness")
+    ch = Chapter("Stiffness")
     p = problems.robertson(t_end=40.0)
     try:
         ode.solve(p.f, p.y0, p.t_span)
@@ -61,7 +61,7 @@ def stiffness() -> Chapter:
 
 def gradient_flow() -> Chapter:
     """θ' = −∇L(θ) against gradient descent on L = ½θᵀAθ − bᵀθ, and the bound η < 2/λ_max."""
-    ch = Chapter(15, "Gradient flow and the step-size bound of gradient descent")
+    ch = Chapter("Gradient flow and the step-size bound of gradient descent")
     A, b = np.array([[3.0, 1.0], [1.0, 2.0]]), np.array([1.0, -1.0])
     loss = lambda th: 0.5 * th @ A @ th - b @ th
     star, theta0 = np.linalg.solve(A, b), np.array([2.0, 2.0])
@@ -83,7 +83,7 @@ def gradient_flow() -> Chapter:
 
 def differentiable_solves() -> Chapter:
     """∂y(T)/∂w for y' = −wy two ways — backpropagation through dopri5 and the adjoint method — and their memory."""
-    ch = Chapter(16, "Differentiating through an ODE solve")
+    ch = Chapter("Differentiating through an ODE solve")
     f = lambda t, y, w: -w * y
     rows = []
     for adjoint in (False, True):
@@ -106,7 +106,7 @@ def differentiable_solves() -> Chapter:
 
 def stochastic_dynamics() -> Chapter:
     """Ornstein–Uhlenbeck paths by Euler–Maruyama, and Langevin sampling with the score from cm.grad."""
-    ch = Chapter(17, "Stochastic differential equations and Langevin sampling")
+    ch = Chapter("Stochastic differential equations and Langevin sampling")
     theta, mu, sigma = 2.0, 1.0, 0.5
     ts = np.linspace(0.0, 1.0, 201)
     paths = sde.euler_maruyama(lambda t, x: theta * (mu - x), lambda t, x: sigma, np.array([3.0]), ts, rng=0,

@@ -21,7 +21,7 @@ def _normal(m: float, s: float):
 
 def riemann_to_gauss() -> Chapter:
     """Left/right/midpoint sums, trapezoid, Simpson and Gauss–Legendre on ∫₀¹ eˣ: their measured orders."""
-    ch = Chapter(10, "Areas: from Riemann sums to Gauss")
+    ch = Chapter("Areas: from Riemann sums to Gauss")
     table = convergence_table(np.exp, 0.0, 1.0, math.e - 1, panels=(4, 8, 16, 32), gauss_points=(2, 3))
     ch.say("∫₀¹ eˣ dx = e − 1 with n panels of width h = 1/n. Halving h divides the error by 2^p: p is the order.")
     ch.table("|rule − (e − 1)|", table.columns(), table.rows())
@@ -34,7 +34,7 @@ def riemann_to_gauss() -> Chapter:
 
 def adaptive_quadrature() -> Chapter:
     """quad on integrals with kinks of every kind, each error estimate against the true error."""
-    ch = Chapter(11, "Adaptive quadrature with an honest error")
+    ch = Chapter("Adaptive quadrature with an honest error")
     suite = [
         ("eˣ on [0, 1]", np.exp, 0, 1, math.e - 1),
         ("x sin 30x on [0, 2π]", lambda x: x * np.sin(30 * x), 0, 2 * math.pi, -math.pi / 15),
@@ -71,7 +71,7 @@ def adaptive_quadrature() -> Chapter:
 
 def differentiating_integrals() -> Chapter:
     """Leibniz's rule for the limits and the gradient in a parameter of the integrand, through the engine."""
-    ch = Chapter(12, "Differentiating an integral")
+    ch = Chapter("Differentiating an integral")
     d_upper = cm.grad(lambda b: quad(np.sin, 0.0, b).value)(1.0)
     d_lower = cm.grad(lambda a: quad(np.sin, a, 2.0).value)(1.0)
     ch.say("d/db ∫_a^b f = f(b) and d/da ∫_a^b f = −f(a): the fundamental theorem of calculus, as a rule of "
@@ -92,7 +92,7 @@ def differentiating_integrals() -> Chapter:
 
 def probability_by_quadrature() -> Chapter:
     """Normalising constants, the normal CDF, KL divergence, entropy and a Bayesian posterior."""
-    ch = Chapter(13, "Probability by quadrature")
+    ch = Chapter("Probability by quadrature")
     _, Z, _ = normalize(lambda x: x ** -0.5 * (1 - x) ** -0.5, (0, 1))
     ch.check("Beta(½, ½) normaliser B(½, ½) = π", Z, math.pi, 1e-10)
     ch.check("Φ(1.96)", cdf(_normal(0, 1), 1.96), 0.9750021048517795, 1e-14)
@@ -113,7 +113,7 @@ def probability_by_quadrature() -> Chapter:
 
 def gradients_of_expectations() -> Chapter:
     """∇μ E[x²] and ∇μ E[cos kx] under N(μ, σ²) by the reparameterization and score estimators."""
-    ch = Chapter(14, "Gradients of expectations: reparameterization vs score")
+    ch = Chapter("Gradients of expectations: reparameterization vs score")
     mu, sigma, k = 1.5, 0.8, 2.0
     cases = [("x²", lambda x: x ** 2, 2 * mu),
              ("cos 2x", lambda x: np.cos(k * x), -k * math.sin(k * mu) * math.exp(-k * k * sigma ** 2 / 2))]

@@ -14,7 +14,7 @@ from calcml.train import fit
 def regression_by_gradient_descent() -> Chapter:
     """Least squares two ways: the normal equations XᵀX w = Xᵀy in one solve, and gradient descent on the
     mean squared error, whose gradient (2/n) Xᵀ(Xw − y) is computed by backpropagation."""
-    ch = Chapter(7, "Linear regression: gradient descent meets the normal equations")
+    ch = Chapter("Linear regression: gradient descent meets the normal equations")
     sample = data.linear_regression(n=100, n_features=2, noise=0.2, seed=0)
     design = np.column_stack([sample.X, np.ones(len(sample.X))])
     closed_form = np.linalg.solve(design.T @ design, design.T @ sample.y)
@@ -52,7 +52,7 @@ def regression_by_gradient_descent() -> Chapter:
 def two_layer_network() -> Chapter:
     """Backpropagation through ŷ = W₂ᵀ tanh(W₁ᵀx + b₁) with L = (ŷ − y)², node by node, against the
     chain rule written out by hand; then one gradient step, against the first-order prediction."""
-    ch = Chapter(8, "A two-layer network, traced step by step")
+    ch = Chapter("A two-layer network, traced step by step")
     x, y = np.array([[0.5, -1.0]]), np.array([[0.8]])
     W1 = np.array([[0.3, -0.2, 0.5], [0.1, 0.4, -0.3]])
     b1 = np.array([0.05, -0.05, 0.1])
@@ -93,7 +93,7 @@ def two_layer_network() -> Chapter:
 def optimizers_compared() -> Chapter:
     """Gradient descent, momentum, Adam and Newton on the same ill-conditioned quadratic
     L(θ) = ½ θᵀAθ − bᵀθ, minimized at θ* = A⁻¹b."""
-    ch = Chapter(9, "Optimizers compared on one problem")
+    ch = Chapter("Optimizers compared on one problem")
     A = np.array([[10.0, 0.0], [0.0, 1.0]])
     b = np.array([1.0, 1.0])
     theta_star = np.linalg.solve(A, b)

@@ -1,0 +1,230 @@
+"""``calcml tour --out DIR``: the book as a folder — each chapter's pictures and an ``index.html`` that holds
+every chapter's text, tables and checks, opens offline and fetches nothing (pictures are files beside it).
+
+Pictures are keyed by chapter title in ``PICTURES``; a chapter without an entry is written without pictures.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from calcml.tour.chapter import Chapter
+
+Drawing = Callable[[Path], list[Path]]  # draws into a folder, returns the files it wrote
+
+
+def _limit_definition(folder: Path) -> list[Path]:
+    from calcml.viz import derivative
+
+    derivative(np.sin, 1.0, secants=(1.0, 0.5, 0.25, 0.1), path=folder / "secants.svg")
+    return [folder / "secants.svg"]
+
+
+def _rules(folder: Path) -> list[Path]:
+    from calcml.viz import derivative
+
+    derivative(lambda x: np.tanh(x ** 3), 1.3, xlim=(-2.0, 2.0), secants=(0.5, 0.2, 0.05),
+               path=folder / "chain-rule.svg")
+    return [folder / "chain-rule.svg"]
+
+
+def _gradients(folder: Path) -> list[Path]:
+    from calcml.viz import vector_field
+
+    vector_field("x**2*y + 3*x*y**2", bounds=((-1.0, 3.0), (-1.0, 4.0)), path=folder / "negative-gradient.svg")
+    return [folder / "negative-gradient.svg"]
+
+
+def _hessian(folder: Path) -> list[Path]:
+    from calcml.viz import loss_surface
+
+    loss_surface("rosenbrock", ["gd", "newton"], steps=300, path=folder / "rosenbrock.svg")
+    return [folder / "rosenbrock.svg"]
+
+
+def _gradient_descent(folder: Path) -> list[Path]:
+    from calcml.viz import learning_rates
+
+    learning_rates("bowl", path=folder / "learning-rates.svg")
+    return [folder / "learning-rates.svg"]
+
+
+def _regression(folder: Path) -> list[Path]:
+    from calcml import data, nn, optim
+    from calcml.train import fit
+    from calcml.viz import training_curves
+
+    sample = data.linear_regression(n=100, n_features=2, noise=0.2, seed=0)
+    model = nn.Linear(2, 1, rng=0, dtype=np.float64)
+    history = fit(model, nn.losses.mse, optim.SGD(model.parameters(), lr=0.1), (sample.X, sample.y[:, None]),
+                  epochs=80, batch_size=None, progress=False)
+    training_curves(history, path=folder / "loss.svg")
+    return [folder / "loss.svg"]
+
+
+def _two_layer_network(folder: Path) -> list[Path]:
+    import calcml as cm
+    from calcml.viz import graph
+
+    x, y = np.array([[0.5, -1.0]]), np.array([[0.8]])
+
+    def loss(W1, b1, W2):
+        return np.sum((np.tanh(x @ W1 + b1) @ W2 - y) ** 2)
+
+    traced = cm.trace(loss, np.array([[0.3, -0.2, 0.5], [0.1, 0.4, -0.3]]), np.array([0.05, -0.05, 0.1]),
+                      np.array([[0.7], [-0.6], [0.2]]))
+    graph(traced, folder / "graph.svg")
+    return [folder / "graph.svg"]
+
+
+def _optimizers_compared(folder: Path) -> list[Path]:
+    from calcml.optim.race import Surface
+    from calcml.viz import loss_surface
+
+    quadratic = Surface("quadratic", "½ θᵀAθ − bᵀθ, A = diag(10, 1), b = (1, 1)",
+                        lambda x, y: 5.0 * x ** 2 + 0.5 * y ** 2 - x - y, bounds=((-1.5, 1.5), (-1.0, 3.0)),
+                        start=(-1.0, 2.0), minima=((0.1, 1.0),), minimum_value=-0.55, lr=0.1, adaptive_lr=0.1)
+    loss_surface(quadratic, ["gd", "momentum", "adam", "newton"], steps=50, path=folder / "race.svg")
+    return [folder / "race.svg"]
+
+
+def _riemann_to_gauss(folder: Path) -> list[Path]:
+    from calcml.viz import integral
+
+    integral(np.exp, 0.0, 1.0, ns=(4, 16), exact=float(np.e - 1), path=folder / "riemann.svg")
+    return [folder / "riemann.svg"]
+
+
+def _ode_solvers(folder: Path) -> list[Path]:
+    from calcml.ode import problems
+    from calcml.viz import phase_portrait, solution_curves
+
+    vdp = problems.van_der_pol(mu=1.0, t_end=20.0)
+    solution_curves(vdp.f, vdp.y0, vdp.t_span, labels=("x", "x'"), path=folder / "van-der-pol.svg")
+    phase_portrait(vdp.f, [(2.0, 0.0), (0.1, 0.0), (-3.0, 3.0)], vdp.t_span, labels=("x", "x'"),
+                   title="Van der Pol (μ = 1): every start winds onto the limit cycle",
+                   path=folder / "van-der-pol-phase.svg")
+    return [folder / "van-der-pol.svg", folder / "van-der-pol-phase.svg"]
+
+
+def _gradient_flow(folder: Path) -> list[Path]:
+    from calcml.viz import phase_portrait
+
+    phase_portrait(lambda t, p: -np.array([p[0], 4.0 * p[1]]), [(-2.5, 2.0), (2.5, 1.0), (1.0, -2.5)], (0.0, 4.0),
+                   bounds=((-3.0, 3.0), (-3.0, 3.0)), title="gradient flow θ' = −∇f for f = ½(x² + 4y²)",
+                   path=folder / "gradient-flow.svg")
+    return [folder / "gradient-flow.svg"]
+
+
+PICTURES: dict[str, Drawing] = {
+    "The derivative as a limit": _limit_definition,
+    "The rules of differentiation, computed": _rules,
+    "Partial derivatives and the gradient": _gradients,
+    "Second derivatives: the Hessian": _hessian,
+    "Gradient descent": _gradient_descent,
+    "Linear regression: gradient descent meets the normal equations": _regression,
+    "A two-layer network, traced step by step": _two_layer_network,
+    "Optimizers compared on one problem": _optimizers_compared,
+    "Areas: from Riemann sums to Gauss": _riemann_to_gauss,
+    "Solving an ODE: steps, orders and adaptivity": _ode_solvers,
+    "Gradient flow and the step-size bound of gradient descent": _gradient_flow,
+}
+
+PAGE_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1100px; margin: 2em auto;
+       padding: 0 1em; color: #1f2937; line-height: 1.45; }
+h1 { border-bottom: 2px solid #e5e7eb; }
+section { margin: 2.5em 0; }
+pre { background: #f9fafb; padding: 0.6em; overflow-x: auto; font-size: 0.85em; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+th, td { border: 1px solid #d1d5db; padding: 0.25em 0.6em; text-align: right; }
+caption { text-align: left; font-weight: 600; padding-bottom: 0.3em; }
+img { max-width: 100%; border: 1px solid #e5e7eb; margin: 0.5em 0; }
+.pass { color: #15803d; } .fail { color: #b91c1c; }
+nav li { margin: 0.15em 0; }
+"""
+
+
+def _slug(number: int, chapter: Chapter) -> str:
+    words = "".join(c if c.isalnum() else "-" for c in chapter.title.lower()).strip("-")
+    return f"{number:02d}-" + "-".join(part for part in words.split("-") if part)
+
+
+def _chapter_html(number: int, chapter: Chapter, pictures: Sequence[str], problems: Sequence[str]) -> str:
+    parts = [f'<section id="{_slug(number, chapter)}"><h2>{number}. {html.escape(chapter.title)}</h2>']
+    paragraphs, block = [], []
+    for line in chapter.lines:  # indented lines (an explanation's steps) read best as preformatted text
+        if line.startswith((" ", "Forward pass", "Backward pass")):
+            block.append(line)
+            continue
+        if block:
+            paragraphs.append("<pre>" + html.escape("\n".join(block)) + "</pre>")
+            block = []
+        paragraphs.append(f"<p>{html.escape(line)}</p>")
+    if block:
+        paragraphs.append("<pre>" + html.escape("\n".join(block)) + "</pre>")
+    parts += paragraphs
+    for table in chapter.tables:
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
+        rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in table.rows)
+        parts.append(f"<table><caption>{html.escape(table.title)}</caption><thead><tr>{head}</tr></thead>"
+                     f"<tbody>{rows}</tbody></table>")
+    for picture in pictures:
+        parts.append(f'<img src="{html.escape(picture)}" alt="{html.escape(chapter.title)}: '
+                     f'{html.escape(Path(picture).stem)}">')
+    for problem in problems:
+        parts.append(f'<p class="fail">picture not drawn: {html.escape(problem)}</p>')
+    if chapter.checks:
+        items = "".join(
+            f'<li class="{"pass" if c.passed else "fail"}">{"✓" if c.passed else "✗"} {html.escape(c.label)}: '
+            f"computed {c.computed:.12g}, expected {c.expected:.12g}</li>" for c in chapter.checks)
+        parts.append(f'<h3>Checks</h3><ul class="checks">{items}</ul>')
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def write_report(out: str | Path, chapters: Sequence[Chapter], pictures: bool = True) -> Path:
+    """Write ``out/index.html`` for ``chapters`` (as ``calcml tour`` computed them) and each chapter's
+    pictures into ``out/<number-title>/``; returns the path of index.html.
+
+    A picture that fails to draw is named on the page instead of stopping the report.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    sections, contents = [], []
+    for position, chapter in enumerate(chapters, 1):
+        number = getattr(chapter, "number", 0) or position
+        drawn: list[str] = []
+        problems: list[str] = []
+        drawing = PICTURES.get(chapter.title) if pictures else None
+        if drawing is not None:
+            folder = out / _slug(number, chapter)
+            folder.mkdir(exist_ok=True)
+            try:
+                drawn = [path.relative_to(out).as_posix() for path in drawing(folder)]
+            except Exception as error:  # one broken picture must not hide the rest of the book
+                problems.append(f"{type(error).__name__}: {error}")
+        sections.append(_chapter_html(number, chapter, drawn, problems))
+        mark = "✓" if chapter.passed else "✗"
+        contents.append(f'<li><a href="#{_slug(number, chapter)}">{number}. {html.escape(chapter.title)}</a> '
+                        f"{mark}</li>")
+    checks = [c for chapter in chapters for c in chapter.checks]
+    failed = sum(not c.passed for c in checks)
+    verdict = (f'<p class="pass">All {len(checks)} checks agreed with their closed forms.</p>' if not failed else
+               f'<p class="fail">{failed} of {len(checks)} checks failed.</p>')
+    page = "\n".join([
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        "<title>calcml — the tour</title>", f"<style>{PAGE_STYLE}</style></head><body>",
+        "<h1>calcml — the tour</h1>",
+        "<p>Calculus for machine learning, computed: each chapter's key idea computed, explained, drawn and "
+        "checked against its closed form.</p>", verdict,
+        f"<nav><ul>{''.join(contents)}</ul></nav>", *sections, "</body></html>",
+    ])
+    index = out / "index.html"
+    index.write_text(page + "\n", encoding="utf-8")
+    return index
