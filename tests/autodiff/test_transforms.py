@@ -205,3 +205,10 @@ def test_transforms_record_their_function_even_inside_no_grad_and_vjp_rules():
 
     cube.defvjp(lambda g, ans, x: cm.vjp(lambda y: y ** 3, x)[1](g)[0])
     np.testing.assert_allclose(cm.grad(lambda x: np.sum(cube(x)))(np.array([1.0, 2.0])), [3.0, 12.0])
+
+
+def test_primitives_on_plain_arrays_return_plain_arrays():
+    p = cm.softmax(np.array([1.0, 2.0, 3.0]))
+    assert type(p) is np.ndarray
+    np.testing.assert_allclose(p, np.exp([1.0, 2.0, 3.0]) / np.exp([1.0, 2.0, 3.0]).sum())
+    assert type(cm.softmax(cm.Tensor(np.array([1.0, 2.0])))) is cm.Tensor

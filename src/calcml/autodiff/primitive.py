@@ -122,8 +122,10 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Any:
     values = []
     parents = []
     tangent_args = False
+    tensor_args = False
     for i, arg in enumerate(args):
         if type(arg) is Tensor:
+            tensor_args = True
             values.append(arg.value)
             if arg.requires_grad:
                 parents.append(i)
@@ -137,6 +139,8 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Any:
         raise  # already says what, where and what to do
     except Exception as error:
         raise _forward_error(prim, args, kwargs, error) from error
+    if not tensor_args:  # plain arrays in, a plain array out: like NumPy, nothing to trace
+        return ans
     out = Tensor.__new__(Tensor)
     out.value = ans if type(ans) is np.ndarray else np.asarray(ans)
     out.grad = None

@@ -15,7 +15,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from calcml.autodiff import Tensor
 from calcml.autodiff import softmax as _softmax
 from calcml.integrate import QuadResult, nquad, quad
 
@@ -122,8 +121,7 @@ def softmax(logits: Any, temperature: float = 1.0, axis: int = -1) -> Any:
     """
     if not temperature > 0:
         raise ValueError(f"softmax: the temperature must be positive, got {temperature!r}.")
-    probabilities = _softmax(logits / temperature, axis=axis)
-    return probabilities if isinstance(logits, Tensor) else probabilities.value
+    return _softmax(logits / temperature, axis=axis)
 
 
 def domain_grid(domain: Sequence[float], points: int) -> np.ndarray:
