@@ -212,3 +212,10 @@ def test_primitives_on_plain_arrays_return_plain_arrays():
     assert type(p) is np.ndarray
     np.testing.assert_allclose(p, np.exp([1.0, 2.0, 3.0]) / np.exp([1.0, 2.0, 3.0]).sum())
     assert type(cm.softmax(cm.Tensor(np.array([1.0, 2.0])))) is cm.Tensor
+
+
+def test_complex_intermediates_are_refused_rather_than_differentiated_wrongly():
+    with pytest.raises(cm.UnsupportedTransformError, match="complex"):
+        cm.grad(lambda t: np.abs(1j * t) ** 2)(0.3)
+    with pytest.raises(cm.UnsupportedTransformError, match="complex"):
+        cm.jvp(lambda t: np.abs(1j * t), (0.3,), (1.0,))

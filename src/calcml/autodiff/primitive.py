@@ -147,6 +147,8 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Any:
     out.tangent = None
     out.name = None
     out.seq = next(CREATION_ORDER)
+    if (parents or tangent_args) and out.value.dtype.kind == "c":
+        raise _complex_error(prim, args)
     if parents and STATE.recording:
         out.requires_grad = True
         out.node = Node(prim, args, values, kwargs, parents)
@@ -175,6 +177,18 @@ def check_finite(value: Any, prim: Primitive, args: tuple, where: str) -> None:
             "  look at the inputs of this op: a log or division at 0, an overflowing exp, or a "
             "learning rate that is too large are the usual causes."
         )
+
+
+def _complex_error(prim: Primitive, args: tuple) -> Exception:
+    from calcml.autodiff.errors import UnsupportedTransformError
+
+    shapes = ", ".join(describe(a) for a in args)
+    return UnsupportedTransformError(
+        f"'{prim.name}' produced complex numbers from a traced input ({shapes}); calcml differentiates "
+        "real-valued computations only, and would otherwise silently drop imaginary parts.\n"
+        "  write the complex arithmetic with separate real and imaginary arrays "
+        "(as calcml.apps.quantum does)."
+    )
 
 
 def _forward_error(prim: Primitive, args: tuple, kwargs: dict, error: Exception) -> Exception:
