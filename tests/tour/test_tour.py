@@ -23,11 +23,16 @@ def test_a_check_can_fail():
     assert Check("within tolerance", 1.0 + 1e-12, 1.0).passed
 
 
-def test_calcml_tour_command_prints_every_chapter():
+def test_calcml_tour_prints_every_chapter_and_writes_an_offline_report(tmp_path):
     import calcml.cli.tour  # noqa: F401  (registers the command)
 
-    result = CliRunner().invoke(app, ["tour"])
+    result = CliRunner().invoke(app, ["tour", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    for make_chapter in CHAPTERS:
-        assert make_chapter().title in result.output
+    report = (tmp_path / "index.html").read_text(encoding="utf-8")
+    titles = [make_chapter().title for make_chapter in CHAPTERS]
+    for title in titles:
+        assert title in result.output
+        assert title in report
     assert "Every check agreed" in result.output
+    assert "http://" not in report and "https://" not in report  # nothing fetched: it opens offline
+    assert len(list(tmp_path.rglob("*.svg"))) >= 10

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -10,17 +12,22 @@ from calcml.cli.app import app
 
 
 @app.command()
-def tour() -> None:
+def tour(
+    out: Path = typer.Option(None, "--out", help="Write each chapter's pictures and an index.html report to DIR."),
+) -> None:
     """Walk the book: every chapter computed, explained and checked against its closed form.
 
-    Example:  calcml tour
+    Examples:  calcml tour
+               calcml tour --out calcml-tour     (also writes calcml-tour/index.html, opens offline)
     """
     from calcml.tour import CHAPTERS, run_chapter
 
     console = Console()
     failures = 0
+    chapters = []
     for number in range(1, len(CHAPTERS) + 1):
         chapter = run_chapter(number)
+        chapters.append(chapter)
         console.rule(f"[bold]{chapter.number}. {chapter.title}")
         for line in chapter.lines:
             console.print(line)
@@ -36,6 +43,11 @@ def tour() -> None:
             console.print(f"  {mark} {check.label}: computed {check.computed:.12g}, expected {check.expected:.12g}")
             failures += not check.passed
     console.rule()
+    if out is not None:
+        from calcml.tour.report import write_report
+
+        index = write_report(out, chapters)
+        console.print(f"Report: {index}  (pictures in {out.resolve()})")
     if failures:
         console.print(f"[red]{failures} check(s) failed.[/red]")
         raise typer.Exit(code=1)
