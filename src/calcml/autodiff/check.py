@@ -36,6 +36,24 @@ class GradCheck:
         return (f"GradCheck(max_rel_error={self.max_rel_error:.1e}, worst_index={self.worst_index}, "
                 f"passed={self.passed})")
 
+    def _repr_html_(self, rows: int = 20) -> str:
+        """A table per element: autodiff, finite differences and their relative error (Jupyter)."""
+        verdict = "passed" if self.passed else "FAILED"
+        lines = [f"<p>gradient check {verdict}: largest relative error {self.max_rel_error:.1e} at argument "
+                 f"{self.worst_argument}, index {self.worst_index}</p>",
+                 "<table><tr><th>argument</th><th>index</th><th>autodiff</th><th>finite differences</th>"
+                 "<th>relative error</th></tr>"]
+        shown = 0
+        for k, (auto, numeric, error) in enumerate(zip(self.autodiff, self.numeric, self.rel_error)):
+            for index in np.ndindex(auto.shape):
+                if shown == rows:
+                    break
+                lines.append(f"<tr><td>{k}</td><td>{index}</td><td>{auto[index]:.10g}</td>"
+                             f"<td>{numeric[index]:.10g}</td><td>{error[index]:.1e}</td></tr>")
+                shown += 1
+        lines.append("</table>")
+        return "".join(lines)
+
 
 def _scalar_objective(f: Callable, args: tuple, seed: int) -> Callable:
     """f itself if it returns a scalar; otherwise x ↦ ⟨u, f(x)⟩ for a fixed random u (this checks Jᵀu)."""

@@ -51,3 +51,9 @@ class Chapter:
     @property
     def passed(self) -> bool:
         return all(c.passed for c in self.checks)
+
+    def _repr_html_(self) -> str:
+        """The chapter as the tour's report shows it (Jupyter)."""
+        from calcml.tour.report import chapter_html
+
+        return chapter_html(self.number, self, (), ())

@@ -154,7 +154,7 @@ def _slug(number: int, chapter: Chapter) -> str:
     return f"{number:02d}-" + "-".join(part for part in words.split("-") if part)
 
 
-def _chapter_html(number: int, chapter: Chapter, pictures: Sequence[str], problems: Sequence[str]) -> str:
+def chapter_html(number: int, chapter: Chapter, pictures: Sequence[str], problems: Sequence[str]) -> str:
     parts = [f'<section id="{_slug(number, chapter)}"><h2>{number}. {html.escape(chapter.title)}</h2>']
     paragraphs, block = [], []
     for line in chapter.lines:  # indented lines (an explanation's steps) read best as preformatted text
@@ -208,7 +208,7 @@ def write_report(out: str | Path, chapters: Sequence[Chapter], pictures: bool = 
                 drawn = [path.relative_to(out).as_posix() for path in drawing(folder)]
             except Exception as error:  # one broken picture must not hide the rest of the book
                 problems.append(f"{type(error).__name__}: {error}")
-        sections.append(_chapter_html(number, chapter, drawn, problems))
+        sections.append(chapter_html(number, chapter, drawn, problems))
         mark = "✓" if chapter.passed else "✗"
         contents.append(f'<li><a href="#{_slug(number, chapter)}">{number}. {html.escape(chapter.title)}</a> '
                         f"{mark}</li>")

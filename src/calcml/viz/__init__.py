@@ -9,6 +9,7 @@ from calcml.viz.derivative import derivative
 from calcml.viz.graph import graph
 from calcml.viz.integral import integral, riemann_sum
 from calcml.viz.loss_surface import learning_rates, loss_surface
+from calcml.viz.notebook import register_svg_formatters
 from calcml.viz.ode import phase_portrait, solution_curves
 from calcml.viz.output import SvgImage, save, svg_text
 from calcml.viz.training import grad_norms, training_curves
@@ -16,5 +17,8 @@ from calcml.viz.vector_field import vector_field
 
 __all__ = [
     "SvgImage", "derivative", "grad_norms", "graph", "integral", "learning_rates", "loss_surface",
-    "phase_portrait", "riemann_sum", "save", "solution_curves", "svg_text", "training_curves", "vector_field",
+    "phase_portrait", "register_svg_formatters", "riemann_sum", "save", "solution_curves", "svg_text",
+    "training_curves", "vector_field",
 ]
+
+register_svg_formatters()
