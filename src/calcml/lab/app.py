@@ -1,0 +1,244 @@
+"""The lab's web application: one page of our own, Plotly.js from the installed ``plotly`` package, and a
+JSON API per panel (derivative, optimizer race, backprop, integral, training).
+
+Every answer is JSON; every problem is an answer too, never a crash:
+
+    400  the body is not JSON, or the Host is not this machine      {"error": "...", "kind": "json" | "host"}
+    404  no such endpoint or training run                           {"error": "...", "kind": "http" | "not_found"}
+    409  too many training runs at once                             {"error": "...", "kind": "busy"}
+    413  the body is larger than MAX_BODY bytes                     {"error": "...", "kind": "too_large"}
+    422  a field is missing, of the wrong type or out of range,     {"error": "...", "kind": "validation",
+         or the math cannot be done as asked (syntax, timeout, …)    "details": [...]} | {"kind": "parse", ...}
+    500  a bug: the message says so; the server keeps serving
+
+Work is bounded: request fields have ranges (schemas.py), symbolic steps run under time limits, races
+under a wall-clock budget, training runs have an epoch cap, a time cap and a cap on how many run at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from calcml.lab.backprop import backprop_step
+from calcml.lab.derivative import explore_derivative
+from calcml.lab.errors import LabInputError
+from calcml.lab.integral import METHODS, explore_integral
+from calcml.lab.optimizer_race import OPTIMIZERS, resolve_surface, run_race, surface_catalog, surface_grid
+from calcml.lab.schemas import (
+    BackpropRequest,
+    DerivativeRequest,
+    IntegralRequest,
+    RaceRequest,
+    SurfaceRequest,
+    TrainRequest,
+)
+from calcml.lab.training import TrainingJobs
+from calcml.train.recipes import OPTIMIZERS as TRAINING_OPTIMIZERS
+
+MAX_BODY = 64 * 1024
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+STATIC = resources.files("calcml.lab") / "static"
+SECURITY_HEADERS = [
+    (b"content-security-policy", b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                 b"img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; "
+                                 b"base-uri 'none'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
+log = logging.getLogger("calcml.lab")
+
+
+def plotly_js_path() -> Path | None:
+    """The plotly.min.js bundled with the installed ``plotly`` Python package, or None without it."""
+    try:
+        import plotly
+    except ImportError:
+        return None
+    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    return path if path.is_file() else None
+
+
+def problem(status: int, message: str, kind: str, **extra) -> JSONResponse:
+    """A JSON error answer: ``{"error": message, "kind": kind, ...}``."""
+    return JSONResponse({"error": message, "kind": kind, **extra}, status_code=status)
+
+
+class LocalOnly:
+    """ASGI middleware: answer only requests addressed to this machine (a Host of 127.0.0.1 or localhost,
+    which also defeats DNS rebinding), refuse bodies over ``max_body`` bytes before they are parsed, and
+    add the security headers (a Content-Security-Policy that allows nothing from other origins)."""
+
+    def __init__(self, app, max_body: int = MAX_BODY):
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = Headers(scope=scope)
+        host = headers.get("host", "")
+        hostname = host.rsplit(":", 1)[0] if not host.startswith("[") else host
+        if hostname not in LOCAL_HOSTS:
+            return await problem(400, f"the lab answers only requests to 127.0.0.1 or localhost, not {host!r}.",
+                                 "host")(scope, receive, send)
+        declared = headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
+            return await self._too_large(scope, receive, send)
+        body, more = b"", True
+        while more:  # read the (bounded) body here, so a chunked upload cannot grow without limit
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_body:
+                return await self._too_large(scope, receive, send)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
+            await send(message)
+
+        await self.app(scope, replay, send_with_headers)
+
+    async def _too_large(self, scope, receive, send):
+        await problem(413, f"the request body is larger than the lab accepts ({self.max_body // 1024} KiB); "
+                           "send a shorter expression or fewer runs.", "too_large")(scope, receive, send)
+
+
+def validation_message(errors: list[dict]) -> tuple[str, list[dict]]:
+    """One readable line for pydantic's errors, and the per-field details."""
+    details = []
+    for error in errors:
+        where = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "body"
+        details.append({"field": where, "message": error.get("msg", "invalid")})
+    text = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
+    return f"the request is not valid: {text}", details
+
+
+def create_app() -> FastAPI:
+    """The lab's FastAPI application (serve it on 127.0.0.1 only: see ``calcml.lab.server``)."""
+    jobs = TrainingJobs()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        jobs.stop_all()
+
+    app = FastAPI(title="calcml lab", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
+                  lifespan=lifespan)
+    app.state.jobs = jobs
+    app.add_middleware(LocalOnly)
+
+    @app.exception_handler(LabInputError)
+    async def lab_input_error(request: Request, error: LabInputError):
+        status = {"busy": 409, "not_found": 404}.get(error.kind, 422)
+        return problem(status, error.message, error.kind)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError):
+        errors = list(error.errors())
+        if any(e.get("type") == "json_invalid" for e in errors):
+            reason = next(e.get("ctx", {}).get("error", "") for e in errors if e.get("type") == "json_invalid")
+            return problem(400, f"the request body is not valid JSON{': ' + str(reason) if reason else ''}.", "json")
+        message, details = validation_message(errors)
+        return problem(422, message, "validation", details=details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException):
+        messages = {404: f"no such page or endpoint: {request.url.path}",
+                    405: f"{request.method} is not allowed on {request.url.path}"}
+        return problem(error.status_code, messages.get(error.status_code, str(error.detail)), "http")
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, error: Exception):
+        log.exception("lab request %s failed", request.url.path)
+        return problem(500, f"the lab hit a bug ({type(error).__name__}: {error}); the server keeps running.",
+                       "internal")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(str(STATIC / "index.html"), media_type="text/html")
+
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js():
+        path = plotly_js_path()
+        if path is None:
+            return problem(404, "plotly is not installed, so the plots cannot be drawn: pip install plotly.",
+                           "not_found")
+        return FileResponse(str(path), media_type="text/javascript", headers={"cache-control": "max-age=3600"})
+
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
+    @app.get("/api/health")
+    def health() -> JSONResponse:
+        return JSONResponse({"status": "ok", "plotly": plotly_js_path() is not None})
+
+    @app.post("/api/derivative")
+    def derivative(body: DerivativeRequest) -> JSONResponse:
+        return JSONResponse(explore_derivative(body.expr, body.var, body.x_min, body.x_max, body.points))
+
+    @app.get("/api/surfaces")
+    def surfaces() -> JSONResponse:
+        return JSONResponse({"surfaces": surface_catalog(),
+                             "optimizers": [{"name": name, "lr": lr} for name, (_, lr) in OPTIMIZERS.items()]})
+
+    @app.post("/api/surface")
+    def surface(body: SurfaceRequest) -> JSONResponse:
+        chosen = resolve_surface(body.name, body.expr, body.x_range, body.y_range)
+        return JSONResponse(surface_grid(chosen, body.points))
+
+    @app.post("/api/race")
+    def race(body: RaceRequest) -> JSONResponse:
+        chosen = resolve_surface(body.name, body.expr, body.x_range, body.y_range)
+        runs = run_race(chosen, body.start, [(run.optimizer, run.lr) for run in body.runs], body.steps)
+        return JSONResponse({"surface": chosen.name, "expr": chosen.expr, "start": list(body.start), "runs": runs})
+
+    @app.post("/api/backprop")
+    def backprop(body: BackpropRequest) -> JSONResponse:
+        return JSONResponse(backprop_step(body.weights, body.lr, body.seed))
+
+    @app.post("/api/integral")
+    def integral(body: IntegralRequest) -> JSONResponse:
+        return JSONResponse(explore_integral(body.expr, body.a, body.b, body.n, body.method))
+
+    @app.get("/api/integral/methods")
+    def integral_methods() -> JSONResponse:
+        return JSONResponse({"methods": list(METHODS)})
+
+    @app.post("/api/train", status_code=202)
+    def train(body: TrainRequest) -> JSONResponse:
+        job_id = jobs.start(body.epochs, body.hidden, body.optimizer, body.lr, body.batch_size, body.seed)
+        return JSONResponse(jobs.snapshot(job_id), status_code=202)
+
+    @app.get("/api/train/optimizers")
+    def train_optimizers() -> JSONResponse:
+        return JSONResponse({"optimizers": list(TRAINING_OPTIMIZERS)})
+
+    @app.get("/api/train/{job_id}")
+    def train_status(job_id: str, since: int = 0) -> JSONResponse:
+        return JSONResponse(jobs.snapshot(job_id, max(0, since)))
+
+    @app.post("/api/train/{job_id}/stop")
+    def train_stop(job_id: str) -> JSONResponse:
+        return JSONResponse(jobs.stop(job_id))
+
+    return app

@@ -1,0 +1,188 @@
+"""Training on the digits in the background, watched live: loss per step, per-layer gradient norms, accuracy.
+
+``TrainingJobs.start`` runs ``cm.train.fit`` on a daemon thread (at most MAX_RUNNING at once, each with a
+bounded number of epochs and seconds); the page polls ``snapshot`` for what has been recorded so far and
+can stop a run at any step. Runs hold the engine lock one epoch at a time, so the other panels stay
+responsive between epochs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from calcml import nn
+from calcml.data import digits
+from calcml.lab.engine_lock import ENGINE_LOCK
+from calcml.lab.errors import LabInputError
+from calcml.lab.functions import finite_list, finite_number
+from calcml.train import Callback, GradNormMonitor, TrainingState, evaluate, fit
+from calcml.train.recipes import OPTIMIZERS, digits_mlp, make_optimizer
+
+MAX_RUNNING = 2
+MAX_KEPT = 16
+MAX_SECONDS = 120.0
+
+
+class _Stop(Exception):
+    """Raised inside fit by the recorder when the run is asked to stop (or runs out of time)."""
+
+
+@dataclass
+class TrainingJob:
+    """What one run has recorded so far; ``status``: running, finished, stopped or failed."""
+
+    id: str
+    settings: dict
+    status: str = "running"
+    epoch: int = 0
+    step_loss: list[float] = field(default_factory=list)
+    epoch_loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
+    grad_norms: dict[str, list[float]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    message: str = ""
+    started: float = field(default_factory=time.perf_counter)
+    seconds: float = 0.0
+    stop_requested: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class _LiveRecorder(Callback):
+    """Copies each step's loss and layer gradient norms into the job; holds the engine lock per epoch."""
+
+    def __init__(self, job: TrainingJob):
+        self.job = job
+        self.holding = False
+
+    def on_epoch_begin(self, state: TrainingState) -> None:
+        ENGINE_LOCK.acquire()
+        self.holding = True
+
+    def on_step_end(self, state: TrainingState) -> None:
+        job = self.job
+        with job.lock:
+            job.step_loss.append(state.batch_loss)
+            for layer, values in state.history.grad_norms.items():
+                job.grad_norms.setdefault(layer, []).append(values[-1])
+        if job.stop_requested.is_set():
+            raise _Stop("stopped on request")
+        if time.perf_counter() - job.started > MAX_SECONDS:
+            raise _Stop(f"stopped after the {MAX_SECONDS:g} s limit of a lab run")
+
+    def on_epoch_end(self, state: TrainingState) -> None:
+        history, job = state.history, self.job
+        with job.lock:
+            job.epoch = state.epoch
+            job.epoch_loss.append(history.loss[-1])
+            job.accuracy.append(history.accuracy[-1])
+            job.test_accuracy.append(history.val_accuracy[-1])
+        self.release()
+
+    def release(self) -> None:
+        if self.holding:
+            self.holding = False
+            ENGINE_LOCK.release()
+
+
+class TrainingJobs:
+    """The lab's training runs, by id."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, TrainingJob] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._data = None
+
+    def start(self, epochs: int, hidden: int, optimizer: str, lr: float | None, batch_size: int, seed: int) -> str:
+        """Start a run of the digits MLP (64 → hidden ReLU → 10) and return its id."""
+        if optimizer not in OPTIMIZERS:
+            raise LabInputError(f"unknown optimizer {optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}.", "domain")
+        with self._lock:
+            running = sum(job.status == "running" for job in self._jobs.values())
+            if running >= MAX_RUNNING:
+                raise LabInputError(f"{running} training runs are going already; stop one first.", "busy")
+            finished = [key for key, job in self._jobs.items() if job.status != "running"]
+            for key in finished[: max(0, len(self._jobs) - MAX_KEPT + 1)]:
+                del self._jobs[key]
+            if self._data is None:
+                self._data = digits()
+            job = TrainingJob(f"run{next(self._ids)}", {"epochs": epochs, "hidden": hidden, "optimizer": optimizer,
+                                                        "lr": lr, "batch_size": batch_size, "seed": seed})
+            self._jobs[job.id] = job
+        threading.Thread(target=self._run, args=(job, self._data), daemon=True, name=f"calcml-lab-{job.id}").start()
+        return job.id
+
+    def _run(self, job: TrainingJob, data) -> None:
+        settings = job.settings
+        recorder = _LiveRecorder(job)
+        try:
+            model = digits_mlp(data, hidden=settings["hidden"], seed=settings["seed"])
+            opt = make_optimizer(settings["optimizer"], model.parameters(), lr=settings["lr"])
+            monitor = GradNormMonitor(warn=False)
+            fit(model, nn.losses.cross_entropy, opt, data, epochs=settings["epochs"],
+                batch_size=settings["batch_size"], validation=data, seed=settings["seed"], progress=False,
+                callbacks=[monitor, recorder])
+            recorder.release()
+            with ENGINE_LOCK:
+                test = evaluate(model, nn.losses.cross_entropy, data.X_test, data.y_test)
+            status, message = "finished", f"test accuracy {test.accuracy:.2%} on {test.n} digits"
+            notes = [report.message for report in monitor.reports[-1:]]
+        except _Stop as reason:
+            status, message, notes = "stopped", str(reason), []
+        except Exception as error:  # a run that fails must say why on the page, never kill the server
+            status, message, notes = "failed", f"{type(error).__name__}: {error}", []
+        finally:
+            recorder.release()
+        with job.lock:
+            job.status, job.message, job.notes = status, message, notes
+            job.seconds = time.perf_counter() - job.started
+
+    def stop(self, job_id: str) -> dict:
+        """Ask a run to stop after its current step."""
+        job = self.get(job_id)
+        job.stop_requested.set()
+        return self.snapshot(job_id)
+
+    def get(self, job_id: str) -> TrainingJob:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None:
+            raise LabInputError(f"no training run {job_id!r} (runs are kept while the server runs).", "not_found")
+        return job
+
+    def snapshot(self, job_id: str, since: int = 0) -> dict:
+        """The run's record as JSON: step losses and gradient norms from step ``since`` on."""
+        job = self.get(job_id)
+        with job.lock:
+            seconds = job.seconds if job.status != "running" else time.perf_counter() - job.started
+            return {
+                "id": job.id, "status": job.status, "settings": job.settings, "epoch": job.epoch,
+                "epochs": job.settings["epochs"], "steps": len(job.step_loss), "since": since,
+                "step_loss": finite_list(np.array(job.step_loss[since:])),
+                "grad_norms": {layer: finite_list(np.array(v[since:])) for layer, v in job.grad_norms.items()},
+                "epoch_loss": finite_list(np.array(job.epoch_loss)), "accuracy": list(job.accuracy),
+                "test_accuracy": list(job.test_accuracy), "layers": _layer_titles(list(job.grad_norms)),
+                "notes": list(job.notes), "message": job.message,
+                "seconds": finite_number(seconds),
+            }
+
+    def stop_all(self) -> None:
+        """Ask every run to stop (when the server shuts down)."""
+        with self._lock:
+            for job in self._jobs.values():
+                job.stop_requested.set()
+
+
+def _layer_titles(layers: list[str]) -> dict[str, str]:
+    """How the page names the MLP's layers: the first dense layer is hidden, the last one the output."""
+    titles = {}
+    for i, layer in enumerate(layers):
+        role = "output" if i == len(layers) - 1 else "hidden"
+        titles[layer] = f"{role} layer (module {layer})"
+    return titles

@@ -1,0 +1,346 @@
+"""The lab's JSON API through FastAPI's TestClient: every endpoint's answers, checked against the math, and
+every kind of bad request answered with a 4xx and a clear JSON message."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from calcml.lab import app as lab_app  # noqa: E402
+from calcml.lab import backprop, derivative  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(lab_app.create_app(), base_url="http://127.0.0.1") as client:
+        yield client
+
+
+def problem(response, status: int, kind: str | None = None) -> str:
+    """Assert a JSON error answer of ``status`` (and ``kind``); return its message."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert isinstance(body["error"], str) and body["error"]
+    if kind is not None:
+        assert body["kind"] == kind, body
+    return body["error"]
+
+
+# ---- the page and its files ---------------------------------------------------------------------------
+def test_index_and_assets_are_served_from_the_package(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "<title>calcml lab</title>" in page.text
+    assert "http://" not in page.text and "https://" not in page.text  # nothing from elsewhere
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    js = client.get("/static/lab.js")
+    assert js.status_code == 200 and "https://" not in js.text
+    plotly = client.get("/vendor/plotly.min.js")
+    assert plotly.status_code == 200 and b"plotly.js" in plotly.content[:200]
+    assert client.get("/api/health").json() == {"status": "ok", "plotly": True}
+
+
+# ---- derivative ---------------------------------------------------------------------------------------
+def test_derivative_steps_values_and_autodiff_agree(client):
+    r = client.post("/api/derivative", json={"expr": "sin(x^2)", "x_min": -2, "x_max": 2, "points": 41})
+    assert r.status_code == 200
+    d = r.json()
+    assert d["result"] == "2*x*cos(x**2)"
+    assert d["steps"][0]["title"] == "chain rule" and d["steps"][0]["depth"] == 0
+    assert {step["title"] for step in d["steps"][1:]} >= {"power rule"}
+    x = np.array(d["x"])
+    assert len(x) == 41 and x[0] == -2 and x[-1] == 2
+    np.testing.assert_allclose(d["f"], np.sin(x**2), rtol=1e-12)
+    np.testing.assert_allclose(d["df"], 2 * x * np.cos(x**2), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(d["df_autodiff"], d["df"], rtol=1e-12, atol=1e-15)
+    assert d["autodiff_agreement"] < 1e-12
+
+
+def test_derivative_pole_is_a_gap_not_a_failure(client):
+    d = client.post("/api/derivative", json={"expr": "1/x", "x_min": -1, "x_max": 1, "points": 3}).json()
+    assert d["f"] == [-1.0, None, 1.0] and d["df"] == [-1.0, None, -1.0]
+
+
+@pytest.mark.parametrize("body, kind, words", [
+    ({"expr": "sin(x"}, "parse", "column"),
+    ({"expr": "x*y"}, "domain", "may only use x"),
+    ({"expr": "x^2", "x_min": 3, "x_max": 1}, "domain", "x_min < x_max"),
+    ({"expr": "x", "var": "xx"}, "validation", "var"),
+    ({"expr": "x", "points": 10_000}, "validation", "points"),
+    ({"expr": ""}, "validation", "expr"),
+    ({"expr": "x", "surprise": 1}, "validation", "surprise"),
+    ({}, "validation", "expr"),
+])
+def test_derivative_bad_input_is_a_422_that_says_what(client, body, kind, words):
+    assert words in problem(client.post("/api/derivative", json=body), 422, kind)
+
+
+def test_derivative_time_limit_is_reported(client, monkeypatch):
+    monkeypatch.setattr(derivative, "DERIVE_SECONDS", 1e-4)
+    started = time.perf_counter()
+    message = problem(client.post("/api/derivative", json={"expr": "sin(cos(tan(x^3 + exp(x))))^5 * ln(x^2 + 1)"}),
+                      422, "timeout")
+    assert "did not finish" in message and time.perf_counter() - started < 5
+
+
+# ---- malformed requests ---------------------------------------------------------------------------------
+def test_malformed_requests_get_clear_4xx_json(client):
+    assert "not valid JSON" in problem(
+        client.post("/api/derivative", content=b"{bad", headers={"content-type": "application/json"}), 400, "json")
+    problem(client.post("/api/derivative", content=b"x=1", headers={"content-type": "text/plain"}), 422)
+    problem(client.post("/api/derivative", content=b"[1, 2]", headers={"content-type": "application/json"}), 422)
+    nan = b'{"expr": "x", "x_min": NaN}'
+    assert "x_min" in problem(client.post("/api/derivative", content=nan,
+                                          headers={"content-type": "application/json"}), 422, "validation")
+    huge = json.dumps({"expr": "x" + "+x" * 40_000}).encode()
+    assert "KiB" in problem(client.post("/api/derivative", content=huge,
+                                        headers={"content-type": "application/json"}), 413, "too_large")
+    assert "/api/nothing" in problem(client.get("/api/nothing"), 404, "http")
+    assert "GET" in problem(client.get("/api/derivative"), 405, "http")
+    assert "127.0.0.1" in problem(client.get("/api/health", headers={"host": "evil.example"}), 400, "host")
+
+
+def test_a_chunked_body_over_the_limit_is_refused():
+    app = lab_app.LocalOnly(lambda scope, receive, send: None, max_body=10)
+    sent = []
+    chunks = iter([{"type": "http.request", "body": b"x" * 8, "more_body": True},
+                   {"type": "http.request", "body": b"x" * 8, "more_body": False}])
+
+    async def receive():
+        return next(chunks)
+
+    async def send(message):
+        sent.append(message)
+
+    import asyncio
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"host", b"127.0.0.1")]}
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 413
+
+
+# ---- optimizer race ------------------------------------------------------------------------------------
+def test_surfaces_list_and_grid(client):
+    catalog = client.get("/api/surfaces").json()
+    names = [s["name"] for s in catalog["surfaces"]]
+    assert names == ["quadratic", "rosenbrock", "himmelblau", "beale", "saddle"]
+    assert {o["name"] for o in catalog["optimizers"]} == {"gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam",
+                                                          "newton"}
+    grid = client.post("/api/surface", json={"name": "rosenbrock", "points": 11}).json()
+    x, y, z = np.array(grid["x"]), np.array(grid["y"]), np.array(grid["z"])
+    assert z.shape == (11, 11)
+    np.testing.assert_allclose(z, (1 - x[None, :]) ** 2 + 100 * (y[:, None] - x[None, :] ** 2) ** 2)
+    assert min(map(min, grid["display"])) == 0.0
+
+
+def test_race_trajectories_follow_the_update_rules(client):
+    body = {"name": "rosenbrock", "start": [-1.2, 1.0], "steps": 100,
+            "runs": [{"optimizer": "newton", "lr": 1.0}, {"optimizer": "gd", "lr": 1e-3}]}
+    newton, gd = client.post("/api/race", json=body).json()["runs"]
+    np.testing.assert_allclose(newton["path"][-1], [1.0, 1.0], atol=1e-6)
+    assert newton["status"] == "finished" and newton["final_loss"] < 1e-10
+    # the first gradient-descent step is w − η ∇f(w), ∇f computed by hand
+    x, y = -1.2, 1.0
+    gradient = np.array([-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)])
+    np.testing.assert_allclose(gd["path"][1], np.array([x, y]) - 1e-3 * gradient, rtol=1e-12)
+    assert len(gd["path"]) == len(gd["loss"]) == 101 and gd["loss"][-1] < gd["loss"][0]
+
+
+def test_divergent_and_failing_runs_are_reported_in_the_answer(client):
+    body = {"name": "quadratic", "start": [-3.5, 1.5], "steps": 200,
+            "runs": [{"optimizer": "gd", "lr": 0.5}, {"optimizer": "newton", "lr": 1.0}]}
+    gd, newton = client.post("/api/race", json=body).json()["runs"]
+    assert gd["status"] == "diverged" and "lower the learning rate" in gd["message"]
+    assert all(math.isfinite(v) for point in gd["path"] for v in point)
+    saddle = client.post("/api/race", json={**body, "name": "saddle", "runs": [{"optimizer": "newton", "lr": 1.0}]})
+    run = saddle.json()["runs"][0]
+    assert run["status"] == "error" and "not positive definite" in run["message"]
+
+
+def test_race_on_a_typed_surface(client):
+    body = {"expr": "(x - 1)^2 + 2 (y + 0.5)^2", "x_range": [-3, 3], "y_range": [-3, 3], "start": [2, 2],
+            "steps": 300, "runs": [{"optimizer": "adam", "lr": 0.1}]}
+    run = client.post("/api/race", json=body).json()["runs"][0]
+    np.testing.assert_allclose(run["path"][-1], [1.0, -0.5], atol=1e-2)
+
+
+@pytest.mark.parametrize("change, status, words", [
+    ({"runs": [{"optimizer": "lbfgs", "lr": 0.1}]}, 422, "unknown optimizer"),
+    ({"runs": []}, 422, "runs"),
+    ({"runs": [{"optimizer": "gd", "lr": 0.1}] * 9}, 422, "runs"),
+    ({"runs": [{"optimizer": "gd", "lr": -1}]}, 422, "lr"),
+    ({"steps": 100_000}, 422, "steps"),
+    ({"start": [1e300, 0]}, 422, "start"),
+    ({"name": None, "expr": "x + z"}, 422, "may only use x and y"),
+    ({"expr": "x"}, 422, "exactly one"),
+    ({"name": "everest"}, 422, "unknown surface"),
+])
+def test_race_bad_input(client, change, status, words):
+    body = {"name": "quadratic", "start": [1, 1], "steps": 10, "runs": [{"optimizer": "gd", "lr": 0.1}], **change}
+    body = {k: v for k, v in body.items() if v is not None}
+    assert words in problem(client.post("/api/race", json=body), status)
+
+
+def test_surface_grid_size_is_bounded(client):
+    assert "points" in problem(client.post("/api/surface", json={"name": "beale", "points": 5000}), 422)
+
+
+# ---- backprop -----------------------------------------------------------------------------------------------
+def test_backprop_graph_values_gradients_and_update(client):
+    step = client.post("/api/backprop", json={"lr": 0.5, "seed": 0}).json()
+    nodes = {n["id"]: n for n in step["nodes"]}
+    names = {n["name"] for n in step["nodes"] if n["name"]}
+    assert names == {"W1", "b1", "W2", "b2", "X", "y"}
+    assert [n["op"] for n in step["nodes"] if n["op"] not in ("input", "constant")] == [
+        "matmul", "add", "tanh", "matmul", "add", "subtract", "power", "mean"]
+    w = {k: np.array(v) for k, v in zip(("W1", "b1", "W2", "b2"),
+                                       (u["before"] for u in step["updates"]))}
+    assert step["loss"] == pytest.approx(float(backprop.network_loss(**w)), rel=1e-12)
+    assert nodes[step["output"]]["grad"] == 1.0
+    for update in step["updates"]:  # each gradient against central differences, each update is w − η g
+        before, grad = np.array(update["before"]), np.array(update["grad"])
+        numeric = np.zeros_like(before)
+        for index in np.ndindex(before.shape):
+            for sign in (1, -1):
+                shifted = {**w, update["name"]: before.copy()}
+                shifted[update["name"]][index] += sign * 1e-6
+                numeric[index] += sign * float(backprop.network_loss(**shifted)) / 2e-6
+        np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(update["after"], before - 0.5 * grad, rtol=1e-14)
+        np.testing.assert_allclose(step["weights"][update["name"]], update["after"])
+    assert "Backward pass" in step["explanation"]
+
+
+def test_backprop_steps_learn_xor(client):
+    weights, losses = None, []
+    for _ in range(300):
+        step = client.post("/api/backprop", json={"weights": weights, "lr": 0.5}).json()
+        weights = step["weights"]
+        losses.append(step["loss"])
+    assert losses[-1] < 0.01 < 0.5 < losses[0]
+
+
+@pytest.mark.parametrize("weights, kind, words", [
+    ({"W1": [[1, 2, 3]], "b1": [0, 0, 0], "W2": [[1], [1], [1]], "b2": [0]}, "input", "shape (2, 3)"),
+    ({"W1": [[1, 2, 3], [1, 2, 3]], "b1": [0, 0, 0], "W2": [[1], [1], [1]]}, "input", "exactly"),
+    ({"W1": [[1e9, 2, 3], [1, 2, 3]], "b1": [0, 0, 0], "W2": [[1], [1], [1]], "b2": [0]}, "diverged", "diverged"),
+    ({"W1": [["a", 2, 3], [1, 2, 3]], "b1": [0, 0, 0], "W2": [[1], [1], [1]], "b2": [0]}, "input", "numbers"),
+])
+def test_backprop_bad_weights(client, weights, kind, words):
+    assert words in problem(client.post("/api/backprop", json={"weights": weights}), 422, kind)
+
+
+# ---- integral --------------------------------------------------------------------------------------------------
+def test_integral_midpoint_error_is_the_textbook_one(client):
+    r = client.post("/api/integral", json={"expr": "x^2", "a": 0, "b": 1, "n": 8, "method": "midpoint"}).json()
+    assert r["value"] == pytest.approx(1 / 3, rel=1e-15) and r["closed_form"] == "1/3"
+    assert r["status"] == "symbolic"
+    assert r["error"] == pytest.approx(-2 / (24 * 64), rel=1e-9)  # −(b − a) h² f''/24 with h = 1/8, f'' = 2
+    errors = [c["error"] for c in r["convergence"]]
+    np.testing.assert_allclose(np.array(errors[:-1]) / np.array(errors[1:]), 4.0, rtol=1e-6)  # O(h²)
+    assert len(r["edges"]) == 9 and len(r["heights_left"]) == 8
+
+
+@pytest.mark.parametrize("method, order", [("left", 2.0), ("right", 2.0), ("trapezoid", 4.0)])
+def test_integral_methods_converge_at_their_order(client, method, order):
+    r = client.post("/api/integral", json={"expr": "exp(x)", "a": 0, "b": 1, "n": 4, "method": method}).json()
+    assert r["value"] == pytest.approx(math.e - 1, rel=1e-14)
+    errors = np.array([c["error"] for c in r["convergence"]])
+    assert abs(errors[-2] / errors[-1]) == pytest.approx(order, rel=1e-3)
+
+
+def test_integral_without_closed_form_uses_quadrature(client):
+    r = client.post("/api/integral", json={"expr": "exp(sin(x^3))*relu(x)", "a": 0, "b": 2, "n": 8}).json()
+    assert r["status"] == "unknown" and r["source"].startswith("numeric")
+    assert abs(r["convergence"][-1]["error"]) < 1e-6
+
+
+def test_divergent_integral_says_so(client):
+    r = client.post("/api/integral", json={"expr": "1/x^2", "a": -1, "b": 1, "n": 8}).json()
+    assert r["status"] == "diverges" and r["value"] is None and "does not exist" in r["source"]
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"expr": "x", "a": 1, "b": 0}, "a < b"),
+    ({"expr": "x", "method": "simpson"}, "unknown method"),
+    ({"expr": "x", "n": 0}, "n"),
+    ({"expr": "x", "n": 10**6}, "n"),
+    ({"expr": "2 ^^ x"}, "cannot read"),
+])
+def test_integral_bad_input(client, body, words):
+    assert words in problem(client.post("/api/integral", json=body), 422)
+
+
+# ---- training -----------------------------------------------------------------------------------------------------
+def wait_for(client, job_id: str, seconds: float = 30.0) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        snapshot = client.get(f"/api/train/{job_id}").json()
+        if snapshot["status"] != "running":
+            return snapshot
+        time.sleep(0.05)
+    raise AssertionError(f"training run {job_id} did not end in {seconds} s")
+
+
+def test_training_runs_in_the_background_and_records_everything(client):
+    started = client.post("/api/train", json={"epochs": 3, "hidden": 32, "optimizer": "adam"})
+    assert started.status_code == 202 and started.json()["status"] == "running"
+    done = wait_for(client, started.json()["id"])
+    assert done["status"] == "finished" and done["epoch"] == 3
+    assert done["steps"] == 3 * math.ceil(1438 / 32) == len(done["step_loss"])
+    assert list(done["grad_norms"]) == ["1", "3"] and all(len(v) == done["steps"] for v in done["grad_norms"].values())
+    assert done["epoch_loss"][-1] < done["epoch_loss"][0] and done["test_accuracy"][-1] > 0.8
+    assert "test accuracy" in done["message"]
+    later = client.get(f"/api/train/{done['id']}?since=100").json()
+    assert later["step_loss"] == done["step_loss"][100:]
+
+
+def test_training_can_be_stopped_and_is_bounded(client):
+    ids = [client.post("/api/train", json={"epochs": 30, "hidden": 256, "batch_size": 8}).json()["id"]
+           for _ in range(2)]
+    busy = client.post("/api/train", json={"epochs": 1})
+    assert "stop one first" in problem(busy, 409, "busy")
+    for job_id in ids:
+        assert client.post(f"/api/train/{job_id}/stop").status_code == 200
+    for job_id in ids:
+        snapshot = wait_for(client, job_id, 10)
+        assert snapshot["status"] == "stopped" and snapshot["epoch"] < 30
+    problem(client.get("/api/train/run999"), 404, "not_found")
+    problem(client.post("/api/train/run999/stop"), 404, "not_found")
+    assert "epochs" in problem(client.post("/api/train", json={"epochs": 1000}), 422, "validation")
+    assert "unknown optimizer" in problem(client.post("/api/train", json={"optimizer": "lion"}), 422)
+
+
+# ---- fuzzing: whatever arrives, the answer is JSON and never a 500 ------------------------------------------------
+MATH_TEXT = st.text(alphabet="xy0123456789+-*/^().,e sinctaqrlog", max_size=40)
+SCALARS = (st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False, allow_infinity=False)
+           | MATH_TEXT)
+JSON_VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
+                           | st.dictionaries(st.sampled_from(["x", "W1", "lr"]), inner, max_size=3), max_leaves=8)
+ENDPOINTS = {
+    "/api/derivative": ["expr", "var", "x_min", "x_max", "points"],
+    "/api/integral": ["expr", "a", "b", "n", "method"],
+    "/api/race": ["name", "expr", "start", "runs", "steps"],
+    "/api/surface": ["name", "expr", "points", "x_range"],
+    "/api/backprop": ["weights", "lr", "seed"],
+}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzzed_requests_get_json_answers_and_never_a_500(client, data):
+    path = data.draw(st.sampled_from(sorted(ENDPOINTS)))
+    fields = data.draw(st.lists(st.sampled_from(ENDPOINTS[path]), unique=True))
+    body = {name: data.draw(MATH_TEXT if name in ("expr",) else JSON_VALUES) for name in fields}
+    response = client.post(path, json=body)
+    assert response.status_code in (200, 400, 409, 413, 422), (body, response.text)
+    answer = response.json()
+    if response.status_code != 200:
+        assert answer["error"]
