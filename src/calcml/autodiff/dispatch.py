@@ -27,12 +27,18 @@ PIECEWISE_CONSTANT_UFUNCS = {
     np.bitwise_and, np.bitwise_or, np.invert,
 }
 PIECEWISE_CONSTANT_FUNCTIONS = {
-    np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort, np.sort, np.nonzero,
+    np.argmax, np.argmin, np.argsort, np.sort, np.nonzero,
     np.count_nonzero, np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.allclose,
     np.isclose, np.array_equal, np.searchsorted, np.round, np.around, np.result_type,
     np.can_cast, np.unique, np.any, np.all, np.argwhere, np.flatnonzero, np.iscomplexobj,
     np.isrealobj,
 }
+
+
+# Questions about a Tensor's shape are answered from the Tensor itself (they are asked inside every rule).
+FUNCTIONS[np.shape] = lambda a: a.shape
+FUNCTIONS[np.ndim] = lambda a: a.ndim
+FUNCTIONS[np.size] = lambda a, axis=None: a.size if axis is None else a.shape[axis]
 
 
 def implements(numpy_function: Callable, handler: Callable) -> None:

@@ -168,7 +168,7 @@ class Graph:
             local = rule(np.ones_like(tensor.value), tensor.value, *engine_node.values, **engine_node.kwargs)
         full = share
         if np.shape(share) != node.shape:
-            share = unbroadcast(share, node.shape)
+            share = unbroadcast(np.asarray(share), node.shape)
         return local, np.asarray(share), np.asarray(full)
 
     def _term(self, node: GraphNode, use: _Use) -> tuple[str, list[str], np.ndarray]:

@@ -22,7 +22,7 @@ from calcml.autodiff.errors import InPlaceError
 def as_float_array(data: Any) -> np.ndarray:
     """An ndarray of a floating dtype: floats keep theirs (float32 stays float32), the rest become float64."""
     array = np.asarray(data)
-    if not np.issubdtype(array.dtype, np.floating) and not np.issubdtype(array.dtype, np.complexfloating):
+    if array.dtype.kind not in "fc":  # floating or complex
         array = array.astype(np.float64)
     return array
 

@@ -20,12 +20,12 @@ def unbroadcast(gradient: Any, shape: tuple[int, ...]) -> Any:
     array([[3.],
            [3.]])
     """
-    extra = np.ndim(gradient) - len(shape)
+    extra = gradient.ndim - len(shape)  # gradients are arrays or Tensors: both know their shape
     if extra > 0:
         gradient = np.sum(gradient, axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(gradient)[i] != 1)
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and gradient.shape[i] != 1)
     if stretched:
         gradient = np.sum(gradient, axis=stretched, keepdims=True)
-    if np.shape(gradient) != shape:  # e.g. a scalar gradient for a broadcast 0-d input
+    if gradient.shape != shape:  # e.g. a scalar gradient for a broadcast 0-d input
         gradient = np.broadcast_to(gradient, shape)
     return gradient
