@@ -130,7 +130,7 @@ def test_a_chunked_body_over_the_limit_is_refused():
 def test_surfaces_list_and_grid(client):
     catalog = client.get("/api/surfaces").json()
     names = [s["name"] for s in catalog["surfaces"]]
-    assert names == ["quadratic", "rosenbrock", "himmelblau", "beale", "saddle"]
+    assert names == ["quadratic", "rosenbrock", "himmelblau", "beale", "bowl", "saddle"]
     assert {o["name"] for o in catalog["optimizers"]} == {"gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam",
                                                           "newton"}
     grid = client.post("/api/surface", json={"name": "rosenbrock", "points": 11}).json()
@@ -145,7 +145,7 @@ def test_race_trajectories_follow_the_update_rules(client):
             "runs": [{"optimizer": "newton", "lr": 1.0}, {"optimizer": "gd", "lr": 1e-3}]}
     newton, gd = client.post("/api/race", json=body).json()["runs"]
     np.testing.assert_allclose(newton["path"][-1], [1.0, 1.0], atol=1e-6)
-    assert newton["status"] == "finished" and newton["final_loss"] < 1e-10
+    assert newton["status"] == "converged" and newton["final_loss"] < 1e-10
     # the first gradient-descent step is w − η ∇f(w), ∇f computed by hand
     x, y = -1.2, 1.0
     gradient = np.array([-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)])
@@ -161,7 +161,7 @@ def test_divergent_and_failing_runs_are_reported_in_the_answer(client):
     assert all(math.isfinite(v) for point in gd["path"] for v in point)
     saddle = client.post("/api/race", json={**body, "name": "saddle", "runs": [{"optimizer": "newton", "lr": 1.0}]})
     run = saddle.json()["runs"][0]
-    assert run["status"] == "error" and "not positive definite" in run["message"]
+    assert run["status"] == "failed" and "not positive definite" in run["message"]
 
 
 def test_race_on_a_typed_surface(client):
@@ -172,7 +172,7 @@ def test_race_on_a_typed_surface(client):
 
 
 @pytest.mark.parametrize("change, status, words", [
-    ({"runs": [{"optimizer": "lbfgs", "lr": 0.1}]}, 422, "unknown optimizer"),
+    ({"runs": [{"optimizer": "lbfgs", "lr": 0.1}]}, 422, "no optimizer 'lbfgs'"),
     ({"runs": []}, 422, "runs"),
     ({"runs": [{"optimizer": "gd", "lr": 0.1}] * 9}, 422, "runs"),
     ({"runs": [{"optimizer": "gd", "lr": -1}]}, 422, "lr"),
@@ -180,7 +180,8 @@ def test_race_on_a_typed_surface(client):
     ({"start": [1e300, 0]}, 422, "start"),
     ({"name": None, "expr": "x + z"}, 422, "may only use x and y"),
     ({"expr": "x"}, 422, "exactly one"),
-    ({"name": "everest"}, 422, "unknown surface"),
+    ({"name": "everest"}, 422, "no built-in surface 'everest'"),
+    ({"name": "x^2 + y^2"}, 422, "no built-in surface"),
 ])
 def test_race_bad_input(client, change, status, words):
     body = {"name": "quadratic", "start": [1, 1], "steps": 10, "runs": [{"optimizer": "gd", "lr": 0.1}], **change}

@@ -80,7 +80,7 @@ def test_optimizer_race_click_start_and_animate(lab_page, lab_server):
     open_panel(page, lab_server.url, "race")
     page.wait_for_selector("#race-plot[data-state=surface]")
     page.select_option("#race-surface", "quadratic")
-    wait_until(page, "document.getElementById('race-plot').data[0].x[0] === -4")
+    wait_until(page, "document.getElementById('race-plot').data[0].x[0] === -5")
     before = page.inner_text("#race-start")
     box = page.locator("#race-plot").bounding_box()
     area = page.evaluate("() => document.getElementById('race-plot')._fullLayout._size")  # the axes' pixels
@@ -90,7 +90,7 @@ def test_optimizer_race_click_start_and_animate(lab_page, lab_server):
     page.mouse.click(*target)
     wait_until(page, f"document.getElementById('race-start').textContent !== {before!r}")
     start = [float(v) for v in page.inner_text("#race-start").strip("()").split(",")]
-    assert 0 < start[0] < 4 and 0 < start[1] < 2
+    assert 0 < start[0] < 5 and 0 < start[1] < 2.5
     page.fill("#race-steps", "200")
     page.click("#race-go")
     page.wait_for_selector("#race-plot[data-state=done]")
@@ -112,7 +112,7 @@ def test_optimizer_race_shows_divergence_and_bad_surfaces(lab_page, lab_server):
     open_panel(page, lab_server.url, "race")
     page.wait_for_selector("#race-plot[data-state=surface]")
     page.select_option("#race-surface", "quadratic")
-    wait_until(page, "document.getElementById('race-plot').data[0].x[0] === -4")
+    wait_until(page, "document.getElementById('race-plot').data[0].x[0] === -5")
     page.fill("input[data-lr=gd]", "0.5")
     page.click("#race-go")
     page.wait_for_selector("#race-plot[data-state=done]")

@@ -33,7 +33,7 @@ from calcml.lab.backprop import backprop_step
 from calcml.lab.derivative import explore_derivative
 from calcml.lab.errors import LabInputError
 from calcml.lab.integral import METHODS, explore_integral
-from calcml.lab.optimizer_race import OPTIMIZERS, resolve_surface, run_race, surface_catalog, surface_grid
+from calcml.lab.optimizer_race import optimizer_catalog, resolve_surface, run_race, surface_catalog, surface_grid
 from calcml.lab.schemas import (
     BackpropRequest,
     DerivativeRequest,
@@ -199,7 +199,7 @@ def create_app() -> FastAPI:
     @app.get("/api/surfaces")
     def surfaces() -> JSONResponse:
         return JSONResponse({"surfaces": surface_catalog(),
-                             "optimizers": [{"name": name, "lr": lr} for name, (_, lr) in OPTIMIZERS.items()]})
+                             "optimizers": optimizer_catalog()})
 
     @app.post("/api/surface")
     def surface(body: SurfaceRequest) -> JSONResponse:
@@ -210,7 +210,8 @@ def create_app() -> FastAPI:
     def race(body: RaceRequest) -> JSONResponse:
         chosen = resolve_surface(body.name, body.expr, body.x_range, body.y_range)
         runs = run_race(chosen, body.start, [(run.optimizer, run.lr) for run in body.runs], body.steps)
-        return JSONResponse({"surface": chosen.name, "expr": chosen.expr, "start": list(body.start), "runs": runs})
+        return JSONResponse({"surface": chosen.name, "expr": chosen.expression, "start": list(body.start),
+                             "runs": runs})
 
     @app.post("/api/backprop")
     def backprop(body: BackpropRequest) -> JSONResponse:
