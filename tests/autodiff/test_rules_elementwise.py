@@ -157,3 +157,13 @@ def test_logsumexp_and_softmax_do_not_overflow():
     np.testing.assert_allclose(cm.grad(lambda x: cm.logsumexp(x))(x), [0.5, 0.5, 0.0])
     np.testing.assert_allclose(cm.softmax(np.array([-1e4, 0.0, 1e4])), [0.0, 0.0, 1.0])
     assert np.all(cm.grad(lambda x: cm.logsumexp(x))(np.array([-np.inf, -np.inf])) == 0.0)
+
+
+def test_select_routes_gradients_to_the_first_true_branch():
+    x = np.linspace(-1, 1, 5)
+    f = lambda x: np.select([x < 0, x < 0.5], [x ** 2, 3 * x], default=np.sin(x))
+    expected = np.select([x < 0, x < 0.5], [2 * x, 3 * np.ones_like(x)], default=np.cos(x))
+    np.testing.assert_allclose(cm.grad(lambda x: np.sum(f(x)))(x), expected)
+    assert_jvp_agrees_with_vjp(f, x)
+    relu = cm.symbolic.lambdify("relu(x)", ["x"])  # SymPy's Piecewise becomes np.select
+    np.testing.assert_array_equal(cm.grad(lambda x: np.sum(relu(x)))(x), [0, 0, 0, 1, 1])

@@ -219,3 +219,26 @@ def test_complex_intermediates_are_refused_rather_than_differentiated_wrongly():
         cm.grad(lambda t: np.abs(1j * t) ** 2)(0.3)
     with pytest.raises(cm.UnsupportedTransformError, match="complex"):
         cm.jvp(lambda t: np.abs(1j * t), (0.3,), (1.0,))
+
+
+def test_no_grad_in_one_thread_does_not_stop_recording_in_another():
+    import threading
+
+    inside = threading.Event()
+    release = threading.Event()
+
+    def hold_no_grad():
+        with cm.no_grad():
+            inside.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=hold_no_grad)
+    worker.start()
+    inside.wait(5)
+    try:
+        t = cm.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+        (t * t).sum().backward()
+        np.testing.assert_allclose(t.grad, [2.0, 4.0])
+    finally:
+        release.set()
+        worker.join()

@@ -1,18 +1,19 @@
-"""The engine's global switches: recording on or off, anomaly detection, forward mode, graph recorder.
+"""The engine's switches: recording on or off, anomaly detection, forward mode, graph recorder.
 
-They live in one object so the hot path reads them with a single attribute lookup.
+They live in one thread-local object, so the hot path reads them with a single attribute lookup and
+threads do not see each other's switches.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 
 
-class EngineState:
-    """Switches read on every traced operation."""
-
-    __slots__ = ("recording", "detect_anomaly", "forward_depth", "reverse_depth", "recorder")
+class EngineState(threading.local):
+    """Switches read on every traced operation, one set per thread: ``no_grad`` in one thread (say a
+    training loop) never changes what another thread (say a web request) records."""
 
     def __init__(self) -> None:
         self.recording = True  # build graph nodes for Tensors that require grad

@@ -8,6 +8,6 @@ from calcml.cli.app import app
 
 def main() -> None:
     """Entry point of the ``calcml`` console script."""
-    from calcml.cli import check, optimize, symbolic, tour, train  # noqa: F401  (registers the commands)
+    from calcml.cli import check, lab, optimize, symbolic, tour, train  # noqa: F401  (registers the commands)
 
     app()

@@ -267,3 +267,17 @@ def _numpy_where(condition, x=None, y=None):
 
 
 implements(np.where, _numpy_where)
+
+
+def _numpy_select(condlist, choicelist, default=0):
+    """np.select as nested ``where``: the first condition that holds picks its choice, else ``default``.
+    The gradient flows to the chosen branch only (conditions are not differentiated)."""
+    if len(condlist) != len(choicelist):
+        raise ValueError(f"select: {len(condlist)} conditions but {len(choicelist)} choices; give one each.")
+    result = default
+    for condition, choice in zip(reversed(condlist), reversed(choicelist)):
+        result = _numpy_where(condition, choice, result)
+    return result
+
+
+implements(np.select, _numpy_select)
