@@ -1,7 +1,7 @@
-"""Backpropagation derived three ways — by hand, by calcml, by PyTorch — for a two-layer network.
+"""Chapter 15 — Autodiff with PyTorch: backpropagation three ways (by hand, calcml, PyTorch), one network.
 
-    python examples/backprop_three_ways.py            # full run
-    python examples/backprop_three_ways.py --fast     # CI settings (the same: it is small)
+    python examples/15_backprop_three_ways.py            # full run
+    python examples/15_backprop_three_ways.py --fast     # CI settings (the same: it is small)
 
 The network: Z₁ = X W₁ + b₁, A₁ = tanh(Z₁), Z₂ = A₁ W₂ + b₂, and the mean softmax cross-entropy of Z₂.
 By hand, the chain rule in matrix form gives one line per gradient:
@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> None:
     print("\ncalcml's graph of L(W₂) (the other weights held constant):")
     print(graph.explain())
 
+    args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "backprop_three_ways.png"
     bp.plot_three_ways(result, path)
     print(f"\npicture: {path}")

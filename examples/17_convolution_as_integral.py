@@ -1,7 +1,7 @@
-"""Convolution as a discrete integral, and the gradient of a filter derived by hand.
+"""Chapter 17 — Convolution as a discrete integral, and the gradient of a filter derived by hand.
 
-    python examples/convolution_as_integral.py            # full run
-    python examples/convolution_as_integral.py --fast     # CI settings: fewer grid spacings
+    python examples/17_convolution_as_integral.py            # full run
+    python examples/17_convolution_as_integral.py --fast     # CI settings: fewer grid spacings
 
 1. The convolution of two functions is an integral, (f ∗ g)(t) = ∫ f(τ) g(t − τ) dτ. Sample both on a grid of
    spacing h and it becomes the sum h·Σ_k f(τ_k) g(t − τ_k): the discrete convolution of the samples, which
@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     hs = (0.2, 0.1, 0.05) if args.fast else (0.2, 0.1, 0.05, 0.025, 0.0125, 0.00625)
     study = integral_chapter(hs)
     gradient_chapter(np.random.default_rng(0))
+    args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "convolution_as_integral.png"
     convolution.plot_convolution_as_integral(path, study=study)
     print(f"\npicture: {path}")

@@ -1,12 +1,12 @@
-"""A CNN on the digits: the filters it learns and the gradients that taught them.
+"""Chapter 18 — A CNN on the digits: the filters it learns and the gradients that taught them.
 
-    python examples/cnn_digits.py            # full run: 30 epochs (≥ 97% test accuracy, a few seconds)
-    python examples/cnn_digits.py --fast     # CI settings: 1 epoch
+    python examples/18_cnn_digits.py            # full run: 30 epochs (≥ 97% test accuracy, a few seconds)
+    python examples/18_cnn_digits.py --fast     # CI settings: 1 epoch
 
 The network is calcml's digits recipe: a 3×3 convolution with 32 filters, ReLU, 2×2 max-pooling, a hidden
 layer of 128 and 10 logits. The first layer's filters are 3×3 stencils slid over the 8×8 images; the gradient
 of the loss with respect to a filter is the images correlated with the gradient at that filter's output map
-(see examples/convolution_as_integral.py). We measure that gradient twice — by the engine's backward pass
+(see examples/17_convolution_as_integral.py). We measure that gradient twice — by the engine's backward pass
 through the whole network and by the correlation sum — before and after training, and draw it.
 """
 
@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     # loss is near a minimum — while the filters move by ‖Δw‖ ≈ 0.86 against ‖w‖ ≈ 8.4, about 10%: the
     # learned stencils still look like their random start in the picture. On 8×8 images a random first
     # layer is already a usable set of features; training adjusts it, and the gradients show where.
+    args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "cnn_digits.png"
     cnn_digits.plot_filters(study.panels(), path)
     print(f"\npicture: {path}")

@@ -1,7 +1,7 @@
-"""Gradients through time in an RNN: vanishing, exploding, and gradient clipping.
+"""Chapter 19 — Gradients through time in an RNN: vanishing, exploding, and gradient clipping.
 
-    python examples/rnn_gradients_through_time.py            # full run (a few seconds)
-    python examples/rnn_gradients_through_time.py --fast     # CI settings: shorter training
+    python examples/19_rnn_gradients_through_time.py            # full run (a few seconds)
+    python examples/19_rnn_gradients_through_time.py --fast     # CI settings: shorter training
 
 An RNN h_t = tanh(x_t W_ih + h_{t−1} W_hh + b) reads a noisy sine. Backpropagation through time sends the
 gradient of the last step's loss back one step at a time,
@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     linear, saturated = through_time_chapter()
     runs = clipping_chapter(steps=60 if args.fast else 200)
+    args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "rnn_gradients_through_time.png"
     rnn_dynamics.plot_gradients_through_time(linear, saturated, runs, path)
     print(f"\npicture: {path}")

@@ -1,7 +1,7 @@
-"""Policy gradients: the score-function trick, checked three ways, then put to work on CartPole.
+"""Chapter 21 — Future directions, reinforcement learning: policy gradients checked three ways, then CartPole.
 
-    python examples/policy_gradients.py            # full run: CartPole until solved (about 10 s)
-    python examples/policy_gradients.py --fast     # CI settings: fewer samples, 20 CartPole episodes
+    python examples/21_policy_gradients.py            # full run: CartPole until solved (about 10 s)
+    python examples/21_policy_gradients.py --fast     # CI settings: fewer samples, 20 CartPole episodes
 
 Reinforcement learning maximizes an expectation J(θ) = E_{a∼π_θ}[r] whose distribution depends on θ.
 The log-derivative trick ∇π = π ∇log π turns its gradient into another expectation,
@@ -101,11 +101,11 @@ def draw(path: Path, bandit_runs: dict, mdp: dict, returns: np.ndarray | None) -
     print(f"\npicture: {path}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Policy gradients, checked and applied.")
     parser.add_argument("--fast", action="store_true", help="small sample sizes (for CI)")
     parser.add_argument("--out", type=Path, default=Path("."), help="folder for policy_gradients.png")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     bandit_runs = bandit_chapter(n_samples=20_000 if args.fast else 200_000, n_seeds=4 if args.fast else 20)
     mdp = mdp_chapter(n_episodes=5_000 if args.fast else 50_000)
     returns = cartpole_chapter(episodes=20 if args.fast else 1000)

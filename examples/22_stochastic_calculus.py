@@ -1,7 +1,7 @@
-"""Stochastic calculus: why ∫W dW is not W²/2, and Langevin dynamics as gradient descent with noise.
+"""Chapter 22 — Future directions, stochastic calculus: why ∫W dW is not W²/2; Langevin dynamics.
 
-    python examples/stochastic_calculus.py          # full run
-    python examples/stochastic_calculus.py --fast   # CI settings
+    python examples/22_stochastic_calculus.py          # full run
+    python examples/22_stochastic_calculus.py --fast   # CI settings
 
 For a smooth path, Σ f(t_k) Δx_k converges to the same integral wherever in [t_k, t_{k+1}] f is evaluated.
 For Brownian motion it does not: increments are of size √Δt, their squares sum to the elapsed time, and
@@ -92,11 +92,11 @@ def draw(path: Path, results: dict) -> None:
     print(f"\npicture: {path}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Itô vs Stratonovich, and Langevin dynamics.")
     parser.add_argument("--fast", action="store_true", help="fewer paths and steps (for CI)")
     parser.add_argument("--out", type=Path, default=Path("."), help="folder for stochastic_calculus.png")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     integrals_chapter(n_paths=2_000 if args.fast else 20_000)
     gbm_chapter(n_paths=5_000 if args.fast else 50_000)
     results = langevin_chapter(n_chains=100 if args.fast else 400, n_steps=500 if args.fast else 3000)

@@ -1,7 +1,7 @@
-"""The parameter-shift rule: exact gradients of a quantum circuit from the circuit itself.
+"""Chapter 23 — Future directions, quantum ML: the parameter-shift rule, exact gradients from the circuit.
 
-    python examples/quantum_parameter_shift.py          # full run
-    python examples/quantum_parameter_shift.py --fast   # CI settings
+    python examples/23_quantum_parameter_shift.py          # full run
+    python examples/23_quantum_parameter_shift.py --fast   # CI settings
 
 A quantum computer cannot backpropagate: it only returns expectations ⟨O⟩(θ). But a rotation gate makes
 ⟨O⟩ a sinusoid in its angle, so the derivative is an *exact* difference of two evaluations at θ ± π/2.
@@ -97,11 +97,11 @@ def draw(path: Path, curves: dict, fit: q.VariationalFit) -> None:
     print(f"\npicture: {path}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="The parameter-shift rule, checked.")
     parser.add_argument("--fast", action="store_true", help="fewer circuits and steps (for CI)")
     parser.add_argument("--out", type=Path, default=Path("."), help="folder for quantum_parameter_shift.png")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     agreement_chapter(n_circuits=6 if args.fast else 30)
     curves = controlled_chapter()
     fit = variational_chapter(steps=100 if args.fast else 200)

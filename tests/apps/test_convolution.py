@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import scipy.signal
@@ -129,12 +125,3 @@ def test_picture_is_written_and_reproducible(tmp_path):
     conv.plot_convolution_as_integral(second, study=study)
     assert len(fig.axes) == 4  # three panels and a colorbar
     assert first.read_bytes() == second.read_bytes()
-
-
-def test_example_runs_with_fast_settings(tmp_path):
-    script = Path(__file__).parents[2] / "examples" / "convolution_as_integral.py"
-    done = subprocess.run([sys.executable, str(script), "--fast", "--out", str(tmp_path)], capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert "observed orders" in done.stdout
-    assert (tmp_path / "convolution_as_integral.png").stat().st_size > 0

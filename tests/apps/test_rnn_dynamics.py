@@ -3,10 +3,6 @@ and clipping that bounds the update and rescues training."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -103,12 +99,3 @@ def test_picture_has_four_panels(runs, linear_range, tmp_path):
     small, unit, losses, _ = fig.axes
     assert len(small.lines) == 2 * len(linear_range)  # measured and ρ^(T−t) for each radius
     assert len(unit.lines) == len(saturated) and len(losses.lines) == len(runs)
-
-
-def test_example_runs_with_fast_settings(tmp_path):
-    script = Path(__file__).parents[2] / "examples" / "rnn_gradients_through_time.py"
-    done = subprocess.run([sys.executable, str(script), "--fast", "--out", str(tmp_path)], capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert "diverged at step" in done.stdout
-    assert (tmp_path / "rnn_gradients_through_time.png").stat().st_size > 0
