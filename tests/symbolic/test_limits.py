@@ -31,3 +31,17 @@ def test_over_the_whole_line():
     assert not is_continuous("1/x", "x")
     assert is_continuous("abs(x)", "x")
     assert not is_differentiable("max(0, x - 1)", "x").result
+
+
+def test_one_sided_limits_at_a_piecewise_breakpoint():
+    import sympy as sp
+
+    import calcml as cm
+
+    relu_slope = cm.symbolic.limit("relu(x)/x", "x", 0)
+    assert (relu_slope.left, relu_slope.right, relu_slope.exists) == (0, 1, False)
+    x = sp.Symbol("x", real=True)
+    step = sp.Piecewise((0, x < 0), (1, True))
+    assert cm.symbolic.limit(step, "x", 0, "-").result == 0
+    assert cm.symbolic.limit(step, "x", 0, "+").result == 1
+    assert not cm.symbolic.is_continuous(step, "x", 0)

@@ -55,6 +55,17 @@ class LimitResult:
         return self.text()
 
 
+def one_sided_limit(f: sp.Expr, x: sp.Symbol, a: sp.Expr, side: str) -> sp.Expr:
+    """lim_{x → a±} f, taken as lim_{h → 0⁺} f(a ± h) with h > 0.
+
+    Substituting first lets SymPy decide the Piecewise conditions (x < a is false for x = a + h), which
+    ``sp.limit(f, x, a, "+")`` gets wrong at a breakpoint of a Piecewise (such as relu's kink).
+    """
+    h = sp.Dummy("h", positive=True)
+    shifted = f.subs(x, a + h if side == "+" else a - h)
+    return sp.limit(sp.piecewise_fold(shifted), h, 0, "+")
+
+
 def limit(
     expr: str | sp.Expr,
     var: str | sp.Symbol | None = None,
@@ -85,9 +96,9 @@ def limit(
             value = sp.limit(g, x, a, "-" if a is sp.oo else "+")
             return LimitResult(f, x, a, side, value, None, None)
         if side != "+-":
-            value = sp.limit(g, x, a, side)
+            value = one_sided_limit(g, x, a, side)
             return LimitResult(f, x, a, side, value, value if side == "-" else None, value if side == "+" else None)
-        left, right = sp.limit(g, x, a, "-"), sp.limit(g, x, a, "+")
+        left, right = one_sided_limit(g, x, a, "-"), one_sided_limit(g, x, a, "+")
         return LimitResult(f, x, a, side, left if left == right else None, left, right)
 
 
@@ -116,7 +127,7 @@ def _continuous_at(f: sp.Expr, x: sp.Symbol, a: sp.Expr) -> tuple[bool, str]:
     value = _value(f, x, a)
     if value is sp.nan:
         return False, f"f({a}) is not defined"
-    left, right = sp.limit(f, x, a, "-"), sp.limit(f, x, a, "+")
+    left, right = one_sided_limit(f, x, a, "-"), one_sided_limit(f, x, a, "+")
     if left == right == value:
         return True, f"both one-sided limits equal f({a}) = {value}"
     return False, f"f({a}) = {value}, left limit {left}, right limit {right}"
