@@ -27,3 +27,10 @@ def test_readme_python_blocks_run_and_compute_what_they_say():
     np.testing.assert_allclose(namespace["jv"], np.cos(x))
     assert str(namespace["d"].result) == "2*x*cos(x**2)"
     assert [float(v) for v in namespace["g"].value] == [39.0, 40.0]
+    assert abs(namespace["r"].value + np.pi / 15) < 1e-10
+    assert abs(float(namespace["area"]) - 1 / 8) < 1e-10
+    assert abs(namespace["leibniz"] - np.e) < 1e-10
+    assert abs(float(namespace["mean_sq"]) - 1.0) < 1e-8
+    assert abs(namespace["sol"].y[-1, 0] - np.exp(-2.0)) < 1e-5
+    assert abs(namespace["dy_dk"] - (-np.exp(-0.5))) < 1e-5
+    assert namespace["accuracy"] > 0.8
