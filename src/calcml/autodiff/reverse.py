@@ -77,6 +77,7 @@ def backward_pass(root: Tensor, seed: Any, inputs: Sequence[Tensor] | None = Non
     grads: dict[int, Any] = {id(root): seed}
     previous_recording = STATE.recording
     STATE.recording = create_graph
+    anomaly = STATE.detect_anomaly
     try:
         for tensor in order:
             node = tensor.node
@@ -87,25 +88,24 @@ def backward_pass(root: Tensor, seed: Any, inputs: Sequence[Tensor] | None = Non
             if g is None:  # nothing flows back through this Tensor
                 continue
             prim = node.prim
-            if traced:
-                ans, args = tensor, node.args
-            else:
-                ans, args = tensor.value, node.values
+            ans, args = (tensor, node.args) if traced else (tensor.value, node.values)
             for i in node.parents:
                 parent = node.args[i]
-                if relevant is not None and id(parent) not in relevant:
+                parent_key = id(parent)
+                if relevant is not None and parent_key not in relevant:
                     continue
                 rule = prim.vjps.get(i) or prim.vjp_rule(i)
                 gi = rule(g, ans, *args, **node.kwargs)
+                target = parent.value
                 shape = getattr(gi, "shape", None)
-                if shape != parent.value.shape:
-                    gi = unbroadcast(gi if shape is not None else np.asarray(gi), parent.value.shape)
-                if gi.dtype != parent.value.dtype:  # float32 in, float32 gradients out
-                    gi = gi.astype(parent.value.dtype)
-                if STATE.detect_anomaly:
+                if shape != target.shape:
+                    gi = unbroadcast(gi if shape is not None else np.asarray(gi), target.shape)
+                if gi.dtype != target.dtype:  # float32 in, float32 gradients out
+                    gi = gi.astype(target.dtype)
+                if anomaly:
                     check_finite(gi, prim, node.args, "backward")
-                previous = grads.get(id(parent))
-                grads[id(parent)] = gi if previous is None else previous + gi
+                previous = grads.get(parent_key)
+                grads[parent_key] = gi if previous is None else previous + gi
     finally:
         STATE.recording = previous_recording
     return grads, order

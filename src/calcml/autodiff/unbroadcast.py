@@ -21,11 +21,11 @@ def unbroadcast(gradient: Any, shape: tuple[int, ...]) -> Any:
            [3.]])
     """
     extra = gradient.ndim - len(shape)  # gradients are arrays or Tensors: both know their shape
-    if extra > 0:
-        gradient = np.sum(gradient, axis=tuple(range(extra)))
+    if extra > 0:  # np.add.reduce is np.sum without its Python wrapper (and it is traced on Tensors too)
+        gradient = np.add.reduce(gradient, axis=tuple(range(extra)))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and gradient.shape[i] != 1)
     if stretched:
-        gradient = np.sum(gradient, axis=stretched, keepdims=True)
+        gradient = np.add.reduce(gradient, axis=stretched, keepdims=True)
     if gradient.shape != shape:  # e.g. a scalar gradient for a broadcast 0-d input
         gradient = np.broadcast_to(gradient, shape)
     return gradient
