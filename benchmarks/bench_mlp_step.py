@@ -6,7 +6,7 @@ a NumPy engine), PyTorch CPU eager and HIPS autograd.   python benchmarks/bench_
 from __future__ import annotations
 
 import numpy as np
-from timing import median_seconds, report
+from timing import calcml_sgd_step, median_seconds, report
 
 import calcml as cm
 
@@ -41,11 +41,7 @@ calcml_params = [cm.Tensor(p, requires_grad=True) for p in initial_parameters()]
 
 
 def calcml_step():
-    loss = loss_numpy_code(*calcml_params, X, Y)
-    loss.backward()
-    for p in calcml_params:
-        p.value -= LR * p.grad
-        p.grad = None
+    calcml_sgd_step(calcml_params, loss_numpy_code, LR, X, Y)
 
 
 # ---- by hand: the forward pass and the chain rule written out --------------------------------------

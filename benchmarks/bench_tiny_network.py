@@ -5,7 +5,7 @@ calcml vs hand-written NumPy, PyTorch CPU eager and HIPS autograd.   python benc
 from __future__ import annotations
 
 import numpy as np
-from timing import median_seconds, report
+from timing import calcml_sgd_step, median_seconds, report
 
 import calcml as cm
 
@@ -34,11 +34,7 @@ calcml_params = [cm.Tensor(p, requires_grad=True) for p in initial_parameters()]
 
 
 def calcml_step():
-    loss = loss_numpy_code(*calcml_params, X, Y)
-    loss.backward()
-    for p in calcml_params:
-        p.value -= LR * p.grad
-        p.grad = None
+    calcml_sgd_step(calcml_params, loss_numpy_code, LR, X, Y)
 
 
 hand_params = initial_parameters()

@@ -26,3 +26,11 @@ def report(title: str, timings: dict[str, float], reference: str = "calcml") -> 
     for name, seconds in timings.items():
         ratio = "" if name == reference else f"   calcml / {name} = {ours / seconds:.2f}"
         print(f"  {name:<22} {seconds * 1e6:10.1f} µs{ratio}")
+
+
+def calcml_sgd_step(params: list, loss: Callable, lr: float, *batch: object) -> None:
+    """One calcml training step as a user writes it: forward, ``backward()``, update the values in place."""
+    loss(*params, *batch).backward()
+    for p in params:
+        p.value -= lr * p.grad
+        p.grad = None

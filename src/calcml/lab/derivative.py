@@ -14,9 +14,9 @@ import sympy as sp
 from calcml.autodiff.errors import CalcmlError
 from calcml.autodiff.transforms import grad
 from calcml.lab.engine_lock import ENGINE_LOCK
-from calcml.lab.errors import LabInputError
+from calcml.lab.errors import LabInputError, symbolic_errors_as_input_errors
 from calcml.lab.functions import evaluate, finite_list, finite_number, read_function
-from calcml.symbolic import ParseError, SymbolicError, SymbolicTimeout, derive, lambdify
+from calcml.symbolic import derive, lambdify
 
 DERIVE_SECONDS = 3.0
 
@@ -54,14 +54,8 @@ def explore_derivative(expr: str, var: str, x_min: float, x_max: float, points: 
 @lru_cache(maxsize=256)
 def derivative_of(f_expr: sp.Expr, var: str):
     """(Derivation with steps, NumPy function of f'), cached: moving the view asks for the same steps again."""
-    try:
+    with symbolic_errors_as_input_errors():
         derivation = derive(f_expr, var, timeout=DERIVE_SECONDS)
-    except ParseError as error:
-        raise LabInputError(str(error), "parse") from None
-    except SymbolicTimeout as error:
-        raise LabInputError(str(error), "timeout") from None
-    except SymbolicError as error:
-        raise LabInputError(str(error), "domain") from None
     return derivation, lambdify(derivation.result, [var])
 
 

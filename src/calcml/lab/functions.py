@@ -13,8 +13,8 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from calcml.lab.errors import LabInputError
-from calcml.symbolic import ParseError, SymbolicError, SymbolicTimeout, lambdify, parse, time_limit
+from calcml.lab.errors import LabInputError, symbolic_errors_as_input_errors
+from calcml.symbolic import lambdify, parse, time_limit
 
 PARSE_SECONDS = 2.0  # reading and compiling one function; the parser's own bounds keep it far below this
 
@@ -28,20 +28,13 @@ def read_function(text: str, variables: Sequence[str], what: str = "the function
 
 @lru_cache(maxsize=256)
 def _read_function(text: str, variables: tuple[str, ...], what: str) -> tuple[sp.Expr, Callable]:
-    try:
-        with time_limit(PARSE_SECONDS, f"reading {what}"):
-            expr = parse(text)
-            unknown = sorted(s.name for s in expr.free_symbols if s.name not in variables)
-            if unknown:
-                allowed = " and ".join(variables)
-                raise LabInputError(f"{what} may only use {allowed}; it also has {', '.join(unknown)}.", "domain")
-            return expr, lambdify(expr, list(variables))
-    except ParseError as error:
-        raise LabInputError(str(error), "parse") from None
-    except SymbolicTimeout as error:
-        raise LabInputError(str(error), "timeout") from None
-    except SymbolicError as error:
-        raise LabInputError(str(error), "domain") from None
+    with symbolic_errors_as_input_errors(), time_limit(PARSE_SECONDS, f"reading {what}"):
+        expr = parse(text)
+        unknown = sorted(s.name for s in expr.free_symbols if s.name not in variables)
+        if unknown:
+            allowed = " and ".join(variables)
+            raise LabInputError(f"{what} may only use {allowed}; it also has {', '.join(unknown)}.", "domain")
+        return expr, lambdify(expr, list(variables))
 
 
 def evaluate(f: Callable, *grids: np.ndarray) -> np.ndarray:
