@@ -63,7 +63,7 @@ def neural_ode_chapter(steps: int) -> None:
     target = cm.ode.odeint(lambda t, y, A: y @ A.T, np.array([2.0, 0.0]), ts, A, method="rk4", step=0.1)
     dense = lambda n, m: cm.nn.Linear(n, m, rng=0, dtype=np.float64)  # noqa: E731
     field = cm.nn.Sequential(dense(2, 16), cm.nn.Tanh(), dense(16, 2))
-    model = cm.ode.NeuralODE(field, method="rk4", step=0.1)
+    model = cm.nn.NeuralODE(field, method="rk4", step=0.1)
     optimizer = cm.optim.Adam(field.parameters(), lr=0.02)
     losses = []
     for _ in range(steps):

@@ -54,7 +54,7 @@ def test_neural_ode_learns_a_spiral():
     target = ode.solve(lambda t, y: spiral @ y, y0, (0.0, 4.0), t_eval=ts, rtol=1e-10).y
     field = cm.nn.Sequential(cm.nn.Linear(2, 16, dtype=np.float64, rng=0), cm.nn.Tanh(),
                              cm.nn.Linear(16, 2, dtype=np.float64, rng=1))
-    model = ode.NeuralODE(field, method="rk4", step=0.2)
+    model = cm.nn.NeuralODE(field, method="rk4", step=0.2)
     optimizer = cm.optim.Adam(field.parameters(), lr=0.02)
     losses = []
     for _ in range(120):
@@ -73,7 +73,7 @@ def test_neural_ode_adjoint_gradient_matches_backprop():
     ts = np.linspace(0.0, 1.0, 4)
     grads = []
     for adjoint in (False, True):
-        model = ode.NeuralODE(field, adjoint=adjoint, rtol=1e-10, atol=1e-10)
+        model = cm.nn.NeuralODE(field, adjoint=adjoint, rtol=1e-10, atol=1e-10)
         np.sum(model(np.array([1.0, -1.0]), ts) ** 2).backward()
         grads.append([p.grad.copy() for p in field.parameters()])
         for p in field.parameters():

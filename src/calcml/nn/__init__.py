@@ -33,13 +33,14 @@ from calcml.nn.losses import (
     MultiMarginLoss,
 )
 from calcml.nn.module import Module, parameter
+from calcml.nn.neural_ode import NeuralODE
 from calcml.nn.pooling import AvgPool2d, MaxPool2d, avg_pool2d, max_pool2d
 from calcml.nn.recurrent import LSTM, RNN
 
 __all__ = [
     "AvgPool2d", "BCEWithLogitsLoss", "Conv2d", "CrossEntropyLoss", "Dropout", "Flatten", "HingeLoss",
     "HuberLoss", "L1Loss", "LSTM", "LeakyReLU", "LogSoftmax", "Linear", "MAELoss", "MSELoss", "MaxPool2d",
-    "Module", "MultiMarginLoss", "RNN", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh",
+    "Module", "MultiMarginLoss", "NeuralODE", "RNN", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh",
     "avg_pool2d", "convolve2d", "dropout", "flatten", "init", "leaky_relu", "log_softmax", "losses",
     "max_pool2d", "parameter", "relu", "sigmoid", "softmax", "softplus", "tanh",
 ]

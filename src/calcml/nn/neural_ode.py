@@ -43,7 +43,7 @@ class NeuralODE(Module):
 
     >>> dense = lambda n, m: cm.nn.Linear(n, m, dtype=np.float64)
     >>> field = cm.nn.Sequential(dense(2, 32), cm.nn.Tanh(), dense(32, 2))
-    >>> model = cm.ode.NeuralODE(field, method="rk4", step=0.1)
+    >>> model = cm.nn.NeuralODE(field, method="rk4", step=0.1)
     >>> model(np.array([2.0, 0.0]), np.linspace(0, 1, 11)).shape
     (11, 2)
     """
