@@ -47,3 +47,9 @@ def test_a_tour_chapter_shows_its_text_and_checks():
     chapter = run_chapter(3)
     html = chapter._repr_html_()
     assert chapter.title in html and "39" in html
+
+
+def test_an_ode_solution_displays_as_its_curves(shell):
+    result = cm.ode.solve(lambda t, y: np.array([y[1], -y[0]]), np.array([1.0, 0.0]), (0.0, 6.0))
+    svg = shell.display_formatter.format(result)[0]["image/svg+xml"]
+    assert f"{result.steps} steps" in svg and "y[0]" in svg and "y[1]" in svg
