@@ -255,14 +255,14 @@ def trace(f: Callable, *args: Any, gradient: Any = None) -> Graph:
               for a, n in zip(args, names, strict=True)]
     recorded: list[Tensor] = []
     outer_recorder = STATE.recorder
-    STATE.recorder = recorded
+    STATE.set_recorder(recorded)
     STATE.reverse_depth += 1  # transforms called inside f stay traced, so their steps are nodes too
     try:
         with enable_grad():
             out = f(*inputs)
     finally:
         STATE.reverse_depth -= 1
-        STATE.recorder = outer_recorder
+        STATE.set_recorder(outer_recorder)
         if outer_recorder is not None:
             outer_recorder.extend(recorded)
     out = _as_output_tensor(out, "cm.trace")

@@ -121,9 +121,9 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Any:
     """
     values = []
     parents = []
-    tangent_args = False
-    tensor_args = False
-    for i, arg in enumerate(args):
+    tangent_args = tensor_args = False
+    i = 0
+    for arg in args:
         if type(arg) is Tensor:
             tensor_args = True
             values.append(arg.value)
@@ -133,6 +133,7 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Any:
                 tangent_args = True
         else:
             values.append(arg)
+        i += 1
     try:
         ans = prim.forward(*values, **kwargs)
     except CalcmlError:
@@ -141,26 +142,32 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Any:
         raise _forward_error(prim, args, kwargs, error) from error
     if not tensor_args:  # plain arrays in, a plain array out: like NumPy, nothing to trace
         return ans
+    if type(ans) is not np.ndarray:
+        ans = np.asarray(ans)
     out = Tensor.__new__(Tensor)
-    out.value = ans if type(ans) is np.ndarray else np.asarray(ans)
-    out.grad = None
-    out.tangent = None
-    out.name = None
+    out.value = ans
+    out.grad = out.tangent = out.name = None
     out.seq = next(CREATION_ORDER)
-    if (parents or tangent_args) and out.value.dtype.kind == "c":
-        raise _complex_error(prim, args)
-    if parents and STATE.recording:
-        out.requires_grad = True
-        out.node = Node(prim, args, values, kwargs, parents)
+    state = STATE
+    if parents or tangent_args:
+        if ans.dtype.kind == "c":
+            raise _complex_error(prim, args)
+        if parents and state.recording:
+            out.requires_grad = True
+            out.node = Node(prim, args, values, kwargs, parents)
+        else:
+            out.requires_grad = False
+            out.node = None
+        if tangent_args:
+            out.tangent = push_tangent(prim, ans, args, values, kwargs)
     else:
         out.requires_grad = False
         out.node = None
-    if tangent_args:
-        out.tangent = push_tangent(prim, out.value, args, values, kwargs)
-    if STATE.detect_anomaly:
-        check_finite(out.value, prim, args, "forward")
-    if STATE.recorder is not None:
-        STATE.recorder.append(out)
+    if state.watching:
+        if state.detect_anomaly:
+            check_finite(ans, prim, args, "forward")
+        if state.recorder is not None:
+            state.recorder.append(out)
     return out
 
 

@@ -21,6 +21,15 @@ class EngineState(threading.local):
         self.forward_depth = 0  # > 0 while a forward-mode transform (jvp, jacobian fwd) runs f
         self.reverse_depth = 0  # > 0 while a reverse-mode transform (grad, vjp, jacobian rev) runs f
         self.recorder: list | None = None  # cm.trace collects every new Tensor here
+        self.watching = False  # detect_anomaly or a recorder: one switch for the hot path to read
+
+    def set_detect_anomaly(self, on: bool) -> None:
+        self.detect_anomaly = on
+        self.watching = on or self.recorder is not None
+
+    def set_recorder(self, recorder: list | None) -> None:
+        self.recorder = recorder
+        self.watching = self.detect_anomaly or recorder is not None
 
 
 STATE = EngineState()
@@ -60,8 +69,8 @@ def detect_anomaly() -> Iterator[None]:
     backward pass. Checking every value costs time, so use it to debug, not to train.
     """
     previous = STATE.detect_anomaly
-    STATE.detect_anomaly = True
+    STATE.set_detect_anomaly(True)
     try:
         yield
     finally:
-        STATE.detect_anomaly = previous
+        STATE.set_detect_anomaly(previous)
