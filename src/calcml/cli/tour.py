@@ -13,12 +13,14 @@ from calcml.cli.app import app
 
 @app.command()
 def tour(
-    out: Path = typer.Option(None, "--out", help="Write each chapter's pictures and an index.html report to DIR."),
+    out: Path = typer.Option(Path("calcml-tour"), "--out", help="Folder for the pictures and the index.html report."),
+    report: bool = typer.Option(True, "--report/--no-report", help="Draw the pictures and write the report."),
 ) -> None:
-    """Walk the book: every chapter computed, explained and checked against its closed form.
+    """Walk the book: every chapter computed, explained, drawn and checked against its closed form.
 
-    Examples:  calcml tour
-               calcml tour --out calcml-tour     (also writes calcml-tour/index.html, opens offline)
+    Examples:  calcml tour                       (prints the book; writes calcml-tour/index.html, opens offline)
+               calcml tour --out lecture-notes
+               calcml tour --no-report           (print only)
     """
     from calcml.tour import CHAPTERS, run_chapter
 
@@ -43,7 +45,7 @@ def tour(
             console.print(f"  {mark} {check.label}: computed {check.computed:.12g}, expected {check.expected:.12g}")
             failures += not check.passed
     console.rule()
-    if out is not None:
+    if report:
         from calcml.tour.report import write_report
 
         index = write_report(out, chapters)
