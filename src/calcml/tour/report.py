@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from calcml.tour import pictures
 from calcml.tour.chapter import Chapter
 
 Drawing = Callable[[Path], list[Path]]  # draws into a folder, returns the files it wrote
@@ -120,18 +121,38 @@ def _gradient_flow(folder: Path) -> list[Path]:
     return [folder / "gradient-flow.svg"]
 
 
+def _drawn(draw: Callable[..., object], name: str) -> Drawing:
+    """A drawing of ``calcml.tour.pictures`` saved as ``name`` in the chapter's folder."""
+
+    def drawing(folder: Path) -> list[Path]:
+        draw(path=folder / name)
+        return [folder / name]
+
+    return drawing
+
+
 PICTURES: dict[str, Drawing] = {
     "The derivative as a limit": _limit_definition,
     "The rules of differentiation, computed": _rules,
     "Partial derivatives and the gradient": _gradients,
+    "Checking a gradient": _drawn(pictures.gradient_check_v, "difference-errors.svg"),
     "Second derivatives: the Hessian": _hessian,
     "Gradient descent": _gradient_descent,
     "Linear regression: gradient descent meets the normal equations": _regression,
     "A two-layer network, traced step by step": _two_layer_network,
     "Optimizers compared on one problem": _optimizers_compared,
     "Areas: from Riemann sums to Gauss": _riemann_to_gauss,
+    "Adaptive quadrature with an honest error": _drawn(pictures.adaptive_quadrature, "adaptive-quadrature.svg"),
+    "Differentiating an integral": _drawn(pictures.leibniz_rule, "leibniz-rule.svg"),
+    "Probability by quadrature": _drawn(pictures.normalized_density, "normalized-density.svg"),
+    "Gradients of expectations: reparameterization vs score": _drawn(pictures.estimator_histograms,
+                                                                      "estimator-histograms.svg"),
     "Solving an ODE: steps, orders and adaptivity": _ode_solvers,
+    "Stiffness": _drawn(pictures.stiffness_steps, "stiffness-steps.svg"),
     "Gradient flow and the step-size bound of gradient descent": _gradient_flow,
+    "Differentiating through an ODE solve": _drawn(pictures.ode_sensitivity, "ode-sensitivity.svg"),
+    "Stochastic differential equations and Langevin sampling": _drawn(pictures.ou_and_langevin,
+                                                                       "ou-and-langevin.svg"),
 }
 
 PAGE_STYLE = """
