@@ -11,31 +11,14 @@ import pytest
 
 import calcml as cm
 from calcml.integrate import IntegrandError, IntegrationWarning, gauss_kronrod, quad
+from calcml.integrate.problems import SUITE, standard_normal_pdf
 from tests.autodiff.checks import (
     assert_grad_matches_finite_differences,
     assert_jvp_agrees_with_vjp,
     assert_second_derivatives,
 )
 
-SQRT2PI = math.sqrt(2 * math.pi)
-phi = lambda x: np.exp(-x * x / 2) / SQRT2PI
-normal = lambda x, m, s: np.exp(-((x - m) / s) ** 2 / 2) / (s * SQRT2PI)
-
-# name -> (f, a, b, exact)
-SUITE = {
-    "exp on [0, 1]": (np.exp, 0, 1, math.e - 1),
-    "x sin 30x on [0, 2π]": (lambda x: x * np.sin(30 * x), 0, 2 * math.pi, -math.pi / 15),
-    "1/√x on [0, 1]": (lambda x: 1 / np.sqrt(x), 0, 1, 2.0),
-    "log x on [0, 1]": (np.log, 0, 1, -1.0),
-    "Beta(½, ½) normaliser": (lambda x: x ** -0.5 * (1 - x) ** -0.5, 0, 1, math.pi),
-    "Gaussian mass": (phi, -np.inf, np.inf, 1.0),
-    "mixture mass": (lambda x: 0.3 * normal(x, -2, 0.5) + 0.7 * normal(x, 1.5, 1.2), -np.inf, np.inf, 1.0),
-    "Φ(1.96)": (phi, -np.inf, 1.96, 0.9750021048517795),
-    "e^-x on [0, ∞)": (lambda x: np.exp(-x), 0, np.inf, 1.0),
-    "x^-1.5 on [1, ∞)": (lambda x: x ** -1.5, 1, np.inf, 2.0),
-    "√x on [0, 1]": (np.sqrt, 0, 1, 2 / 3),
-    "1/(1+x²) on ℝ": (lambda x: 1 / (1 + x * x), -np.inf, np.inf, math.pi),
-}
+phi = standard_normal_pdf
 
 
 @pytest.mark.parametrize("name", SUITE)

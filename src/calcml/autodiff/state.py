@@ -36,29 +36,28 @@ STATE = EngineState()
 
 
 @contextlib.contextmanager
-def no_grad() -> Iterator[None]:
+def recording(on: bool) -> Iterator[None]:
+    """Within the block, operations build a graph (``on``) or do not; the previous setting comes back after."""
+    previous = STATE.recording
+    STATE.recording = on
+    try:
+        yield
+    finally:
+        STATE.recording = previous
+
+
+def no_grad() -> contextlib.AbstractContextManager[None]:
     """Run operations without building a graph (like ``torch.no_grad``): results do not require grad.
 
     >>> with cm.no_grad():
     ...     w = w - 0.1 * w.grad        # an optimizer update that is not itself differentiated
     """
-    previous = STATE.recording
-    STATE.recording = False
-    try:
-        yield
-    finally:
-        STATE.recording = previous
+    return recording(False)
 
 
-@contextlib.contextmanager
-def enable_grad() -> Iterator[None]:
+def enable_grad() -> contextlib.AbstractContextManager[None]:
     """Turn recording back on inside a ``no_grad`` block."""
-    previous = STATE.recording
-    STATE.recording = True
-    try:
-        yield
-    finally:
-        STATE.recording = previous
+    return recording(True)
 
 
 @contextlib.contextmanager

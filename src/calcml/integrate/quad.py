@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from calcml.autodiff import CalcmlError, Tensor, primitive
+from calcml.autodiff.rules.elementwise import derivatives
 from calcml.integrate.extrapolation import epsilon_table, extrapolate
 from calcml.integrate.kronrod import gauss_kronrod
 
@@ -100,19 +101,13 @@ def integral_with_limits(value, a, b, f_a, f_b):
     return np.asarray(value)
 
 
-integral_with_limits.defvjp(
-    lambda g, ans, value, a, b, f_a, f_b: g,
-    lambda g, ans, value, a, b, f_a, f_b: -g * f_a,
-    lambda g, ans, value, a, b, f_a, f_b: g * f_b,
-    lambda g, ans, value, a, b, f_a, f_b: 0.0 * g,
-    lambda g, ans, value, a, b, f_a, f_b: 0.0 * g,
-)
-integral_with_limits.defjvp(
-    lambda t, ans, value, a, b, f_a, f_b: t,
-    lambda t, ans, value, a, b, f_a, f_b: -t * f_a,
-    lambda t, ans, value, a, b, f_a, f_b: t * f_b,
-    lambda t, ans, value, a, b, f_a, f_b: 0.0 * t,
-    lambda t, ans, value, a, b, f_a, f_b: 0.0 * t,
+derivatives(  # the same linear map in both modes: ∂/∂value = 1, ∂/∂a = −f(a), ∂/∂b = f(b); f_a, f_b ride along
+    integral_with_limits,
+    lambda ans, value, a, b, f_a, f_b: 1.0,
+    lambda ans, value, a, b, f_a, f_b: -f_a,
+    lambda ans, value, a, b, f_a, f_b: f_b,
+    lambda ans, value, a, b, f_a, f_b: 0.0,
+    lambda ans, value, a, b, f_a, f_b: 0.0,
 )
 
 
