@@ -17,7 +17,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from calcml.ode.errors import MaxStepsError, StepSizeError, StiffnessError
+from calcml.ode.arguments import first_bad
+from calcml.ode.errors import MaxStepsError, NonFiniteError, SolverInputError, StepSizeError, StiffnessError
 from calcml.ode.events import value_of
 from calcml.ode.tableaus import DOPRI5, Tableau, dense_coefficients, rk_stages
 from calcml.ode.trajectory import Recorder
@@ -36,12 +37,24 @@ class Attempt(NamedTuple):
     error: np.ndarray  # the local error estimate (values)
     coefficients: Callable[[], list]  # the step's continuous extension, built on demand
     h_lambda: float  # estimate of h·|λ| (stiffness probe); nan when the scheme has none
+    nonfinite: tuple | None = None  # (t, y, f) of the first stage where f was NaN/±inf, if any
+
+
+def first_nonfinite(times: list[float], points: list, values: list) -> tuple | None:
+    """(t, y, f(t, y)) of the first stage whose f value is not finite; None when all are finite."""
+    for t, y, v in zip(times, points, values):
+        if not np.all(np.isfinite(v)):
+            return t, value_of(y), v
+    return None
 
 
 def error_norm(error: np.ndarray, y: np.ndarray, y_new: np.ndarray, rtol: float, atol: float) -> float:
     """‖e / (atol + rtol·max(|y|, |y_new|))‖_RMS: below 1 means the step met the tolerance."""
     scale = atol + rtol * np.maximum(np.abs(y), np.abs(y_new))
-    return float(np.sqrt(np.mean(np.square(error / scale))))
+    error = np.abs(error)
+    # a component whose scale is 0 (atol = 0, y = 0) passes only with no error at all (never 0/0 = nan)
+    ratio = np.divide(error, scale, out=np.where(error == 0, 0.0, np.inf), where=scale > 0)
+    return float(np.sqrt(np.mean(np.square(ratio))))
 
 
 def rms(x: np.ndarray) -> float:
@@ -53,15 +66,19 @@ def initial_step(f: Callable, t0: float, y0: np.ndarray, f0: np.ndarray, directi
     """A first step whose error is about the tolerance (Hairer, Nørsett & Wanner, II.4):
     h₀ = 0.01‖y₀‖/‖f₀‖, then h₁ from a second derivative estimate ‖f(t₀+h₀, y₀+h₀f₀) − f₀‖/h₀."""
     scale = atol + rtol * np.abs(y0)
+    scale = np.where(scale > 0, scale, 1.0)  # atol = 0 and y0 = 0: measure that component absolutely
     d0, d1 = rms(y0 / scale), rms(f0 / scale)
     h0 = 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
     f1 = value_of(f(t0 + direction * h0, y0 + direction * h0 * f0))
     d2 = rms((f1 - f0) / scale) / h0
+    if not np.isfinite(d2):  # f is not finite just past t0: start small, the loop will say where
+        return h0
     if max(d1, d2) <= 1e-15:
         h1 = max(1e-6, 1e-3 * h0)
     else:
         h1 = (0.01 / max(d1, d2)) ** (1.0 / (order + 1))
-    return min(100.0 * h0, h1)
+    h = min(100.0 * h0, h1)
+    return h if np.isfinite(h) and h > 0 else 1e-6
 
 
 class ExplicitScheme:
@@ -81,23 +98,28 @@ class ExplicitScheme:
         # ‖k7 − k6‖ / ‖y7 − y6‖ estimates |λ| of the Jacobian (the Lipschitz constant along the step).
         dy = rms(value_of(points[-1]) - value_of(points[-2]))
         h_lambda = abs(h) * rms(values[-1] - values[-2]) / dy if dy > 0 else 0.0
-        return Attempt(points[-1], ks[-1], error, lambda: dense_coefficients(tab, y, h, ks), h_lambda)
+        nonfinite = None
+        if not np.all(np.isfinite(error)):
+            nonfinite = first_nonfinite([t + c * h for c in tab.c], points, values)
+        return Attempt(points[-1], ks[-1], error, lambda: dense_coefficients(tab, y, h, ks), h_lambda, nonfinite)
 
 
 def run_adaptive(scheme: Any, f: Callable, t0: float, y0: Any, t1: float, rtol: float, atol: float,
                  max_steps: int, recorder: Recorder, first_step: float | None = None,
                  controller: str = "classic") -> None:
     """Step from t0 to t1 (either direction), recording through ``recorder``; raise when the solve cannot finish."""
+    if controller not in CONTROLLERS:
+        raise SolverInputError(f"controller must be 'classic' or 'pi', not {controller!r}.")
     direction = 1.0 if t1 >= t0 else -1.0
     t, y = t0, y0
     f0 = f(t, y)
     y_val = value_of(y)
+    if not np.all(np.isfinite(value_of(f0))):
+        _nonfinite(scheme.name, (t0, y_val, value_of(f0)), t0, y_val, None)
     if first_step is None:
         h_abs = initial_step(f, t0, y_val, value_of(f0), direction, scheme.error_order, rtol, atol)
     else:
         h_abs = abs(first_step)
-    if controller not in CONTROLLERS:
-        raise ValueError(f"controller must be 'classic' or 'pi', not {controller!r}.")
     beta = CONTROLLERS[controller]
     exponent = 1.0 / (scheme.error_order + 1) - 0.75 * beta
     previous_error = 1e-4
@@ -127,6 +149,8 @@ def run_adaptive(scheme: Any, f: Callable, t0: float, y0: Any, t1: float, rtol: 
             rejected_before = True
             factor = MIN_FACTOR if not np.isfinite(err) else max(MIN_FACTOR, SAFETY * err ** -exponent)
             h_abs *= factor
+            if h_abs < min_step and attempt.nonfinite is not None:
+                _nonfinite(scheme.name, attempt.nonfinite, t, y_val, h_abs)
             if h_abs < min_step:
                 raise StepSizeError(
                     f"{scheme.name}: the step size fell to h = {h_abs:.3g} at t = {t:.10g}: every attempt was "
@@ -159,6 +183,21 @@ def run_adaptive(scheme: Any, f: Callable, t0: float, y0: Any, t1: float, rtol: 
             if nonstiff_count == 6:
                 stiff_count = 0
         h_abs *= factor
+
+
+def _nonfinite(name: str, where: tuple, t: float, y: np.ndarray, h: float | None) -> None:
+    """NonFiniteError naming where f turned NaN/±inf: the stage's time and state, and the last good point."""
+    t_bad, y_bad, f_bad = where
+    text = lambda v: np.array2string(np.ravel(v)[:6], precision=6, threshold=6) + (" …" if np.size(v) > 6 else "")
+    if h is None:
+        place = f"at the initial point t0 = {t_bad:.10g}, y0 = {text(y_bad)}"
+    else:
+        place = (f"at t = {t_bad:.10g}, y = {text(y_bad)}; every step past t = {t:.10g} (y = {text(y)}) met a "
+                 f"non-finite value, down to h = {h:.3g}")
+    raise NonFiniteError(
+        f"{name}: f returned a non-finite value (f{first_bad(f_bad)}) {place}.\n"
+        "  f is NaN or ±inf there (a log or sqrt of a negative, a division by zero, an overflow), or the "
+        "solution blows up at that time: stop the solve before it, or fix f.")
 
 
 def _too_many_steps(name: str, max_steps: int, t: float, t0: float, t1: float, h: float, stiff: int) -> None:

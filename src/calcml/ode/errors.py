@@ -19,3 +19,13 @@ class StepSizeError(SolverError):
 
 class MaxStepsError(SolverError):
     """The solver used ``max_steps`` steps without reaching the end of the interval."""
+
+
+class SolverInputError(CalcmlError, ValueError):
+    """An argument of a solver is unusable (NaN or infinite, a negative tolerance, a zero step): refused
+    before any work is done. It is a ValueError too, so ``except ValueError`` still works."""
+
+
+class NonFiniteError(SolverError, FloatingPointError):
+    """The right-hand side returned NaN or ±inf (or the solution overflowed): the message names the time
+    and the state where it happened."""

@@ -27,10 +27,12 @@ from calcml.autodiff.primitive import primitive
 from calcml.autodiff.state import enable_grad, no_grad
 from calcml.autodiff.tensor import Tensor, as_float_array
 from calcml.autodiff.transforms import vjp
+from calcml.ode import arguments
 from calcml.ode.adaptive import ExplicitScheme, run_adaptive
+from calcml.ode.errors import SolverInputError
 from calcml.ode.events import EventTracker, value_of
-from calcml.ode.fixed import run_fixed, step_grid
-from calcml.ode.solve import check_method
+from calcml.ode.fixed import check_grid_size, run_fixed, step_grid
+from calcml.ode.solve import check_method, check_options
 from calcml.ode.tableaus import EXPLICIT
 from calcml.ode.trajectory import Recorder
 
@@ -42,6 +44,7 @@ def trajectory(field: Callable, y0: Any, ts: np.ndarray, method: str, rtol: floa
     if method == "dopri5":
         run_adaptive(ExplicitScheme(), field, ts[0], y0, ts[-1], rtol, atol, max_steps, recorder)
     else:
+        check_grid_size(method, ts[0], ts[-1], step, ts, max_steps)
         run_fixed(EXPLICIT[method], field, y0, step_grid(ts[0], ts[-1], step, ts), recorder)
     return recorder.run.ys
 
@@ -53,16 +56,21 @@ def odeint(f: Callable, y0: Any, ts: Any, params: Any = (), method: str = "dopri
     ``params`` is an array/Tensor or a tuple of them, passed to f as given. Gradients reach ``y0`` and
     ``params``; with ``adjoint=True`` every parameter must come through ``params`` (values f captures
     from its closure are constants for the adjoint). ``method``: "dopri5" (rtol, atol), "rk4" or "euler"
-    (fixed ``step``, or one step per interval of ts).
+    (fixed ``step``, or one step per interval of ts). Bad input (NaN/±inf in y0 or ts, tolerances < 0,
+    step ≤ 0) is refused before any work with SolverInputError; ``max_steps`` bounds every method.
 
     >>> w = cm.Tensor(np.array(0.5), requires_grad=True)
     >>> y = cm.ode.odeint(lambda t, y, w: -w * y, np.array([1.0]), [0.0, 2.0], w, adjoint=True)
     >>> np.sum(y[-1]).backward(); w.grad        # d/dw e^{−2w} = −2e^{−1}
     """
     check_method(method, ("dopri5", "rk4", "euler"), "odeint")
-    ts = np.asarray(ts, dtype=float).ravel()
+    ts = np.asarray(value_of(ts), dtype=float).ravel()
+    arguments.finite_array(ts, "ts", "odeint")
     if len(ts) < 2 or not (np.all(np.diff(ts) > 0) or np.all(np.diff(ts) < 0)):
-        raise ValueError(f"odeint: ts must hold at least two strictly increasing (or decreasing) times, got {ts!r}.")
+        raise SolverInputError(f"odeint: ts must hold at least two strictly increasing (or decreasing) times, "
+                               f"got {ts!r}.")
+    check_options(method, rtol, atol, max_steps, step, None, "odeint")
+    arguments.finite_array(y0, "y0", "odeint")
     if type(y0) is not Tensor:
         y0 = as_float_array(y0)
     packed = isinstance(params, (tuple, list))

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from calcml.autodiff.transforms import jacobian
-from calcml.ode.adaptive import Attempt
+from calcml.ode.adaptive import Attempt, first_nonfinite
 
 D = 1.0 / (2.0 + np.sqrt(2.0))
 E32 = 6.0 + np.sqrt(2.0)
@@ -55,7 +55,8 @@ class Rosenbrock23:
         dt, dy = self.jacobians(t, y)
         w_inv = np.linalg.inv(np.eye(y.size) - (h * D) * dy)
         k1 = w_inv @ (f0 + (h * D) * dt)
-        f1 = f(t + 0.5 * h, y + (0.5 * h) * k1)
+        y_half = y + (0.5 * h) * k1
+        f1 = f(t + 0.5 * h, y_half)
         k2 = w_inv @ (f1 - k1) + k1
         y_new = y + h * k2
         f2 = f(t + h, y_new)
@@ -65,4 +66,7 @@ class Rosenbrock23:
         def coefficients() -> list:  # y(t + θh) = y + h[θ(1 − θ) k₁ + θ(θ − 2d) k₂]/(1 − 2d)
             return [y, (h / (1 - 2 * D)) * (k1 - 2 * D * k2), (h / (1 - 2 * D)) * (k2 - k1)]
 
-        return Attempt(y_new, f2, error, coefficients, float("nan"))
+        nonfinite = None
+        if not np.all(np.isfinite(error)):
+            nonfinite = first_nonfinite([t + 0.5 * h, t + h], [y_half, y_new], [f1, f2])
+        return Attempt(y_new, f2, error, coefficients, float("nan"), nonfinite)

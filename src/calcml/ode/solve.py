@@ -9,10 +9,12 @@ from typing import Any
 import numpy as np
 
 from calcml.autodiff.tensor import as_float_array
-from calcml.ode.adaptive import ExplicitScheme, run_adaptive
+from calcml.ode import arguments
+from calcml.ode.adaptive import CONTROLLERS, ExplicitScheme, run_adaptive
 from calcml.ode.dense import DenseSolution
 from calcml.ode.events import EventTracker
-from calcml.ode.fixed import run_fixed, step_grid
+from calcml.ode.errors import SolverInputError
+from calcml.ode.fixed import check_grid_size, run_fixed, step_grid
 from calcml.ode.rosenbrock import Rosenbrock23
 from calcml.ode.tableaus import DOPRI5, EXPLICIT
 from calcml.ode.trajectory import Recorder
@@ -55,26 +57,42 @@ class CountedField:
 
 def check_method(method: str, allowed: Sequence[str], caller: str) -> None:
     if method not in allowed:
-        raise ValueError(f"{caller}: method must be one of {', '.join(map(repr, allowed))}, not {method!r}.\n"
+        raise SolverInputError(f"{caller}: method must be one of {', '.join(map(repr, allowed))}, not {method!r}.\n"
                          "  dopri5 is adaptive (rtol/atol), rk4 and euler take a fixed step (step=h), "
                          "rosenbrock23 is for stiff problems.")
 
 
 def check_times(t_span: Sequence[float], t_eval: Any, caller: str) -> tuple[float, float, np.ndarray | None]:
-    if len(t_span) != 2:
-        raise ValueError(f"{caller}: t_span must be (t0, t1), got {t_span!r}.")
-    t0, t1 = float(t_span[0]), float(t_span[1])
+    if np.ndim(t_span) != 1 or len(t_span) != 2:
+        raise SolverInputError(f"{caller}: t_span must be (t0, t1), got {t_span!r}.")
+    t0 = arguments.finite_number(t_span[0], "t_span[0]", caller)
+    t1 = arguments.finite_number(t_span[1], "t_span[1]", caller)
     if t0 == t1:
-        raise ValueError(f"{caller}: t_span = ({t0:g}, {t1:g}) is empty; give t1 ≠ t0.")
+        raise SolverInputError(f"{caller}: t_span = ({t0:g}, {t1:g}) is empty; give t1 ≠ t0.")
     if t_eval is None:
         return t0, t1, None
     t_eval = np.asarray(t_eval, dtype=float).ravel()
+    arguments.finite_array(t_eval, "t_eval", caller)
     direction = np.sign(t1 - t0)
     steps = np.diff(t_eval) * direction
     if np.any(steps < 0) or np.any((t_eval - t0) * direction < 0) or np.any((t_eval - t1) * direction > 0):
-        raise ValueError(f"{caller}: t_eval must be sorted in the direction of integration and lie inside "
+        raise SolverInputError(f"{caller}: t_eval must be sorted in the direction of integration and lie inside "
                          f"t_span = ({t0:g}, {t1:g}); got values from {t_eval.min():g} to {t_eval.max():g}.")
     return t0, t1, t_eval
+
+
+def check_options(method: str, rtol: Any, atol: Any, max_steps: Any, step: Any, first_step: Any,
+                  caller: str) -> None:
+    """The numbers that steer a solve: tolerances (adaptive methods), step sizes and max_steps."""
+    arguments.count(max_steps, "max_steps", caller)
+    if method in ("rk4", "euler"):
+        if step is not None:
+            arguments.positive_number(step, "step", caller, " step is the length of each step (its sign is "
+                                      "taken from t_span).")
+    else:
+        arguments.tolerances(rtol, atol, caller)
+    if first_step is not None:
+        arguments.positive_number(first_step, "first_step", caller)
 
 
 def solve(f: Callable, y0: Any, t_span: Sequence[float], method: str = "dopri5", rtol: float = 1e-6,
@@ -91,7 +109,12 @@ def solve(f: Callable, y0: Any, t_span: Sequence[float], method: str = "dopri5",
     ``controller``: "classic" (h ∝ err^(−1/5), as scipy) or "pi" (proportional–integral, smoother steps).
     ``events``: functions g(t, y) whose zeros are located on the dense output; attributes ``terminal`` and
     ``direction`` as in scipy. An explicit method that becomes stiff raises StiffnessError (naming the step
-    size and the remedy) instead of crawling; ``max_steps`` bounds the work (MaxStepsError).
+    size and the remedy) instead of crawling; ``max_steps`` bounds the work of every method (MaxStepsError;
+    a fixed-step solve that would need more steps is refused before it starts).
+
+    Refused before any work (SolverInputError, a ValueError): NaN or ±inf in y0, t_span, t_eval, rtol,
+    atol, step or first_step; negative tolerances, or both zero; step ≤ 0. When f returns NaN or ±inf at
+    an accepted state (or every attempt past some time does), NonFiniteError names that time and state.
 
     >>> res = cm.ode.solve(lambda t, y: -y, np.array([1.0]), (0.0, 1.0), rtol=1e-10)
     >>> res.y[-1]                                   # e^{-1}
@@ -99,6 +122,10 @@ def solve(f: Callable, y0: Any, t_span: Sequence[float], method: str = "dopri5",
     """
     check_method(method, METHODS, "solve")
     t0, t1, t_eval = check_times(t_span, t_eval, "solve")
+    check_options(method, rtol, atol, max_steps, step, first_step, "solve")
+    if controller not in CONTROLLERS:
+        raise SolverInputError(f"solve: controller must be 'classic' or 'pi', not {controller!r}.")
+    arguments.finite_array(y0, "y0", "solve")
     y0 = as_float_array(y0)
     shape = y0.shape
     stiff = method == "rosenbrock23"
@@ -114,8 +141,9 @@ def solve(f: Callable, y0: Any, t_span: Sequence[float], method: str = "dopri5",
     njev = 0
     if method in ("rk4", "euler"):
         if step is None and t_eval is None:
-            raise ValueError(f"solve: {method} takes a fixed step: give step=h (e.g. step={(t1 - t0) / 100:g}) or "
-                             "t_eval (then one step per interval).")
+            raise SolverInputError(f"solve: {method} takes a fixed step: give step=h (e.g. step={abs(t1 - t0) / 100:g}) "
+                                   "or t_eval (then one step per interval).")
+        check_grid_size(method, t0, t1, step, t_eval, max_steps)
         run_fixed(EXPLICIT[method], counted, y0, step_grid(t0, t1, step, t_eval), recorder)
     elif method == "dopri5":
         run_adaptive(ExplicitScheme(DOPRI5), counted, t0, y0, t1, rtol, atol, max_steps, recorder, first_step,
