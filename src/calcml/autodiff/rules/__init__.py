@@ -6,6 +6,7 @@ from calcml.autodiff.rules import (  # noqa: F401
     indexing,
     join,
     linalg,
+    order,
     reductions,
     shape,
 )

@@ -9,87 +9,132 @@ from __future__ import annotations
 import numpy as np
 
 from calcml.autodiff.dispatch import implements
+from calcml.autodiff.errors import OperationError, ShapeError
 from calcml.autodiff.primitive import primitive
-from calcml.autodiff.rules.axes import count_reduced, negative_axes, restore_reduced
+from calcml.autodiff.rules.axes import (
+    count_reduced,
+    kept_shape,
+    negative_axes,
+    normalize_axes,
+    restore_reduced,
+)
+from calcml.autodiff.rules.indexing import index_along
+
+
+def _masked(grad, where):
+    """The gradient kept only at the entries the reduction included (``where=``)."""
+    return grad if where is True else np.where(where, grad, 0.0)
+
+
+def _reduce_options(initial, where) -> dict:
+    """NumPy's ``initial=``/``where=`` as keyword arguments, only when they were given (None/True)."""
+    options = {} if initial is None else {"initial": initial}
+    if where is not True:
+        options["where"] = where
+    return options
 
 
 @primitive(name="sum")
-def sum_(x, axis=None, dtype=None, out=None, keepdims=False):
-    """Σ over ``axis``.  ∂(Σ_j x_j)/∂x_i = 1, so every input receives the output's gradient."""
-    return np.add.reduce(x, axis=axis, dtype=dtype, keepdims=keepdims)
+def sum_(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+    """Σ over ``axis`` (of the entries ``where`` allows).  ∂(Σ_j x_j)/∂x_i = 1, so every included
+    input receives the output's gradient; ``initial`` is a constant."""
+    if initial is None and where is True:
+        return np.add.reduce(x, axis=axis, dtype=dtype, keepdims=keepdims)
+    return np.add.reduce(x, axis=axis, dtype=dtype, keepdims=keepdims, **_reduce_options(initial, where))
 
 
-sum_.defvjp(lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False:
-            restore_reduced(g, x.shape, axis, keepdims))
-sum_.defjvp(lambda t, ans, x, axis=None, dtype=None, out=None, keepdims=False:
-            np.sum(t, axis=negative_axes(axis, x.ndim), keepdims=keepdims))
+sum_.defvjp(lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True:
+            _masked(restore_reduced(g, x.shape, axis, keepdims), where))
+sum_.defjvp(lambda t, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True:
+            np.sum(_masked(t, where), axis=negative_axes(axis, x.ndim), keepdims=keepdims))
 implements(np.sum, sum_)
 
 
+def _included(shape, axis, keepdims, where):
+    """How many entries each output of a reduction over ``axis`` combines (an array when ``where``
+    leaves some out)."""
+    if where is True:
+        return count_reduced(shape, axis)
+    return np.sum(np.broadcast_to(where, shape), axis=axis, keepdims=keepdims)
+
+
 @primitive(name="mean")
-def mean(x, axis=None, dtype=None, out=None, keepdims=False):
-    """Average over ``axis``.  ∂ mean(x)/∂x_i = 1/n."""
-    total = np.add.reduce(x, axis=axis, dtype=dtype, keepdims=keepdims)
-    return total / count_reduced(x.shape, axis)
+def mean(x, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+    """Average over ``axis`` (of the entries ``where`` allows).  ∂ mean(x)/∂x_i = 1/n."""
+    if where is True:
+        total = np.add.reduce(x, axis=axis, dtype=dtype, keepdims=keepdims)
+        return total / count_reduced(x.shape, axis)
+    return np.mean(x, axis=axis, dtype=dtype, keepdims=keepdims, where=where)
 
 
-mean.defvjp(lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False:
-            restore_reduced(g, x.shape, axis, keepdims) / count_reduced(x.shape, axis))
-mean.defjvp(lambda t, ans, x, axis=None, dtype=None, out=None, keepdims=False:
-            np.mean(t, axis=negative_axes(axis, x.ndim), keepdims=keepdims))
+mean.defvjp(lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True:
+            _masked(restore_reduced(g / _included(x.shape, axis, keepdims, where), x.shape, axis, keepdims),
+                    where))
+mean.defjvp(lambda t, ans, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True:
+            np.sum(_masked(t, where), axis=negative_axes(axis, x.ndim), keepdims=keepdims)
+            / _included(x.shape, axis, keepdims, where))
 implements(np.mean, mean)
 
 
 def _product_of_others(x, axis):
-    """∏_{j≠i} x_j along ``axis`` for every i, exact even when some x_j are 0 (no division)."""
-    moved = np.moveaxis(x, axis, -1)
+    """∏_{j≠i} x_j over ``axis`` (an int, a tuple or None) for every i, exact even when some x_j are 0
+    (no division): the reduced axes are merged into one last axis of length n, and row i of an n × n
+    table holds x with x_i replaced by 1."""
+    shape = np.shape(x)
+    reduced = normalize_axes(axis, len(shape))
+    order = [d for d in range(len(shape)) if d not in reduced] + list(reduced)
+    moved = np.reshape(np.transpose(x, order), [shape[d] for d in order[:len(order) - len(reduced)]] + [-1])
     n = moved.shape[-1]
-    others = np.where(np.eye(n, dtype=bool), 1.0, moved[..., None, :])  # row i: x with x_i replaced by 1
-    return np.moveaxis(np.prod(others, axis=-1), -1, axis)
+    others = np.where(np.eye(n, dtype=bool), 1.0, moved[..., None, :])
+    products = np.reshape(np.prod(others, axis=-1), [shape[d] for d in order])
+    return np.transpose(products, np.argsort(order).tolist())
 
 
-def _prod_partial(ans, x, axis=None, keepdims=False):
-    """∂(∏ x)/∂x_i = ∏_{j≠i} x_j  (= ans / x_i when no x_j is zero)."""
-    full = restore_reduced(ans, x.shape, axis, keepdims)
-    if not np.any(np.asarray(x == 0)):
-        return full / x
-    if axis is None:
-        flat = _product_of_others(np.reshape(x, (-1,)), 0)
-        return np.reshape(flat, x.shape)
-    return _product_of_others(x, int(axis))
+def _prod_partial(ans, x, axis=None, keepdims=False, initial=None, where=True):
+    """∂(c·∏ x)/∂x_i = c·∏_{j≠i} x_j (= ans / x_i when no x_j is zero), 0 where ``where`` leaves x_i out."""
+    if where is not True:
+        x = np.where(where, x, 1.0)
+    if not np.any(x == 0):
+        partial = restore_reduced(ans, x.shape, axis, keepdims) / x
+    else:
+        partial = _product_of_others(x, axis) * (1.0 if initial is None else initial)
+    return _masked(partial, where)
 
 
 @primitive(name="prod")
-def prod(x, axis=None, dtype=None, out=None, keepdims=False):
-    """∏ over ``axis``.  ∂(∏_j x_j)/∂x_i = ∏_{j≠i} x_j."""
-    return np.prod(x, axis=axis, dtype=dtype, keepdims=keepdims)
+def prod(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+    """∏ over ``axis`` (of the entries ``where`` allows, times ``initial``).  ∂(∏_j x_j)/∂x_i = ∏_{j≠i} x_j."""
+    return np.prod(x, axis=axis, dtype=dtype, keepdims=keepdims, **_reduce_options(initial, where))
 
 
-prod.defvjp(lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False:
-            restore_reduced(g, x.shape, axis, keepdims) * _prod_partial(ans, x, axis, keepdims))
-prod.defjvp(lambda t, ans, x, axis=None, dtype=None, out=None, keepdims=False:
-            np.sum(t * _prod_partial(ans, x, axis, keepdims), axis=negative_axes(axis, x.ndim),
+prod.defvjp(lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True:
+            restore_reduced(g, x.shape, axis, keepdims) * _prod_partial(ans, x, axis, keepdims, initial, where))
+prod.defjvp(lambda t, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True:
+            np.sum(t * _prod_partial(ans, x, axis, keepdims, initial, where), axis=negative_axes(axis, x.ndim),
                    keepdims=keepdims))
 implements(np.prod, prod)
 
 
-def _winners(ans, x, axis, keepdims):
-    """Where x attains its max (or min), weighted 1/k when k elements tie (PyTorch's amax convention)."""
+def _winners(ans, x, axis, keepdims, where):
+    """Where x attains its max (or min), weighted 1/k when k elements tie (PyTorch's amax convention);
+    all 0 when ``initial`` won or ``where`` left the whole slice out."""
     hits = x == restore_reduced(ans, x.shape, axis, keepdims)
+    if where is not True:
+        hits = hits & where
     counts = np.sum(hits, axis=axis, keepdims=True)
-    return (hits / counts).astype(x.dtype)  # a plain array: comparisons are not traced
+    return (hits / np.maximum(counts, 1)).astype(x.dtype)  # a plain array: comparisons are not traced
 
 
 def _extremum(name, numpy_function, description):
     @primitive(name=name)
-    def extremum(x, axis=None, out=None, keepdims=False):
-        return numpy_function(x, axis=axis, keepdims=keepdims)
+    def extremum(x, axis=None, out=None, keepdims=False, initial=None, where=True):
+        return numpy_function(x, axis=axis, keepdims=keepdims, **_reduce_options(initial, where))
 
     extremum.__doc__ = extremum.derivative = description
-    extremum.defvjp(lambda g, ans, x, axis=None, out=None, keepdims=False:
-                    restore_reduced(g, x.shape, axis, keepdims) * _winners(ans, x, axis, keepdims))
-    extremum.defjvp(lambda t, ans, x, axis=None, out=None, keepdims=False:
-                    np.sum(t * _winners(ans, x, axis, keepdims), axis=negative_axes(axis, x.ndim),
+    extremum.defvjp(lambda g, ans, x, axis=None, out=None, keepdims=False, initial=None, where=True:
+                    restore_reduced(g, x.shape, axis, keepdims) * _winners(ans, x, axis, keepdims, where))
+    extremum.defjvp(lambda t, ans, x, axis=None, out=None, keepdims=False, initial=None, where=True:
+                    np.sum(t * _winners(ans, x, axis, keepdims, where), axis=negative_axes(axis, x.ndim),
                            keepdims=keepdims))
     implements(numpy_function, extremum)
     return extremum
@@ -118,9 +163,6 @@ var.defvjp(lambda g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=F
 var.defjvp(lambda t, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False:
            np.sum(2 * t * _centered_scaled(x, axis, ddof), axis=negative_axes(axis, x.ndim),
                   keepdims=keepdims))
-implements(np.var, var)
-
-
 @primitive(name="std")
 def std(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     """Standard deviation √var.  ∂std/∂x_i = (x_i − x̄)/((n − ddof)·std)."""
@@ -132,7 +174,46 @@ std.defvjp(lambda g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=F
 std.defjvp(lambda t, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False:
            np.sum(t * _centered_scaled(x, axis, ddof), axis=negative_axes(axis, x.ndim),
                   keepdims=keepdims) / ans)
-implements(np.std, std)
+
+
+def _variance(a, axis, ddof, keepdims, where, mean):
+    """Σ_{where} (x − m)² / (n − ddof), written with traced ops: m is ``mean`` when given (then it is
+    differentiated too: ∂var/∂m = −2 Σ(x − m)/(n − ddof)), else the mean of the included entries."""
+    shape = np.shape(a)
+    center = np.mean(a, axis=axis, keepdims=True, where=where) if mean is None else mean
+    deviation = a - center if where is True else np.where(where, a - center, 0.0)
+    return np.sum(deviation * deviation, axis=axis, keepdims=keepdims) / (
+        _included(shape, axis, keepdims, where) - ddof)
+
+
+def _degrees_of_freedom(op, ddof, correction):
+    if correction is None:
+        return ddof
+    if ddof != 0:
+        raise OperationError(f"{op}: give ddof= or correction= (the same number), not both.")
+    return correction
+
+
+def _numpy_var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=None,
+               correction=None):
+    """np.var with NumPy 2's ``correction=`` (ddof's other name), ``mean=`` and ``where=``."""
+    ddof = _degrees_of_freedom("var", ddof, correction)
+    if where is True and mean is None:
+        return var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+    return _variance(a, axis, ddof, keepdims, where, mean)
+
+
+def _numpy_std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=None,
+               correction=None):
+    """np.std: √ of np.var, with the same keyword arguments."""
+    ddof = _degrees_of_freedom("std", ddof, correction)
+    if where is True and mean is None:
+        return std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+    return np.sqrt(_variance(a, axis, ddof, keepdims, where, mean))
+
+
+implements(np.var, _numpy_var)
+implements(np.std, _numpy_std)
 
 
 def _reverse_cumsum(g, axis):
@@ -160,6 +241,89 @@ def _cumsum_jvp(t, ans, x, axis=None, dtype=None, out=None):
 cumsum.defvjp(_cumsum_vjp)
 cumsum.defjvp(_cumsum_jvp)
 implements(np.cumsum, cumsum)
+
+
+def _running_products_of_others(x):
+    """C[..., i, k] = ∏_{j≤k, j≠i} x_j for k ≥ i, else 0 (x's running axis last); no division, so exact
+    when some x_j are 0."""
+    n = x.shape[-1]
+    others = np.where(np.eye(n, dtype=bool), 1.0, x[..., None, :])
+    return np.where(np.triu(np.ones((n, n), dtype=bool)), np.cumprod(others, axis=-1), 0.0)
+
+
+def _cumprod_vjp(g, ans, x, axis=None, dtype=None, out=None):
+    """∂L/∂x_i = Σ_{k≥i} g_k ∏_{j≤k, j≠i} x_j  (= Σ_{k≥i} g_k p_k / x_i when no x_j is 0)."""
+    if axis is None:
+        return np.reshape(_cumprod_vjp(g, ans, np.ravel(x), 0), np.shape(x))
+    if not np.any(x == 0):
+        return _reverse_cumsum(g * ans, axis) / x
+    others = _running_products_of_others(np.moveaxis(x, axis, -1))
+    return np.moveaxis(np.sum(others * np.moveaxis(g, axis, -1)[..., None, :], axis=-1), -1, axis)
+
+
+def _cumprod_jvp(t, ans, x, axis=None, dtype=None, out=None):
+    """ṗ_k = Σ_{i≤k} ṫ_i ∏_{j≤k, j≠i} x_j  (= p_k Σ_{i≤k} ṫ_i / x_i when no x_j is 0)."""
+    if axis is None:
+        t, x, axis = np.reshape(t, (t.shape[0], -1)), np.ravel(x), 0
+    axis = negative_axes(axis, x.ndim)[0]
+    if not np.any(x == 0):
+        return np.reshape(ans, (1,) + x.shape) * np.cumsum(t / x, axis=axis)
+    others = _running_products_of_others(np.moveaxis(x, axis, -1))
+    return np.moveaxis(np.sum(np.moveaxis(t, axis, -1)[..., :, None] * others, axis=-2), -1, axis)
+
+
+@primitive(name="cumprod")
+def cumprod(x, axis=None, dtype=None, out=None):
+    """Running product p_k = ∏_{i≤k} x_i.  ∂p_k/∂x_i = ∏_{j≤k, j≠i} x_j for i ≤ k (exact at zeros,
+    as PyTorch's torch.cumprod)."""
+    return np.cumprod(x, axis=axis, dtype=dtype)
+
+
+cumprod.defvjp(_cumprod_vjp)
+cumprod.defjvp(_cumprod_jvp)
+implements(np.cumprod, cumprod)
+
+
+def _cumulative(running, identity):
+    """np.cumulative_sum / cumulative_prod (NumPy 2): cumsum/cumprod that may start with the identity."""
+
+    def cumulative(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+        if axis is None:
+            if np.ndim(x) > 1:
+                raise ShapeError(f"{running.__name__}: axis is required for an array of shape {np.shape(x)}.")
+            axis = 0
+        result = running(x, axis=axis, dtype=dtype)
+        if not include_initial:
+            return result
+        start = np.full(kept_shape(np.shape(x), axis), identity, dtype=np.result_type(result))
+        return np.concatenate([start, result], axis=axis)
+
+    return cumulative
+
+
+implements(np.cumulative_sum, _cumulative(np.cumsum, 0.0))
+implements(np.cumulative_prod, _cumulative(np.cumprod, 1.0))
+
+
+def diff(a, n=1, axis=-1, prepend=None, append=None):
+    """np.diff: n-th differences a[1:] − a[:-1] along ``axis`` (after joining ``prepend``/``append``,
+    which may be traced). Each difference is linear: ∂(x_{k+1} − x_k) = ẋ_{k+1} − ẋ_k."""
+    ndim = np.ndim(a)
+    if ndim == 0:
+        raise ShapeError("diff needs an array with at least one dimension, got a 0-d one.")
+    axis = int(axis) % ndim
+    edge_shape = kept_shape(np.shape(a), axis)
+    parts = [np.broadcast_to(e, edge_shape) if np.ndim(e) == 0 else e for e in (prepend, a, append)
+             if e is not None]
+    if len(parts) > 1:
+        a = np.concatenate(parts, axis=axis)
+    for _ in range(int(n)):
+        length = np.shape(a)[axis]
+        a = a[index_along(axis, ndim, slice(1, length))] - a[index_along(axis, ndim, slice(0, length - 1))]
+    return a
+
+
+implements(np.diff, diff)
 
 
 def _finite_or_zero(m):
@@ -212,3 +376,97 @@ def softmax(x, axis=-1):
 softmax.defvjp(lambda g, ans, x, axis=-1: ans * (g - np.sum(g * ans, axis=axis, keepdims=True)))
 softmax.defjvp(lambda t, ans, x, axis=-1:
                ans * (t - np.sum(t * ans, axis=negative_axes(axis, x.ndim), keepdims=True)))
+
+
+# ---- reductions that skip NaNs: the NaN entries are replaced by the operation's identity through
+# np.where, so their gradient is exactly 0 (never 0·NaN) -----------------------------------------
+def _without_nan(a, fill):
+    """``a`` with its NaNs replaced by ``fill`` (traced), and the plain mask of where they were."""
+    missing = np.isnan(a)
+    return (np.where(missing, fill, a) if missing.any() else a), missing
+
+
+def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+    """np.nansum: Σ of the non-NaN entries.  ∂/∂x_i = 1, and 0 at a NaN."""
+    return sum_(_without_nan(a, 0.0)[0], axis, dtype, None, keepdims, initial, where)
+
+
+def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+    """np.nanprod: ∏ of the non-NaN entries (a NaN counts as 1, with gradient 0)."""
+    return prod(_without_nan(a, 1.0)[0], axis, dtype, None, keepdims, initial, where)
+
+
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+    """np.nanmean: the mean of the non-NaN entries (NaN where there are none)."""
+    clean, missing = _without_nan(a, 0.0)
+    included = ~missing if where is True else ~missing & where
+    return sum_(clean, axis, dtype, None, keepdims, None, where) / np.sum(included, axis=axis, keepdims=keepdims)
+
+
+def _nan_extremum(extremum, fill):
+    def nan_extremum(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+        """np.nanmax / np.nanmin: the extremum of the non-NaN entries (NaN where there are none)."""
+        clean, missing = _without_nan(a, fill)
+        result = extremum(clean, axis, None, keepdims, initial, where)
+        empty = np.all(missing, axis=axis, keepdims=keepdims)
+        return np.where(empty, np.nan, result) if np.any(empty) and initial is None else result
+
+    return nan_extremum
+
+
+def _nan_variance(op, root):
+    def nan_variance(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=None,
+                     correction=None):
+        """np.nanvar / np.nanstd: the variance (or its root) of the non-NaN entries."""
+        clean, missing = _without_nan(a, 0.0)
+        included = ~missing if where is True else ~missing & where
+        result = _variance(clean, axis, _degrees_of_freedom(op, ddof, correction), keepdims, included, mean)
+        return np.sqrt(result) if root else result
+
+    return nan_variance
+
+
+implements(np.nansum, nansum)
+implements(np.nanprod, nanprod)
+implements(np.nanmean, nanmean)
+implements(np.nanmax, _nan_extremum(max_, -np.inf))
+implements(np.nanmin, _nan_extremum(min_, np.inf))
+implements(np.nanvar, _nan_variance("nanvar", root=False))
+implements(np.nanstd, _nan_variance("nanstd", root=True))
+implements(np.nancumsum, lambda a, axis=None, dtype=None, out=None: np.cumsum(_without_nan(a, 0.0)[0], axis, dtype))
+implements(np.nancumprod, lambda a, axis=None, dtype=None, out=None:
+           np.cumprod(_without_nan(a, 1.0)[0], axis, dtype))
+
+
+# ---- weighted average and range -----------------------------------------------------------------
+def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
+    """np.average: Σ w·x / Σ w over ``axis``; x and w (which may be traced) both get gradients:
+    ∂avg/∂x_i = w_i / Σw,  ∂avg/∂w_i = (x_i − avg) / Σw.  ``returned=True`` adds Σw."""
+    shape = np.shape(a)
+    if weights is None:
+        result = np.mean(a, axis=axis, keepdims=keepdims)
+        total = np.full(np.shape(result), count_reduced(shape, axis), dtype=np.result_type(result))
+        return (result, total) if returned else result
+    if np.shape(weights) != shape:
+        if axis is None or np.ndim(axis) != 0 or np.ndim(weights) != 1 or np.size(weights) != shape[axis]:
+            raise ShapeError(
+                f"average: weights of shape {np.shape(weights)} do not fit a of shape {shape} with "
+                f"axis={axis!r}; give weights of a's shape, or 1-d weights as long as a's axis."
+            )
+        weights = np.reshape(weights, kept_shape(shape, tuple(d for d in range(len(shape)) if d != axis % len(shape))))
+    weights = np.broadcast_to(weights, shape)
+    total = np.sum(weights, axis=axis, keepdims=keepdims)
+    if np.any(total == 0):
+        raise OperationError("average: the weights sum to zero along the averaged axis, so they cannot be "
+                             "normalized; check the weights (or use np.sum for an unnormalized total).")
+    result = np.sum(a * weights, axis=axis, keepdims=keepdims) / total
+    return (result, np.broadcast_to(total, np.shape(result))) if returned else result
+
+
+def ptp(a, axis=None, out=None, keepdims=False):
+    """np.ptp: max − min (their ties shared as in np.max and np.min)."""
+    return np.max(a, axis=axis, keepdims=keepdims) - np.min(a, axis=axis, keepdims=keepdims)
+
+
+implements(np.average, average)
+implements(np.ptp, ptp)
