@@ -27,10 +27,10 @@ PIECEWISE_CONSTANT_UFUNCS = {
     np.bitwise_and, np.bitwise_or, np.invert,
 }
 PIECEWISE_CONSTANT_FUNCTIONS = {
-    np.argmax, np.argmin, np.argsort, np.sort, np.nonzero,
+    np.argmax, np.argmin, np.argsort, np.nonzero,
     np.count_nonzero, np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.allclose,
     np.isclose, np.array_equal, np.searchsorted, np.round, np.around, np.result_type,
-    np.can_cast, np.unique, np.any, np.all, np.argwhere, np.flatnonzero, np.iscomplexobj,
+    np.can_cast, np.any, np.all, np.argwhere, np.flatnonzero, np.iscomplexobj,
     np.isrealobj,
 }
 
