@@ -11,8 +11,21 @@ class NoRuleError(CalcmlError, TypeError):
     """A NumPy function was called on a Tensor but calcml has no derivative rule for it."""
 
 
+class NoForwardRuleError(NoRuleError):
+    """A primitive has a reverse-mode (VJP) rule but no forward-mode (JVP) rule for an argument."""
+
+
 class InPlaceError(CalcmlError, TypeError):
     """Something tried to write into a traced Tensor; the graph would silently lose that write."""
+
+
+class GraphEscapeError(CalcmlError, TypeError):
+    """A traced Tensor was turned into a plain value (np.asarray, float, math.exp, assignment into an
+    ndarray) while it was being differentiated: its derivative would silently have been zero."""
+
+
+class StaleGraphError(CalcmlError, RuntimeError):
+    """``backward()`` reached a leaf whose values were changed in place after the graph used them."""
 
 
 class NonScalarOutputError(CalcmlError, ValueError):
@@ -29,6 +42,10 @@ class OperationError(CalcmlError, ValueError):
 
 class IndexOutOfRangeError(OperationError, IndexError):
     """An index points outside the array; it is an IndexError too, so ``except IndexError`` still works."""
+
+
+class StructureError(CalcmlError, ValueError):
+    """Two pytrees that must share a structure (say a primal and its tangent) do not."""
 
 
 class GradientMismatch(CalcmlError, AssertionError):

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from calcml.autodiff.errors import OperationError
+from calcml.autodiff.errors import NoForwardRuleError
 from calcml.autodiff.tensor import Tensor
 
 
@@ -36,7 +36,7 @@ def push_tangent(prim, ans: np.ndarray, args: tuple, values: list, kwargs: dict)
                 continue
             rule = prim.jvps.get(i)
             if rule is None:
-                raise OperationError(
+                raise NoForwardRuleError(
                     f"'{prim.name}' has no forward-mode (JVP) rule for its argument {i}.\n"
                     "  use reverse mode (cm.grad, cm.jacobian(mode='rev')) or declare one with defjvp."
                 )

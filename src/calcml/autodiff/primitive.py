@@ -148,7 +148,10 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Any:
     out.value = ans
     out.grad = out.tangent = out.name = None
     out.seq = next(CREATION_ORDER)
+    out.modified_at = 0
     state = STATE
+    if tangent_args and state.tangents_stopped:  # inside no_grad: a constant in forward mode too
+        tangent_args = False
     if parents or tangent_args:
         if ans.dtype.kind == "c":
             raise _complex_error(prim, args)

@@ -14,19 +14,20 @@ import numpy as np
 from calcml.autodiff.errors import NonScalarOutputError, ShapeError
 from calcml.autodiff.primitive import check_finite
 from calcml.autodiff.state import STATE
-from calcml.autodiff.tensor import Tensor
+from calcml.autodiff.tensor import Tensor, check_not_stale
 from calcml.autodiff.unbroadcast import unbroadcast
 
 
-def reverse_topological_order(root: Tensor, stop_at: set[int] = frozenset()) -> list[Tensor]:
-    """Every Tensor ``root`` depends on, each listed before the Tensors it was computed from.
+def reverse_topological_order(roots: Tensor | Sequence[Tensor], stop_at: set[int] = frozenset()) -> list[Tensor]:
+    """Every Tensor the ``roots`` depend on, each listed before the Tensors it was computed from.
 
     A Tensor is always made after its inputs, so sorting the reachable Tensors by creation number,
     newest first, is a reverse topological order. The walk does not go past Tensors whose ``id`` is
     in ``stop_at`` (the inputs of a transform).
     """
-    reachable = {id(root): root}
-    stack = [root]
+    roots = [roots] if type(roots) is Tensor else list(roots)
+    reachable = {id(root): root for root in roots}
+    stack = list(roots)
     while stack:
         tensor = stack.pop()
         node = tensor.node
@@ -59,22 +60,30 @@ def leading_to(order: list[Tensor], targets: set[int]) -> set[int]:
     return relevant
 
 
-def backward_pass(root: Tensor, seed: Any, inputs: Sequence[Tensor] | None = None,
-                  create_graph: bool = False, keep_all: bool = False) -> tuple[dict[int, Any], list[Tensor]]:
-    """Gradients of ``root`` (weighted by ``seed``) with respect to the Tensors it depends on.
+def backward_pass(roots: Tensor | Sequence[Tensor], seeds: Any, inputs: Sequence[Tensor] | None = None,
+                  create_graph: bool = False, keep_all: bool = False,
+                  order: list[Tensor] | None = None) -> tuple[dict[int, Any], list[Tensor]]:
+    """Gradients of ``roots`` (weighted by ``seeds``, one per root) with respect to the Tensors they depend on.
 
     Returns ``(gradients by id, order)``. With ``inputs`` the walk stops at them and skips branches
     that do not lead to them. Gradients are plain arrays unless ``create_graph`` is set or forward
     mode is active: then the VJP rules run on Tensors, and the gradients can be differentiated again
     (reverse-over-reverse) or carry tangents (forward-over-reverse, for Hessian-vector products).
+    ``order`` may be passed when the caller already computed it for the same roots and inputs.
     """
+    if type(roots) is Tensor:
+        roots, seeds = [roots], [seeds]
     targets = {id(x) for x in inputs} if inputs is not None else set()
-    order = reverse_topological_order(root, targets)
+    if order is None:
+        order = reverse_topological_order(roots, targets)
     relevant = leading_to(order, targets) if inputs is not None else None
     traced = create_graph or STATE.forward_depth > 0
-    if traced and type(seed) is not Tensor:
-        seed = Tensor(seed)
-    grads: dict[int, Any] = {id(root): seed}
+    grads: dict[int, Any] = {}
+    for root, seed in zip(roots, seeds):
+        if traced and type(seed) is not Tensor:
+            seed = Tensor(seed)
+        previous = grads.get(id(root))
+        grads[id(root)] = seed if previous is None else previous + seed
     previous_recording = STATE.recording
     STATE.recording = create_graph
     anomaly = STATE.detect_anomaly
@@ -94,6 +103,8 @@ def backward_pass(root: Tensor, seed: Any, inputs: Sequence[Tensor] | None = Non
                 parent_key = id(parent)
                 if relevant is not None and parent_key not in relevant:
                     continue
+                if parent.node is None and parent.modified_at > tensor.seq:
+                    check_not_stale(parent, tensor.seq)
                 rule = prim.vjps.get(i) or prim.vjp_rule(i)
                 gi = rule(g, ans, *args, **node.kwargs)
                 target = parent.value
@@ -121,7 +132,8 @@ def seed_for(output: Tensor, gradient: Any, caller: str) -> Any:
                 "(e.g. .sum() or .mean()), or use cm.jacobian for every output at once."
             )
         return np.ones_like(output.value)
-    gradient = np.asarray(gradient.value if isinstance(gradient, Tensor) else gradient, dtype=output.dtype)
+    # a copy: gradients computed from the seed must never alias the caller's array
+    gradient = np.array(gradient.value if isinstance(gradient, Tensor) else gradient, dtype=output.dtype)
     if gradient.shape != output.shape:
         raise ShapeError(
             f"{caller}: the cotangent has shape {gradient.shape} but the output has shape {output.shape}; "
@@ -141,6 +153,7 @@ def backward_into_leaves(output: Tensor, gradient: Any, create_graph: bool) -> N
         )
     seed = seed_for(output, gradient, "backward()")
     grads, order = backward_pass(output, seed, create_graph=create_graph)
+    handed_out = {id(seed)}
     for tensor in order:
         if tensor.node is None and tensor.requires_grad:
             g = grads.get(id(tensor))
@@ -148,4 +161,27 @@ def backward_into_leaves(output: Tensor, gradient: Any, create_graph: bool) -> N
                 continue
             if not create_graph and type(g) is Tensor:
                 g = g.value
-            tensor.grad = g if tensor.grad is None else tensor.grad + g
+            if tensor.grad is not None:
+                tensor.grad = tensor.grad + g
+                continue
+            g = own_copy(g, handed_out)
+            handed_out.add(id(g))
+            tensor.grad = g
+
+
+def own_copy(g: Any, handed_out: set[int]) -> Any:
+    """``g`` itself if nothing else holds it, else a copy: no two gradients (nor the seed) share memory,
+    so scaling one ``.grad`` in place never changes another."""
+    if type(g) is np.ndarray and (id(g) in handed_out or g.base is not None or not g.flags.writeable):
+        return g.copy()
+    return g
+
+
+def depends_on_outer_leaves(order: list[Tensor], inputs: Sequence[Tensor]) -> bool:
+    """True when the graph reaches leaves that require grad besides ``inputs`` (while recording): a
+    gradient taken at the top level must then stay traced, so that ``loss.backward()`` of a loss built
+    from it (a gradient penalty) reaches those leaves through it (PyTorch's create_graph)."""
+    if not STATE.recording:
+        return False
+    own = {id(x) for x in inputs}
+    return any(t.node is None and t.requires_grad and id(t) not in own for t in order)

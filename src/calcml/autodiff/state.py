@@ -17,6 +17,7 @@ class EngineState(threading.local):
 
     def __init__(self) -> None:
         self.recording = True  # build graph nodes for Tensors that require grad
+        self.tangents_stopped = False  # inside cm.no_grad(): forward-mode tangents stop too
         self.detect_anomaly = False  # check every value and gradient for NaN/inf
         self.forward_depth = 0  # > 0 while a forward-mode transform (jvp, jacobian fwd) runs f
         self.reverse_depth = 0  # > 0 while a reverse-mode transform (grad, vjp, jacobian rev) runs f
@@ -37,17 +38,20 @@ STATE = EngineState()
 
 @contextlib.contextmanager
 def recording(on: bool) -> Iterator[None]:
-    """Within the block, operations build a graph (``on``) or do not; the previous setting comes back after."""
-    previous = STATE.recording
-    STATE.recording = on
+    """Within the block, derivatives flow (``on``) or do not, in both modes: no graph is recorded and
+    no tangent is pushed. The previous setting comes back after."""
+    previous = STATE.recording, STATE.tangents_stopped
+    STATE.recording, STATE.tangents_stopped = on, not on
     try:
         yield
     finally:
-        STATE.recording = previous
+        STATE.recording, STATE.tangents_stopped = previous
 
 
 def no_grad() -> contextlib.AbstractContextManager[None]:
-    """Run operations without building a graph (like ``torch.no_grad``): results do not require grad.
+    """Run operations as constants (like ``torch.no_grad`` and JAX's ``stop_gradient``): results do not
+    require grad and carry no tangent, so every transform (reverse, forward, nested) sees the same
+    constant and ``cm.hessian(f)`` equals ``cm.jacobian(cm.grad(f))`` when f uses it.
 
     >>> with cm.no_grad():
     ...     w = w - 0.1 * w.grad        # an optimizer update that is not itself differentiated
@@ -56,7 +60,7 @@ def no_grad() -> contextlib.AbstractContextManager[None]:
 
 
 def enable_grad() -> contextlib.AbstractContextManager[None]:
-    """Turn recording back on inside a ``no_grad`` block."""
+    """Turn derivatives back on inside a ``no_grad`` block."""
     return recording(True)
 
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from calcml.autodiff.errors import InPlaceError
+from calcml.autodiff.errors import GraphEscapeError, InPlaceError, StaleGraphError
+from calcml.autodiff.state import STATE
 
 
 def as_float_array(data: Any) -> np.ndarray:
@@ -55,19 +56,33 @@ class Tensor:
     ``t.zero_grad()``) between steps.
     """
 
-    __slots__ = ("value", "requires_grad", "grad", "node", "tangent", "name", "seq", "__weakref__")
+    __slots__ = ("value", "requires_grad", "grad", "node", "tangent", "name", "seq", "modified_at",
+                 "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None):
         if isinstance(data, Tensor):
             data = data.value
-        self.value = as_float_array(data) if requires_grad else np.asarray(data)
+        if requires_grad:  # a leaf owns a read-only copy: later writes to `data` cannot reach the graph
+            self.value = np.array(as_float_array(data), copy=True)
+            self.value.flags.writeable = False
+        else:
+            self.value = np.asarray(data)
         self.requires_grad = requires_grad
         self.grad = None
         self.node = None
         self.tangent = None
         self.name = name
         self.seq = next(CREATION_ORDER)
+        self.modified_at = 0  # creation number current when the values were last changed in place
+
+    @classmethod
+    def input(cls, array: np.ndarray) -> Tensor:
+        """A leaf that requires grad around ``array`` itself, not a copy: the input a transform makes
+        for the duration of one call (the transform owns it; nothing else can write to it meanwhile)."""
+        leaf = cls(array)
+        leaf.requires_grad = True
+        return leaf
 
     # -- what an array has ----------------------------------------------------------------------
     @property
@@ -92,29 +107,59 @@ class Tensor:
     def __iter__(self):
         return (self[i] for i in range(len(self.value)))
 
+    # -- leaving the graph: refused while traced, so a derivative is never a quiet zero -----------
+    def is_traced(self) -> bool:
+        """True while this Tensor is being differentiated: it requires grad with recording on, or it
+        carries forward-mode tangents. Its value then must not leave the graph as a plain number."""
+        if self.tangent is not None and not STATE.tangents_stopped:
+            return True
+        return self.requires_grad and STATE.recording
+
+    def _refuse_escape(self, how: str) -> None:
+        if self.is_traced():
+            raise GraphEscapeError(escape_message(self, how))
+
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        """``np.asarray(t)`` gives the value (the graph is not carried into a plain array)."""
+        """``np.asarray(t)`` gives the value of an untraced Tensor; a traced one refuses (see ``is_traced``)."""
+        self._refuse_escape("np.asarray / np.array (or writing it into a NumPy array)")
         value = self.value if dtype is None else self.value.astype(dtype, copy=False)
         return value.copy() if copy else value
 
     def numpy(self) -> np.ndarray:
-        """The value as a plain ndarray (shared, not copied)."""
+        """The value as a plain ndarray (shared, not copied); refused while traced, like ``np.asarray``."""
+        self._refuse_escape(".numpy()")
         return self.value
 
     def item(self) -> Any:
+        """The value as a Python number. The one deliberate escape of the Tensor API (log a loss with
+        ``loss.item()``, as in PyTorch); inside a transform (``cm.grad`` ...) it is refused like ``float``."""
+        if STATE.reverse_depth > 0 or STATE.forward_depth > 0:
+            self._refuse_escape(".item()")
         return self.value.item()
 
     def tolist(self) -> Any:
+        self._refuse_escape(".tolist()")
         return self.value.tolist()
 
     def __float__(self) -> float:
+        self._refuse_escape("float() (or a math.* function)")
         return float(self.value)
 
     def __int__(self) -> int:
+        self._refuse_escape("int()")
         return int(self.value)
 
+    def __complex__(self) -> complex:
+        self._refuse_escape("complex()")
+        return complex(self.value)
+
     def __bool__(self) -> bool:
+        """Control flow on values is allowed (``if loss < tol``): a branch is piecewise constant."""
         return bool(self.value)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.3f}"`` formats the value (text never flows back into the graph)."""
+        return format(self.value.item() if self.value.ndim == 0 else self.value, spec) if spec else repr(self)
 
     def __hash__(self) -> int:
         return id(self)
@@ -145,8 +190,21 @@ class Tensor:
         self.grad = None
 
     def detach(self) -> Tensor:
-        """The same value, cut from the graph: gradients do not flow through it."""
+        """The same value, cut from the graph: gradients do not flow through it (a deliberate constant)."""
         return Tensor(self.value)
+
+    def copy_(self, values: Any) -> Tensor:
+        """Overwrite this leaf's values in place (like ``torch.Tensor.copy_`` under no_grad): loading
+        weights, restoring a checkpoint. Graphs recorded before refuse to backpropagate afterwards."""
+        with self.writable() as array:
+            array[...] = values.value if isinstance(values, Tensor) else values
+        return self
+
+    def writable(self) -> _Writable:
+        """``with t.writable() as w: w -= lr * g`` — the sanctioned in-place update of a leaf's array
+        (optimizers use it). The array is read-only otherwise, and the update is stamped, so a graph
+        that used the old values raises at ``backward()`` instead of giving a stale gradient."""
+        return _Writable(self)
 
     # -- writes are refused: they would silently bypass the graph ---------------------------------
     def __setitem__(self, index, value) -> None:
@@ -156,3 +214,52 @@ class Tensor:
             "  instead: build a new array, e.g. np.where(mask, new, t), np.concatenate([...]) or "
             "t + np.eye(...) * delta."
         )
+
+
+class _Writable:
+    """The context of ``Tensor.writable``: unlock the array, then lock it again and stamp the change."""
+
+    __slots__ = ("tensor", "array", "was_writeable")
+
+    def __init__(self, tensor: Tensor):
+        self.tensor = tensor
+        self.array = tensor.value
+
+    def __enter__(self) -> np.ndarray:
+        self.was_writeable = self.array.flags.writeable
+        if not self.was_writeable:
+            self.array.flags.writeable = True
+        return self.array
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.was_writeable:
+            self.array.flags.writeable = False
+        self.tensor.modified_at = next(CREATION_ORDER)
+
+
+def escape_message(tensor: Tensor, how: str) -> str:
+    """Why a traced value may not become a plain one, and the three ways out."""
+    return (
+        f"{how} was asked for the value of a traced Tensor (shape {tensor.shape}, {tensor.dtype}) while it "
+        "is being differentiated; the plain value would leave the graph and its derivative would silently "
+        "be zero.\n"
+        "  to build an array from traced pieces, use np.stack([...]) / np.concatenate / np.where instead of "
+        "np.array([...]) or assignment into np.zeros(...);\n"
+        "  use np.exp / np.sin ... instead of math.exp / math.sin;\n"
+        "  for a deliberate constant, take t.detach() or t.value (or compute it inside cm.no_grad())."
+    )
+
+
+def stale_leaf_message(leaf: Tensor) -> str:
+    return (
+        f"a leaf Tensor (shape {leaf.shape}{', ' + repr(leaf.name) if leaf.name else ''}) was changed in place "
+        "(an optimizer step or copy_) after it was used to compute this output, so the recorded graph holds "
+        "values that no longer exist and backward() would give a stale gradient.\n"
+        "  recompute the output after the update (call backward() before optimizer.step())."
+    )
+
+
+def check_not_stale(leaf: Tensor, user_seq: int) -> None:
+    """Raise StaleGraphError if ``leaf`` was modified in place after the op numbered ``user_seq`` used it."""
+    if leaf.modified_at > user_seq:
+        raise StaleGraphError(stale_leaf_message(leaf))

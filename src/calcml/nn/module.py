@@ -122,7 +122,7 @@ class Module:
                     f"load_state_dict: '{name}' has shape {value.shape} in the saved state but {p.shape} "
                     "in this model; build the model with the same sizes."
                 )
-            p.value[...] = value
+            p.copy_(value)
         return self
 
     def save(self, path: str | os.PathLike) -> Path:

@@ -96,7 +96,8 @@ class Newton(Optimizer):
         d = np.linalg.solve(A, g)                                   # d = (H + λI)⁻¹ g
         start = 0
         for p, size in zip(self.params, self.sizes, strict=True):
-            p.value -= self.lr * d[start:start + size].reshape(p.shape).astype(p.dtype, copy=False)
+            with p.writable() as w:
+                w -= self.lr * d[start:start + size].reshape(p.shape).astype(p.dtype, copy=False)
             start += size                                           # w ← w − η d
         return float(loss)
 

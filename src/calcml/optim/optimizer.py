@@ -97,7 +97,8 @@ class Optimizer:
     def gradients(self) -> Iterator[tuple[np.ndarray, np.ndarray, dict[str, Any]]]:
         """(w, g, state) for each parameter that has a gradient.
 
-        ``w`` is the parameter's own array (update it in place: ``w -= ...``); ``g`` may be the
+        ``w`` is the parameter's own array, writable for the duration of the step (update it in place:
+        ``w -= ...``; graphs that used the old values then refuse to backpropagate); ``g`` may be the
         parameter's ``.grad`` itself, so never modify it in place. ``g`` has w's dtype.
         """
         for p, state in zip(self.params, self.state, strict=True):
@@ -107,7 +108,8 @@ class Optimizer:
             if g.shape != p.value.shape:
                 raise ShapeError(f"{type(self).__name__}: a parameter of shape {p.value.shape} has a "
                                  f"gradient of shape {g.shape}; they must match.")
-            yield p.value, g.astype(p.value.dtype, copy=False), state
+            with p.writable() as w:
+                yield w, g.astype(w.dtype, copy=False), state
 
     def step(self) -> Any:
         """Update every parameter that has a gradient."""

@@ -60,7 +60,7 @@ def restore(model: Any, saved: dict[str, np.ndarray]) -> None:
         model.load_state_dict(saved)
         return
     for i, p in enumerate(model.parameters()):
-        p.value[...] = saved[str(i)]
+        p.copy_(saved[str(i)])
 
 
 class EarlyStopping(Callback):
