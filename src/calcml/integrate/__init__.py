@@ -9,7 +9,15 @@ from calcml.integrate.expression import quad_expression
 from calcml.integrate.kronrod import gauss_kronrod
 from calcml.integrate.montecarlo import MonteCarloResult, montecarlo, qmc
 from calcml.integrate.nquad import nquad
-from calcml.integrate.quad import IntegrandError, IntegrationWarning, QuadResult, integral_with_limits, quad
+from calcml.integrate.quad import (
+    DEFAULT_ATOL,
+    IntegrandError,
+    IntegrationInputError,
+    IntegrationWarning,
+    QuadResult,
+    integral_with_limits,
+    quad,
+)
 from calcml.integrate.rules import (
     ConvergenceTable,
     convergence_table,
@@ -22,7 +30,7 @@ from calcml.integrate.rules import (
 )
 
 __all__ = [
-    "ConvergenceTable", "IntegrandError", "IntegrationWarning", "MonteCarloResult", "QuadResult",
+    "DEFAULT_ATOL", "ConvergenceTable", "IntegrandError", "IntegrationInputError", "IntegrationWarning", "MonteCarloResult", "QuadResult",
     "convergence_table", "gauss_kronrod", "gauss_legendre", "integral_with_limits", "left_riemann",
     "midpoint", "montecarlo", "nquad", "qmc", "quad", "quad_expression", "right_riemann", "simpson", "trapezoid",
 ]

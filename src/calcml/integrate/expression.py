@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from calcml.integrate.quad import QuadResult, quad
+import math
+
+from calcml.integrate.quad import IntegrationInputError, QuadResult, quad
 
 
 def quad_expression(expr: str, var: str | None, lower: str, upper: str, rtol: float = 1e-10) -> QuadResult:
@@ -11,19 +13,57 @@ def quad_expression(expr: str, var: str | None, lower: str, upper: str, rtol: fl
 
     >>> float(quad_expression("exp(-x^2)", "x", "-oo", "oo"))    # √π
     1.772453850905517
+
+    Every unusable input is an IntegrationInputError (a ValueError) with a one-line reason: an integrand
+    that is undefined as written (``x*log(0)`` is x·zoo), a limit that is not a real number (``nan``,
+    ``zoo``, ``1 + I``, another symbol).
     """
+    import sympy as sp
+
     from calcml.symbolic.numeric import lambdify
     from calcml.symbolic.parser import as_expr
 
     f = as_expr(expr)
+    if f.has(sp.zoo, sp.nan):
+        raise IntegrationInputError(f"the integrand {expr} is undefined as written (it simplifies to {f}: a "
+                                    "division by zero or a log of 0); fix the formula.")
+    if f.has(sp.oo, -sp.oo):
+        raise IntegrationInputError(f"the integrand {expr} is infinite as written ({f}); fix the formula.")
     names = sorted(s.name for s in f.free_symbols)
     if var is None:
         if len(names) > 1:
-            raise ValueError(f"say which variable with --wrt: the integrand has {', '.join(names)}")
+            raise IntegrationInputError(f"say which variable with --wrt: the integrand has {', '.join(names)}")
         var = names[0] if names else "x"
     others = [n for n in names if n != var]
     if others:
-        raise ValueError(f"a numeric integral needs numbers for every other symbol: {', '.join(others)} "
-                         "have no value")
-    a, b = (float(as_expr(bound).evalf()) for bound in (lower, upper))
-    return quad(lambdify(f, [var]), a, b, rtol=rtol)
+        raise IntegrationInputError(f"a numeric integral needs numbers for every other symbol: {', '.join(others)} "
+                                    "have no value")
+    a, b = (_limit(as_expr(bound), bound, name) for bound, name in ((lower, "--from"), (upper, "--to")))
+    try:
+        integrand = lambdify(f, [var])
+    except Exception as error:  # SymPy's printer met something NumPy has no function for
+        raise IntegrationInputError(f"cannot evaluate {expr} numerically ({type(error).__name__}: {error}).") from error
+    return quad(integrand, a, b, rtol=rtol)
+
+
+def _limit(value, text: str, name: str) -> float:
+    """A limit as a float: a real number or ±∞; NaN, complex or symbolic limits are refused."""
+    import sympy as sp
+
+    if value in (sp.oo, -sp.oo):
+        return float(value)
+    if value.free_symbols:
+        raise IntegrationInputError(f"{name} {text} is not a number (it reads as the symbol(s) "
+                                    f"{', '.join(sorted(s.name for s in value.free_symbols))}); give a number, "
+                                    "or -oo/oo for an infinite range.")
+    try:
+        number = complex(value.evalf())
+    except (TypeError, ValueError) as error:
+        raise IntegrationInputError(f"{name} {text} is not a number.") from error
+    if number.imag != 0 or math.isnan(number.real):
+        raise IntegrationInputError(f"{name} {text} is not a real number (it is {value}); give a number, or "
+                                    "-oo/oo for an infinite range.")
+    if math.isinf(number.real):
+        raise IntegrationInputError(f"{name} {text} is finite but too large for a float (> 1.8e308); "
+                                    "write -oo/oo if you mean an infinite range.")
+    return number.real

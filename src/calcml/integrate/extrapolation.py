@@ -18,6 +18,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from calcml.autodiff.tensor import Tensor
+
+
+def _number(x: Any) -> float:
+    """A plain float, read from a Tensor's value: only decides where the table stops (float() of a
+    traced entry would be refused by the engine)."""
+    return float(x.value) if type(x) is Tensor else float(x)
+
 
 class Extrapolated(NamedTuple):
     value: float
@@ -35,7 +43,7 @@ def epsilon_table(sequence: Sequence[Any]) -> list[list[Any]]:
         following = []
         for k in range(len(current) - 1):
             difference = current[k + 1] - current[k]
-            if float(difference) == 0.0:
+            if _number(difference) == 0.0:
                 break  # the sequence is constant here: this column ends (the limit is already reached)
             following.append(previous[k + 1] + 1.0 / difference)
         if not following:
@@ -54,14 +62,14 @@ def extrapolate(sequence: Sequence[float]) -> Extrapolated:
     """
     columns = epsilon_table(sequence)
     last = len(sequence) - 1
-    best = Extrapolated(float(sequence[-1]), np.inf, last, 0)
+    best = Extrapolated(_number(sequence[-1]), np.inf, last, 0)
     for column in range(0, len(columns), 2):
         entries = columns[column]
         k = last - column
         if k < 2 or len(entries) <= k:
             continue
-        a, b, c = (float(entries[i]) for i in (k, k - 1, k - 2))
-        error = abs(a - b) + abs(b - c) + 50 * np.finfo(float).eps * max(abs(a), abs(float(sequence[-1])))
+        a, b, c = (_number(entries[i]) for i in (k, k - 1, k - 2))
+        error = abs(a - b) + abs(b - c) + 50 * np.finfo(float).eps * max(abs(a), abs(_number(sequence[-1])))
         if error < best.error:
             best = Extrapolated(a, error, k, column)
     return best

@@ -17,6 +17,14 @@ from typing import Any
 
 import numpy as np
 
+from calcml.autodiff.tensor import Tensor
+from calcml.integrate.quad import IntegrationInputError, check_count
+
+
+def _values(x: Any) -> np.ndarray:
+    """Plain float values, read from a Tensor's value (the estimate itself stays traced)."""
+    return np.asarray(x.value if type(x) is Tensor else x, dtype=float)
+
 
 @dataclass
 class MonteCarloResult:
@@ -38,7 +46,7 @@ class MonteCarloResult:
 def _box(domain: Sequence[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray, float]:
     lo, hi = np.array([float(d[0]) for d in domain]), np.array([float(d[1]) for d in domain])
     if lo.size == 0 or not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-        raise ValueError(f"montecarlo/qmc need a finite box [(lo, hi), ...], got {list(domain)!r}; "
+        raise IntegrationInputError(f"montecarlo/qmc need a finite box [(lo, hi), ...], got {list(domain)!r}; "
                          "for an infinite range, change variables or sample from a density instead.")
     return lo, hi, float(np.prod(hi - lo))
 
@@ -59,12 +67,13 @@ def montecarlo(f: Callable, domain: Sequence[tuple[float, float]], n: int = 100_
     >>> abs(r.value - 0.25) < 4 * r.stderr
     True
     """
+    n = check_count(n, "n", "montecarlo", minimum=2)
     lo, hi, volume = _box(domain)
     rng = np.random.default_rng(rng)
     points = lo + (hi - lo) * rng.random((n, lo.size))
     values = _evaluate(f, points)
     mean = np.mean(values)
-    stderr = volume * float(np.std(np.asarray(values, dtype=float), ddof=1)) / np.sqrt(n)
+    stderr = volume * float(np.std(_values(values), ddof=1)) / np.sqrt(n)
     return MonteCarloResult(volume * mean, stderr, n, "Monte Carlo")
 
 
@@ -83,9 +92,10 @@ def qmc(f: Callable, domain: Sequence[tuple[float, float]], n: int = 2 ** 14, me
         raise ImportError("cm.integrate.qmc needs scipy (pip install scipy) for the Sobol/Halton sequences; "
                           "cm.integrate.montecarlo works without it.") from error
     if method not in ("sobol", "halton"):
-        raise ValueError(f"qmc: method must be 'sobol' or 'halton', not {method!r}.")
-    if scrambles < 2:
-        raise ValueError("qmc: at least 2 scrambles are needed to estimate the error.")
+        raise IntegrationInputError(f"qmc: method must be 'sobol' or 'halton', not {method!r}.")
+    if isinstance(scrambles, bool) or not isinstance(scrambles, (int, np.integer)) or scrambles < 2:
+        raise IntegrationInputError("qmc: at least 2 scrambles are needed to estimate the error.")
+    n = check_count(n, "n", "qmc", minimum=2)
     lo, hi, volume = _box(domain)
     rng = np.random.default_rng(rng)
     per_scramble = max(1, n // scrambles)
@@ -98,7 +108,7 @@ def qmc(f: Callable, domain: Sequence[tuple[float, float]], n: int = 2 ** 14, me
         else:
             unit = scipy_qmc.Halton(lo.size, scramble=True, seed=rng).random(per_scramble)
         estimates.append(volume * np.mean(_evaluate(f, lo + (hi - lo) * unit)))
-    plain = np.array([float(np.asarray(e)) for e in estimates])
+    plain = np.array([float(_values(e)) for e in estimates])
     stderr = float(np.std(plain, ddof=1)) / np.sqrt(scrambles)
     value = sum(estimates[1:], estimates[0]) / scrambles
     return MonteCarloResult(value, stderr, scrambles * len(unit), f"randomized QMC ({method}, {scrambles} scrambles)")

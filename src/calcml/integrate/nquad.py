@@ -16,10 +16,24 @@ from typing import Any
 
 import numpy as np
 
-from calcml.integrate.quad import IntegrationWarning, QuadResult, quad
+from calcml.autodiff.tensor import Tensor
+from calcml.integrate.quad import (
+    DEFAULT_ATOL,
+    IntegrationInputError,
+    IntegrationWarning,
+    QuadResult,
+    check_count,
+    check_tolerances,
+    quad,
+)
 
 
-def nquad(f: Callable, ranges: Sequence[tuple[Any, Any]], rtol: float = 1e-10, atol: float = 0.0,
+def _number(value: Any) -> float:
+    """The float of a result's value, read from a Tensor's value (never float() on a traced Tensor)."""
+    return float(value.value) if type(value) is Tensor else float(value)
+
+
+def nquad(f: Callable, ranges: Sequence[tuple[Any, Any]], rtol: float = 1e-10, atol: float = DEFAULT_ATOL,
           limit: int = 2000) -> QuadResult:
     """∫…∫ f(x₀, x₁, …) dx_{n−1} … dx₀ with ranges[0] the outermost variable's limits.
 
@@ -29,13 +43,15 @@ def nquad(f: Callable, ranges: Sequence[tuple[Any, Any]], rtol: float = 1e-10, a
     0.125
     """
     if not ranges:
-        raise ValueError("nquad needs at least one range, e.g. [(0, 1), (0, 1)].")
+        raise IntegrationInputError("nquad needs at least one range, e.g. [(0, 1), (0, 1)].")
+    rtol, atol = check_tolerances(rtol, atol, "nquad")
+    limit = check_count(limit, "limit", "nquad")
     record = _Record()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IntegrationWarning)  # reported once, below, for the whole integral
         result = _iterate(f, list(ranges), (), rtol, atol, limit, record)
     converged = result.converged and record.converged
-    error = result.error + record.worst_relative_error * abs(float(result.value))
+    error = result.error + record.worst_relative_error * abs(_number(result.value))
     if not converged:
         warnings.warn(f"nquad did not reach the tolerance (rtol={rtol:g}): estimated error {error:.2e}.",
                       IntegrationWarning, stacklevel=2)
@@ -54,7 +70,7 @@ class _Record:
     def add(self, result: QuadResult, inner: bool) -> None:
         self.converged = self.converged and result.converged
         if inner:
-            value = abs(float(result.value))
+            value = abs(_number(result.value))
             relative = result.error / value if value > 0 else (0.0 if result.error == 0 else np.inf)
             self.worst_relative_error = max(self.worst_relative_error, relative)
 

@@ -10,7 +10,11 @@ The algorithm (QUADPACK's QAG/QAGS strategy, Piessens et al. 1983, written afres
    The error of a panel is QUADPACK's estimate from |K − G|:  ρ·min(1, (200|K−G|/ρ)^1.5), with
    ρ = ∫|f − mean f|, never below 50ε·∫|f|.
 3. Global adaptive bisection: the panel with the largest error estimate is halved until the sum of the
-   errors is below max(atol, rtol·|I|). A range where every sample so far is exactly 0 is not trusted
+   errors is below max(atol, rtol·|I|). The default atol = 1e-12 plays the part of QUADPACK's epsabs:
+   without it an integral whose value is 0 (∫ x e^{−x²} over ℝ, E[X] of a symmetric density) could only
+   stop when its error fell below rtol·0 = 0, and ran to the limit (83,979 evaluations and a warning
+   instead of 21). It is smaller than QUADPACK's 1.5e-8 so that rtol = 1e-10 still rules for |I| ≥ 0.01.
+   A range where every sample so far is exactly 0 is not trusted
    until it has been cut into 16 panels (x·sin 30x on [0, 2π] must not stop at 0 by bad luck).
 4. Endpoint singularities (1/√x, log x, a Beta density): an endpoint where f is not finite, or toward
    which bisection keeps halving, is handled by a geometric mesh — panels [a + w/2^{k+1}, a + w/2^k] —
@@ -46,6 +50,7 @@ MIN_PANELS_WHEN_ZERO = 16
 SUSPECT_DEPTH = 8  # an end panel narrower than (range)/2^8 still worst: treat the endpoint as singular
 MAX_LEVELS = 60
 MAIN_RULE = 10  # G10–K21 for the adaptive bisection
+DEFAULT_ATOL = 1e-12  # QUADPACK's epsabs, scaled to calcml's tighter default rtol (see the module docstring)
 PIECE_RULE = 7  # G7–K15 on the geometric pieces near a singular endpoint
 
 
@@ -55,6 +60,43 @@ class IntegrationWarning(UserWarning):
 
 class IntegrandError(CalcmlError, ValueError):
     """The integrand returned something quadrature cannot use (NaN/inf inside the range, wrong shape)."""
+
+
+class IntegrationInputError(CalcmlError, ValueError):
+    """An argument of a quadrature is unusable (a NaN limit, a negative or NaN tolerance, limit < 1):
+    refused before f is called. It is a ValueError too."""
+
+
+def check_tolerances(rtol: Any, atol: Any, caller: str) -> tuple[float, float]:
+    """rtol and atol as floats: finite, ≥ 0 and not both 0, or IntegrationInputError.
+
+    >>> check_tolerances(1e-10, -1.0, "quad")
+    Traceback (most recent call last):
+    IntegrationInputError: quad: atol must be a finite number ≥ 0, got -1.0 ...
+    """
+    values = []
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        try:
+            value = float(tol)
+        except (TypeError, ValueError):
+            value = float("nan")
+        if not (math.isfinite(value) and value >= 0):
+            raise IntegrationInputError(
+                f"{caller}: {name} must be a finite number ≥ 0, got {tol!r}.\n"
+                f"  the integral stops when its estimated error is below max(atol, rtol·|I|); defaults "
+                f"rtol=1e-10, atol={DEFAULT_ATOL:g}.")
+        values.append(value)
+    if values == [0.0, 0.0]:
+        raise IntegrationInputError(f"{caller}: rtol and atol are both 0: no error estimate can be below 0; "
+                                    f"give rtol > 0 (e.g. 1e-10) or atol > 0.")
+    return values[0], values[1]
+
+
+def check_count(n: Any, name: str, caller: str, minimum: int = 1) -> int:
+    """An integer ≥ ``minimum`` (limit, panels, n), or IntegrationInputError."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
+        raise IntegrationInputError(f"{caller}: {name} must be an integer ≥ {minimum}, got {n!r}.")
+    return int(n)
 
 
 @dataclass
@@ -116,7 +158,18 @@ def _is_traced(x: Any) -> bool:
 
 
 def _plain(x: Any) -> float:
+    """A limit's number, read from a Tensor's value (never by float() on a traced Tensor)."""
     return float(x.value) if type(x) is Tensor else float(x)
+
+
+def _limit(x: Any, name: str) -> float:
+    try:
+        value = _plain(x)
+    except (TypeError, ValueError) as error:
+        raise IntegrationInputError(f"quad: the limit {name} must be a number (or ±np.inf), got {x!r}.") from error
+    if math.isnan(value):
+        raise IntegrationInputError(f"quad: the limit {name} is NaN; give a number, or ±np.inf for an infinite range.")
+    return value
 
 
 # ---- the integrand on a finite t-range ----------------------------------------------------------
@@ -319,23 +372,29 @@ def extrapolated(g: Callable, lo: float, hi: float, ends: set[str], rtol: float,
 
 
 # ---- the public function --------------------------------------------------------------------------
-def quad(f: Callable, a: Any, b: Any, rtol: float = 1e-10, atol: float = 0.0, limit: int = 2000,
+def quad(f: Callable, a: Any, b: Any, rtol: float = 1e-10, atol: float = DEFAULT_ATOL, limit: int = 2000,
          panels: int = 1) -> QuadResult:
     """∫_a^b f(x) dx by adaptive Gauss–Kronrod quadrature, with an error estimate.
 
     f is called with arrays of points (vectorize it like ``np.exp``; a scalar-only f is looped over).
     Stops when the estimated error is below max(atol, rtol·|I|); warns (``IntegrationWarning``) when
     ``limit`` subintervals were not enough. a and b may be ±np.inf, and Tensors (then the result is
-    differentiable in them by the Leibniz rule).
+    differentiable in them by the Leibniz rule). The small default atol (1e-12, like QUADPACK's epsabs)
+    lets an integral whose value is 0 stop: pass ``atol=0`` for a purely relative tolerance, or a larger
+    atol when f is large (|f| ≫ 1) and its integral cancels to about 0.
+
+    Refused before f is called (IntegrationInputError, a ValueError): a NaN limit, rtol or atol NaN,
+    infinite or negative (or both 0), ``limit`` or ``panels`` not an integer ≥ 1.
 
     >>> cm.integrate.quad(np.exp, 0, 1)
     QuadResult(value=1.718281828459045, error=1.91e-14, evals=23, method='gauss-kronrod G10-K21')
     >>> cm.grad(lambda b: cm.integrate.quad(np.sin, 0, b).value)(1.0)   # = sin(1)
     0.8414709848078965
     """
-    a_value, b_value = _plain(a), _plain(b)
-    if math.isnan(a_value) or math.isnan(b_value):
-        raise ValueError(f"quad: the limits must be numbers, got a={a_value}, b={b_value}.")
+    a_value, b_value = _limit(a, "a"), _limit(b, "b")
+    rtol, atol = check_tolerances(rtol, atol, "quad")
+    limit = check_count(limit, "limit", "quad")
+    panels = check_count(panels, "panels", "quad")
     sign = 1.0
     if a_value > b_value:
         a_value, b_value, sign = b_value, a_value, -1.0
@@ -350,11 +409,19 @@ def quad(f: Callable, a: Any, b: Any, rtol: float = 1e-10, atol: float = 0.0, li
     if _is_traced(a) or _is_traced(b):
         value = integral_with_limits(value, a, b, _end_value(integrand, a), _end_value(integrand, b))
     if not converged:
+        hint = ("Raise limit=, loosen rtol=, or split the range at a difficult point."
+                if abs(_plain_value(value)) > error else
+                f"The integral is about 0 (|I| ≤ {error:.1e}): give an absolute tolerance above that, e.g. "
+                f"atol={10 ** math.ceil(math.log10(max(error, 1e-300))):g}.")
         warnings.warn(
             f"quad did not reach the tolerance max(atol={atol:g}, rtol={rtol:g}·|I|): estimated error "
-            f"{error:.2e} after {integrand.evals} evaluations ({method}). Raise limit=, loosen rtol=, or split "
-            "the range at a difficult point.", IntegrationWarning, stacklevel=2)
+            f"{error:.2e} after {integrand.evals} evaluations ({method}). {hint}", IntegrationWarning,
+            stacklevel=2)
     return QuadResult(value, error, integrand.evals, converged, intervals, method)
+
+
+def _plain_value(value: Any) -> float:
+    return float(value.value) if type(value) is Tensor else float(value)
 
 
 def _end_value(integrand: Integrand, limit: Any) -> Any:

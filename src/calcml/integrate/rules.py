@@ -20,8 +20,15 @@ import numpy as np
 
 
 def _grid(a: float, b: float, n: int) -> tuple[np.ndarray, float]:
-    if n < 1:
-        raise ValueError(f"the number of panels must be at least 1, got {n}.")
+    from calcml.autodiff.tensor import Tensor
+    from calcml.integrate.quad import IntegrationInputError
+
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise IntegrationInputError(f"the number of panels must be an integer ≥ 1, got {n!r}.")
+    ends = [x.value if type(x) is Tensor else x for x in (a, b)]  # never bool() of a traced Tensor
+    if not np.all(np.isfinite(np.asarray(ends, dtype=float))):
+        raise IntegrationInputError(f"the fixed rules need finite limits, got a={a}, b={b}; for an infinite range "
+                                    "use cm.integrate.quad.")
     return np.linspace(a, b, n + 1), (b - a) / n
 
 

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from calcml.autodiff import softmax as _softmax
+from calcml.autodiff.tensor import Tensor
 from calcml.integrate import QuadResult, nquad, quad
 
 REAL_LINE = (-np.inf, np.inf)
@@ -69,7 +70,9 @@ def expectation(g: Callable, pdf: Callable, domain: Any = REAL_LINE, normalized:
 def variance(pdf: Callable, domain: Any = REAL_LINE, normalized: bool = True, rtol: float = 1e-10) -> Any:
     """Var = E[(x − μ)²], μ = E[x] (two passes: no cancellation of E[x²] − μ²). One variable."""
     mu = expectation(lambda x: x, pdf, domain, normalized, rtol)
-    mu_value = float(mu)  # the centre of the second pass; Var does not depend on it to first order
+    # the centre of the second pass, a plain number read from the value (float() of a traced mean would
+    # raise): Var does not depend on the centre to first order, and the last line restores the gradient
+    mu_value = float(mu.value) if type(mu) is Tensor else float(mu)
     second = expectation(lambda x: (x - mu_value) ** 2, pdf, domain, normalized, rtol)
     return second - (mu - mu_value) ** 2
 
