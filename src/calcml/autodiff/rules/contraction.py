@@ -294,7 +294,7 @@ def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = 
     """np.trace: Σ_i a[i, i + offset] over (axis1, axis2); the other axes are kept, in order.
 
     ∂ tr(A)/∂A = I (shifted by ``offset``), written as einsum: a repeated label ('ii->') for the main
-    diagonal, a constant 0/1 mask for an offset one.
+    diagonal of a square matrix, a constant 0/1 mask otherwise (an offset or a non-square matrix).
     """
     ndim = np.ndim(a)
     if ndim < 2:
@@ -304,7 +304,7 @@ def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = 
         raise ShapeError(f"trace: axis1 and axis2 must differ (both are {axis1}).")
     labels = list(LETTERS[:ndim])
     kept = "".join(labels[i] for i in range(ndim) if i not in (axis1, axis2))
-    if offset == 0:
+    if offset == 0 and np.shape(a)[axis1] == np.shape(a)[axis2]:
         labels[axis2] = labels[axis1]
         return einsum(f"{''.join(labels)}->{kept}", a)
     mask = np.eye(np.shape(a)[axis1], np.shape(a)[axis2], k=offset, dtype=bool)
@@ -318,3 +318,48 @@ implements(np.inner, inner)
 implements(np.outer, outer)
 implements(np.linalg.outer, outer)
 implements(np.trace, trace)
+
+
+def vdot(a, b):
+    """np.vdot: Σ_i a.ravel()[i] · b.ravel()[i] (real arrays)."""
+    return np.dot(np.ravel(a), np.ravel(b))
+
+
+def kron(a, b):
+    """np.kron: the block matrix (a_ij · b), in any number of dimensions.
+
+    Axis d of a and of b are interleaved as (a_d, b_d) and merged:  K[i·m + k, j·n + l] = a_ij b_kl,
+    so ∂K/∂a_ij = b placed in block (i, j), and ∂L/∂a_ij = Σ_kl g_block(ij),kl b_kl.
+    """
+    ndim = max(np.ndim(a), np.ndim(b))
+    shape_a = (1,) * (ndim - np.ndim(a)) + np.shape(a)
+    shape_b = (1,) * (ndim - np.ndim(b)) + np.shape(b)
+    spread_a = np.reshape(a, [n for side in shape_a for n in (side, 1)])
+    spread_b = np.reshape(b, [n for side in shape_b for n in (1, side)])
+    return np.reshape(spread_a * spread_b, [m * n for m, n in zip(shape_a, shape_b, strict=True)])
+
+
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """np.cross of 3-vectors (a 2-vector has z = 0; two 2-vectors give the scalar a₀b₁ − a₁b₀).
+
+    c = (a₁b₂ − a₂b₁, a₂b₀ − a₀b₂, a₀b₁ − a₁b₀): bilinear, so ∂c/∂a · ȧ = ȧ × b and ∂c/∂b · ḃ = a × ḃ.
+    """
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = np.moveaxis(a, axisa, -1), np.moveaxis(b, axisb, -1)
+    sizes = (np.shape(a)[-1], np.shape(b)[-1])
+    if not set(sizes) <= {2, 3}:
+        raise ShapeError(f"cross: vectors must have 2 or 3 components along the chosen axes, got {sizes} "
+                         f"(shapes {np.shape(a)} and {np.shape(b)} after moving those axes last).")
+    a0, a1, b0, b1 = a[..., 0], a[..., 1], b[..., 0], b[..., 1]
+    if sizes == (2, 2):
+        return a0 * b1 - a1 * b0
+    a2 = a[..., 2] if sizes[0] == 3 else 0.0
+    b2 = b[..., 2] if sizes[1] == 3 else 0.0
+    c = np.stack(np.broadcast_arrays(a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0), axis=-1)
+    return np.moveaxis(c, -1, axisc)
+
+
+implements(np.vdot, vdot)
+implements(np.kron, kron)
+implements(np.cross, cross)

@@ -17,6 +17,7 @@ from calcml.autodiff.dispatch import implements
 from calcml.autodiff.errors import OperationError, ShapeError
 from calcml.autodiff.primitive import primitive
 from calcml.autodiff.rules.indexing import index_along
+from calcml.autodiff.tensor import Tensor
 
 
 def _full_tangents(tangents: list, arrays: tuple, dtype) -> list[np.ndarray]:
@@ -215,16 +216,38 @@ def _pad_widths(pad_width: Any, shape: tuple[int, ...]) -> tuple[tuple[int, int]
     return tuple((int(before), int(after)) for before, after in pairs)
 
 
+GATHER_MODES = ("edge", "reflect", "symmetric", "wrap")
+
+
 def _numpy_pad(array, pad_width, mode="constant", **kwargs):
-    """np.pad on a Tensor: mode='constant' only (the padding value is a constant, not differentiated)."""
-    if mode != "constant" or set(kwargs) - {"constant_values"}:
-        raise OperationError(
-            f"pad: only mode='constant' (with constant_values) is differentiable today; got "
-            f"mode={mode!r}{''.join(f', {k}=...' for k in kwargs)}.\n"
-            "  other modes can be written with differentiable pieces, e.g. 'reflect' or 'edge' as "
-            "np.concatenate of slices (and np.flip) of the array."
-        )
-    return pad(array, _pad_widths(pad_width, np.shape(array)), kwargs.get("constant_values", 0))
+    """np.pad on a Tensor.
+
+    mode='constant': the border is ``constant_values`` (a plain value, per-axis pairs allowed, or a
+    traced scalar c, whose gradient is the sum of g over the border). The modes 'edge', 'reflect',
+    'symmetric' and 'wrap' copy entries of x outward, so they are gathers: the source of each output
+    entry along an axis is np.pad(arange(n), mode=mode), and ∂L/∂x_i sums g over the copies of x_i.
+    """
+    shape = np.shape(array)
+    widths = _pad_widths(pad_width, shape)
+    options = set(kwargs)
+    if mode == "constant" and options <= {"constant_values"}:
+        fill = kwargs.get("constant_values", 0)
+        if type(fill) is not Tensor:
+            return pad(array, widths, fill)
+        if np.ndim(fill) != 0:
+            raise OperationError("pad: a traced constant_values must be one scalar; pad with 0 and add "
+                                 "each border's value times a 0/1 mask of that border.")
+        border = np.pad(np.zeros(shape), widths, constant_values=1.0)
+        return pad(array, widths, 0) + fill * border
+    if mode in GATHER_MODES and options <= {"reflect_type"} and kwargs.get("reflect_type", "even") == "even":
+        sources = [np.pad(np.arange(n), w, mode=mode) for n, w in zip(shape, widths, strict=True)]
+        return array[np.ix_(*sources)] if sources else array
+    raise OperationError(
+        f"pad: mode={mode!r}{''.join(f', {k}={v!r}' for k, v in kwargs.items())} is not differentiable in "
+        f"calcml; use mode='constant' (with constant_values) or one of {', '.join(GATHER_MODES)} "
+        "(reflect_type='even').\n  other modes can be written with differentiable pieces, e.g. "
+        "np.concatenate of the array with statistics of its edges."
+    )
 
 
 implements(np.pad, _numpy_pad)

@@ -334,3 +334,53 @@ def diag(v, k: int = 0) -> Any:
 
 implements(np.diagonal, diagonal)
 implements(np.diag, diag)
+
+
+# ---- roll, rot90, tril/triu: gathers, flips and masks of the entries ------------------------------
+def roll(a, shift, axis=None):
+    """np.roll as a gather: out_i = x_{(i − s) mod n} along each rolled axis, so ∂L/∂x = roll(g, −s)."""
+    if axis is None:
+        return np.reshape(roll(np.ravel(a), shift, 0), np.shape(a))
+    shape = np.shape(a)
+    totals: dict[int, int] = {}
+    for s, ax in zip(*np.broadcast_arrays(np.atleast_1d(shift), np.atleast_1d(axis)), strict=True):
+        ax = int(ax) % len(shape)
+        totals[ax] = totals.get(ax, 0) + int(s)
+    for ax, s in totals.items():
+        a = a[(slice(None),) * ax + ((np.arange(shape[ax]) - s) % max(shape[ax], 1),)]
+    return a
+
+
+def rot90(m, k=1, axes=(0, 1)):
+    """np.rot90: a quarter turn in the plane of ``axes`` is a flip of one axis and a swap of the two
+    (the same construction as NumPy's), so its gradient turns back."""
+    ndim = np.ndim(m)
+    first, second = (int(ax) % ndim for ax in axes)
+    if len(axes) != 2 or first == second:
+        raise ShapeError(f"rot90: axes must be two different axes of the array, got {axes!r}.")
+    k %= 4
+    if k == 0:
+        return m
+    if k == 2:
+        return np.flip(np.flip(m, first), second)
+    order = list(range(ndim))
+    order[first], order[second] = order[second], order[first]
+    if k == 1:
+        return np.transpose(np.flip(m, second), order)
+    return np.flip(np.transpose(m, order), second)
+
+
+def tril(m, k=0):
+    """np.tril: the entries on and below the k-th diagonal, 0 above.  ∂L/∂x = tril(g)."""
+    return np.where(np.tri(*np.shape(m)[-2:], k=k, dtype=bool), m, 0.0)
+
+
+def triu(m, k=0):
+    """np.triu: the entries on and above the k-th diagonal, 0 below.  ∂L/∂x = triu(g)."""
+    return np.where(np.tri(*np.shape(m)[-2:], k=k - 1, dtype=bool), 0.0, m)
+
+
+implements(np.roll, roll)
+implements(np.rot90, rot90)
+implements(np.tril, tril)
+implements(np.triu, triu)
