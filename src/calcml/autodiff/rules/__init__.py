@@ -3,6 +3,7 @@
 from calcml.autodiff.rules import (  # noqa: F401
     contraction,
     elementwise,
+    grids,
     indexing,
     join,
     linalg,
