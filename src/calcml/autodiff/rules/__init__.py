@@ -2,6 +2,7 @@
 
 from calcml.autodiff.rules import (  # noqa: F401
     contraction,
+    decompositions,
     elementwise,
     grids,
     indexing,
