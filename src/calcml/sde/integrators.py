@@ -17,6 +17,8 @@ import numpy as np
 from calcml.autodiff.errors import ShapeError
 from calcml.autodiff.tensor import as_float_array
 from calcml.autodiff.transforms import jvp
+from calcml.ode import arguments
+from calcml.ode.errors import NonFiniteError, SolverInputError
 
 
 def brownian_increments(ts: Any, n_paths: int, shape: tuple[int, ...], rng: Any = None) -> np.ndarray:
@@ -28,13 +30,18 @@ def brownian_increments(ts: Any, n_paths: int, shape: tuple[int, ...], rng: Any 
 
 
 def _prepare(x0: Any, ts: Any, rng: Any, n_paths: int, dW: Any, caller: str):
+    """Checked inputs (SolverInputError, before any work): finite x0, ts and dW, increasing ts, n_paths ≥ 1."""
+    arguments.finite_array(x0, "x0", caller)
     x0 = as_float_array(x0)
     ts = np.asarray(ts, dtype=float).ravel()
+    arguments.finite_array(ts, "ts", caller)
     if len(ts) < 2 or np.any(np.diff(ts) <= 0):
-        raise ValueError(f"{caller}: ts must be at least two increasing times, got {ts!r}.")
+        raise SolverInputError(f"{caller}: ts must be at least two increasing times, got {ts!r}.")
+    n_paths = arguments.count(n_paths, "n_paths", caller)
     if dW is None:
         dW = brownian_increments(ts, n_paths, x0.shape, rng)
     dW = np.asarray(dW, dtype=float)
+    arguments.finite_array(dW, "dW", caller)
     expected = (len(ts) - 1, n_paths) + x0.shape
     if dW.shape != expected:
         raise ShapeError(f"{caller}: dW has shape {dW.shape}, expected (len(ts) − 1, n_paths, *x0.shape) = "
@@ -47,7 +54,9 @@ def euler_maruyama(drift: Callable, diffusion: Callable, x0: Any, ts: Any, rng: 
     """Paths of dX = drift(t, X) dt + diffusion(t, X) dW: shape (len(ts), n_paths, *x0.shape).
 
     ``drift`` and ``diffusion`` act on a batch of states (n_paths, *x0.shape). Give ``dW`` (from
-    ``brownian_increments``) to drive several schemes with the same Brownian path.
+    ``brownian_increments``) to drive several schemes with the same Brownian path. NaN/±inf in x0, ts
+    or dW is refused before any work (SolverInputError); a path that turns non-finite stops the run with
+    NonFiniteError naming the path, the time and the state.
 
     >>> paths = cm.sde.euler_maruyama(lambda t, x: -x, lambda t, x: 0.5, np.zeros(1), np.linspace(0, 1, 101),
     ...                               rng=0, n_paths=1000)
@@ -58,9 +67,24 @@ def euler_maruyama(drift: Callable, diffusion: Callable, x0: Any, ts: Any, rng: 
     path = [x]
     for n, dt in enumerate(np.diff(ts)):
         t = ts[n]
-        x = x + drift(t, x) * dt + diffusion(t, x) * dW[n]
+        x_new = x + drift(t, x) * dt + diffusion(t, x) * dW[n]
+        _check_finite("euler_maruyama", x_new, x, t, ts[n + 1])
+        x = x_new
         path.append(x)
     return np.stack(path)
+
+
+def _check_finite(caller: str, x_new: Any, x: Any, t: float, t_new: float) -> None:
+    """NonFiniteError naming the path, the time and the state when a step produced NaN or ±inf."""
+    values = np.asarray(x_new.value if hasattr(x_new, "value") else x_new)
+    bad = ~np.isfinite(values)
+    if np.any(bad):
+        path = int(np.argwhere(bad)[0][0])
+        before = np.ravel(np.asarray(x.value if hasattr(x, "value") else x)[path])[:6]
+        raise NonFiniteError(
+            f"{caller}: path {path} became non-finite at t = {t_new:.10g}, stepping from x = {before} at t = "
+            f"{t:.10g}.\n  the drift or diffusion is NaN/±inf there, or the scheme is unstable at this step "
+            "size (a strongly contracting or super-linear drift): take smaller time steps.")
 
 
 def milstein(drift: Callable, diffusion: Callable, x0: Any, ts: Any, rng: Any = None, n_paths: int = 1,
@@ -79,6 +103,8 @@ def milstein(drift: Callable, diffusion: Callable, x0: Any, ts: Any, rng: Any = 
             b, db = jvp(lambda x: diffusion(t, x) + 0.0 * x, (x,), (np.ones_like(x),))
         else:
             b, db = diffusion(t, x), diffusion_derivative(t, x)
-        x = x + drift(t, x) * dt + b * dW[n] + 0.5 * b * db * (dW[n] ** 2 - dt)
+        x_new = x + drift(t, x) * dt + b * dW[n] + 0.5 * b * db * (dW[n] ** 2 - dt)
+        _check_finite("milstein", x_new, x, t, ts[n + 1])
+        x = x_new
         path.append(x)
     return np.stack(path)

@@ -16,6 +16,8 @@ import numpy as np
 
 from calcml.autodiff.tensor import as_float_array
 from calcml.autodiff.transforms import value_and_grad
+from calcml.ode import arguments
+from calcml.ode.errors import NonFiniteError
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ def langevin(log_p: Callable, x0: Any, step: float, n: int, rng: Any = None, mal
              burn_in: int = 0) -> LangevinChain:
     """n samples of Langevin dynamics started at x0 (after ``burn_in`` discarded steps).
 
+    ``step`` > 0, ``n`` ≥ 1 and a finite x0 are checked before any work (SolverInputError).
     Several chains run at once when ``log_p`` maps a batch x of shape (chains, d) to (chains,) log-densities;
     with x0 of shape (d,) and a scalar log_p, there is one chain.
 
@@ -37,6 +40,10 @@ def langevin(log_p: Callable, x0: Any, step: float, n: int, rng: Any = None, mal
     >>> chain.samples.shape
     (400, 500, 2)
     """
+    arguments.positive_number(step, "step", "langevin")
+    n = arguments.count(n, "n", "langevin")
+    burn_in = arguments.count(burn_in, "burn_in", "langevin", minimum=0)
+    arguments.finite_array(x0, "x0", "langevin")
     rng = np.random.default_rng(rng)
     x = as_float_array(x0)
     score_of = value_and_grad(lambda x: np.sum(log_p(x)))
@@ -47,6 +54,9 @@ def langevin(log_p: Callable, x0: Any, step: float, n: int, rng: Any = None, mal
 
     lp, score = log_p_and_score(x)
     batch = lp.shape
+    if not (np.all(np.isfinite(lp)) and np.all(np.isfinite(score))):
+        raise NonFiniteError("langevin: log p or its gradient is not finite at x0 (x0 lies outside the support "
+                             "of p, or log p is NaN there); start the chains where p > 0.")
 
     def per_chain(values: np.ndarray) -> np.ndarray:
         return np.sum(values.reshape(batch + (-1,)), axis=-1)
@@ -70,6 +80,10 @@ def langevin(log_p: Callable, x0: Any, step: float, n: int, rng: Any = None, mal
         else:
             x = proposal
             lp, score = log_p_and_score(x)
+            if not np.all(np.isfinite(score)):
+                raise NonFiniteError(
+                    f"langevin: the score ∇log p is not finite after step {k + 1} (step = {step:g}): the chain left "
+                    "the support of p or diverged. Take a smaller step, or use mala=True, which rejects such moves.")
         if k >= burn_in:
             samples.append(x)
     rate = accepted / n if mala else np.ones(batch)
