@@ -116,12 +116,14 @@ def test_binary_second_derivatives(name):
     assert_second_derivatives(lambda y: np.sum(np.sin(f(x, y))), y)
 
 
-def test_tensor_exponent_and_negative_base_convention():
-    x = np.array([-2.0, 0.0, 3.0])
-    y = np.array([2.0, 2.0, 0.5])
+def test_power_partials_at_zero_and_negative_bases_match_torch():
+    x = np.array([-2.0, 0.0, 3.0, 0.0, 0.0, 0.0])
+    y = np.array([2.0, 2.0, 0.5, 0.0, 1.0, 0.5])
     gx, gy = cm.grad(lambda x, y: np.sum(x ** y), argnums=(0, 1))(x, y)
-    np.testing.assert_allclose(gx, y * x ** (y - 1))
-    np.testing.assert_allclose(gy, [0.0, 0.0, 3.0 ** 0.5 * np.log(3.0)])  # ln x taken as 0 where x ≤ 0
+    tx, ty = (torch.tensor(a, requires_grad=True) for a in (x, y))
+    (tx ** ty).sum().backward()
+    np.testing.assert_array_equal(gx, tx.grad.numpy())  # [−4, 0, ·, 0, 1, ∞]
+    np.testing.assert_array_equal(gy, ty.grad.numpy())  # NaN for the negative base, 0 at x = 0, y ≥ 0
 
 
 def test_relu_and_abs_follow_the_ml_convention_at_zero():

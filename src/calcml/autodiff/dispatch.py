@@ -20,18 +20,36 @@ from calcml.autodiff.tensor import Tensor
 UFUNCS: dict[np.ufunc, Primitive] = {}
 FUNCTIONS: dict[Callable, Callable] = {}
 
+# Piecewise constant: each member's derivative is 0 wherever it exists, so it runs on the plain values
+# and its result is a plain array (the graph stops there, as PyTorch and JAX give zero gradients).
+# Audited member by member (issue 10); why each one is constant between its jumps:
+#   rounding        floor, ceil, trunc, rint, fix, round/around; floor_divide (⌊x/y⌋, in x and in y);
+#                   sign (±1, 0)
+#   comparisons     greater ... not_equal, isclose, allclose, array_equal(_equiv), isin: booleans
+#   tests           isfinite, isnan, isinf, isposinf, isneginf, signbit, isreal, iscomplex: booleans
+#   logic, bits     logical_*, bitwise_*, invert, left/right_shift, gcd, lcm: booleans and integers
+#   positions       argmax, argmin, argsort, argpartition, nonzero, argwhere, flatnonzero, searchsorted,
+#                   digitize, count_nonzero, any, all: integer positions, counts and booleans
+#   fresh arrays    zeros_like, ones_like, empty_like: depend on the argument's shape, not its values
+#   dtype queries   result_type, can_cast, iscomplexobj, isrealobj
+# Not members, though they once were or look it: remainder/mod and fmod (slope 1 in x), sort and unique
+# (permutations and selections of the values), full_like (the fill flows through), heaviside (its value
+# at 0 is an argument), divmod (its remainder): each has a rule.
 PIECEWISE_CONSTANT_UFUNCS = {
-    np.sign, np.floor, np.ceil, np.trunc, np.rint, np.greater, np.greater_equal, np.less,
-    np.less_equal, np.equal, np.not_equal, np.logical_and, np.logical_or, np.logical_not,
-    np.logical_xor, np.isfinite, np.isnan, np.isinf, np.signbit, np.floor_divide, np.remainder,
-    np.bitwise_and, np.bitwise_or, np.invert,
+    np.sign, np.floor, np.ceil, np.trunc, np.rint, np.floor_divide,
+    np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,
+    np.isfinite, np.isnan, np.isinf, np.signbit,
+    np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
+    np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.invert, np.left_shift, np.right_shift, np.gcd, np.lcm,
 }
 PIECEWISE_CONSTANT_FUNCTIONS = {
-    np.argmax, np.argmin, np.argsort, np.nonzero,
-    np.count_nonzero, np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.allclose,
-    np.isclose, np.array_equal, np.searchsorted, np.round, np.around, np.result_type,
-    np.can_cast, np.any, np.all, np.argwhere, np.flatnonzero, np.iscomplexobj,
-    np.isrealobj,
+    np.fix, np.round, np.around,
+    np.isclose, np.allclose, np.array_equal, np.array_equiv, np.isin,
+    np.isposinf, np.isneginf, np.isreal, np.iscomplex,
+    np.argmax, np.argmin, np.argsort, np.argpartition, np.nonzero, np.argwhere, np.flatnonzero,
+    np.searchsorted, np.digitize, np.count_nonzero, np.any, np.all,
+    np.zeros_like, np.ones_like, np.empty_like,
+    np.result_type, np.can_cast, np.iscomplexobj, np.isrealobj,
 }
 
 
@@ -69,6 +87,8 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) ->
         )
     if method == "__call__":
         handler = UFUNCS.get(ufunc)
+        if kwargs and handler is not None:
+            inputs, kwargs = _cast_for_dtype(ufunc, inputs, kwargs), {}
         if type(handler) is Primitive:
             return apply(handler, inputs, kwargs)
         if handler is not None:  # an adapter that picks a primitive (e.g. maximum's tie rule)
@@ -80,6 +100,23 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) ->
         return FUNCTIONS[reduction](*inputs, **kwargs)
     name = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
     raise NoRuleError(no_rule_message(name, inputs))
+
+
+def _cast_for_dtype(ufunc: np.ufunc, inputs: tuple, kwargs: dict) -> tuple:
+    """The inputs of ``ufunc(*inputs, dtype=d)`` cast to d (NumPy computes in d). Other options change
+    what is computed (``where=`` leaves entries unset unless ``out=`` is given) and are refused."""
+    options = sorted(k for k, v in kwargs.items() if k != "dtype" and not (k == "where" and v is True))
+    if options:
+        raise NoRuleError(
+            f"numpy.{ufunc.__name__}(..., {'=..., '.join(options)}=...) has no rule on Tensors.\n"
+            f"  arguments: {', '.join(describe(a) for a in inputs)}\n"
+            f"  instead: call numpy.{ufunc.__name__} without it; for where=, pick entries afterwards with "
+            "np.where(mask, result, fallback)."
+        )
+    dtype = kwargs.get("dtype")
+    if dtype is None:
+        return inputs
+    return tuple(np.astype(a, dtype) if type(a) is Tensor else np.asarray(a, dtype=dtype) for a in inputs)
 
 
 def dispatch_function(func: Callable, args: tuple, kwargs: dict) -> Any:

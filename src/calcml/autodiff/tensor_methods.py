@@ -2,6 +2,8 @@
 
 Attached here, after the rules exist, so ``tensor.py`` stays about what a Tensor *is*. Every method
 calls the NumPy function of the same name, which dispatches back to calcml's primitive: one path.
+Methods take ndarray's signatures (``t.transpose(1, 0)``, ``t.flatten('F')``, ``t.std(ddof=1)``);
+the ndarray methods that work in place (``sort``, ``fill``, ``resize``, ...) are refused.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from calcml.autodiff.dispatch import dispatch_function, dispatch_ufunc
+from calcml.autodiff.errors import InPlaceError
 from calcml.autodiff.primitive import apply
 from calcml.autodiff.rules import elementwise as ew
 from calcml.autodiff.tensor import Tensor
@@ -32,16 +35,28 @@ def _binary(prim, reflected=False):
     return lambda self, other: apply(prim, (self, other), {})
 
 
+# The arithmetic of every training step goes straight to its primitive (no dispatch on the way).
 for _name, _prim in [("add", ew.add), ("sub", ew.subtract), ("mul", ew.multiply),
                      ("truediv", ew.divide), ("pow", ew.power)]:
     setattr(Tensor, f"__{_name}__", _binary(_prim))
     setattr(Tensor, f"__r{_name}__", _binary(_prim, reflected=True))
 
+
+def _operator(ufunc, reflected=False):
+    if reflected:
+        return lambda self, other: ufunc(other, self)
+    return lambda self, other: ufunc(self, other)
+
+
+for _name, _ufunc in [("mod", np.remainder), ("floordiv", np.floor_divide), ("divmod", np.divmod),
+                      ("matmul", np.matmul)]:
+    setattr(Tensor, f"__{_name}__", _operator(_ufunc))
+    setattr(Tensor, f"__r{_name}__", _operator(_ufunc, reflected=True))
+
 Tensor.__neg__ = lambda self: apply(ew.negative, (self,), {})
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = lambda self: apply(ew.absolute, (self,), {})
-Tensor.__matmul__ = lambda self, other: np.matmul(self, other)
-Tensor.__rmatmul__ = lambda self, other: np.matmul(other, self)
+Tensor.__round__ = lambda self, ndigits=None: np.round(self, ndigits or 0)
 Tensor.__lt__ = lambda self, other: np.less(self, other)
 Tensor.__le__ = lambda self, other: np.less_equal(self, other)
 Tensor.__gt__ = lambda self, other: np.greater(self, other)
@@ -49,27 +64,61 @@ Tensor.__ge__ = lambda self, other: np.greater_equal(self, other)
 Tensor.__eq__ = lambda self, other: np.equal(self, other)
 Tensor.__ne__ = lambda self, other: np.not_equal(self, other)
 
-# Methods that share their name with a NumPy function taking the array first.
-for _name in ["sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "argmax", "argmin",
-              "transpose", "swapaxes", "squeeze", "ravel", "dot", "clip", "repeat", "trace"]:
-    setattr(Tensor, _name, (lambda f: lambda self, *args, **kwargs: f(self, *args, **kwargs))(getattr(np, _name)))
+
+# Methods that share their name and signature with a NumPy function taking the array first.
+def _method(numpy_function):
+    return lambda self, *args, **kwargs: numpy_function(self, *args, **kwargs)
+
+
+for _name in ["sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "cumprod", "all", "any",
+              "argmax", "argmin", "argsort", "argpartition", "nonzero", "searchsorted", "swapaxes",
+              "squeeze", "ravel", "dot", "clip", "repeat", "take", "trace", "diagonal", "round", "conj",
+              "conjugate"]:
+    setattr(Tensor, _name, _method(getattr(np, _name)))
 
 # Elementwise methods people reach for (t.exp() as in PyTorch).
 for _name in ["exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh", "abs", "square",
               "log1p", "expm1", "sign"]:
-    setattr(Tensor, _name, (lambda f: lambda self: f(self))(getattr(np, _name)))
+    setattr(Tensor, _name, _method(getattr(np, _name)))
 
 
-def _reshape(self, *shape, order="C"):
-    """``t.reshape(2, 3)`` or ``t.reshape((2, 3))``, like ndarray.reshape."""
-    if len(shape) == 1 and not isinstance(shape[0], int):
-        shape = shape[0]
-    return np.reshape(self, shape, order=order)
+def _shape_arguments(args: tuple) -> tuple | None:
+    """``t.reshape(2, 3)`` and ``t.reshape((2, 3))`` (likewise transpose) mean the same."""
+    if len(args) == 1 and (args[0] is None or not isinstance(args[0], (int, np.integer))):
+        return args[0]
+    return args or None
 
 
-Tensor.reshape = _reshape
-Tensor.flatten = lambda self: np.ravel(self)
+Tensor.reshape = lambda self, *shape, order="C": np.reshape(self, _shape_arguments(shape), order=order)
+Tensor.transpose = lambda self, *axes: np.transpose(self, _shape_arguments(axes))
+Tensor.flatten = lambda self, order="C": np.ravel(self, order=order)
 Tensor.T = property(lambda self: np.transpose(self))
 Tensor.mT = property(lambda self: np.swapaxes(self, -1, -2))
+Tensor.real = property(lambda self: np.real(self))
+Tensor.imag = property(lambda self: np.imag(self))
+Tensor.itemsize = property(lambda self: self.value.itemsize)
+Tensor.nbytes = property(lambda self: self.value.nbytes)
 Tensor.astype = lambda self, dtype, copy=True: np.astype(self, dtype)
-Tensor.copy = lambda self: np.copy(self)
+Tensor.copy = lambda self, order="C": np.copy(self, order=order)
+
+
+def _refused_in_place(name: str, instead: str):
+    def method(self, *args, **kwargs):
+        raise InPlaceError(
+            f"t.{name}(...) changes the array in place, which would bypass the graph and give wrong "
+            f"gradients.\n  Tensor: shape={self.shape}, {self.dtype}\n  instead: {instead}"
+        )
+
+    method.__name__ = name
+    return method
+
+
+for _name, _instead in [
+    ("sort", "t = np.sort(t, axis=-1) (a new, sorted Tensor)"),
+    ("partition", "t = np.partition(t, k) (a new Tensor)"),
+    ("fill", "t = np.full_like(t, value)"),
+    ("resize", "t = np.reshape(t, shape) (same size), or np.tile / np.concatenate to grow it"),
+    ("put", "t = np.where(mask, values, t), or build the array then np.stack it"),
+    ("itemset", "t = np.where(mask, value, t)"),
+]:
+    setattr(Tensor, _name, _refused_in_place(_name, _instead))
