@@ -1,17 +1,20 @@
 """calcml's automatic differentiation engine: Tensor, primitives with VJP and JVP rules, transforms."""
 
-from calcml.autodiff import rules, tensor_methods  # noqa: F401  (registers rules and Tensor methods)
+from calcml.autodiff import rules, tensor_methods, tree  # noqa: F401  (registers rules and Tensor methods)
 from calcml.autodiff.check import GradCheck, check_grad
 from calcml.autodiff.dispatch import supported_functions
 from calcml.autodiff.errors import (
     AnomalyError,
     CalcmlError,
     GradientMismatch,
+    GraphEscapeError,
     InPlaceError,
     NonScalarOutputError,
     NoRuleError,
     OperationError,
     ShapeError,
+    StaleGraphError,
+    StructureError,
     UnsupportedTransformError,
 )
 from calcml.autodiff.graph import Graph, trace
@@ -19,10 +22,11 @@ from calcml.autodiff.primitive import Primitive, primitive
 from calcml.autodiff.rules.reductions import logsumexp, softmax
 from calcml.autodiff.state import detect_anomaly, enable_grad, no_grad
 from calcml.autodiff.tensor import Tensor
-from calcml.autodiff.transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
+from calcml.autodiff.transforms import grad, hessian, hvp, jacobian, jvp, stop_gradient, value_and_grad, vjp
 
 __all__ = [
-    "AnomalyError", "CalcmlError", "GradCheck", "GradientMismatch", "InPlaceError", "NoRuleError",
+    "AnomalyError", "CalcmlError", "GradCheck", "GradientMismatch", "GraphEscapeError", "InPlaceError",
+    "NoRuleError", "StaleGraphError", "StructureError", "stop_gradient", "tree",
     "NonScalarOutputError", "OperationError", "Primitive", "ShapeError", "Tensor",
     "UnsupportedTransformError", "check_grad", "detect_anomaly", "enable_grad", "grad", "hessian", "hvp",
     "jacobian", "jvp", "logsumexp", "no_grad", "primitive", "softmax", "supported_functions",

@@ -1,0 +1,96 @@
+"""Pytrees: flatten/unflatten round trips, and transforms that take and return them."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+import torch
+
+import calcml as cm
+
+Pair = namedtuple("Pair", ["a", "b"])
+
+
+@cm.tree.register_dataclass
+@dataclass
+class Params:
+    w: np.ndarray
+    b: np.ndarray
+
+
+def test_flatten_and_unflatten_round_trip_every_node_kind():
+    tree = {"z": [1.0, (2.0, None)], "a": Pair(np.ones(2), 3.0), "p": Params(np.zeros(3), np.ones(1))}
+    leaves, treedef = cm.tree.flatten(tree)
+    assert len(leaves) == treedef.num_leaves == 6
+    rebuilt = cm.tree.unflatten(treedef, leaves)
+    assert isinstance(rebuilt["a"], Pair) and isinstance(rebuilt["p"], Params)
+    assert rebuilt["z"][1][1] is None
+    doubled = cm.tree.map(lambda x: 2 * np.asarray(x), tree)
+    np.testing.assert_allclose(doubled["p"].b, [2.0])
+    assert cm.tree.leaves(doubled)[1] == 6.0  # keys sorted: "a" first, and in it Pair.a (ones) then Pair.b (3)
+
+
+def test_mismatched_structures_give_a_clear_error():
+    with pytest.raises(cm.StructureError, match="structure"):
+        cm.tree.map(lambda x, y: x + y, {"w": 1.0}, {"v": 1.0})
+    with pytest.raises(cm.StructureError):
+        cm.jvp(lambda p: p["w"] * 2, ({"w": np.ones(2)},), ({"w": np.ones(2), "b": 1.0},))
+
+
+def _mlp_loss(params, x, y):
+    h = np.tanh(x @ params["W1"] + params["b1"])
+    return np.mean((h @ params["W2"] - y) ** 2)
+
+
+def test_grad_of_a_dict_of_parameters_equals_torch_per_leaf():
+    rng = np.random.default_rng(0)
+    params = {"W1": rng.normal(size=(3, 4)), "b1": rng.normal(size=4), "W2": rng.normal(size=(4, 1))}
+    x, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 1))
+    grads = cm.grad(_mlp_loss)(params, x, y)
+    assert set(grads) == set(params)
+    theirs = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    loss = ((torch.tanh(torch.tensor(x) @ theirs["W1"] + theirs["b1"]) @ theirs["W2"] - torch.tensor(y)) ** 2).mean()
+    loss.backward()
+    for k in params:
+        np.testing.assert_allclose(grads[k], theirs[k].grad.numpy(), rtol=1e-12)
+
+
+def test_dataclass_and_namedtuple_arguments_get_gradients_in_their_own_type():
+    g = cm.grad(lambda p: np.sum(p.w ** 2) + 3 * np.sum(p.b))(Params(np.array([1.0, 2.0]), np.array([0.0])))
+    assert isinstance(g, Params)
+    np.testing.assert_allclose(g.w, [2.0, 4.0])
+    np.testing.assert_allclose(g.b, [3.0])
+    g = cm.grad(lambda p: p.a * p.b)(Pair(2.0, 5.0))
+    assert isinstance(g, Pair) and g == (5.0, 2.0)
+
+
+def test_non_numeric_leaves_are_constants_with_no_gradient():
+    g = cm.grad(lambda p: p["x"] ** 2 if p["mode"] == "square" else p["x"])({"x": 3.0, "mode": "square"})
+    assert g == {"mode": None, "x": 6.0}
+
+
+def test_tuple_outputs_in_every_mode_agree():
+    f = lambda x: (np.sin(x), {"s": np.sum(x ** 2)})
+    x = np.array([0.3, -1.2])
+    J_rev = cm.jacobian(f)(x)
+    J_fwd = cm.jacobian(f, mode="fwd")(x)
+    np.testing.assert_allclose(J_rev[0], np.diag(np.cos(x)))
+    np.testing.assert_allclose(J_fwd[0], np.diag(np.cos(x)))
+    np.testing.assert_allclose(J_rev[1]["s"], 2 * x)
+    np.testing.assert_allclose(J_fwd[1]["s"], 2 * x)
+    out, tangent = cm.jvp(f, (x,), (np.array([1.0, 0.0]),))
+    np.testing.assert_allclose(tangent[0], [np.cos(0.3), 0.0])
+    assert tangent[1]["s"] == pytest.approx(0.6)
+    _, pullback = cm.vjp(f, x)
+    (g,) = pullback((np.array([1.0, 1.0]), {"s": 2.0}))
+    np.testing.assert_allclose(g, np.cos(x) + 4 * x)
+    with pytest.raises(cm.StructureError):
+        pullback(np.ones(2))
+
+
+def test_grad_of_a_tuple_output_is_refused_with_the_way_out():
+    with pytest.raises(TypeError, match="has_aux"):
+        cm.grad(lambda x: (x, x))(1.0)
