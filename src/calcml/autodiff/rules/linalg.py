@@ -1,4 +1,7 @@
-"""Linear algebra (np.linalg): inv, det, slogdet, solve, cholesky and norm, batched over leading axes.
+"""Linear algebra (np.linalg): inv, det, slogdet, solve, cholesky, norm, matrix_power, multi_dot and
+NumPy 2's trace, diagonal, cross, vecdot, matrix_transpose (and the ufuncs np.vecdot, np.matvec,
+np.vecmat), batched over leading axes. The decompositions (eigh, svd, qr, pinv, lstsq) are in
+decompositions.py.
 
 Each rule is the matrix calculus identity in its docstring. They are written with matmul, einsum, solve
 and inv themselves, so they can be differentiated again (Hessians of log-determinants, for instance).
@@ -12,11 +15,14 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from calcml.autodiff.dispatch import implements, plain
-from calcml.autodiff.errors import OperationError, ShapeError
+from calcml.autodiff.errors import OperationError, ShapeError, describe
 from calcml.autodiff.forward import align_to_rank
 from calcml.autodiff.primitive import primitive
 from calcml.autodiff.rules.axes import negative_axes, restore_reduced
 from calcml.autodiff.rules.contraction import mT
+from calcml.autodiff.rules.decompositions import svd
+from calcml.autodiff.rules.reductions import _product_of_others
+from calcml.autodiff.tensor import Tensor
 
 
 # ---- inverse and determinants ------------------------------------------------------------------
@@ -33,15 +39,31 @@ implements(np.linalg.inv, inv)
 
 @primitive
 def det(a: Any) -> Any:
-    """det A.  ∂ det A = det A · tr(A⁻¹ ∂A) (Jacobi's formula), so Ā = ḡ · det A · A⁻ᵀ.
+    """det A.  ∂ det A = tr(adj(A) ∂A) (Jacobi's formula), so Ā = ḡ · cof A, the cofactor matrix adj(A)ᵀ.
 
-    The rule uses A⁻¹: at a singular A it raises (np.linalg.LinAlgError) rather than return the adjugate.
+    cof A = det A · A⁻ᵀ, or at a singular A (where that is 0 · ∞) its value from the SVD; see ``cofactor``.
     """
     return np.linalg.det(a)
 
 
-det.defvjp(lambda g, ans, a: np.einsum("...,...ji->...ij", g * ans, np.linalg.inv(a)))
-det.defjvp(lambda t, ans, a: ans * np.einsum("...ij,Z...ji->Z...", np.linalg.inv(a), t))
+def cofactor(a: Any, det_a: Any) -> Any:
+    """cof A = adj(A)ᵀ = det A · A⁻ᵀ; for a (numerically) singular A, det(U) det(V) U diag(∏_{j≠i} s_j) Vᵀ
+    from A = U diag(s) Vᵀ, which holds for every A (adj(USVᵀ) = adj(Vᵀ) adj(S) adj(U))."""
+    s = np.linalg.svd(plain(a), compute_uv=False)
+    zero = s <= np.shape(a)[-1] * np.finfo(s.dtype).eps * s[..., :1]
+    if not np.any(zero):
+        return np.einsum("...,...ji->...ij", det_a, np.linalg.inv(a))
+    if type(a) is Tensor and np.any(np.sum(zero, axis=-1) > 1):  # traced: a higher derivative is wanted
+        raise OperationError(f"det: second derivatives at a matrix of rank ≤ n − 2 ({describe(a)}) are not "
+                             "available: the SVD that gives the cofactor there has no derivative.\n"
+                             "  move A off the singular point (e.g. A + εI), or expand det by minors.")
+    u, s, vh = svd(a)
+    sign = np.linalg.det(plain(u)) * np.linalg.det(plain(vh))  # ±1, constant where it is defined
+    return (u * (sign[..., None] * _product_of_others(s, -1))[..., None, :]) @ vh
+
+
+det.defvjp(lambda g, ans, a: g[..., None, None] * cofactor(a, ans))
+det.defjvp(lambda t, ans, a: np.einsum("...ij,Z...ij->Z...", cofactor(a, ans), t))
 implements(np.linalg.det, det)
 
 
@@ -51,8 +73,24 @@ def logabsdet(a: Any) -> Any:
     return np.linalg.slogdet(a).logabsdet
 
 
-logabsdet.defvjp(lambda g, ans, a: np.einsum("...,...ji->...ij", g, np.linalg.inv(a)))
-logabsdet.defjvp(lambda t, ans, a: np.einsum("...ij,Z...ji->Z...", np.linalg.inv(a), t))
+def _nonsingular(ans: Any) -> None:
+    if not np.all(np.isfinite(plain(ans))):
+        raise OperationError("slogdet: A is singular (log |det A| = −inf), so log |det A| has no derivative.\n"
+                             "  regularize A (e.g. A + εI), or differentiate np.linalg.det, which has one there.")
+
+
+def _logabsdet_vjp(g: Any, ans: Any, a: Any) -> Any:
+    _nonsingular(ans)
+    return np.einsum("...,...ji->...ij", g, np.linalg.inv(a))
+
+
+def _logabsdet_jvp(t: np.ndarray, ans: np.ndarray, a: np.ndarray) -> np.ndarray:
+    _nonsingular(ans)
+    return np.einsum("...ij,Z...ji->Z...", np.linalg.inv(a), t)
+
+
+logabsdet.defvjp(_logabsdet_vjp)
+logabsdet.defjvp(_logabsdet_jvp)
 
 
 class SlogdetResult(NamedTuple):
@@ -214,13 +252,20 @@ def _vector_norm(x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:
 
 
 def _matrix_norm(x: Any, ord: Any, rows: int, cols: int, keepdims: bool) -> Any:
-    """'fro', and the induced 1/−1 (largest/smallest column sum of |x|) and ±inf (row sums) norms."""
+    """'fro'; the induced 1/−1 (largest/smallest column sum of |x|) and ±inf (row sums) norms; and from the
+    singular values s: 2 = max s (∂ = u₁v₁ᵀ), −2 = min s, 'nuc' = Σ s (∂ = UVᵀ). Ties in max/min share the
+    gradient; at s_i = 0 the nuclear norm takes PyTorch's subgradient."""
     if ord is None or ord == "fro":
         return euclidean_norm(x, axis=(rows, cols), keepdims=keepdims)
+    spectral = {2: np.max, -2: np.min, "nuc": np.sum}
+    if ord in spectral:
+        s = svd(np.moveaxis(x, (rows, cols), (-2, -1)), compute_uv=False)
+        value = spectral[ord](s, axis=-1)
+        return np.expand_dims(value, (rows, cols)) if keepdims else value
     induced = {1: (rows, np.max), -1: (rows, np.min), np.inf: (cols, np.max), -np.inf: (cols, np.min)}
     if ord not in induced:
-        raise OperationError(f"norm: ord={ord!r} for matrices is not differentiable in calcml yet "
-                             "(supported: None, 'fro', 1, -1, inf, -inf); 'nuc', 2 and -2 need an SVD rule.")
+        raise OperationError(f"norm: ord={ord!r} is not a matrix norm; use None, 'fro', 'nuc', 1, -1, 2, -2, "
+                             "inf or -inf.")
     summed, pick = induced[ord]
     sums = np.sum(np.abs(x), axis=summed, keepdims=True)
     return pick(sums, axis=(rows, cols), keepdims=keepdims)  # the summed axis has size 1: reducing drops it
@@ -259,3 +304,106 @@ def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:
 implements(np.linalg.norm, norm)
 implements(np.linalg.vector_norm, vector_norm)
 implements(np.linalg.matrix_norm, matrix_norm)
+
+
+
+# ---- powers and chains of products -------------------------------------------------------------
+def matrix_power(a: Any, n: int) -> Any:
+    """Aⁿ by repeated squaring with matmul (as NumPy), so its derivative is matmul's; n < 0 uses A⁻¹,
+    and A⁰ = I is a constant (its derivative is 0)."""
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise OperationError(f"matrix_power: the exponent must be an integer, got {n!r}; for real powers use "
+                             "np.linalg.eigh (V diag(wᵖ) Vᵀ) on a symmetric matrix.")
+    shape = np.shape(a)
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        raise ShapeError(f"matrix_power needs square matrices (..., n, n), got {describe(a)}.")
+    if n == 0:
+        return np.broadcast_to(np.eye(shape[-1], dtype=plain(a).dtype), shape).copy()
+    if n == 1:
+        return np.positive(a)  # a new array, as NumPy's, never the input itself
+    if n < 0:
+        a, n = inv(a), -n
+    result = None
+    while n:
+        if n & 1:
+            result = a if result is None else result @ a
+        n >>= 1
+        if n:
+            a = a @ a
+    return result
+
+
+def multi_dot(arrays: Any, *, out: Any = None) -> Any:
+    """np.linalg.multi_dot: A₁ A₂ ⋯ A_k with matmul, left to right (a 1-D first or last array is a row or
+    column vector, as in NumPy); the derivative is matmul's at each step."""
+    if out is not None:
+        raise OperationError("multi_dot(..., out=...) would write around the graph; use the returned value.")
+    if len(arrays) < 2:
+        raise ShapeError(f"multi_dot needs at least two arrays, got {len(arrays)}.")
+    result = arrays[0]
+    for array in arrays[1:]:
+        result = result @ array
+    return result
+
+
+implements(np.linalg.matrix_power, matrix_power)
+implements(np.linalg.multi_dot, multi_dot)
+
+
+# ---- NumPy 2's array-API functions (over the last axes) ----------------------------------------
+def linalg_trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
+    """np.linalg.trace: Σ_i x[..., i, i + offset] (np.trace over the last two axes)."""
+    return np.trace(x, offset=offset, axis1=-2, axis2=-1, dtype=dtype)
+
+
+def linalg_diagonal(x: Any, /, *, offset: int = 0) -> Any:
+    """np.linalg.diagonal: x[..., i, i + offset] (np.diagonal over the last two axes)."""
+    return np.diagonal(x, offset=offset, axis1=-2, axis2=-1)
+
+
+def matrix_transpose(x: Any, /) -> Any:
+    """np.linalg.matrix_transpose: xᵀ over the last two axes."""
+    if np.ndim(x) < 2:
+        raise ShapeError(f"matrix_transpose needs at least 2 dimensions, got {describe(x)}.")
+    return mT(x)
+
+
+LEVI_CIVITA = np.zeros((3, 3, 3))
+LEVI_CIVITA[[0, 1, 2], [1, 2, 0], [2, 0, 1]] = 1.0
+LEVI_CIVITA[[0, 1, 2], [2, 0, 1], [1, 2, 0]] = -1.0
+
+
+def linalg_cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    """np.linalg.cross of 3-vectors along ``axis`` (broadcast): (a × b)_i = ε_ijk a_j b_k, a contraction
+    with the Levi-Civita symbol, so ∂(a × b) = ∂a × b + a × ∂b."""
+    if np.shape(x1)[axis] != 3 or np.shape(x2)[axis] != 3:
+        raise ShapeError(f"linalg.cross needs vectors of length 3 along axis {axis}, got {describe(x1)} and "
+                         f"{describe(x2)}; np.cross also takes 2-vectors.")
+    a, b = np.moveaxis(x1, axis, -1), np.moveaxis(x2, axis, -1)
+    product = np.einsum("ijk,...j,...k->...i", LEVI_CIVITA.astype(np.result_type(plain(a), plain(b))), a, b)
+    return np.moveaxis(product, -1, axis)
+
+
+def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    """np.linalg.vecdot and the ufunc np.vecdot: Σ_i x1_i x2_i along ``axis`` (real numbers), broadcast."""
+    return np.sum(np.moveaxis(x1, axis, -1) * np.moveaxis(x2, axis, -1), axis=-1)
+
+
+def matvec(x1: Any, x2: Any, /) -> Any:
+    """The ufunc np.matvec: A v over the last axes, (..., m, n), (..., n) -> (..., m), broadcast."""
+    return np.einsum("...ij,...j->...i", x1, x2)
+
+
+def vecmat(x1: Any, x2: Any, /) -> Any:
+    """The ufunc np.vecmat: vᵀ A over the last axes, (..., n), (..., n, m) -> (..., m), broadcast."""
+    return np.einsum("...i,...ij->...j", x1, x2)
+
+
+implements(np.linalg.trace, linalg_trace)
+implements(np.linalg.diagonal, linalg_diagonal)
+implements(np.linalg.matrix_transpose, matrix_transpose)
+implements(np.linalg.cross, linalg_cross)
+implements(np.linalg.vecdot, vecdot)
+implements(np.vecdot, vecdot)
+implements(np.matvec, matvec)
+implements(np.vecmat, vecmat)
