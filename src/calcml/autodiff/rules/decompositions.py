@@ -10,8 +10,10 @@ matmul, einsum and solve so that they are differentiable again.
 Where a derivative does not exist the rules refuse (OperationError) rather than return inf, NaN or a
 guess: eigenvectors at repeated eigenvalues, singular vectors at repeated singular values, the extra
 columns of a full SVD of a non-square matrix, QR of a rank-deficient matrix. A reverse-mode rule refuses
-only when the cotangent reaches the undefined part (so a function that does not depend on the choice
-of basis, like V f(w) Vᵀ, still has its gradient); a forward-mode rule refuses when the tangent does.
+only when the cotangent reaches the undefined part (so eigenvalues alone, or the eigenvectors of the
+distinct eigenvalues, still have their gradient); a forward-mode rule refuses when the tangent does,
+since it cannot know what will be used. (At exactly repeated values even a basis-independent function
+such as V f(w) Vᵀ is refused: its derivative there is a limit the cotangent does not carry.)
 """
 
 from __future__ import annotations
@@ -42,16 +44,26 @@ def _repeated(values: np.ndarray) -> np.ndarray:
     return close.astype(values.dtype)
 
 
+def _distinct_pairs(repeated: np.ndarray) -> np.ndarray:
+    """The pairs i ≠ j of a ``_repeated`` mask."""
+    return repeated - np.eye(repeated.shape[-1], dtype=repeated.dtype)
+
+
+def _touches(*projections: Any) -> np.ndarray:
+    """|M_ij| + |M_ji| summed over the projections M (plain): how much a cotangent or tangent reaches pair (i, j)."""
+    return sum(np.abs(m) + np.abs(np.swapaxes(m, -1, -2)) for m in map(plain, projections))
+
+
 def _reciprocal_off(x: Any, mask: np.ndarray) -> Any:
     """1/x where the constant 0/1 ``mask`` is 0, and 0 where it is 1 (traceable: no division by 0)."""
     return (1 - mask) / (x + mask)
 
 
-def _refuse_where(op: str, where: np.ndarray, amount: Any, scale: Any, why: str, fix: str) -> None:
-    """Raise when ``amount`` (what a cotangent or tangent puts where the derivative does not exist) is not
-    negligible next to ``scale`` (the size of the cotangent or tangent itself)."""
-    scale = np.max(np.abs(plain(scale)), initial=0.0)
-    if np.any((where != 0) & (np.abs(plain(amount)) > NEGLIGIBLE * scale)):
+def _refuse_where(op: str, where: np.ndarray, amount: Any, why: str, fix: str) -> None:
+    """Raise when ``amount`` (a cotangent or tangent, or its projection) is not negligible ``where`` the
+    derivative does not exist, next to its largest entry."""
+    amount = np.abs(plain(amount))
+    if np.any((where != 0) & (amount > NEGLIGIBLE * np.max(amount, initial=0.0))):
         raise OperationError(f"{op}: {why}, so this derivative does not exist.\n  {fix}")
 
 
@@ -91,19 +103,19 @@ def eigh_packed(a: Any, UPLO: str = "L") -> Any:  # noqa: N803 (NumPy's name)
     return np.concatenate([w[..., None, :], v], axis=-2)
 
 
-_EIGH_WHY = "eigenvalues are repeated, so their eigenvectors are not unique"
-_EIGH_FIX = ("use np.linalg.eigvalsh for eigenvalues alone, or a function of the eigenspace "
-             "(V f(w) Vᵀ), whose derivative exists.")
+_EIGH_WHY = ("eigenvalues are repeated, so their eigenvectors are not unique (and a function of them, even "
+             "V f(w) Vᵀ, has a derivative that the cotangent alone does not determine)")
+_EIGH_FIX = ("use np.linalg.eigvalsh when the eigenvalues alone are needed (first derivatives), or move A off "
+             "the repeated point (e.g. add a small distinct diagonal).")
 
 
 def _eigh_vjp(g: Any, ans: Any, a: Any, UPLO: str = "L") -> Any:  # noqa: N803
     w, v = ans[..., 0, :], ans[..., 1:, :]
     x = mT(v) @ g[..., 1:, :]
-    skew = 0.5 * (x - mT(x))
     repeated = _repeated(plain(w))
-    _refuse_where("eigh", repeated, skew, x, _EIGH_WHY, _EIGH_FIX)
+    _refuse_where("eigh", _distinct_pairs(repeated), _touches(x), _EIGH_WHY, _EIGH_FIX)
     gaps = w[..., None, :] - w[..., :, None]
-    inner = _reciprocal_off(gaps, repeated) * skew + _diag_embed(g[..., 0, :])
+    inner = _reciprocal_off(gaps, repeated) * (0.5 * (x - mT(x))) + _diag_embed(g[..., 0, :])
     return v @ inner @ mT(v)
 
 
@@ -111,7 +123,7 @@ def _eigh_jvp(t: np.ndarray, ans: np.ndarray, a: np.ndarray, UPLO: str = "L") ->
     w, v = ans[..., 0, :], ans[..., 1:, :]
     p = v.mT @ (0.5 * (t + t.mT)) @ v
     repeated = _repeated(w)
-    _refuse_where("eigh (forward mode)", repeated - np.eye(w.shape[-1]), p, p, _EIGH_WHY, _EIGH_FIX)
+    _refuse_where("eigh (forward mode)", _distinct_pairs(repeated), p, _EIGH_WHY, _EIGH_FIX)
     gaps = w[..., None, :] - w[..., :, None]
     dv = v @ (_reciprocal_off(gaps, repeated) * p)
     return np.concatenate([np.diagonal(p, axis1=-2, axis2=-1)[..., None, :], dv], axis=-2)
@@ -178,9 +190,10 @@ def svd_packed(a: Any, full_matrices: bool = False) -> Any:
     return np.concatenate([u[..., :k], s[..., None, :], vh[..., :k, :].mT], axis=-2)
 
 
-_SVD_WHY = "singular values are repeated (or zero in a non-square matrix), so the singular vectors are not unique"
-_SVD_FIX = ("use np.linalg.svd(A, compute_uv=False) for singular values alone, or a function that does not "
-            "depend on the choice of singular vectors.")
+_SVD_WHY = ("singular values are repeated (or zero in a non-square matrix), so the singular vectors are not "
+            "unique (and a function of them has a derivative that the cotangent alone does not determine)")
+_SVD_FIX = ("use np.linalg.svd(A, compute_uv=False) when the singular values alone are needed (first "
+            "derivatives), or move A off the repeated point.")
 
 
 def _svd_vjp(g: Any, ans: Any, a: Any, full_matrices: bool = False) -> Any:
@@ -191,18 +204,15 @@ def _svd_vjp(g: Any, ans: Any, a: Any, full_matrices: bool = False) -> Any:
     repeated = _repeated(s_plain)
     zero = (s_plain <= _tolerance(s_plain)).astype(s_plain.dtype)
     x, y = mT(u) @ g_u, mT(v) @ g_v
-    skew_u, skew_v = x - mT(x), y - mT(y)
-    numerator = skew_u * s[..., None, :] + s[..., :, None] * skew_v
-    both_zero = zero[..., :, None] * zero[..., None, :]  # there U and V may rotate independently
-    touched = np.abs(plain(numerator)) + both_zero * (np.abs(plain(skew_u)) + np.abs(plain(skew_v)))
-    _refuse_where("svd", repeated, touched, np.abs(plain(x)) + np.abs(plain(y)), _SVD_WHY, _SVD_FIX)  # (skews vanish on the diagonal)
+    _refuse_where("svd", _distinct_pairs(repeated), _touches(x, y), _SVD_WHY, _SVD_FIX)
+    numerator = (x - mT(x)) * s[..., None, :] + s[..., :, None] * (y - mT(y))
     squares = s * s
     inner = _reciprocal_off(squares[..., None, :] - squares[..., :, None], repeated) * numerator + _diag_embed(g_s)
     grad = u @ inner @ mT(v)
     if m == n:
         return grad
     rest = g_u - u @ x if m > n else g_v - v @ y  # the part of Ū (or V̄) outside U's (V's) columns
-    _refuse_where("svd", np.broadcast_to(zero[..., None, :], np.shape(rest)), rest, rest, _SVD_WHY, _SVD_FIX)
+    _refuse_where("svd", np.broadcast_to(zero[..., None, :], np.shape(rest)), rest, _SVD_WHY, _SVD_FIX)
     rest = rest * _reciprocal_off(s, zero)[..., None, :]
     return grad + (rest @ mT(v) if m > n else u @ mT(rest))
 
@@ -214,15 +224,12 @@ def _svd_jvp(t: np.ndarray, ans: np.ndarray, a: np.ndarray, full_matrices: bool 
     repeated, zero = _repeated(s), (s <= _tolerance(s)).astype(s.dtype)
     ps, sp = p * s[..., None, :], s[..., :, None] * p
     omega_u, omega_v = ps + ps.mT, sp + sp.mT
-    both_zero = zero[..., :, None] * zero[..., None, :]
-    touched = np.abs(omega_u) + np.abs(omega_v) + both_zero * np.abs(p)
-    _refuse_where("svd (forward mode)", repeated - np.eye(s.shape[-1]), touched, touched, _SVD_WHY, _SVD_FIX)
+    _refuse_where("svd (forward mode)", _distinct_pairs(repeated), _touches(p), _SVD_WHY, _SVD_FIX)
     inverse_gaps = _reciprocal_off(s[..., None, :] ** 2 - s[..., :, None] ** 2, repeated)
     du, dv = u @ (inverse_gaps * omega_u), v @ (inverse_gaps * omega_v)
     if m != n:
         rest = t @ v - u @ p if m > n else t.mT @ u - v @ p.mT
-        _refuse_where("svd (forward mode)", np.broadcast_to(zero[..., None, :], rest.shape), rest, rest,
-                      _SVD_WHY, _SVD_FIX)
+        _refuse_where("svd (forward mode)", np.broadcast_to(zero[..., None, :], rest.shape), rest, _SVD_WHY, _SVD_FIX)
         rest = rest * _reciprocal_off(s, zero)[..., None, :]
         du, dv = (du + rest, dv) if m > n else (du, dv + rest)
     ds = np.diagonal(p, axis1=-2, axis2=-1)
@@ -250,7 +257,7 @@ def svd_complement(a: Any) -> Any:
 
 
 def _complement_vjp(g: Any, ans: Any, a: Any) -> Any:
-    _refuse_where("svd", np.ones(np.shape(g)), g, 1.0, _COMPLEMENT_WHY, _COMPLEMENT_FIX)
+    _refuse_where("svd", np.ones(np.shape(g)), g, _COMPLEMENT_WHY, _COMPLEMENT_FIX)
     return np.zeros(np.shape(a), dtype=plain(a).dtype)
 
 
