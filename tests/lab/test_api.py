@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from calcml.lab import app as lab_app  # noqa: E402
-from calcml.lab import backprop, derivative  # noqa: E402
+from calcml.lab import backprop, derivative, guard  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +95,8 @@ def test_derivative_time_limit_is_reported(client, monkeypatch):
 def test_malformed_requests_get_clear_4xx_json(client):
     assert "not valid JSON" in problem(
         client.post("/api/derivative", content=b"{bad", headers={"content-type": "application/json"}), 400, "json")
-    problem(client.post("/api/derivative", content=b"x=1", headers={"content-type": "text/plain"}), 422)
+    assert "JSON" in problem(client.post("/api/derivative", content=b"x=1", headers={"content-type": "text/plain"}),
+                             415, "media_type")
     problem(client.post("/api/derivative", content=b"[1, 2]", headers={"content-type": "application/json"}), 422)
     nan = b'{"expr": "x", "x_min": NaN}'
     assert "x_min" in problem(client.post("/api/derivative", content=nan,
@@ -109,7 +110,7 @@ def test_malformed_requests_get_clear_4xx_json(client):
 
 
 def test_a_chunked_body_over_the_limit_is_refused():
-    app = lab_app.LocalOnly(lambda scope, receive, send: None, max_body=10)
+    app = guard.LocalOnly(lambda scope, receive, send: None, max_body=10)
     sent = []
     chunks = iter([{"type": "http.request", "body": b"x" * 8, "more_body": True},
                    {"type": "http.request", "body": b"x" * 8, "more_body": False}])
@@ -121,7 +122,8 @@ def test_a_chunked_body_over_the_limit_is_refused():
         sent.append(message)
 
     import asyncio
-    scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"host", b"127.0.0.1")]}
+    scope = {"type": "http", "method": "POST", "path": "/",
+             "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json")]}
     asyncio.run(app(scope, receive, send))
     assert sent[0]["status"] == 413
 
@@ -309,12 +311,12 @@ def test_training_can_be_stopped_and_is_bounded(client):
     busy = client.post("/api/train", json={"epochs": 1})
     assert "stop one first" in problem(busy, 409, "busy")
     for job_id in ids:
-        assert client.post(f"/api/train/{job_id}/stop").status_code == 200
+        assert client.post(f"/api/train/{job_id}/stop", json={}).status_code == 200
     for job_id in ids:
         snapshot = wait_for(client, job_id, 10)
         assert snapshot["status"] == "stopped" and snapshot["epoch"] < 30
     problem(client.get("/api/train/run999"), 404, "not_found")
-    problem(client.post("/api/train/run999/stop"), 404, "not_found")
+    problem(client.post("/api/train/run999/stop", json={}), 404, "not_found")
     assert "epochs" in problem(client.post("/api/train", json={"epochs": 1000}), 422, "validation")
     assert "unknown optimizer" in problem(client.post("/api/train", json={"optimizer": "lion"}), 422)
 

@@ -1,24 +1,29 @@
 """The lab's web application: one page of our own, Plotly.js from the installed ``plotly`` package, and a
 JSON API per panel (derivative, optimizer race, backprop, integral, training).
 
-Every answer is JSON; every problem is an answer too, never a crash:
+Every answer is JSON; every problem is an answer too, never a crash or a dropped connection:
 
     400  the body is not JSON, or the Host is not this machine      {"error": "...", "kind": "json" | "host"}
+    403  a POST from another page (Origin, Sec-Fetch-Site)          {"error": "...", "kind": "forbidden"}
     404  no such endpoint or training run                           {"error": "...", "kind": "http" | "not_found"}
     409  too many training runs at once                             {"error": "...", "kind": "busy"}
     413  the body is larger than MAX_BODY bytes                     {"error": "...", "kind": "too_large"}
+    415  a POST body that is not Content-Type: application/json     {"error": "...", "kind": "media_type"}
     422  a field is missing, of the wrong type or out of range,     {"error": "...", "kind": "validation",
-         or the math cannot be done as asked (syntax, timeout, …)    "details": [...]} | {"kind": "parse", ...}
-    500  a bug: the message says so; the server keeps serving
+         or the math cannot be done as asked (syntax, undefined,     "details": [...]} | {"kind": "parse" |
+         numbers too long, timeout, SymPy failing on the input)     "domain" | "limit" | "timeout" | "symbolic"}
+    500  a bug: logged, the message says so; the server keeps serving and the connection stays open
 
-Work is bounded: request fields have ranges (schemas.py), symbolic steps run under time limits, races
-under a wall-clock budget, training runs have an epoch cap, a time cap and a cap on how many run at once.
+Work is bounded: request fields have ranges (schemas.py), symbolic work runs under time limits (in
+calcml.symbolic, called from the request's worker thread: the event loop never waits on SymPy, and
+/api/health is answered on the loop itself), races under a wall-clock budget, training runs have an epoch
+cap, a time cap and a cap on how many run at once. The checks before any endpoint are in guard.py.
 """
 
 from __future__ import annotations
 
-import logging
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -26,12 +31,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from calcml.lab.backprop import backprop_step
 from calcml.lab.derivative import explore_derivative
 from calcml.lab.errors import LabInputError
+from calcml.lab.guard import JsonErrors, LocalOnly, problem
 from calcml.lab.integral import METHODS, explore_integral
 from calcml.lab.optimizer_race import optimizer_catalog, resolve_surface, run_race, surface_catalog, surface_grid
 from calcml.lab.schemas import (
@@ -45,19 +50,10 @@ from calcml.lab.schemas import (
 from calcml.lab.training import TrainingJobs
 from calcml.train.recipes import OPTIMIZERS as TRAINING_OPTIMIZERS
 
-MAX_BODY = 64 * 1024
-LOCAL_HOSTS = ("127.0.0.1", "localhost")
 STATIC = resources.files("calcml.lab") / "static"
-SECURITY_HEADERS = [
-    (b"content-security-policy", b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-                                 b"img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; "
-                                 b"base-uri 'none'; frame-ancestors 'none'"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
-]
-log = logging.getLogger("calcml.lab")
 
 
+@lru_cache(maxsize=1)
 def plotly_js_path() -> Path | None:
     """The plotly.min.js bundled with the installed ``plotly`` Python package, or None without it."""
     try:
@@ -66,62 +62,6 @@ def plotly_js_path() -> Path | None:
         return None
     path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     return path if path.is_file() else None
-
-
-def problem(status: int, message: str, kind: str, **extra) -> JSONResponse:
-    """A JSON error answer: ``{"error": message, "kind": kind, ...}``."""
-    return JSONResponse({"error": message, "kind": kind, **extra}, status_code=status)
-
-
-class LocalOnly:
-    """ASGI middleware: answer only requests addressed to this machine (a Host of 127.0.0.1 or localhost,
-    which also defeats DNS rebinding), refuse bodies over ``max_body`` bytes before they are parsed, and
-    add the security headers (a Content-Security-Policy that allows nothing from other origins)."""
-
-    def __init__(self, app, max_body: int = MAX_BODY):
-        self.app = app
-        self.max_body = max_body
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        headers = Headers(scope=scope)
-        host = headers.get("host", "")
-        hostname = host.rsplit(":", 1)[0] if not host.startswith("[") else host
-        if hostname not in LOCAL_HOSTS:
-            return await problem(400, f"the lab answers only requests to 127.0.0.1 or localhost, not {host!r}.",
-                                 "host")(scope, receive, send)
-        declared = headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
-            return await self._too_large(scope, receive, send)
-        body, more = b"", True
-        while more:  # read the (bounded) body here, so a chunked upload cannot grow without limit
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return None
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > self.max_body:
-                return await self._too_large(scope, receive, send)
-        replayed = False
-
-        async def replay():
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        async def send_with_headers(message):
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
-            await send(message)
-
-        await self.app(scope, replay, send_with_headers)
-
-    async def _too_large(self, scope, receive, send):
-        await problem(413, f"the request body is larger than the lab accepts ({self.max_body // 1024} KiB); "
-                           "send a shorter expression or fewer runs.", "too_large")(scope, receive, send)
 
 
 def validation_message(errors: list[dict]) -> tuple[str, list[dict]]:
@@ -147,11 +87,11 @@ def create_app() -> FastAPI:
                   lifespan=lifespan)
     app.state.jobs = jobs
     app.add_middleware(LocalOnly)
+    app.add_middleware(JsonErrors)  # the outermost: it sees whatever escaped the handlers below
 
     @app.exception_handler(LabInputError)
     async def lab_input_error(request: Request, error: LabInputError):
-        status = {"busy": 409, "not_found": 404}.get(error.kind, 422)
-        return problem(status, error.message, error.kind)
+        return problem(error.status, error.message, error.kind)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError):
@@ -168,12 +108,6 @@ def create_app() -> FastAPI:
                     405: f"{request.method} is not allowed on {request.url.path}"}
         return problem(error.status_code, messages.get(error.status_code, str(error.detail)), "http")
 
-    @app.exception_handler(Exception)
-    async def internal_error(request: Request, error: Exception):
-        log.exception("lab request %s failed", request.url.path)
-        return problem(500, f"the lab hit a bug ({type(error).__name__}: {error}); the server keeps running.",
-                       "internal")
-
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(str(STATIC / "index.html"), media_type="text/html")
@@ -189,7 +123,7 @@ def create_app() -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     @app.get("/api/health")
-    def health() -> JSONResponse:
+    async def health() -> JSONResponse:  # async: answered on the event loop, never queued behind a computation
         return JSONResponse({"status": "ok", "plotly": plotly_js_path() is not None})
 
     @app.post("/api/derivative")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 
 from calcml.autodiff.graph import compact, trace
-from calcml.lab.engine_lock import ENGINE_LOCK
 from calcml.lab.errors import LabInputError
 from calcml.lab.functions import finite_list, finite_number
 
@@ -69,8 +68,7 @@ def _data_name(value: np.ndarray) -> str | None:
 def backprop_step(weights: dict[str, list] | None, lr: float, seed: int) -> dict:
     """The traced graph of one step (nodes with values, gradients and depth) and the updated weights."""
     w = initial_weights(seed) if weights is None else check_weights(weights)
-    with ENGINE_LOCK:
-        graph = trace(network_loss, w["W1"], w["b1"], w["W2"], w["b2"])
+    graph = trace(network_loss, w["W1"], w["b1"], w["W2"], w["b2"])
     depth: dict[str, int] = {}
     nodes = []
     for node in graph.nodes:

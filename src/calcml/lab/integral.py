@@ -14,9 +14,10 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from calcml.lab.errors import LabInputError
-from calcml.lab.functions import evaluate, finite_list, finite_number, read_function
-from calcml.symbolic import SymbolicError, integrate
+from calcml.lab.errors import LabInputError, symbolic_errors_as_input_errors
+from calcml.lab.functions import MAX_DIGITS, evaluate, finite_list, finite_number, largest_number_digits, read_function
+from calcml.lab.shared_calls import shared_calls
+from calcml.symbolic import SymbolicError, SymbolicTimeout, integrate
 
 INTEGRATE_SECONDS = 3.0
 METHODS = ("left", "right", "midpoint", "trapezoid")
@@ -52,23 +53,42 @@ def gauss_legendre(f, a: float, b: float) -> float:
         return float(np.sum(values * weights[None, :] * half))
 
 
-@lru_cache(maxsize=256)
+@shared_calls
 def exact_integral(expr: sp.Expr, var: sp.Symbol, a: float, b: float) -> tuple[str, float | None, str]:
     """(status, value, text) by SymPy: ("symbolic", value, closed form), ("diverges", None, why) or
-    ("unknown", None, why) when SymPy finds no closed form in time. Cached: moving the n slider asks again."""
-    bounds = (sp.Rational(repr(a)), sp.Rational(repr(b)))
+    ("unknown", None, why) when SymPy finds no closed form in time. Answers are cached (moving the n slider
+    asks again); a time-out or a failure inside SymPy is not, so that the same request may succeed later.
+    Identical requests at the same moment share one computation."""
     try:
-        result = integrate(expr, (var, *bounds), timeout=INTEGRATE_SECONDS).result
-    except SymbolicError as error:  # includes SymbolicTimeout
-        return "unknown", None, str(error).splitlines()[0]
-    if result.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
-        return "diverges", None, f"the integral does not exist as a finite number (SymPy gives {sp.sstr(result)})"
-    if result.has(sp.Integral):
-        return "unknown", None, "SymPy found no closed form"
-    value = complex(sp.N(result, 17))
-    if not np.isfinite(value.real) or abs(value.imag) > 1e-12:
-        return "diverges", None, f"the integral is not a finite real number ({sp.sstr(result)})"
-    return "symbolic", value.real, sp.sstr(result)
+        return _exact_integral(expr, var, a, b)
+    except LabInputError as error:  # a time-out, or SymPy failing: not cached
+        return "unknown", None, error.message.splitlines()[0]
+
+
+@lru_cache(maxsize=256)
+def _exact_integral(expr: sp.Expr, var: sp.Symbol, a: float, b: float) -> tuple[str, float | None, str]:
+    bounds = (sp.Rational(repr(a)), sp.Rational(repr(b)))
+    with symbolic_errors_as_input_errors("integrate this function"):
+        try:
+            result = integrate(expr, (var, *bounds), timeout=INTEGRATE_SECONDS).result
+        except SymbolicTimeout:
+            raise  # becomes a LabInputError, which is not cached
+        except SymbolicError as error:
+            return "unknown", None, str(error).splitlines()[0]
+        digits = largest_number_digits(result)
+        if digits > MAX_DIGITS:
+            return "unknown", None, f"the exact value has a number of about {digits:,} digits, too long to show"
+        text = sp.sstr(result)
+        if result.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
+            return "diverges", None, f"the integral does not exist as a finite number (SymPy gives {text[:200]})"
+        if result.has(sp.Integral):
+            return "unknown", None, "SymPy found no closed form"
+        value = complex(sp.N(result, 17))
+        if abs(value.imag) > 1e-12 or np.isnan(value.real):
+            return "diverges", None, f"the integral is not a finite real number ({text[:200]})"
+        if not np.isfinite(value.real):
+            return "unknown", None, f"the exact value {text[:200]} is beyond the range of a float"
+        return "symbolic", value.real, text
 
 
 def explore_integral(expr: str, a: float, b: float, n: int, method: str) -> dict:

@@ -12,7 +12,6 @@ import time
 
 import numpy as np
 
-from calcml.lab.engine_lock import ENGINE_LOCK
 from calcml.lab.errors import LabInputError
 from calcml.lab.functions import evaluate, finite_list, finite_number, read_function
 from calcml.optim import race
@@ -82,24 +81,23 @@ def run_race(surface: race.Surface, start: tuple[float, float], runs: list[tuple
     except race.RaceError as error:
         raise LabInputError(str(error), "domain") from None
     answers = []
-    with ENGINE_LOCK:
-        deadline = time.perf_counter() + RACE_SECONDS
-        for name, (_, lr) in zip(names, runs):
-            if time.perf_counter() > deadline:
-                answers.append({"optimizer": name, "lr": lr, "path": [list(start)], "loss": [], "status": "skipped",
-                                "message": f"not run: the race's {RACE_SECONDS:g} s budget was spent",
-                                "final_loss": None, "steps": 0})
-                continue
-            try:
-                run = race.run_optimizer(surface, name, np.array(start, dtype=float), lr, steps, TOLERANCE)
-            except race.RaceError as error:
-                raise LabInputError(str(error), "domain") from None
-            ending = ENDINGS.get(run.status, run.status)
-            answers.append({
-                "optimizer": name, "label": run.label, "lr": lr, "path": finite_list(run.path),
-                "loss": finite_list(run.losses), "status": run.status,
-                "message": f"{ending} ({run.reason})" if run.reason else ending,
-                "final_loss": finite_number(run.losses[-1]) if len(run.losses) else None, "steps": run.steps,
-                "steps_to_tolerance": run.steps_to_tolerance,
-            })
+    deadline = time.perf_counter() + RACE_SECONDS
+    for name, (_, lr) in zip(names, runs):
+        if time.perf_counter() > deadline:
+            answers.append({"optimizer": name, "lr": lr, "path": [list(start)], "loss": [], "status": "skipped",
+                            "message": f"not run: the race's {RACE_SECONDS:g} s budget was spent",
+                            "final_loss": None, "steps": 0})
+            continue
+        try:
+            run = race.run_optimizer(surface, name, np.array(start, dtype=float), lr, steps, TOLERANCE)
+        except race.RaceError as error:
+            raise LabInputError(str(error), "domain") from None
+        ending = ENDINGS.get(run.status, run.status)
+        answers.append({
+            "optimizer": name, "label": run.label, "lr": lr, "path": finite_list(run.path),
+            "loss": finite_list(run.losses), "status": run.status,
+            "message": f"{ending} ({run.reason})" if run.reason else ending,
+            "final_loss": finite_number(run.losses[-1]) if len(run.losses) else None, "steps": run.steps,
+            "steps_to_tolerance": run.steps_to_tolerance,
+        })
     return answers

@@ -2,13 +2,14 @@
 
 ``TrainingJobs.start`` runs ``cm.train.fit`` on a daemon thread (at most MAX_RUNNING at once, each with a
 bounded number of epochs and seconds); the page polls ``snapshot`` for what has been recorded so far and
-can stop a run at any step. Runs hold the engine lock one epoch at a time, so the other panels stay
-responsive between epochs.
+can stop a run at any step. The engine's switches are per thread, so a run and the other panels' requests
+compute side by side. Run ids are unguessable (``secrets.token_urlsafe``): a page cannot name another's run.
 """
 
 from __future__ import annotations
 
-import itertools
+import logging
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,7 +18,6 @@ import numpy as np
 
 from calcml import nn
 from calcml.data import digits
-from calcml.lab.engine_lock import ENGINE_LOCK
 from calcml.lab.errors import LabInputError
 from calcml.lab.functions import finite_list, finite_number
 from calcml.train import Callback, GradNormMonitor, TrainingState, evaluate, fit
@@ -26,6 +26,12 @@ from calcml.train.recipes import OPTIMIZERS, digits_mlp, make_optimizer
 MAX_RUNNING = 2
 MAX_KEPT = 16
 MAX_SECONDS = 120.0
+log = logging.getLogger("calcml.lab")
+
+
+def new_run_id() -> str:
+    """An unguessable run id: 128 random bits, URL-safe (22 characters)."""
+    return secrets.token_urlsafe(16)
 
 
 class _Stop(Exception):
@@ -54,15 +60,10 @@ class TrainingJob:
 
 
 class _LiveRecorder(Callback):
-    """Copies each step's loss and layer gradient norms into the job; holds the engine lock per epoch."""
+    """Copies each step's loss and layer gradient norms into the job; stops the run when asked or out of time."""
 
     def __init__(self, job: TrainingJob):
         self.job = job
-        self.holding = False
-
-    def on_epoch_begin(self, state: TrainingState) -> None:
-        ENGINE_LOCK.acquire()
-        self.holding = True
 
     def on_step_end(self, state: TrainingState) -> None:
         job = self.job
@@ -82,12 +83,6 @@ class _LiveRecorder(Callback):
             job.epoch_loss.append(history.loss[-1])
             job.accuracy.append(history.accuracy[-1])
             job.test_accuracy.append(history.val_accuracy[-1])
-        self.release()
-
-    def release(self) -> None:
-        if self.holding:
-            self.holding = False
-            ENGINE_LOCK.release()
 
 
 class TrainingJobs:
@@ -95,7 +90,6 @@ class TrainingJobs:
 
     def __init__(self) -> None:
         self._jobs: dict[str, TrainingJob] = {}
-        self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._data = None
 
@@ -112,7 +106,7 @@ class TrainingJobs:
                 del self._jobs[key]
             if self._data is None:
                 self._data = digits()
-            job = TrainingJob(f"run{next(self._ids)}", {"epochs": epochs, "hidden": hidden, "optimizer": optimizer,
+            job = TrainingJob(new_run_id(), {"epochs": epochs, "hidden": hidden, "optimizer": optimizer,
                                                         "lr": lr, "batch_size": batch_size, "seed": seed})
             self._jobs[job.id] = job
         threading.Thread(target=self._run, args=(job, self._data), daemon=True, name=f"calcml-lab-{job.id}").start()
@@ -128,17 +122,14 @@ class TrainingJobs:
             fit(model, nn.losses.cross_entropy, opt, data, epochs=settings["epochs"],
                 batch_size=settings["batch_size"], validation=data, seed=settings["seed"], progress=False,
                 callbacks=[monitor, recorder])
-            recorder.release()
-            with ENGINE_LOCK:
-                test = evaluate(model, nn.losses.cross_entropy, data.X_test, data.y_test)
+            test = evaluate(model, nn.losses.cross_entropy, data.X_test, data.y_test)
             status, message = "finished", f"test accuracy {test.accuracy:.2%} on {test.n} digits"
             notes = [report.message for report in monitor.reports[-1:]]
         except _Stop as reason:
             status, message, notes = "stopped", str(reason), []
         except Exception as error:  # a run that fails must say why on the page, never kill the server
+            log.exception("lab training run %s failed", job.id)
             status, message, notes = "failed", f"{type(error).__name__}: {error}", []
-        finally:
-            recorder.release()
         with job.lock:
             job.status, job.message, job.notes = status, message, notes
             job.seconds = time.perf_counter() - job.started
