@@ -20,6 +20,7 @@ from calcml.autodiff.errors import OperationError
 from calcml.autodiff.primitive import primitive
 from calcml.autodiff.rules.axes import kept_shape, normalize_axes
 from calcml.autodiff.rules.indexing import take_along_axis
+from calcml.autodiff.tensor import Tensor
 
 
 def _structured_order_error(op: str) -> OperationError:
@@ -119,12 +120,17 @@ def _bracket(position: np.ndarray, size: np.ndarray, method: str) -> tuple[np.nd
     return lo, hi, None  # linear: the weight is position − lo, computed traced in the caller
 
 
-def _quantile(a, q, axis, keepdims, method, ignore_nan, op):
+def _quantile(a, q, axis, keepdims, method, ignore_nan, op, percent=False):
     """Quantiles of ``a`` over ``axis``: result[q, ...] = s_lo + w·(s_hi − s_lo), where s is a sorted
     with NaNs last, lo/hi bracket the virtual index w = q·(n − 1) and n counts the (non-NaN) entries.
 
     ∂result/∂s_lo = 1 − w, ∂result/∂s_hi = w, and for method='linear' ∂result/∂q = (n − 1)(s_hi − s_lo).
+    ``percent``: q is given in percent. The result has NumPy's dtype, that of a and q together.
     """
+    q_given = plain(q)
+    dtype = np.result_type(plain(a), q_given if isinstance(q_given, (int, float)) else np.asarray(q_given))
+    if percent:
+        q = np.divide(q, 100)
     if method not in METHODS:
         raise OperationError(f"{op}(method={method!r}) is not differentiable in calcml; use one of "
                              f"{', '.join(METHODS)} (the continuous, interpolating ones).")
@@ -137,14 +143,15 @@ def _quantile(a, q, axis, keepdims, method, ignore_nan, op):
     flat = np.reshape(np.transpose(a, rest + list(axes)), [shape[d] for d in rest] + [-1])
     values = plain(flat)
     missing = np.isnan(values)
-    size = np.sum(~missing, axis=-1, keepdims=True) if ignore_nan else np.full(values.shape[:-1] + (1,),
-                                                                               values.shape[-1])
+    size = np.sum(~missing, axis=-1, keepdims=True, dtype=dtype) if ignore_nan else np.full(
+        values.shape[:-1] + (1,), values.shape[-1], dtype=dtype)
     order = np.argsort(values, axis=-1, kind="stable")  # NaNs last
     q_flat = np.reshape(q, (-1,))
     position = q_flat * (size - 1)
     lo, hi, weight = _bracket(plain(position), size, method)
-    if weight is None:
-        weight = position - lo
+    weight = position - lo.astype(dtype) if weight is None else weight
+    if type(weight) is not Tensor:  # a constant (q is not traced): in NumPy's dtype, so float32 stays float32
+        weight = np.asarray(weight, dtype)
     source = np.where(missing, 0.0, flat) if missing.any() else flat  # no NaN may meet a zero weight
     low = take_along_axis(source, np.take_along_axis(order, lo, -1), -1)
     high = take_along_axis(source, np.take_along_axis(order, hi, -1), -1)
@@ -175,14 +182,14 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
                weights=None, interpolation=None):
     """np.percentile = np.quantile at q/100."""
     _no_weights("percentile", weights, interpolation)
-    return _quantile(a, np.divide(q, 100), axis, keepdims, method, False, "percentile")
+    return _quantile(a, q, axis, keepdims, method, False, "percentile", percent=True)
 
 
 def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
                   weights=None, interpolation=None):
     """np.nanpercentile = np.nanquantile at q/100."""
     _no_weights("nanpercentile", weights, interpolation)
-    return _quantile(a, np.divide(q, 100), axis, keepdims, method, True, "nanpercentile")
+    return _quantile(a, q, axis, keepdims, method, True, "nanpercentile", percent=True)
 
 
 def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):

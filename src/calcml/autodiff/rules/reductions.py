@@ -50,12 +50,12 @@ sum_.defjvp(lambda t, ans, x, axis=None, dtype=None, out=None, keepdims=False, i
 implements(np.sum, sum_)
 
 
-def _included(shape, axis, keepdims, where):
-    """How many entries each output of a reduction over ``axis`` combines (an array when ``where``
-    leaves some out)."""
+def _included(shape, axis, keepdims, where, dtype):
+    """How many entries each output of a reduction over ``axis`` combines (an array of ``dtype`` when
+    ``where`` leaves some out, so that float32 stays float32)."""
     if where is True:
         return count_reduced(shape, axis)
-    return np.sum(np.broadcast_to(where, shape), axis=axis, keepdims=keepdims)
+    return np.sum(np.broadcast_to(where, shape), axis=axis, keepdims=keepdims).astype(dtype)
 
 
 @primitive(name="mean")
@@ -68,11 +68,11 @@ def mean(x, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
 
 
 mean.defvjp(lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True:
-            _masked(restore_reduced(g / _included(x.shape, axis, keepdims, where), x.shape, axis, keepdims),
+            _masked(restore_reduced(g / _included(x.shape, axis, keepdims, where, x.dtype), x.shape, axis, keepdims),
                     where))
 mean.defjvp(lambda t, ans, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True:
             np.sum(_masked(t, where), axis=negative_axes(axis, x.ndim), keepdims=keepdims)
-            / _included(x.shape, axis, keepdims, where))
+            / _included(x.shape, axis, keepdims, where, x.dtype))
 implements(np.mean, mean)
 
 
@@ -183,7 +183,7 @@ def _variance(a, axis, ddof, keepdims, where, mean):
     center = np.mean(a, axis=axis, keepdims=True, where=where) if mean is None else mean
     deviation = a - center if where is True else np.where(where, a - center, 0.0)
     return np.sum(deviation * deviation, axis=axis, keepdims=keepdims) / (
-        _included(shape, axis, keepdims, where) - ddof)
+        _included(shape, axis, keepdims, where, np.result_type(a)) - ddof)
 
 
 def _degrees_of_freedom(op, ddof, correction):
@@ -400,7 +400,8 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     """np.nanmean: the mean of the non-NaN entries (NaN where there are none)."""
     clean, missing = _without_nan(a, 0.0)
     included = ~missing if where is True else ~missing & where
-    return sum_(clean, axis, dtype, None, keepdims, None, where) / np.sum(included, axis=axis, keepdims=keepdims)
+    return sum_(clean, axis, dtype, None, keepdims, None, where) / _included(np.shape(a), axis, keepdims, included,
+                                                                             np.result_type(a))
 
 
 def _nan_extremum(extremum, fill):
