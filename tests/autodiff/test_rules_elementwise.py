@@ -324,6 +324,20 @@ def test_filling_a_plain_array_with_a_traced_value_is_refused(build):
         cm.grad(lambda x: np.sum(build(x)))(np.array([0.5, -1.0, 2.0]))
 
 
+def test_in_place_writers_run_on_plain_values_and_refuse_traced_ones():
+    constant = cm.Tensor(np.array(2.5))
+    np.testing.assert_array_equal(np.full(3, constant, dtype=np.float64), [2.5, 2.5, 2.5])
+    a = np.zeros(3)
+    np.put(a, [1], constant)
+    np.testing.assert_array_equal(a, [0.0, 2.5, 0.0])
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(cm.InPlaceError, match="np.where"):
+        cm.grad(lambda x: np.sum(np.fill_diagonal(x, 0.0) or x))(x)
+    with pytest.raises(cm.InPlaceError, match="outside the graph"):
+        cm.grad(lambda x: np.sum(np.putmask(a, a > 1, x[0]) or a))(x)
+    assert "numpy.copyto" not in cm.supported_functions()
+
+
 def test_fmax_and_fmin_ignore_nan_in_value_and_gradient_like_torch():
     nan = np.nan
     x = np.array([1.0, nan, 2.0, -1.0, 5.0])

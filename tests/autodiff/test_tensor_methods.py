@@ -191,9 +191,10 @@ def test_in_place_methods_are_refused_with_the_way_around(name, args, suggestion
     np.testing.assert_array_equal(t.value, x)  # untouched
 
 
-def test_augmented_assignment_rebinds_instead_of_writing():
+def test_augmented_assignment_on_computed_tensors_makes_new_nodes():
     x = sample((3,))
-    t = cm.Tensor(x, requires_grad=True)
+    leaf = cm.Tensor(x, requires_grad=True)
+    t = leaf * 1.0
     before = t
     t += 1.0
     t %= 0.7
@@ -201,4 +202,6 @@ def test_augmented_assignment_rebinds_instead_of_writing():
     assert before is not t and isinstance(t, cm.Tensor)
     np.testing.assert_array_equal(before.value, x)
     t.sum().backward()
-    np.testing.assert_allclose(before.grad, 2 * np.remainder(x + 1.0, 0.7))
+    np.testing.assert_allclose(leaf.grad, 2 * np.remainder(x + 1.0, 0.7))
+    t //= 0.5  # ⌊t/0.5⌋ is piecewise constant: the result is a plain array
+    assert not isinstance(t, cm.Tensor)

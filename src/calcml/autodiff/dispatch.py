@@ -53,6 +53,25 @@ PIECEWISE_CONSTANT_FUNCTIONS = {
 }
 
 
+# Writers: NumPy functions that fill an existing array in place (np.full and np.full_like call np.copyto).
+# They run on plain values, but refuse to write into a Tensor or to write a traced value, which would
+# leave the graph there. Not differentiable, so supported_functions() does not list them.
+WRITERS = {np.copyto, np.put, np.putmask, np.place, np.fill_diagonal}
+
+
+def write_plain(func: Callable, dst: Any, args: tuple, kwargs: dict) -> Any:
+    written = (*args, *kwargs.values())
+    if type(dst) is Tensor or any(type(a) is Tensor and a.is_traced() for a in written):
+        raise InPlaceError(
+            f"numpy.{func.__name__} writes in place into {describe(dst)}, outside the graph "
+            f"(np.full(shape, t) and np.full_like(array, t) do this too).\n"
+            f"  arguments: {', '.join(describe(a) for a in written)}\n"
+            "  instead: build a new array: np.broadcast_to(t, shape) or np.full_like(tensor, t) for a "
+            "filled one, np.where(mask, values, a) to replace entries."
+        )
+    return func(dst, *plain(args), **plain(kwargs))
+
+
 # Questions about a Tensor's shape are answered from the Tensor itself (they are asked inside every rule).
 FUNCTIONS[np.shape] = lambda a: a.shape
 FUNCTIONS[np.ndim] = lambda a: a.ndim
@@ -131,6 +150,8 @@ def dispatch_function(func: Callable, args: tuple, kwargs: dict) -> Any:
         return handler(*args, **kwargs)
     if func in PIECEWISE_CONSTANT_FUNCTIONS:
         return func(*plain(args), **plain(kwargs))
+    if func in WRITERS:
+        return write_plain(func, args[0], args[1:], kwargs)
     raise NoRuleError(no_rule_message(f"{_public_module(func)}.{func.__name__}", args))
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from calcml.autodiff.dispatch import implements, plain
-from calcml.autodiff.errors import InPlaceError, UnsupportedTransformError, describe
+from calcml.autodiff.errors import UnsupportedTransformError, describe
 from calcml.autodiff.primitive import Primitive, primitive
 from calcml.autodiff.tensor import Tensor
 
@@ -386,21 +386,6 @@ def _numpy_full_like(a, fill_value, dtype=None, order="K", subok=True, shape=Non
 
 
 implements(np.full_like, _numpy_full_like)
-
-
-def _numpy_copyto(dst, src, casting="same_kind", where=True):
-    """np.copyto into a plain array is where np.full(shape, t) and np.full_like(array, t) put a Tensor:
-    a traced value would leave the graph there, so it is refused with the way around."""
-    if type(dst) is Tensor or _is_traced(src):
-        raise InPlaceError(
-            f"numpy.copyto would write {describe(src)} into {describe(dst)}, outside the graph "
-            "(np.full(shape, t) and np.full_like(array, t) do this).\n"
-            "  instead: np.broadcast_to(t, shape) or t * np.ones(shape), or np.full_like(tensor, t)."
-        )
-    np.copyto(dst, plain(src), casting=casting, where=plain(where))
-
-
-implements(np.copyto, _numpy_copyto)
 
 
 def _real_only(name: str, x) -> None:
