@@ -195,3 +195,87 @@ def test_training_panel_live_loss_and_gradient_norms(lab_page, lab_server):
     norms = plot_data(page, "training-norms")
     assert [t["name"] for t in norms] == ["hidden layer (module 1)", "output layer (module 3)"]
     assert all(len(t["y"]) == 90 and min(t["y"]) > 0 for t in norms)
+
+
+# ---- a page on another local port cannot stop a run (issue 11) --------------------------------------------------
+ATTACK_PAGE = """<!doctype html><title>another page</title>
+<form id="form" method="post" enctype="text/plain" action="{stop}" target="sink"><input name='{{"a":' value='1}}'></form>
+<iframe name="sink"></iframe>
+<script>
+window.outcomes = [];
+async function attack() {{
+  const tries = [
+    {{method: "POST", mode: "no-cors", body: "{{}}"}},
+    {{method: "POST", mode: "no-cors", headers: {{"content-type": "application/json"}}, body: "{{}}"}},
+    {{method: "POST", mode: "no-cors", headers: {{"content-type": "text/plain"}}, body: "{{}}"}},
+    {{method: "POST", mode: "cors", headers: {{"content-type": "application/json"}}, body: "{{}}"}},
+  ];
+  for (const init of tries) {{
+    try {{ const r = await fetch("{stop}", init); window.outcomes.push("answered " + r.type); }}
+    catch (error) {{ window.outcomes.push("failed " + error); }}
+  }}
+  document.getElementById("form").submit();
+  window.outcomes.push("form sent");
+}}
+attack();
+</script>"""
+
+
+@pytest.fixture
+def other_local_site():
+    """A second HTTP server on 127.0.0.1 (another port: the same site as the lab, another origin) that
+    serves ``page`` (set ``site.page`` before loading it)."""
+    import http.server
+    import threading
+
+    class Site(http.server.BaseHTTPRequestHandler):
+        page = ""
+
+        def do_GET(self):  # noqa: N802 (the name http.server calls)
+            body = Site.page.encode()
+            self.send_response(200)
+            self.send_header("content-type", "text/html; charset=utf-8")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.site = Site
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_page_on_another_port_cannot_stop_a_training_run(browser_context, lab_server, other_local_site):
+    import httpx
+
+    with httpx.Client(base_url=lab_server.url, timeout=30) as http:
+        run_id = http.post("/api/train", json={"epochs": 30, "hidden": 256, "batch_size": 8}).json()["id"]
+        try:
+            stop = f"{lab_server.url}/api/train/{run_id}/stop"  # the attacker even knows the (unguessable) id
+            other_local_site.site.page = ATTACK_PAGE.format(stop=stop)
+            page = browser_context.new_page()
+            answers = []
+            page.on("response", lambda response: answers.append((response.request.method, response.url,
+                                                                 response.status)))
+            page.goto(other_local_site.url + "/")
+            wait_until(page, "window.outcomes && window.outcomes.length === 5")
+            page.wait_for_timeout(500)  # the form's navigation of the frame
+            outcomes = page.evaluate("() => window.outcomes")
+            page.close()
+            assert outcomes[:3] == ["answered opaque"] * 3 and outcomes[3].startswith("failed")  # CORS said no
+            to_lab = [(method, status) for method, url, status in answers if url == stop]
+            # every POST that reached the lab was refused; the CORS one stopped at its preflight
+            assert [status for method, status in to_lab if method == "POST"] == [403] * 4, to_lab
+            snapshot = http.get(f"/api/train/{run_id}").json()
+            assert snapshot["status"] == "running" and snapshot["message"] == ""
+            time.sleep(0.5)
+            assert http.get(f"/api/train/{run_id}").json()["steps"] > snapshot["steps"]  # still training
+        finally:
+            http.post(f"/api/train/{run_id}/stop", json={})
