@@ -1,7 +1,9 @@
 """``calcml derive``, ``integrate`` and ``exercise`` through typer's test runner."""
 
 import json
+import time
 
+import pytest
 from typer.testing import CliRunner
 
 import calcml.cli.symbolic  # noqa: F401  (registers the commands)
@@ -43,7 +45,7 @@ def test_integrate_indefinite_and_definite():
     definite = runner.invoke(app, ["integrate", "x*exp(x)", "--wrt", "x", "--from", "0", "--to", "1", "--steps"])
     assert definite.exit_code == 0 and "= 1" in definite.output and "fundamental theorem" in definite.output
     half = runner.invoke(app, ["integrate", "x", "--from", "0"])
-    assert half.exit_code == 1 and "both --from and --to" in half.output
+    assert half.exit_code == 2 and "both --from and --to" in half.output
 
 
 def test_exercise_reads_the_answer_from_stdin():
@@ -65,7 +67,7 @@ def test_exercise_answer_option_and_unknown_topic():
     ok = runner.invoke(app, ["exercise", "-t", "limits", "-s", "0", "--answer", "4", "--solution"])
     assert "lim" in ok.output
     bad = runner.invoke(app, ["exercise", "--topic", "topology"])
-    assert bad.exit_code == 1 and "power-rule" in bad.output
+    assert bad.exit_code == 2 and "power-rule" in bad.output
 
 
 def test_integrate_numeric_matches_the_closed_form():
@@ -81,3 +83,63 @@ def test_integrate_numeric_matches_the_closed_form():
     assert abs(value - (-math.pi / 15)) < 1e-10
     missing = CliRunner().invoke(app, ["integrate", "x", "--numeric"])
     assert missing.exit_code == 1 and "--from" in missing.output
+
+
+def _error_line(result) -> str:
+    """The first line of the output; a one-line error starts with 'error:' and nothing is a traceback."""
+    assert "Traceback" not in result.output, result.output
+    return result.output.strip().splitlines()[0]
+
+
+def test_a_coefficient_bomb_is_refused_in_one_line_with_exit_2():
+    result = runner.invoke(app, ["derive", "((3x)^1000)^10"])
+    assert result.exit_code == 2
+    assert _error_line(result).startswith("error: cannot read the expression: the coefficient")
+    assert "more than 4000 digits" in result.output
+
+
+@pytest.mark.parametrize("value", ["inf", "-1", "0", "nan", "301", "1e9"])
+def test_timeout_must_be_finite_positive_and_bounded(value):
+    result = runner.invoke(app, ["derive", "sin(x)", "--timeout", value])
+    assert result.exit_code == 2, result.output
+    line = _error_line(result)
+    assert line.startswith("error: --timeout:") and "<= 300" in line
+
+
+def test_integrate_checks_its_timeout_too():
+    result = runner.invoke(app, ["integrate", "x", "--timeout", "inf"])
+    assert result.exit_code == 2 and _error_line(result).startswith("error: --timeout:")
+
+
+@pytest.mark.parametrize(
+    "expr, words",
+    [("sin(x", "column 6"), ("x +* 2", "unexpected"), ("2**", "ends too early"), ("open('f')", "not allowed")],
+)
+def test_bad_expressions_give_one_error_line_and_exit_2(expr, words):
+    result = runner.invoke(app, ["derive", expr])
+    assert result.exit_code == 2
+    assert _error_line(result).startswith("error: cannot read the expression") and words in result.output
+
+
+def test_a_timeout_is_one_line_and_exit_1():
+    slow = "*".join(f"sin(x + {k})^3" for k in range(60))
+    start = time.perf_counter()
+    result = runner.invoke(app, ["derive", slow, "--order", "3", "--timeout", "1"])
+    assert time.perf_counter() - start < 2.5
+    assert result.exit_code == 1
+    assert "did not finish within 1 s and was stopped" in _error_line(result)
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["integrate", "x*log(0)", "--from", "0", "--to", "1", "--numeric"], "undefined"),
+        (["integrate", "x", "--from", "nan", "--to", "1", "--numeric"], "not a number"),
+        (["derive", "x^2", "--order", "1000"], "order must be a whole number from 1 to 100"),
+        (["integrate", "x*y"], "say which variable"),
+    ],
+)
+def test_other_bad_arguments_are_one_line_errors(args, words):
+    result = runner.invoke(app, args)
+    assert result.exit_code != 0
+    assert _error_line(result).startswith("error:") and words in result.output

@@ -12,15 +12,32 @@ from rich.tree import Tree
 
 from calcml.cli.app import app
 
-_TIMEOUT = typer.Option(None, "--timeout", help="Seconds before giving up (default 5).")
+_TIMEOUT = typer.Option(
+    None, "--timeout", help="Seconds before the work is stopped: more than 0, at most 300 (default 5)."
+)
+
+
+class _BadArgument(ValueError):
+    """A command-line argument that cannot be used (exit code 2, like unreadable input)."""
 
 
 def _fail(error: Exception) -> None:
-    """Print a readable error and exit: 2 for input that cannot be read, 1 for anything else."""
+    """Print the error (its first line after 'error:', any hint lines below it, never a traceback) and
+    exit: 2 for input or arguments that cannot be used, 1 for anything else (a time limit, no answer)."""
     from calcml.symbolic import ParseError
 
     Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
-    raise typer.Exit(code=2 if isinstance(error, ParseError) else 1)
+    raise typer.Exit(code=2 if isinstance(error, (ParseError, _BadArgument)) else 1)
+
+
+def _time_limit(seconds: float | None) -> float:
+    """``--timeout`` checked: a finite number of seconds in (0, 300]; exits with code 2 otherwise."""
+    from calcml.symbolic.timeout import resolve_timeout
+
+    try:
+        return resolve_timeout(seconds)
+    except ValueError as error:
+        _fail(_BadArgument(f"--timeout: {error}"))
 
 
 def _tree(root) -> Tree:
@@ -73,8 +90,9 @@ def derive(
     from calcml.symbolic import SymbolicError
     from calcml.symbolic import derive as derive_expr
 
+    limit = _time_limit(timeout)
     try:
-        d = derive_expr(expr, wrt, order, timeout=timeout)
+        d = derive_expr(expr, wrt, order, timeout=limit)
     except (SymbolicError, ValueError) as error:
         _fail(error)
     power = "" if order == 1 else f"^{order}"
@@ -104,20 +122,20 @@ def integrate(
     from calcml.symbolic.parser import as_expr
 
     if (lower is None) != (upper is None):
-        _fail(ValueError("give both --from and --to for a definite integral, or neither"))
+        _fail(_BadArgument("give both --from and --to for a definite integral, or neither"))
     if numeric:
         _integrate_numerically(expr, wrt, lower, upper)
         return
+    limit = _time_limit(timeout)
     try:
-        f = as_expr(expr)
         var = wrt
-        if var is None:
-            names = sorted(s.name for s in f.free_symbols)
+        if var is None:  # the parser is bounded and cheap: reading the names here is safe
+            names = sorted(s.name for s in as_expr(expr).free_symbols)
             if len(names) != 1:
-                raise ValueError(f"say which variable with --wrt: the integrand has {', '.join(names) or 'none'}")
+                raise _BadArgument(f"say which variable with --wrt: the integrand has {', '.join(names) or 'none'}")
             var = names[0]
         limits = (var,) if lower is None else ((var, lower, upper),)
-        result = integrate_expr(f, *limits, timeout=timeout)
+        result = integrate_expr(expr, *limits, timeout=limit)
     except (SymbolicError, ValueError) as error:
         _fail(error)
     if result.definite:
@@ -134,7 +152,7 @@ def _integrate_numerically(expr: str, wrt: str | None, lower: str | None, upper:
         _fail(ValueError("--numeric computes a definite integral: give --from and --to"))
     try:
         result = quad_expression(expr, wrt, lower, upper, rtol=1e-10)
-    except ValueError as error:
+    except (ValueError, ArithmeticError) as error:
         _fail(error)
     differential = f" d{wrt}" if wrt else ""
     Console().print(f"∫ from {lower} to {upper} of {expr}{differential} ≈ {float(result):.16g}  "
@@ -155,12 +173,15 @@ def exercise(
     Example:  calcml exercise --topic chain-rule --seed 3
     """
     from calcml.exercises import TOPICS, generate
+    from calcml.symbolic import SymbolicError
 
     console = Console()
     try:
         problem = generate(topic, difficulty, seed)
+    except SymbolicError as error:
+        _fail(error)
     except ValueError as error:
-        _fail(ValueError(f"{error}. Topics: {', '.join(TOPICS)}"))
+        _fail(_BadArgument(f"{error}. Topics: {', '.join(TOPICS)}"))
     console.print(f"[bold]{escape(problem.prompt)}[/bold]")
     console.print(f"[dim]Answer format: {escape(problem.answer_format)}[/dim]")
     if answer is None:
@@ -173,7 +194,10 @@ def exercise(
             console.print(f"Expected: {escape(problem.answer_text)}", highlight=False)
             raise typer.Exit(code=1)
         answer = line.strip()
-    result = problem.check(answer)
+    try:
+        result = problem.check(answer)
+    except (SymbolicError, ValueError) as error:
+        _fail(error)
     colour = "green" if result.correct else "red"
     console.print(f"[{colour}]{result.verdict}[/{colour}]: {escape(result.feedback)}", highlight=False)
     if not result.correct or solution:

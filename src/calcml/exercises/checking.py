@@ -13,6 +13,7 @@ matrices entry by entry; lists of points as sets.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from calcml.symbolic.ml_functions import to_elementary
 from calcml.symbolic.parser import as_expr, parse, parse_rows
 from calcml.symbolic.sampling import close, evaluate, kink_locations, points_around, sample_points
 from calcml.symbolic.timeout import time_limit
+from calcml.symbolic.workers import in_worker, runs_in_worker
 
 EQUIVALENT = "equivalent"
 NOT_EQUIVALENT = "not equivalent"
@@ -146,12 +148,15 @@ def check_expression(
             f"{reason + '; ' if reason else ''}{where.strip() or 'its value'}: yours is {yours}, expected {_show(ve)}"
         )
         return CheckResult(NOT_EQUIVALENT, feedback, "numeric", counterexample)
-    try:
-        with time_limit(simplify_timeout, "simplify"):
-            if _proved_equal(a, e):
-                return CheckResult(EQUIVALENT, "equal to the expected answer (shown by simplification)", "simplify")
-    except SymbolicTimeout:
-        pass
+    if in_worker():  # a proof is optional: it gets its own short budget (see calcml.symbolic.timeout)
+        try:
+            with time_limit(simplify_timeout, "simplify"):
+                if _proved_equal(a, e):
+                    return CheckResult(
+                        EQUIVALENT, "equal to the expected answer (shown by simplification)", "simplify"
+                    )
+        except SymbolicTimeout:
+            pass
     if agreed == 0:
         return CheckResult(LIKELY_EQUIVALENT, "could not evaluate either side on the domain; not proven", "numeric")
     return CheckResult(
@@ -241,7 +246,7 @@ def check_points(answer_rows: list[list[sp.Expr]], expected: Sequence[Sequence[s
     """Two finite sets of points, compared to 12 digits."""
 
     def key(point) -> tuple:
-        return tuple(round(complex(sp.N(v, 20)).real, 12) for v in point)
+        return tuple(round(complex(v.evalf(20)).real, 12) for v in point)
 
     try:
         given = {key(p) for p in answer_rows if p}
@@ -259,6 +264,25 @@ def check_points(answer_rows: list[list[sp.Expr]], expected: Sequence[Sequence[s
     return CheckResult(NOT_EQUIVALENT, "; ".join(parts), "points")
 
 
+def _checked_domain(domain: dict | None) -> dict:
+    """``domain`` as name → (low, high) floats, finite and low < high; ValueError otherwise."""
+    if domain is None:
+        return {}
+    if not isinstance(domain, dict):
+        raise ValueError(f"domain maps variable names to (low, high), e.g. {{'x': (0, 3)}}; got {domain!r}")
+    checked = {}
+    for name, bounds in domain.items():
+        try:
+            low, high = (float(b) for b in bounds)
+        except (TypeError, ValueError):
+            raise ValueError(f"the domain of {name!r} must be two numbers (low, high); got {bounds!r}") from None
+        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+            raise ValueError(f"the domain of {name!r} must be finite with low < high; got {bounds!r}")
+        checked[str(name)] = (low, high)
+    return checked
+
+
+@runs_in_worker("exercises.check")
 def check(
     answer,
     expected,
@@ -288,38 +312,38 @@ def check(
         domain = domain or exercise.domain
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
-    with time_limit(timeout, "check"):
-        if kind == "points":
-            table = _symbol_table()
-            try:
-                rows = _rows(answer, table)
-            except ParseError as error:
-                return CheckResult(NOT_EQUIVALENT, f"could not read your answer: {error}", "parse")
-            return check_points(rows, expected)
-        if kind in ("vector", "matrix"):
-            if isinstance(expected, sp.MatrixBase):
-                matrix = expected
-            else:
-                matrix = sp.Matrix(_rows(expected, {}))
-                matrix = matrix.T if kind == "vector" else matrix
-            table = _symbol_table(matrix)
-            try:
-                rows = _rows(answer, table)
-            except ParseError as error:
-                return CheckResult(NOT_EQUIVALENT, f"could not read your answer: {error}", "parse")
-            return check_matrix(rows, matrix, domain)
-        expected_expr = as_expr(expected)
-        table = _symbol_table(expected_expr)
+    domain = _checked_domain(domain)
+    if kind == "points":
+        table = _symbol_table()
         try:
-            answer_expr = _read(answer, table)
+            rows = _rows(answer, table)
         except ParseError as error:
             return CheckResult(NOT_EQUIVALENT, f"could not read your answer: {error}", "parse")
-        if kind == "antiderivative":
-            x = table.get(var) if var else None
-            if x is None:
-                free = sorted(expected_expr.free_symbols, key=lambda s: s.name)
-                if len(free) != 1:
-                    raise ValueError("say which variable the antiderivative is in: check(..., var='x')")
-                x = free[0]
-            return check_antiderivative(answer_expr, expected_expr, x, domain)
-        return check_expression(answer_expr, expected_expr, domain)
+        return check_points(rows, _rows(expected, {}))
+    if kind in ("vector", "matrix"):
+        if isinstance(expected, sp.MatrixBase):
+            matrix = expected
+        else:
+            matrix = sp.Matrix(_rows(expected, {}))
+            matrix = matrix.T if kind == "vector" else matrix
+        table = _symbol_table(matrix)
+        try:
+            rows = _rows(answer, table)
+        except ParseError as error:
+            return CheckResult(NOT_EQUIVALENT, f"could not read your answer: {error}", "parse")
+        return check_matrix(rows, matrix, domain)
+    expected_expr = as_expr(expected)
+    table = _symbol_table(expected_expr)
+    try:
+        answer_expr = _read(answer, table)
+    except ParseError as error:
+        return CheckResult(NOT_EQUIVALENT, f"could not read your answer: {error}", "parse")
+    if kind == "antiderivative":
+        x = table.get(var) if var else None
+        if x is None:
+            free = sorted(expected_expr.free_symbols, key=lambda s: s.name)
+            if len(free) != 1:
+                raise ValueError("say which variable the antiderivative is in: check(..., var='x')")
+            x = free[0]
+        return check_antiderivative(answer_expr, expected_expr, x, domain)
+    return check_expression(answer_expr, expected_expr, domain)

@@ -18,6 +18,7 @@ from calcml.exercises.checking import CheckResult, check, check_expression
 from calcml.symbolic import critical_points, derive, gradient, hessian, integrate, limit
 from calcml.symbolic.errors import SymbolicError
 from calcml.symbolic.ml_functions import sigmoid, to_elementary
+from calcml.symbolic.workers import runs_in_worker
 
 X, Y, Z = sp.symbols("x y z", real=True)
 DIFFICULTIES = {"easy": 1, "medium": 2, "hard": 3}
@@ -254,17 +255,24 @@ def _solve(kind: str, question, variables: tuple[sp.Symbol, ...]):
     near = sp.Float(
         point + sp.Rational(1, 10**12) if point.is_finite else 10**12, 40
     )  # a float: never an exact huge power
-    value = sp.N(to_elementary(f).xreplace({variables[0]: near}), 30)
+    value = to_elementary(f).xreplace({variables[0]: near}).evalf(30)
     ok = solution.exists and solution.result.is_finite and abs(complex(value) - complex(solution.result)) < 1e-4
     return solution.result, solution, ok
 
 
-def generate(topic: str, difficulty: int | str = 1, seed: int = 0) -> Exercise:
+@runs_in_worker("exercises.generate")
+def generate(topic: str, difficulty: int | str = 1, seed: int = 0, *, timeout: float | None = None) -> Exercise:
     """A reproducible exercise on ``topic`` (see ``TOPICS``) at ``difficulty`` 1-3 (or easy/medium/hard).
+
+    Runs in a symbolic worker within ``timeout`` seconds (default 5).
 
     >>> ex = generate("chain-rule", seed=3); print(ex.prompt)
     >>> ex.check("...").verdict
     """
+    if not isinstance(topic, str):
+        raise ValueError(f"the topic must be a name, one of: {', '.join(TOPICS)}; got {topic!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"the seed must be a whole number, got {seed!r}")
     key = topic.replace("_", "-").lower()
     if key not in _TOPICS:
         raise ValueError(f"unknown topic {topic!r}; choose one of: {', '.join(TOPICS)}")

@@ -1,9 +1,11 @@
 """Symbolic calculus with steps, on SymPy (independent of the autodiff engine).
 
-Strings are read by a safe parser of calcml's own (never ``eval``/``sympify``); every operation
-runs under a time limit (:func:`set_default_timeout`); every explanation is checked against SymPy.
+Strings are read by a safe parser of calcml's own (never ``eval``/``sympify``); every public
+operation runs in a warm worker process with a hard time limit (:mod:`calcml.symbolic.workers`,
+:func:`set_default_timeout`), killed and replaced past it; every explanation is checked against SymPy.
 """
 
+from calcml.symbolic import workers
 from calcml.symbolic.analysis import (
     ConvexityVerdict,
     CriticalPoint,
@@ -12,7 +14,7 @@ from calcml.symbolic.analysis import (
     is_convex,
 )
 from calcml.symbolic.derive import Derivation, derive
-from calcml.symbolic.errors import ParseError, SymbolicError, SymbolicTimeout, VerificationError
+from calcml.symbolic.errors import ParseError, SymbolicError, SymbolicTimeout, VerificationError, WorkerError
 from calcml.symbolic.integrals import Integration, integrate
 from calcml.symbolic.limits import LimitResult, PropertyCheck, is_continuous, is_differentiable, limit
 from calcml.symbolic.ml_functions import logsumexp, relu, sigmoid, softmax, softplus, to_elementary
@@ -31,10 +33,16 @@ from calcml.symbolic.rule_catalog import RULES
 from calcml.symbolic.series import TaylorResult, taylor
 from calcml.symbolic.steps import Step
 from calcml.symbolic.sums import SeriesResult, product, summation
-from calcml.symbolic.timeout import get_default_timeout, set_default_timeout, time_limit
+from calcml.symbolic.timeout import (
+    MAX_TIMEOUT,
+    get_default_timeout,
+    set_default_timeout,
+    time_limit,  # noqa: F401  (deprecated outside workers; kept for old callers)
+)
 
 __all__ = [
     "FUNCTIONS",
+    "MAX_TIMEOUT",
     "RULES",
     "ConvexityVerdict",
     "CriticalPoint",
@@ -52,6 +60,7 @@ __all__ = [
     "SymbolicTimeout",
     "TaylorResult",
     "VerificationError",
+    "WorkerError",
     "critical_points",
     "derive",
     "directional_derivative",
@@ -76,6 +85,6 @@ __all__ = [
     "softplus",
     "summation",
     "taylor",
-    "time_limit",
     "to_elementary",
+    "workers",
 ]

@@ -17,7 +17,7 @@ from calcml.symbolic.errors import SymbolicError
 from calcml.symbolic.ml_functions import relu, to_elementary
 from calcml.symbolic.multivariable import Variables, as_symbols, gradient, hessian
 from calcml.symbolic.parser import as_expr
-from calcml.symbolic.timeout import time_limit
+from calcml.symbolic.workers import runs_in_worker
 
 _NONSMOOTH = (sp.Abs, sp.Max, sp.Min, sp.Piecewise, sp.sign, sp.Heaviside, relu)
 
@@ -94,6 +94,7 @@ def _eigenvalues(matrix: sp.Matrix) -> tuple[sp.Expr, ...]:
     return tuple(sorted(matrix.eigenvals(multiple=True), key=lambda v: complex(v).real))
 
 
+@runs_in_worker("critical_points")
 def critical_points(
     expr: str | sp.Expr, variables: Variables = None, *, timeout: float | None = None
 ) -> CriticalPoints:
@@ -102,27 +103,26 @@ def critical_points(
     >>> [p.kind for p in critical_points("x^3 - 3x + y^2", ["x", "y"])]
     ['saddle', 'minimum']
     """
-    with time_limit(timeout, "critical_points"):
-        f = as_expr(expr)
-        xs = as_symbols(variables, f)
-        grad = gradient(f, xs).result
-        hess = hessian(f, xs).result
-        try:
-            solutions = sp.solve([to_elementary(g) for g in grad], xs, dict=True)
-        except NotImplementedError as error:
-            raise SymbolicError(f"SymPy cannot solve ∇f = 0 for this function: {error}") from None
-        points = []
-        for solution in solutions:
-            point = {x: solution.get(x, x) for x in xs}
-            if any(v.is_real is False for v in point.values()):
-                continue
-            h = hess.subs(point)
-            eig = _eigenvalues(h)
-            points.append(
-                CriticalPoint({str(k): v for k, v in point.items()}, sp.simplify(f.subs(point)), h, eig, classify(eig))
-            )
-        points.sort(key=lambda p: [complex(v).real if v.is_number else 0.0 for v in p.point.values()])
-        return CriticalPoints(f, xs, grad, hess, tuple(points))
+    f = as_expr(expr)
+    xs = as_symbols(variables, f)
+    grad = gradient(f, xs).result
+    hess = hessian(f, xs).result
+    try:
+        solutions = sp.solve([to_elementary(g) for g in grad], xs, dict=True)
+    except NotImplementedError as error:
+        raise SymbolicError(f"SymPy cannot solve ∇f = 0 for this function: {error}") from None
+    points = []
+    for solution in solutions:
+        point = {x: solution.get(x, x) for x in xs}
+        if any(v.is_real is False for v in point.values()):
+            continue
+        h = hess.subs(point)
+        eig = _eigenvalues(h)
+        points.append(
+            CriticalPoint({str(k): v for k, v in point.items()}, sp.simplify(f.subs(point)), h, eig, classify(eig))
+        )
+    points.sort(key=lambda p: [complex(v).real if v.is_number else 0.0 for v in p.point.values()])
+    return CriticalPoints(f, xs, grad, hess, tuple(points))
 
 
 @dataclass(frozen=True)
@@ -166,6 +166,7 @@ def _sign_everywhere(expr: sp.Expr) -> bool | None:
     return None
 
 
+@runs_in_worker("is_convex")
 def is_convex(
     expr: str | sp.Expr,
     variables: Variables = None,
@@ -185,20 +186,19 @@ def is_convex(
     >>> is_convex("x^2 + y^2").proved, bool(is_convex("sigmoid(x)"))
     (True, False)
     """
-    with time_limit(timeout, "is_convex"):
-        f = as_expr(expr)
-        xs = as_symbols(variables, f)
-        if f.has(*_NONSMOOTH):
-            return _sampled_jensen(to_elementary(f), xs, domain or {}, samples, seed)
-        h = hessian(f, xs).result.applyfunc(to_elementary)
-        minors = _principal_minors(h)
-        signs = [_sign_everywhere(m) for m in minors]
-        if all(s is True for s in signs):
-            return ConvexityVerdict(True, "symbolic", "every principal minor of the Hessian is ≥ 0 for all inputs")
-        for i in range(len(xs)):
-            if _sign_everywhere(-h[i, i]) is True and _sign_everywhere(h[i, i]) is False:
-                return ConvexityVerdict(False, "symbolic", f"∂²f/∂{xs[i]}² = {h[i, i]} < 0 for all inputs")
-        return _sampled(h, xs, domain or {}, samples, seed)
+    f = as_expr(expr)
+    xs = as_symbols(variables, f)
+    if f.has(*_NONSMOOTH):
+        return _sampled_jensen(to_elementary(f), xs, domain or {}, samples, seed)
+    h = hessian(f, xs).result.applyfunc(to_elementary)
+    minors = _principal_minors(h)
+    signs = [_sign_everywhere(m) for m in minors]
+    if all(s is True for s in signs):
+        return ConvexityVerdict(True, "symbolic", "every principal minor of the Hessian is ≥ 0 for all inputs")
+    for i in range(len(xs)):
+        if _sign_everywhere(-h[i, i]) is True and _sign_everywhere(h[i, i]) is False:
+            return ConvexityVerdict(False, "symbolic", f"∂²f/∂{xs[i]}² = {h[i, i]} < 0 for all inputs")
+    return _sampled(h, xs, domain or {}, samples, seed)
 
 
 def _box(xs: tuple[sp.Symbol, ...], domain: dict) -> tuple[list[tuple[float, float]], str]:

@@ -10,8 +10,10 @@ from calcml.symbolic.derivative_rules import differentiate
 from calcml.symbolic.errors import SymbolicError
 from calcml.symbolic.parser import as_expr, as_symbol
 from calcml.symbolic.steps import ShowsSteps, Step, step_to_dict
-from calcml.symbolic.timeout import time_limit
 from calcml.symbolic.verify import equal, verify_tree
+from calcml.symbolic.workers import runs_in_worker
+
+MAX_ORDER = 100  # of a derivative or a Taylor polynomial: higher orders are refused before any work
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ def pick_variable(expr: sp.Expr, var: str | sp.Symbol | None, what: str = "diffe
     raise SymbolicError(f"say which variable to {what} with respect to: the expression has {names}")
 
 
+@runs_in_worker("derive")
 def derive(
     expr: str | sp.Expr,
     var: str | sp.Symbol | None = None,
@@ -99,21 +102,21 @@ def derive(
     2*x*cos(x**2)
     >>> print(d.text())          # chain rule, then the sine and power rules
 
-    Raises ParseError for unreadable input, SymbolicTimeout past the time limit (default 5 s).
+    Raises ParseError for unreadable input, ValueError for an order outside 1..100, SymbolicTimeout
+    past the time limit (default 5 s; the call runs in a worker process that is killed at the limit).
     """
-    if not isinstance(order, int) or order < 1:
-        raise ValueError(f"order must be a whole number >= 1, got {order!r}")
-    with time_limit(timeout, "derive"):
-        f = as_expr(expr)
-        x = pick_variable(f, var)
-        stages = []
-        current = f
-        for _ in range(order):
-            stage = _one_derivative(current, x)
-            stages.append(stage)
-            current = stage.result
-        root = (
-            stages[0] if order == 1 else Step("diff.higher_order", f, current, x, order=order, children=tuple(stages))
-        )
-        verify_tree(root)
-        return Derivation(expr=f, var=x, order=order, result=current, steps=root)
+    if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= MAX_ORDER:
+        raise ValueError(f"order must be a whole number from 1 to {MAX_ORDER}, got {order!r}")
+    f = as_expr(expr)
+    x = pick_variable(f, var)
+    stages = []
+    current = f
+    for _ in range(order):
+        stage = _one_derivative(current, x)
+        stages.append(stage)
+        current = stage.result
+    root = (
+        stages[0] if order == 1 else Step("diff.higher_order", f, current, x, order=order, children=tuple(stages))
+    )
+    verify_tree(root)
+    return Derivation(expr=f, var=x, order=order, result=current, steps=root)

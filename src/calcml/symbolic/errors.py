@@ -26,17 +26,28 @@ class ParseError(SymbolicError):
             lines.append(f"  {hint}")
         super().__init__("\n".join(lines))
 
+    def __reduce__(self):
+        return (type(self), (self.message, self.text, self.column, self.hint))
+
 
 class SymbolicTimeout(SymbolicError):
     """A symbolic operation ran past its time limit and was stopped."""
 
     def __init__(self, seconds: float, what: str = "the symbolic operation") -> None:
         self.seconds = seconds
+        self.what = what
         super().__init__(
             f"{what} did not finish within {seconds:g} s and was stopped.\n"
             "  to allow more time: pass timeout=<seconds> (or --timeout on the command line),\n"
             "  or calcml.symbolic.set_default_timeout(<seconds>); or try a simpler expression."
         )
+
+    def __reduce__(self):
+        return (type(self), (self.seconds, self.what))
+
+
+class WorkerError(SymbolicError):
+    """A symbolic worker process failed: it ran out of memory or stopped unexpectedly."""
 
 
 class VerificationError(SymbolicError):

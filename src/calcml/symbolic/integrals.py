@@ -22,8 +22,8 @@ from calcml.symbolic.errors import SymbolicError, VerificationError
 from calcml.symbolic.ml_functions import to_elementary
 from calcml.symbolic.parser import as_expr, as_symbol
 from calcml.symbolic.steps import ShowsSteps, Step, step_to_dict
-from calcml.symbolic.timeout import time_limit
 from calcml.symbolic.verify import verify_tree
+from calcml.symbolic.workers import runs_in_worker
 
 _LEAVES: dict[type, str] = {
     mi.ExpRule: "int.exp",
@@ -63,7 +63,7 @@ class _Converter:
         )
 
     def step(self, rule_id: str, rule: mi.Rule, result: sp.Expr, **fields) -> Step:
-        fields["parts"] = tuple((k, sp.S(v).xreplace(self.mapping)) for k, v in fields.get("parts", ()))
+        fields["parts"] = tuple((k, as_expr(v).xreplace(self.mapping)) for k, v in fields.get("parts", ()))
         return Step(
             rule_id,
             self.integrand.xreplace(self.mapping),
@@ -265,6 +265,7 @@ def _limits(f: sp.Expr, limits: tuple) -> tuple[tuple[sp.Expr, ...], ...]:
     return tuple(out)
 
 
+@runs_in_worker("integrate")
 def integrate(expr: str | sp.Expr, *limits, timeout: float | None = None) -> Integration:
     """∫ expr, with steps. Each of ``limits`` is a variable ("x", indefinite) or ("x", a, b);
     several are iterated, the first innermost (as in SymPy).
@@ -274,21 +275,20 @@ def integrate(expr: str | sp.Expr, *limits, timeout: float | None = None) -> Int
     >>> integrate("x*y", ("y", 0, "x"), ("x", 0, 1)).result
     1/8
     """
-    with time_limit(timeout, "integrate"):
-        f = as_expr(expr)
-        bounds = _limits(f, limits)
-        stages = []
-        current = f
-        for limit in bounds:
-            if len(limit) == 1:
-                stage = antiderivative_steps(current, limit[0])
-            else:
-                stage = definite_steps(current, *limit)
-            stages.append(stage)
-            current = stage.result
-        if len(stages) == 1:
-            root = stages[0]
+    f = as_expr(expr)
+    bounds = _limits(f, limits)
+    stages = []
+    current = f
+    for limit in bounds:
+        if len(limit) == 1:
+            stage = antiderivative_steps(current, limit[0])
         else:
-            root = Step("int.iterated", sp.Integral(f, *bounds), current, kind="equal", children=tuple(stages))
-        verify_tree(root)
-        return Integration(f, bounds, current, root)
+            stage = definite_steps(current, *limit)
+        stages.append(stage)
+        current = stage.result
+    if len(stages) == 1:
+        root = stages[0]
+    else:
+        root = Step("int.iterated", sp.Integral(f, *bounds), current, kind="equal", children=tuple(stages))
+    verify_tree(root)
+    return Integration(f, bounds, current, root)

@@ -18,7 +18,7 @@ from calcml.symbolic.errors import SymbolicError
 from calcml.symbolic.ml_functions import to_elementary
 from calcml.symbolic.parser import as_expr
 from calcml.symbolic.sampling import kink_locations
-from calcml.symbolic.timeout import time_limit
+from calcml.symbolic.workers import runs_in_worker
 
 _DIRECTIONS = {"both": "+-", "+-": "+-", "+": "+", "right": "+", "-": "-", "left": "-"}
 
@@ -66,6 +66,7 @@ def one_sided_limit(f: sp.Expr, x: sp.Symbol, a: sp.Expr, side: str) -> sp.Expr:
     return sp.limit(sp.piecewise_fold(shifted), h, 0, "+")
 
 
+@runs_in_worker("limit")
 def limit(
     expr: str | sp.Expr,
     var: str | sp.Symbol | None = None,
@@ -87,19 +88,18 @@ def limit(
     if direction not in _DIRECTIONS:
         raise SymbolicError(f"direction must be one of 'both', '+', '-' (or 'left'/'right'), got {direction!r}")
     side = _DIRECTIONS[direction]
-    with time_limit(timeout, "limit"):
-        f = as_expr(expr)
-        x = pick_variable(f, var, "take the limit")
-        a = as_expr(point)
-        g = to_elementary(f)
-        if not a.is_finite:
-            value = sp.limit(g, x, a, "-" if a is sp.oo else "+")
-            return LimitResult(f, x, a, side, value, None, None)
-        if side != "+-":
-            value = one_sided_limit(g, x, a, side)
-            return LimitResult(f, x, a, side, value, value if side == "-" else None, value if side == "+" else None)
-        left, right = one_sided_limit(g, x, a, "-"), one_sided_limit(g, x, a, "+")
-        return LimitResult(f, x, a, side, left if left == right else None, left, right)
+    f = as_expr(expr)
+    x = pick_variable(f, var, "take the limit")
+    a = as_expr(point)
+    g = to_elementary(f)
+    if not a.is_finite:
+        value = sp.limit(g, x, a, "-" if a is sp.oo else "+")
+        return LimitResult(f, x, a, side, value, None, None)
+    if side != "+-":
+        value = one_sided_limit(g, x, a, side)
+        return LimitResult(f, x, a, side, value, value if side == "-" else None, value if side == "+" else None)
+    left, right = one_sided_limit(g, x, a, "-"), one_sided_limit(g, x, a, "+")
+    return LimitResult(f, x, a, side, left if left == right else None, left, right)
 
 
 @dataclass(frozen=True)
@@ -163,34 +163,34 @@ def _candidate_points(f: sp.Expr, x: sp.Symbol) -> tuple[list[sp.Expr], sp.Set]:
 
 def _check(prop: str, expr, var, at, timeout, test, with_derivative: bool) -> PropertyCheck:
     """``test`` at ``at``; or, on ℝ, at every special point (of f, and of f' when ``with_derivative``)."""
-    with time_limit(timeout, prop):
-        f = as_expr(expr)
-        x = pick_variable(f, var, f"check whether it is {prop}")
-        g = to_elementary(f)
-        if at is not None:
-            a = as_expr(at)
-            ok, reason = test(g, x, a)
-            return PropertyCheck(f"{prop} at {x} = {a}", ok, reason, () if ok else (a,))
-        points, domain = _candidate_points(g, x)
-        if with_derivative:
-            more, slope_domain = _candidate_points(sp.diff(g, x), x)
-            points += [p for p in more if p not in points]
-            domain = domain & slope_domain
-        points = [p for p in points if domain.contains(p) is sp.true]
-        failures, reasons = [], []
-        for a in points:
-            ok, reason = test(g, x, a)
-            if not ok:
-                failures.append(a)
-                reasons.append(reason)
-        if failures:
-            return PropertyCheck(f"{prop} on ℝ", False, "; ".join(reasons), tuple(failures))
-        checked = f" (checked the special points {', '.join(map(str, points))} one by one)" if points else ""
-        if domain != sp.S.Reals:
-            return PropertyCheck(f"{prop} on ℝ", False, f"only on {domain}{checked}")
-        return PropertyCheck(f"{prop} on ℝ", True, f"everywhere{checked}")
+    f = as_expr(expr)
+    x = pick_variable(f, var, f"check whether it is {prop}")
+    g = to_elementary(f)
+    if at is not None:
+        a = as_expr(at)
+        ok, reason = test(g, x, a)
+        return PropertyCheck(f"{prop} at {x} = {a}", ok, reason, () if ok else (a,))
+    points, domain = _candidate_points(g, x)
+    if with_derivative:
+        more, slope_domain = _candidate_points(sp.diff(g, x), x)
+        points += [p for p in more if p not in points]
+        domain = domain & slope_domain
+    points = [p for p in points if domain.contains(p) is sp.true]
+    failures, reasons = [], []
+    for a in points:
+        ok, reason = test(g, x, a)
+        if not ok:
+            failures.append(a)
+            reasons.append(reason)
+    if failures:
+        return PropertyCheck(f"{prop} on ℝ", False, "; ".join(reasons), tuple(failures))
+    checked = f" (checked the special points {', '.join(map(str, points))} one by one)" if points else ""
+    if domain != sp.S.Reals:
+        return PropertyCheck(f"{prop} on ℝ", False, f"only on {domain}{checked}")
+    return PropertyCheck(f"{prop} on ℝ", True, f"everywhere{checked}")
 
 
+@runs_in_worker("is_continuous")
 def is_continuous(
     expr: str | sp.Expr,
     var: str | sp.Symbol | None = None,
@@ -208,6 +208,7 @@ def is_continuous(
     return _check("continuous", expr, var, at, timeout, _continuous_at, with_derivative=False)
 
 
+@runs_in_worker("is_differentiable")
 def is_differentiable(
     expr: str | sp.Expr,
     var: str | sp.Symbol | None = None,

@@ -17,7 +17,7 @@ from calcml.symbolic.derive import Derivation, derive, substitute
 from calcml.symbolic.errors import SymbolicError
 from calcml.symbolic.parser import as_expr, as_symbol, parse_rows
 from calcml.symbolic.steps import DisplaysItself
-from calcml.symbolic.timeout import time_limit
+from calcml.symbolic.workers import runs_in_worker
 
 Variables = str | Sequence[str | sp.Symbol] | None
 
@@ -99,6 +99,7 @@ def partial(expr: str | sp.Expr, var: str | sp.Symbol, *, timeout: float | None 
     return derive(expr, var, timeout=timeout)
 
 
+@runs_in_worker("gradient")
 def gradient(
     expr: str | sp.Expr, variables: Variables = None, *, at: dict | None = None, timeout: float | None = None
 ) -> DerivativeTable:
@@ -107,14 +108,14 @@ def gradient(
     >>> gradient("x^2*y + 3*x*y^2", ["x", "y"], at={"x": 2, "y": 3}).value
     Matrix([[39], [40]])
     """
-    with time_limit(timeout, "gradient"):
-        f = as_expr(expr)
-        xs = as_symbols(variables, f)
-        rows = tuple((derive(f, x),) for x in xs)
-        result = sp.Matrix([[row[0].result] for row in rows])
-        return DerivativeTable("gradient", (f,), xs, result, rows, at, evaluate_at(result, at))
+    f = as_expr(expr)
+    xs = as_symbols(variables, f)
+    rows = tuple((derive(f, x),) for x in xs)
+    result = sp.Matrix([[row[0].result] for row in rows])
+    return DerivativeTable("gradient", (f,), xs, result, rows, at, evaluate_at(result, at))
 
 
+@runs_in_worker("jacobian")
 def jacobian(
     exprs: str | Sequence[str | sp.Expr],
     variables: Variables = None,
@@ -127,18 +128,18 @@ def jacobian(
     >>> jacobian(["x*y", "x + y"], ["x", "y"]).result
     Matrix([[y, x], [1, 1]])
     """
-    with time_limit(timeout, "jacobian"):
-        symbols: dict[str, sp.Symbol] = {}
-        if isinstance(exprs, str):
-            fs = tuple(e for row in parse_rows(exprs, symbols) for e in row)
-        else:
-            fs = tuple(as_expr(e, symbols) for e in exprs)
-        xs = as_symbols(variables, *fs)
-        rows = tuple(tuple(derive(f, x) for x in xs) for f in fs)
-        result = sp.Matrix([[d.result for d in row] for row in rows])
-        return DerivativeTable("jacobian", fs, xs, result, rows, at, evaluate_at(result, at))
+    symbols: dict[str, sp.Symbol] = {}
+    if isinstance(exprs, str):
+        fs = tuple(e for row in parse_rows(exprs, symbols) for e in row)
+    else:
+        fs = tuple(as_expr(e, symbols) for e in exprs)
+    xs = as_symbols(variables, *fs)
+    rows = tuple(tuple(derive(f, x) for x in xs) for f in fs)
+    result = sp.Matrix([[d.result for d in row] for row in rows])
+    return DerivativeTable("jacobian", fs, xs, result, rows, at, evaluate_at(result, at))
 
 
+@runs_in_worker("hessian")
 def hessian(
     expr: str | sp.Expr, variables: Variables = None, *, at: dict | None = None, timeout: float | None = None
 ) -> DerivativeTable:
@@ -150,20 +151,19 @@ def hessian(
     >>> hessian("x^3 + x*y^2", ["x", "y"], at={"x": 1, "y": 2}).value
     Matrix([[6, 4], [4, 2]])
     """
-    with time_limit(timeout, "hessian"):
-        f = as_expr(expr)
-        xs = as_symbols(variables, f)
-        first = [derive(f, x).result for x in xs]
-        rows = tuple(tuple(derive(first[i], xj) for xj in xs) for i in range(len(xs)))
-        result = sp.Matrix([[d.result for d in row] for row in rows])
-        for i in range(len(xs)):
-            for j in range(i):
-                if not sp.simplify(result[i, j] - result[j, i]) == 0:
-                    raise SymbolicError(
-                        f"the mixed partials ∂²f/∂{xs[i]}∂{xs[j]} and ∂²f/∂{xs[j]}∂{xs[i]} differ: "
-                        f"{result[i, j]} vs {result[j, i]}; f is not twice continuously differentiable here"
-                    )
-        return DerivativeTable("hessian", (f,), xs, result, rows, at, evaluate_at(result, at))
+    f = as_expr(expr)
+    xs = as_symbols(variables, f)
+    first = [derive(f, x).result for x in xs]
+    rows = tuple(tuple(derive(first[i], xj) for xj in xs) for i in range(len(xs)))
+    result = sp.Matrix([[d.result for d in row] for row in rows])
+    for i in range(len(xs)):
+        for j in range(i):
+            if not sp.simplify(result[i, j] - result[j, i]) == 0:
+                raise SymbolicError(
+                    f"the mixed partials ∂²f/∂{xs[i]}∂{xs[j]} and ∂²f/∂{xs[j]}∂{xs[i]} differ: "
+                    f"{result[i, j]} vs {result[j, i]}; f is not twice continuously differentiable here"
+                )
+    return DerivativeTable("hessian", (f,), xs, result, rows, at, evaluate_at(result, at))
 
 
 @dataclass(frozen=True)
@@ -186,6 +186,7 @@ class DirectionalDerivative:
         return self.text()
 
 
+@runs_in_worker("directional_derivative")
 def directional_derivative(
     expr: str | sp.Expr,
     variables: Variables,
@@ -200,19 +201,18 @@ def directional_derivative(
     >>> directional_derivative("x^2 + y^2", ["x", "y"], [3, 4], at={"x": 1, "y": 1}).value
     14/5
     """
-    with time_limit(timeout, "directional_derivative"):
-        grad = gradient(expr, variables, at=at)
-        u = [as_expr(c) for c in direction]
-        if len(u) != len(grad.variables):
-            raise SymbolicError(
-                f"the direction has {len(u)} components but there are {len(grad.variables)} variables "
-                f"({', '.join(map(str, grad.variables))})"
-            )
-        norm = sp.sqrt(sum(c**2 for c in u))
-        if norm == 0:
-            raise SymbolicError("the direction is the zero vector; give a nonzero direction")
-        if normalize:
-            u = [c / norm for c in u]
-        result = sp.Add(*[g * c for g, c in zip(grad.result, u, strict=True)])
-        value = substitute(result, at) if at is not None else None
-        return DirectionalDerivative(result, grad, tuple(u), value)
+    grad = gradient(expr, variables, at=at)
+    u = [as_expr(c) for c in direction]
+    if len(u) != len(grad.variables):
+        raise SymbolicError(
+            f"the direction has {len(u)} components but there are {len(grad.variables)} variables "
+            f"({', '.join(map(str, grad.variables))})"
+        )
+    norm = sp.sqrt(sum(c**2 for c in u))
+    if norm == 0:
+        raise SymbolicError("the direction is the zero vector; give a nonzero direction")
+    if normalize:
+        u = [c / norm for c in u]
+    result = sp.Add(*[g * c for g, c in zip(grad.result, u, strict=True)])
+    value = substitute(result, at) if at is not None else None
+    return DirectionalDerivative(result, grad, tuple(u), value)

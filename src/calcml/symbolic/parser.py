@@ -33,7 +33,7 @@ MAX_LENGTH = 2000
 MAX_DEPTH = 60
 MAX_EXPONENT = 1000
 MAX_DIGITS = 40
-MAX_RESULT_DIGITS = 5000
+MAX_RESULT_DIGITS = 4000  # below Python's 4,300-digit limit on printing integers
 
 _UNARY: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "sin": sp.sin,
@@ -124,6 +124,15 @@ def _digits(value: sp.Expr) -> float:
     return sum(math.log10(abs(int(v))) + 1 for v in (p, q) if v != 0)
 
 
+def _short(number: sp.Expr) -> str:
+    """A number as text, or "(a number of N digits)" when it is long."""
+    if not number.is_Rational or _digits(number) < 30:
+        return str(number)
+    if number.is_Integer:
+        return f"(a number of {int(math.log10(abs(int(number)))) + 1} digits)"
+    return f"(a fraction of {_digits(number):.0f} digits)"
+
+
 class _Parser:
     def __init__(self, text: str, symbols: dict[str, sp.Symbol] | None) -> None:
         self.text = text
@@ -175,7 +184,7 @@ class _Parser:
         while self.is_op("+", "-"):
             op = self.advance().text
             right = self.product()
-            left = left + right if op == "+" else left - right
+            left = self.check_size(left + right if op == "+" else left - right, self.current)
         return left
 
     def starts_atom(self) -> bool:
@@ -194,6 +203,7 @@ class _Parser:
                 left = left / right
             else:
                 left = left * right
+            left = self.check_size(left, token)
         return left
 
     def unary(self) -> sp.Expr:
@@ -222,9 +232,30 @@ class _Parser:
             raise self.fail(f"exponent {exponent} is too large (limit {MAX_EXPONENT})", token)
         if base.is_zero and exponent.is_number and exponent.is_negative:
             raise self.fail("division by zero (0 to a negative power)", caret)
-        if base.is_Rational and exponent.is_Rational and base != 0:
+        if not (exponent.is_Rational and base != 0):
+            return
+        if base.is_Rational:
             if _digits(base) * abs(float(exponent)) > MAX_RESULT_DIGITS:
-                raise self.fail(f"the number {base}^{exponent} would have more than {MAX_RESULT_DIGITS} digits", caret)
+                raise self.fail(
+                    f"the number {_short(base)}^{exponent} would have more than {MAX_RESULT_DIGITS} digits", caret
+                )
+            return
+        # (3x)^1000 is 3^1000·x^1000: SymPy computes the coefficients of a power of a product at once
+        for factor in sp.Mul.make_args(base):
+            number, power = factor.as_base_exp() if factor.is_Pow else (factor, sp.Integer(1))
+            if number.is_Rational and _digits(number) * abs(float(exponent * power)) > MAX_RESULT_DIGITS:
+                raise self.fail(
+                    f"the coefficient {_short(number)}^{exponent * power} of this power would have more "
+                    f"than {MAX_RESULT_DIGITS} digits",
+                    caret,
+                )
+
+    def check_size(self, value: sp.Expr, token: Token) -> sp.Expr:
+        """Refuse a sum or product whose numbers grew past MAX_RESULT_DIGITS (2^13000·2^13000·...)."""
+        for number in value.atoms(sp.Rational) if value.is_Add or value.is_Mul or value.is_Rational else ():
+            if _digits(number) > MAX_RESULT_DIGITS:
+                raise self.fail(f"a number in this expression would have more than {MAX_RESULT_DIGITS} digits", token)
+        return value
 
     def atom(self) -> sp.Expr:
         token = self.current

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from calcml.symbolic.derive import pick_variable
+from calcml.symbolic.derive import MAX_ORDER, pick_variable
 from calcml.symbolic.ml_functions import to_elementary
 from calcml.symbolic.parser import as_expr
-from calcml.symbolic.timeout import time_limit
+from calcml.symbolic.workers import runs_in_worker
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ def _value_at(f: sp.Expr, x: sp.Symbol, a: sp.Expr) -> sp.Expr:
     return value
 
 
+@runs_in_worker("taylor")
 def taylor(
     expr: str | sp.Expr,
     var: str | sp.Symbol | None = None,
@@ -77,18 +78,17 @@ def taylor(
     >>> taylor("sigmoid(x)", "x", 0, 3).polynomial
     -x**3/48 + x/4 + 1/2
     """
-    if not isinstance(order, int) or order < 0:
-        raise ValueError(f"order must be a whole number >= 0, got {order!r}")
-    with time_limit(timeout, "taylor"):
-        f = as_expr(expr)
-        x = pick_variable(f, var, "expand")
-        a = as_expr(x0)
-        derivative = f
-        coefficients = []
-        for k in range(order + 1):
-            coefficients.append(sp.simplify(_value_at(derivative, x, a) / sp.factorial(k)))
-            derivative = sp.diff(derivative, x)
-        polynomial = sp.Add(*[c * (x - a) ** k for k, c in enumerate(coefficients)])
-        xi = sp.Symbol("xi", real=True)
-        remainder = derivative.subs(x, xi) / sp.factorial(order + 1) * (x - a) ** (order + 1)
-        return TaylorResult(f, x, a, order, tuple(coefficients), polynomial, remainder, xi)
+    if isinstance(order, bool) or not isinstance(order, int) or not 0 <= order <= MAX_ORDER:
+        raise ValueError(f"order must be a whole number from 0 to {MAX_ORDER}, got {order!r}")
+    f = as_expr(expr)
+    x = pick_variable(f, var, "expand")
+    a = as_expr(x0)
+    derivative = f
+    coefficients = []
+    for k in range(order + 1):
+        coefficients.append(sp.simplify(_value_at(derivative, x, a) / sp.factorial(k)))
+        derivative = sp.diff(derivative, x)
+    polynomial = sp.Add(*[c * (x - a) ** k for k, c in enumerate(coefficients)])
+    xi = sp.Symbol("xi", real=True)
+    remainder = derivative.subs(x, xi) / sp.factorial(order + 1) * (x - a) ** (order + 1)
+    return TaylorResult(f, x, a, order, tuple(coefficients), polynomial, remainder, xi)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import mpmath
 import sympy as sp
 
-from calcml.symbolic.parser import as_expr, as_symbol
+from calcml.symbolic.errors import SymbolicError
+from calcml.symbolic.parser import MAX_RESULT_DIGITS, _short, as_expr, as_symbol
 from calcml.symbolic.steps import Step, render_text, show
-from calcml.symbolic.timeout import time_limit
 from calcml.symbolic.verify import verify_tree
+from calcml.symbolic.workers import runs_in_worker
 
 
 @dataclass(frozen=True)
@@ -46,44 +48,81 @@ class SeriesResult:
         return f"$${self.latex()}$$"
 
 
+MAX_TERMS_ONE_BY_ONE = 10_000
+
+
+def _digits_of(expr: sp.Expr, at: dict) -> int:
+    """About how many decimal digits ``expr`` has at ``at``, found numerically (so 3^(10^1000) is never
+    computed exactly); 0 when it cannot be told."""
+    try:
+        value = expr.evalf(15, subs={k: sp.Float(v, 15) for k, v in at.items()})  # never exact powers
+        if not value.is_Number or value.is_zero:
+            return 0
+        return int(mpmath.mag(value._to_mpmath(53))) * 30103 // 100000
+    except (TypeError, ValueError, AttributeError, ArithmeticError):
+        return 0
+
+
+def _about(count: int) -> str:
+    """A digit count for people: 477121 or 10^1000."""
+    return str(count) if count < 10**9 else f"10^{len(str(count)) - 1}"
+
+
+def _refuse_huge_value(closed_form: sp.Expr, n: sp.Symbol, upper: sp.Expr, target) -> None:
+    digits = _digits_of(closed_form, {n: upper})
+    if digits > MAX_RESULT_DIGITS:
+        raise SymbolicError(
+            f"the {'sum' if isinstance(target, sp.Sum) else 'product'} of {target.function} for "
+            f"{target.variables[0]} from {_short(target.limits[0][1])} to "
+            f"{_short(upper)} has about {_about(digits)} digits (limit {MAX_RESULT_DIGITS}); "
+            f"its closed form is {closed_form}"
+        )
+
+
 def _series(kind: type, expr, bounds, timeout) -> SeriesResult:
     rule = "sum.closed_form" if kind is sp.Sum else "product.closed_form"
-    with time_limit(timeout, "summation" if kind is sp.Sum else "product"):
-        f = as_expr(expr)
-        if not (isinstance(bounds, (tuple, list)) and len(bounds) == 3):
-            raise ValueError(
-                f"give the index and its bounds as (name, lower, upper), e.g. ('k', 1, 10); got {bounds!r}"
+    f = as_expr(expr)
+    if not (isinstance(bounds, (tuple, list)) and len(bounds) == 3):
+        raise ValueError(
+            f"give the index and its bounds as (name, lower, upper), e.g. ('k', 1, 10); got {bounds!r}"
+        )
+    k = as_symbol(bounds[0], f)
+    lower, upper = as_expr(bounds[1]), as_expr(bounds[2])
+    target = kind(f, (k, lower, upper))
+    closed_form = None
+    children: tuple[Step, ...] = ()
+    if upper.is_number and upper.is_finite:
+        n = sp.Symbol("n", integer=True, positive=True) if k.name != "n" else sp.Symbol("m", integer=True)
+        general = kind(f, (k, lower, n)).doit()
+        if not general.has(kind):
+            closed_form = sp.factor(sp.simplify(general))
+            children = (
+                Step(
+                    rule,
+                    kind(f, (k, lower, n)),
+                    closed_form,
+                    kind="equal",
+                    note="Faulhaber's formula" if f.is_polynomial(k) and kind is sp.Sum else "",
+                ),
             )
-        k = as_symbol(bounds[0], f)
-        lower, upper = as_expr(bounds[1]), as_expr(bounds[2])
-        target = kind(f, (k, lower, upper))
-        closed_form = None
-        children: tuple[Step, ...] = ()
-        if upper.is_number and upper.is_finite:
-            n = sp.Symbol("n", integer=True, positive=True) if k.name != "n" else sp.Symbol("m", integer=True)
-            general = kind(f, (k, lower, n)).doit()
-            if not general.has(kind):
-                closed_form = sp.factor(sp.simplify(general))
-                children = (
-                    Step(
-                        rule,
-                        kind(f, (k, lower, n)),
-                        closed_form,
-                        kind="equal",
-                        note="Faulhaber's formula" if f.is_polynomial(k) and kind is sp.Sum else "",
-                    ),
-                )
-        result = sp.simplify(target.doit())
-        if closed_form is None and not result.has(kind):
-            closed_form = result
-        if result.has(kind):
-            raise ValueError(f"SymPy found no closed form for {show(target)}")
-        note = f"evaluate the closed form at n = {upper}" if children else ""
-        root = Step(rule, target, result, kind="equal", children=children, note=note)
-        verify_tree(root)
-        return SeriesResult(f, k, lower, upper, result, closed_form, root)
+            _refuse_huge_value(closed_form, n, upper, target)
+        elif lower.is_number and (upper - lower).is_number and abs(upper - lower) > MAX_TERMS_ONE_BY_ONE:
+            raise SymbolicError(
+                f"SymPy found no closed form for {show(kind(f, (k, lower, n)))}, and adding "
+                f"{upper - lower + 1} terms one by one is too many (limit {MAX_TERMS_ONE_BY_ONE})"
+            )
+    result = sp.simplify(target.doit())
+    if closed_form is None and not result.has(kind):
+        closed_form = result
+    if result.has(kind):
+        raise ValueError(f"SymPy found no closed form for {show(target)}")
+    note = f"evaluate the closed form at n = {upper}" if children else ""
+    root = Step(rule, target, result, kind="equal", children=children, note=note)
+    verify_tree(root)
+    return SeriesResult(f, k, lower, upper, result, closed_form, root)
 
 
+@runs_in_worker("summation")
 def summation(expr: str | sp.Expr, bounds: tuple, *, timeout: float | None = None) -> SeriesResult:
     """Σ_{k=a}^{b} expr in closed form; ``bounds`` = (k, a, b), b may be "oo".
 
@@ -93,6 +132,7 @@ def summation(expr: str | sp.Expr, bounds: tuple, *, timeout: float | None = Non
     return _series(sp.Sum, expr, bounds, timeout)
 
 
+@runs_in_worker("product")
 def product(expr: str | sp.Expr, bounds: tuple, *, timeout: float | None = None) -> SeriesResult:
     """Π_{k=a}^{b} expr in closed form; ``bounds`` = (k, a, b).
 

@@ -1,35 +1,54 @@
-"""Time limits for symbolic work that stop a runaway computation in any thread.
+"""Time limits of symbolic work: the default, its bounds, and the soft limit used inside a worker.
 
-SymPy is pure Python, so a computation can be interrupted between two bytecodes. ``time_limit``
-runs the body in the calling thread (no copy of the expression, no process start-up) and arms a
-timer; when it fires, the timer raises an exception *inside* the calling thread with
-``PyThreadState_SetAsyncExc``. Unlike ``signal.alarm`` this works in the main thread and in any
-worker thread. The injected exception derives from ``BaseException`` so that SymPy's own
-``except Exception`` blocks cannot swallow it; on leaving the block it becomes a
-:class:`~calcml.symbolic.errors.SymbolicTimeout`.
+Every public symbolic call runs in a worker process with a hard deadline (see
+:mod:`calcml.symbolic.workers`); this module only says *how long*. A limit is a finite number of
+seconds, greater than 0 and at most :data:`MAX_TIMEOUT` (300 s); ``timeout=None`` means the default
+(:func:`get_default_timeout`, initially 5 s). ``float("inf")`` is refused: there is no "no limit".
 
-A single C-level operation (one huge integer power) cannot be interrupted; the parser bounds
-exponents and literal sizes so such operations never start.
+>>> resolve_timeout(None), resolve_timeout(2)
+(5.0, 2.0)
+>>> resolve_timeout(float("inf"))
+Traceback (most recent call last):
+ValueError: a time limit must be a finite number of seconds > 0 and <= 300, got inf
 
-Nested limits share the outermost deadline: public functions call each other, and the limit a
-caller asked for is the one that counts.
+Inside a worker, :func:`time_limit` gives a piece of work a *shorter* budget than the call's deadline
+(the exercise checker's optional proof by simplification): a SIGALRM interrupts it between two
+bytecodes and it raises SymbolicTimeout. Because an interruption can leave SymPy's caches half
+updated, the caches are cleared at once and the worker retires after the call (it is replaced), so
+nothing of the interrupted work survives. Outside a worker ``time_limit`` cannot stop anything (a
+thread cannot be interrupted safely); it is kept for old callers, warns, and only runs the body.
 """
 
 from __future__ import annotations
 
-import ctypes
+import math
+import signal
 import threading
+import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from numbers import Real
 
 from calcml.symbolic.errors import SymbolicTimeout
 
+MAX_TIMEOUT = 300.0
 _default_timeout = 5.0
-_active = threading.local()
 
 
-class _DeadlinePassed(BaseException):
-    """Raised asynchronously inside the thread whose time limit expired (never escapes)."""
+def resolve_timeout(seconds: float | None) -> float:
+    """The limit to use for ``seconds`` (None: the default), or ValueError when it is not a finite
+    number in (0, MAX_TIMEOUT]."""
+    if seconds is None:
+        return _default_timeout
+    if isinstance(seconds, bool) or not isinstance(seconds, Real):
+        raise ValueError(f"a time limit must be a number of seconds, got {seconds!r}")
+    value = float(seconds)
+    if not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
+        raise ValueError(
+            f"a time limit must be a finite number of seconds > 0 and <= {MAX_TIMEOUT:g}, got {seconds!r}"
+        )
+    return value
 
 
 def set_default_timeout(seconds: float) -> None:
@@ -37,10 +56,10 @@ def set_default_timeout(seconds: float) -> None:
 
     >>> set_default_timeout(10)
     """
-    if not seconds > 0:
-        raise ValueError(f"a time limit must be a positive number of seconds, got {seconds!r}")
+    if seconds is None:
+        raise ValueError("the default time limit must be a number of seconds, not None")
     global _default_timeout
-    _default_timeout = float(seconds)
+    _default_timeout = resolve_timeout(seconds)
 
 
 def get_default_timeout() -> float:
@@ -48,78 +67,85 @@ def get_default_timeout() -> float:
     return _default_timeout
 
 
-def _inject(thread_id: int, exc_type: type[BaseException] | None) -> None:
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(
-        ctypes.c_ulong(thread_id), ctypes.py_object(exc_type) if exc_type else ctypes.c_void_p(0)
-    )
+# -- the soft limit inside a worker -------------------------------------------------------------
+
+_interrupted = {"any": False}
+
+
+class _DeadlinePassed(BaseException):
+    """Raised by the alarm inside a worker (a BaseException, so SymPy's ``except Exception`` cannot
+    swallow it); it never leaves :func:`time_limit`."""
+
+
+def interrupted_since_reset() -> bool:
+    """True when a soft limit fired since the last :func:`reset_interrupted` (the worker then retires)."""
+    return _interrupted["any"]
+
+
+def reset_interrupted() -> None:
+    """Forget earlier soft-limit interruptions (called by the worker before each call)."""
+    _interrupted["any"] = False
+
+
+def clear_symbolic_caches() -> None:
+    """Empty SymPy's caches, including manualintegrate's table of integrals in progress."""
+    import sympy
+    from sympy.integrals import manualintegrate
+
+    sympy.core.cache.clear_cache()
+    for name in ("_integral_cache", "_parts_u_cache"):
+        cache = getattr(manualintegrate, name, None)
+        if hasattr(cache, "clear"):
+            cache.clear()
+
+
+def _alarm_usable() -> bool:
+    from calcml.symbolic.workers import in_worker
+
+    return in_worker() and threading.current_thread() is threading.main_thread()
 
 
 @contextmanager
 def time_limit(seconds: float | None = None, what: str = "the symbolic operation") -> Iterator[None]:
-    """Run the ``with`` body for at most ``seconds`` (default: :func:`get_default_timeout`).
+    """Inside a worker: run the ``with`` body for at most ``seconds`` or raise SymbolicTimeout.
 
-    Raises SymbolicTimeout when the body runs longer. Inside another ``time_limit`` the outer
-    deadline applies.
+    Nested limits keep the earliest deadline. Outside a worker this cannot interrupt anything: it
+    warns (DeprecationWarning) and runs the body; use the public functions, which run in workers.
 
-    >>> with time_limit(2):
-    ...     result = sympy.simplify(expr)
+    >>> with time_limit(2, "simplify"):
+    ...     proof = sympy.simplify(difference)
     """
-    if getattr(_active, "depth", 0) > 0:
-        _active.depth += 1
-        try:
-            yield
-        finally:
-            _active.depth -= 1
+    limit = resolve_timeout(seconds)
+    if not _alarm_usable():
+        warnings.warn(
+            "calcml.symbolic.time_limit cannot stop work outside a symbolic worker; "
+            "call the public functions (they run in killable worker processes) or "
+            "calcml.symbolic.workers.call",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        yield
         return
-    limit = _default_timeout if seconds is None else float(seconds)
-    if not limit > 0:
-        raise ValueError(f"a time limit must be a positive number of seconds, got {seconds!r}")
-    thread_id = threading.get_ident()
-    lock = threading.Lock()
-    stop = threading.Event()
-    state = {"armed": True, "fired": False}
+    outer_left = signal.getitimer(signal.ITIMER_REAL)[0]
+    if 0 < outer_left <= limit:  # an enclosing limit ends first: it applies
+        yield
+        return
 
-    def watchdog() -> None:
-        # An injected exception can be swallowed (e.g. when it lands in a garbage-collector callback),
-        # so after the deadline it is injected again every 50 ms until the body has stopped (at most
-        # 40 times, so that a thread which has moved on is never interrupted for long).
-        if stop.wait(limit):
-            return
-        for _ in range(40):
-            with lock:
-                if not state["armed"]:
-                    return
-                state["fired"] = True
-                _inject(thread_id, _DeadlinePassed)
-            if stop.wait(0.05):
-                return
+    def fire(signum, frame):
+        raise _DeadlinePassed()
 
-    def disarm() -> None:
-        _active.depth = 0
-        stop.set()
-        with lock:
-            state["armed"] = False
-            if state["fired"]:
-                _inject(thread_id, None)  # drop an exception that was set but not yet delivered
-
-    def disarm_even_if_interrupted() -> None:
-        while True:
-            try:
-                disarm()
-                return
-            except _DeadlinePassed:  # delivered while disarming: disarm again (no new ones come)
-                continue
-
-    watcher = threading.Thread(target=watchdog, daemon=True, name="calcml-time-limit")
-    _active.depth = 1
-    watcher.start()
+    started = time.monotonic()
+    previous = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, limit)
     try:
         try:
             yield
         finally:
-            disarm_even_if_interrupted()
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+            if outer_left > 0:  # re-arm the enclosing limit with what is left of it
+                signal.setitimer(signal.ITIMER_REAL, max(outer_left - (time.monotonic() - started), 1e-3))
     except _DeadlinePassed:
-        disarm_even_if_interrupted()  # in case the exception arrived before the finally could disarm
+        _interrupted["any"] = True
+        clear_symbolic_caches()
         raise SymbolicTimeout(limit, what) from None
-    if state["fired"]:
-        raise SymbolicTimeout(limit, what)

@@ -1,0 +1,41 @@
+"""Warm-up of a symbolic worker: import calcml.symbolic and calcml.exercises, and run a few small calls.
+
+The fork server imports this module once (``set_forkserver_preload``), so every worker forked from
+it starts with SymPy loaded and its lazy imports done: the first call answers in milliseconds, not
+seconds. Under ``spawn`` each worker runs :func:`warm_up` itself before saying it is ready.
+
+>>> from calcml.symbolic import warm_start
+>>> warm_start.warm_up()   # idempotent
+"""
+
+from __future__ import annotations
+
+_state = {"warm": False}
+
+
+def warm_up() -> None:
+    """Import the symbolic layer and run one call of each common kind (errors are ignored)."""
+    if _state["warm"]:
+        return
+    import calcml.exercises  # noqa: F401  (registers the exercise functions)
+    import calcml.symbolic  # noqa: F401  (registers the symbolic functions)
+    from calcml.symbolic import workers
+
+    was_inside, workers._IN_WORKER = workers._IN_WORKER, True  # nested calls must run inline here
+    try:
+        for name, args in (
+            ("derive", ("sin(x^2)", "x")),
+            ("integrate", ("x*cos(x)", "x")),
+            ("limit", ("sin(x)/x", "x", 0)),
+            ("exercises.check", ("2*x*cos(x^2)", "2x cos(x^2)")),
+        ):
+            try:
+                workers.registered(name)(*args)
+            except Exception:  # a warm-up failure only costs speed
+                pass
+    finally:
+        workers._IN_WORKER = was_inside
+    _state["warm"] = True
+
+
+warm_up()
