@@ -11,14 +11,14 @@ Nothing is downloaded. ``mnist(path)`` takes a directory holding
 from __future__ import annotations
 
 import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from calcml.data.dataset import Dataset
 from calcml.data.errors import DataFormatError
-from calcml.data.idx import read_idx
+from calcml.data.idx import MAX_IDX_BYTES, read_idx
+from calcml.data.npz import npz_members, read_members
 
 IDX_FILES = {
     "train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
@@ -27,7 +27,7 @@ IDX_FILES = {
 IMAGES_MAGIC, LABELS_MAGIC = 0x803, 0x801
 
 
-def mnist(path: str | os.PathLike, dtype: type = np.float32) -> Dataset:
+def mnist(path: str | os.PathLike, dtype: type = np.float32, max_bytes: int = MAX_IDX_BYTES) -> Dataset:
     """MNIST from a directory of IDX files or an ``mnist.npz``: X (n, 784) in [0, 1] (pixel / 255),
     labels int64, the standard 60,000 / 10,000 split, ``images()`` in the (n, 28, 28) form.
 
@@ -36,23 +36,24 @@ def mnist(path: str | os.PathLike, dtype: type = np.float32) -> Dataset:
     (60000, 784)
 
     Raises DataFormatError naming the file when one is missing, corrupt, truncated or inconsistent
-    (e.g. 60,000 images but 59,999 labels).
+    (e.g. 60,000 images but 59,999 labels), or declares more than ``max_bytes`` (1 GiB; MNIST's images
+    are 47 MB) — checked from the headers before anything is decompressed or allocated.
     """
     path = Path(path).expanduser()
     if path.is_file():
-        return _from_npz(path, dtype)
+        return _from_npz(path, dtype, max_bytes)
     if not path.is_dir():
         raise DataFormatError(f"mnist: {path} is neither a directory of IDX files nor an mnist.npz file.")
     found = {key: _find_idx(path, stem) for key, stem in IDX_FILES.items()}
     if all(f is None for f in found.values()) and (path / "mnist.npz").is_file():
-        return _from_npz(path / "mnist.npz", dtype)
+        return _from_npz(path / "mnist.npz", dtype, max_bytes)
     missing = [IDX_FILES[key] for key, f in found.items() if f is None]
     if missing:
         raise DataFormatError(
             f"mnist: {path} lacks {', '.join(missing)} (plain or .gz).\n"
             "  point at the directory holding the four IDX files, or at an mnist.npz."
         )
-    parts = {key: read_idx(file) for key, file in found.items()}
+    parts = {key: read_idx(file, max_bytes) for key, file in found.items()}
     for split in ("train", "test"):
         _check_pair(parts[f"{split}_images"], parts[f"{split}_labels"], found[f"{split}_images"],
                     found[f"{split}_labels"])
@@ -87,26 +88,24 @@ def _check_pair(images: np.ndarray, labels: np.ndarray, images_file: Path, label
         )
 
 
-def _from_npz(file: Path, dtype: type) -> Dataset:
+def _from_npz(file: Path, dtype: type, max_bytes: int) -> Dataset:
+    """Keras' mnist.npz: names, dtypes and shapes checked from the headers before any array is read."""
     wanted = ("x_train", "y_train", "x_test", "y_test")
-    try:
-        with np.load(file, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files if name in wanted}
-            names = sorted(archive.files)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
-        raise DataFormatError(
-            f"{file} is not a readable .npz archive ({error}): it is corrupt or truncated."
-        ) from error
-    if len(arrays) != len(wanted):
-        raise DataFormatError(f"{file} holds {names}; mnist.npz holds x_train, y_train, x_test, y_test.")
-    x_train, y_train, x_test, y_test = (arrays[name] for name in wanted)
+    members = npz_members(file, max_bytes)
+    if not set(wanted) <= set(members):
+        raise DataFormatError(f"{file} holds {sorted(members)}; mnist.npz holds x_train, y_train, x_test, y_test.")
+    x_train, y_train, x_test, y_test = (members[name] for name in wanted)
     for x, y, split in ((x_train, y_train, "train"), (x_test, y_test, "test")):
-        if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
+        if len(x.shape) != 3 or len(y.shape) != 1 or x.shape[0] != y.shape[0]:
             raise DataFormatError(
                 f"{file}: x_{split} has shape {x.shape} and y_{split} {y.shape}; expected (n, rows, columns) "
                 "images and (n,) labels."
             )
-    return _dataset(x_train, y_train, x_test, y_test, dtype, str(file))
+        for member in (x, y):
+            if member.dtype.kind not in "biuf":
+                raise DataFormatError(f"{file}: {member.name} holds {member.dtype}; expected numbers.")
+    arrays = read_members(file, (x_train, y_train, x_test, y_test))
+    return _dataset(*(arrays[name] for name in wanted), dtype, str(file))
 
 
 def _dataset(x_train, y_train, x_test, y_test, dtype, source: str) -> Dataset:

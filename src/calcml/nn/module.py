@@ -4,6 +4,7 @@ in the order the attributes were set; their dotted names (``layers.0.weight``) k
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -14,6 +15,11 @@ import numpy as np
 
 from calcml.autodiff.errors import CalcmlError, ShapeError
 from calcml.autodiff.tensor import Tensor
+from calcml.data.errors import DataFormatError
+from calcml.data.npz import npz_members, read_members
+
+MAX_MODEL_BYTES = 1 << 30  # 1 GiB of parameters (uncompressed) unless load(max_bytes=) says otherwise
+_IN_FLIGHT: set[str] = set()  # temporaries this process is writing now (another thread's save)
 
 
 def parameter(value: np.ndarray, name: str | None = None) -> Tensor:
@@ -107,14 +113,7 @@ class Module:
         Names and shapes must match exactly; values are cast to each parameter's dtype.
         """
         params = dict(self.named_parameters())
-        missing = sorted(set(params) - set(state))
-        unexpected = sorted(set(state) - set(params))
-        if missing or unexpected:
-            raise CalcmlError(
-                f"load_state_dict: the names do not match this {type(self).__name__}.\n"
-                f"  missing: {missing or 'none'}\n  unexpected: {unexpected or 'none'}\n"
-                "  the saved model must have the same architecture (same layers, same order)."
-            )
+        self._check_names(params, state, "load_state_dict")
         for name, p in params.items():
             value = np.asarray(state[name])
             if value.shape != p.shape:
@@ -127,12 +126,18 @@ class Module:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write ``state_dict()`` to an ``.npz`` file atomically (a temporary file, then os.replace),
-        so a crash never leaves half a file behind. Returns the path written."""
+        so a crash never leaves half a file behind. Returns the path written.
+
+        The temporary file is ``<name>.<pid>.<random>.tmp``; one left by a save that was killed (SIGKILL,
+        power loss) belongs to a process that no longer runs, and the next save into the folder removes it.
+        """
         path = Path(path)
         if path.suffix != ".npz":
             path = path.with_suffix(path.suffix + ".npz")
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        _remove_stale_temporaries(path)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.{os.getpid()}.", suffix=".tmp")
+        _IN_FLIGHT.add(temporary)
         try:
             with os.fdopen(handle, "wb") as file:
                 np.savez(file, **self.state_dict())
@@ -140,12 +145,41 @@ class Module:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+        finally:
+            _IN_FLIGHT.discard(temporary)
         return path
 
-    def load(self, path: str | os.PathLike) -> Module:
-        """Load parameters saved by ``save`` into this module (same architecture); returns self."""
-        with np.load(path) as archive:
-            return self.load_state_dict({name: archive[name] for name in archive.files})
+    def load(self, path: str | os.PathLike, max_bytes: int = MAX_MODEL_BYTES) -> Module:
+        """Load parameters saved by ``save`` into this module (same architecture); returns self.
+
+        The file is checked before any array is read: its names, dtypes and shapes (from the zip directory
+        and the npy headers) against this model's parameters, and its total uncompressed size against
+        ``max_bytes`` and against what the parameters need. A file for another model, or a small archive
+        that would decompress to gigabytes, is refused in milliseconds with a message naming the difference.
+        """
+        members = npz_members(path, max_bytes=max_bytes)
+        params = dict(self.named_parameters())
+        self._check_names(params, members, f"load({str(path)!r})")
+        for name, p in params.items():
+            member = members[name]
+            if member.shape != tuple(p.shape):
+                raise ShapeError(
+                    f"load: '{name}' has shape {member.shape} in {path} but {p.shape} in this model; build the "
+                    "model with the same sizes."
+                )
+            if member.dtype.kind not in "biuf":
+                raise DataFormatError(f"load: '{name}' is stored as {member.dtype} in {path}; parameters are numbers.")
+        return self.load_state_dict(read_members(path, members.values()))
+
+    def _check_names(self, params: Mapping[str, Any], state: Mapping[str, Any], caller: str) -> None:
+        missing = sorted(set(params) - set(state))
+        unexpected = sorted(set(state) - set(params))
+        if missing or unexpected:
+            raise CalcmlError(
+                f"{caller}: the names do not match this {type(self).__name__}.\n"
+                f"  missing: {missing or 'none'}\n  unexpected: {_shorten(unexpected) or 'none'}\n"
+                "  the saved model must have the same architecture (same layers, same order)."
+            )
 
     # -- printing -------------------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -158,6 +192,31 @@ class Module:
             return head + ")"
         lines = [f"  ({name}): " + repr(child).replace("\n", "\n  ") for name, child in children]
         return head + "\n" + "\n".join(lines) + "\n)"
+
+
+def _shorten(names: list[str], most: int = 10) -> str | list[str]:
+    """At most ``most`` names in a message (a hostile file may hold thousands)."""
+    return names if len(names) <= most else f"{names[:most]} and {len(names) - most:,} more"
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete ``<name>.<pid>.*.tmp`` files next to ``path`` whose process no longer runs (a killed save)."""
+    for temporary in path.parent.glob(f"{glob.escape(path.name)}.*.tmp"):
+        pid = temporary.name[len(path.name) + 1:].split(".", 1)[0]
+        if pid.isdigit() and str(temporary) not in _IN_FLIGHT and not _running(int(pid)):
+            temporary.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # a save of this process that is not in flight: it was interrupted
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # someone else's live process (or a platform without signals): leave it alone
+    return True
 
 
 def _flatten(name: str, value: Any) -> Iterator[tuple[str, Any]]:
