@@ -33,7 +33,7 @@ def test_conv2d_layer_matches_torch_layer_with_copied_weights():
     with torch.no_grad():
         theirs.weight.copy_(torch.tensor(ours.weight.value))
         theirs.bias.copy_(torch.tensor(rng.standard_normal(4)))
-    ours.bias.value[...] = theirs.bias.detach().numpy()
+    ours.bias.copy_(theirs.bias.detach().numpy())
     x = rng.standard_normal((3, 2, 9, 7))
     tx = torch.tensor(x, requires_grad=True)
     cx = cm.Tensor(x, requires_grad=True)

@@ -66,7 +66,7 @@ def test_penalties_have_the_documented_gradients():
     np.testing.assert_allclose(w.grad, 0.1 * w.value + 0.01 * np.sign(w.value), rtol=1e-12)
     model = nn.Linear(2, 2, dtype=np.float64)
     expected = 0.5 * sum(np.sum(p.value ** 2) for p in model.parameters())
-    assert float(losses.l2_penalty(model)) == pytest.approx(expected)
+    assert losses.l2_penalty(model).item() == pytest.approx(expected)
 
 
 def test_module_forms_and_float32():

@@ -38,7 +38,8 @@ class PlainGD:
 
     def step(self):
         for p in self.params:
-            p.value -= self.lr * p.grad
+            with cm.no_grad():
+                p -= self.lr * p.grad
 
 
 def squared_error(prediction, target):

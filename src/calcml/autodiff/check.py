@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from calcml.autodiff.errors import GradientMismatch, NoForwardRuleError
+from calcml.autodiff.state import recording
 from calcml.autodiff.tensor import Tensor
 from calcml.autodiff.transforms import grad, jacobian
 
@@ -109,6 +110,25 @@ def _relative_errors(auto: list[np.ndarray], numeric: list[np.ndarray], noise: l
             for a, n, r in zip(auto, numeric, noise)]
 
 
+def _autodiff_gradients(objective: Callable, points: list[np.ndarray], modes: tuple[str, ...]
+                        ) -> tuple[dict[str, list[np.ndarray]], str]:
+    """The gradient by reverse mode and by forward mode (every basis direction in one pass)."""
+    nums = tuple(range(len(points)))
+    results = {}
+    not_checked = ""
+    if "rev" in modes:
+        results["reverse"] = [np.asarray(g, dtype=np.float64) for g in grad(objective, argnums=nums)(*points)]
+    if "fwd" in modes:
+        try:
+            columns = jacobian(objective, argnums=nums, mode="fwd")(*points)
+            results["forward"] = [np.asarray(g, dtype=np.float64).reshape(p.shape) for g, p in zip(columns, points)]
+        except NoForwardRuleError as error:
+            if "rev" not in modes:
+                raise
+            not_checked = f"forward mode: {str(error).splitlines()[0]}"
+    return results, not_checked
+
+
 def check_grad(f: Callable, *args: Any, eps: float | None = None, rtol: float = 1e-6,
                atol: float | None = None, raise_on_mismatch: bool = True, seed: int = 0,
                order: int = 1, modes: tuple[str, ...] = ("rev", "fwd")) -> GradCheck:
@@ -142,18 +162,8 @@ def check_grad(f: Callable, *args: Any, eps: float | None = None, rtol: float = 
     numeric, noise = _central_differences(objective, points, eps)
     scale = max([np.max(np.abs(n), initial=0.0) for n in numeric] + [1.0])
     floor = atol if atol is not None else 1e-8 * scale
-    results = {}
-    if "rev" in modes:
-        results["reverse"] = [np.asarray(g, dtype=np.float64) for g in grad(objective, argnums=nums)(*points)]
-    not_checked = ""
-    if "fwd" in modes:
-        try:
-            columns = jacobian(objective, argnums=nums, mode="fwd")(*points)
-            results["forward"] = [np.asarray(g, dtype=np.float64).reshape(p.shape) for g, p in zip(columns, points)]
-        except NoForwardRuleError as error:
-            if "rev" not in modes:
-                raise
-            not_checked = f"forward mode: {str(error).splitlines()[0]}"
+    with recording(False):  # plain numbers even when f also uses Tensors that require grad (model weights)
+        results, not_checked = _autodiff_gradients(objective, points, modes)
     errors_by_mode = {mode: _relative_errors(auto, numeric, noise, floor) for mode, auto in results.items()}
     worst_mode = max(errors_by_mode, key=lambda m: max(float(np.max(e, initial=0.0)) for e in errors_by_mode[m]))
     errors = [np.maximum.reduce([errors_by_mode[m][k] for m in errors_by_mode]) for k in nums]

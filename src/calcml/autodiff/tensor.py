@@ -206,6 +206,36 @@ class Tensor:
         that used the old values raises at ``backward()`` instead of giving a stale gradient."""
         return _Writable(self)
 
+    # -- in-place arithmetic: functional on computed Tensors, a stamped update on leaves -------------
+    def _in_place(self, update, name: str) -> Tensor:
+        """``t -= x`` and friends. On a computed Tensor it is ``t = t - x`` (a new node: the graph stays
+        right). On a leaf it changes the leaf's values in place, as an optimizer step does — allowed
+        inside ``cm.no_grad()`` (or for a leaf that does not require grad), refused while recording,
+        as in PyTorch; graphs that used the old values then refuse to backpropagate."""
+        if self.node is not None or self.tangent is not None:
+            return update(self, False)
+        if self.requires_grad and STATE.recording:
+            raise InPlaceError(
+                f"in-place {name} on a leaf Tensor that requires grad, while recording: the update would be "
+                "part of the graph of the very value it changes.\n"
+                f"  an optimizer step: `with cm.no_grad(): w {name} lr * w.grad`; a new value: `w = w {name[0]} x`."
+            )
+        with self.writable() as array:
+            update(array, True)
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._in_place(lambda a, raw: _in_place_op(np.add, a, other, raw), "+=")
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._in_place(lambda a, raw: _in_place_op(np.subtract, a, other, raw), "-=")
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._in_place(lambda a, raw: _in_place_op(np.multiply, a, other, raw), "*=")
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._in_place(lambda a, raw: _in_place_op(np.divide, a, other, raw), "/=")
+
     # -- writes are refused: they would silently bypass the graph ---------------------------------
     def __setitem__(self, index, value) -> None:
         raise InPlaceError(
@@ -214,6 +244,16 @@ class Tensor:
             "  instead: build a new array, e.g. np.where(mask, new, t), np.concatenate([...]) or "
             "t + np.eye(...) * delta."
         )
+
+
+def _in_place_op(ufunc: np.ufunc, target: Any, other: Any, raw: bool) -> Any:
+    """``target op= other``: into the leaf's own array when ``raw``, else a new traced result."""
+    if not raw:
+        return ufunc(target, other)
+    if isinstance(other, Tensor):
+        other = other.value
+    ufunc(target, other, out=target, casting="same_kind")
+    return target
 
 
 class _Writable:

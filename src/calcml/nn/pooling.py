@@ -33,8 +33,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     """Maximum over each window of the last two axes; gradient to the first maximal entry."""
     windows = _windows(x, kernel_size, stride, padding, -np.inf, "max_pool2d")
     flat = np.reshape(windows, np.shape(windows)[:-2] + (-1,))
-    values = np.asarray(flat)
-    first_max = np.argmax(values, axis=-1)[..., None] == np.arange(values.shape[-1])  # a constant mask
+    first_max = np.argmax(flat, axis=-1)[..., None] == np.arange(np.shape(flat)[-1])  # a constant mask
     return np.sum(np.where(first_max, flat, 0.0), axis=-1)
 
 
