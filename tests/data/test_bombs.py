@@ -32,9 +32,9 @@ def bombs(tmp_path_factory):
     # 1 GiB of zeros behind a header declaring 2^32−1 × 2^32−1 × 2^32−1 doubles (overflows int64)
     made["huge dims"] = folder / "huge.idx.gz"
     gzip_bomb(made["huge dims"], idx_header(0x0E, [2**32 - 1] * 3), GIB_BLOCKS)
-    # an honest-looking MNIST header (47 MB) followed by 1 GiB of zeros
+    # an honest-looking header (10,000 MNIST images, 7.8 MB) followed by 1 GiB of zeros
     made["long tail"] = folder / "tail.idx.gz"
-    gzip_bomb(made["long tail"], idx_header(0x08, [60000, 28, 28]), GIB_BLOCKS)
+    gzip_bomb(made["long tail"], idx_header(0x08, [10000, 28, 28]), GIB_BLOCKS)
     # declares 900 MB (under the cap) but the gzip is a few kB: it cannot hold that much
     made["short"] = folder / "short.idx.gz"
     gzip_bomb(made["short"], idx_header(0x08, [900, 1000, 1000]), 0)
@@ -52,7 +52,7 @@ def test_declared_dimensions_beyond_the_cap_are_refused_before_decompressing(bom
 
 
 def test_data_beyond_the_declared_size_stops_the_read_one_chunk_later(bombs):
-    """The header is plausible (47 MB); the reader stops at 47 MB + 1 MiB instead of inflating 1 GiB."""
+    """The header is plausible (7.8 MB); the reader stops at 7.8 MB + 1 MiB instead of inflating 1 GiB."""
     refused_cheaply("from calcml.data import read_idx", f"read_idx({str(bombs['long tail'])!r})",
                     "bytes more than its header")
 
