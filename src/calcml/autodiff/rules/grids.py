@@ -18,7 +18,7 @@ import numpy as np
 from calcml.autodiff.dispatch import implements, plain
 from calcml.autodiff.errors import OperationError, ShapeError
 from calcml.autodiff.rules.indexing import index_along
-from calcml.autodiff.tensor import Tensor
+from calcml.autodiff.tensor import Tensor, as_float_array
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *, device=None):
@@ -31,7 +31,8 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
         raise OperationError(f"linspace: the number of samples must be non-negative, got {num}.")
     div = num - 1 if endpoint else num
     delta = np.subtract(stop, start)
-    steps = np.reshape(np.arange(num, dtype=np.float64), (-1,) + (1,) * np.ndim(delta))
+    dtype = np.result_type(plain(start), plain(stop), float(num))  # NumPy's: float32 ends stay float32
+    steps = np.reshape(np.arange(num, dtype=dtype), (-1,) + (1,) * np.ndim(delta))
     step = delta / div if div > 0 else np.nan * delta
     samples = (steps * step if div > 0 else steps * delta) + start
     if endpoint and num > 1:
@@ -99,9 +100,9 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     if period is not None:
         raise OperationError("interp(period=...) is not differentiable in calcml; wrap x into one period "
                              "with np.mod and extend xp and fp by one period on each side instead.")
-    knots, x_values = np.asarray(plain(xp), dtype=np.float64), np.asarray(plain(x))
+    knots, x_values = as_float_array(plain(xp)), np.asarray(plain(x))
     xp = xp if type(xp) is Tensor else knots
-    fp = fp if type(fp) is Tensor else np.asarray(fp, dtype=np.float64)
+    fp = fp if type(fp) is Tensor else as_float_array(fp)
     if knots.ndim != 1 or np.shape(fp) != knots.shape or knots.size == 0:
         raise ShapeError(f"interp: xp and fp must be 1-d and of the same nonzero length, got shapes "
                          f"{knots.shape} and {np.shape(fp)}.")

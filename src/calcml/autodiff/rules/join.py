@@ -237,7 +237,7 @@ def _numpy_pad(array, pad_width, mode="constant", **kwargs):
         if np.ndim(fill) != 0:
             raise OperationError("pad: a traced constant_values must be one scalar; pad with 0 and add "
                                  "each border's value times a 0/1 mask of that border.")
-        border = np.pad(np.zeros(shape), widths, constant_values=1.0)
+        border = np.pad(np.zeros(shape, dtype=np.result_type(array)), widths, constant_values=1.0)
         return pad(array, widths, 0) + fill * border
     if mode in GATHER_MODES and options <= {"reflect_type"} and kwargs.get("reflect_type", "even") == "even":
         sources = [np.pad(np.arange(n), w, mode=mode) for n, w in zip(shape, widths, strict=True)]
