@@ -420,8 +420,8 @@ def as_symbol(name: str | sp.Symbol, expr: sp.Expr | None = None) -> sp.Symbol:
     """The symbol called ``name`` in ``expr`` (whatever its assumptions), else a new real symbol."""
     if isinstance(name, sp.Symbol):
         return name
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
-        raise ParseError("a variable must be a plain name like x or w1", str(name), 1)
+    if not isinstance(name, str) or len(name) > 32 or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+        raise ParseError("a variable must be a plain name like x or w1 (at most 32 characters)", str(name)[:200], 1)
     if name in CONSTANTS or name in FUNCTIONS:
         raise ParseError(f"{name!r} is a constant or function name, not a variable", name, 1)
     if expr is not None:

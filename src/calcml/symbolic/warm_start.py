@@ -1,8 +1,8 @@
 """Warm-up of a symbolic worker: import calcml.symbolic and calcml.exercises, and run a few small calls.
 
-The fork server imports this module once (``set_forkserver_preload``), so every worker forked from
-it starts with SymPy loaded and its lazy imports done: the first call answers in milliseconds, not
-seconds. Under ``spawn`` each worker runs :func:`warm_up` itself before saying it is ready.
+The zygote (:mod:`calcml.symbolic.zygote`) runs :func:`warm_up` once, so every worker forked from it
+starts with SymPy loaded and its lazy imports done: the first call answers in milliseconds, not
+seconds. A spawned worker (platforms without fork) runs it itself before saying it is ready.
 
 >>> from calcml.symbolic import warm_start
 >>> warm_start.warm_up()   # idempotent
@@ -36,6 +36,3 @@ def warm_up() -> None:
     finally:
         workers._IN_WORKER = was_inside
     _state["warm"] = True
-
-
-warm_up()

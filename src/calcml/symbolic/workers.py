@@ -28,14 +28,15 @@ The API, for the library, the CLI and the lab (callable from any number of threa
 >>> workers.call("derive", "sin(x^2)", "x", timeout=2).result
 2*x*cos(x**2)
 
-Design: processes come from the ``forkserver`` start method (the fork server is a fresh interpreter
-that imports calcml.symbolic once and warms it up; each worker is forked from it, so it starts warm
-in tens of milliseconds, and no process is forked from a parent that runs threads); ``spawn``
-where there is no fork server. Workers are daemonic, ignore SIGINT, and on Linux die with the fork
-server, which dies with its parent: a SIGTERM or SIGKILL of the parent leaves nothing running.
-Each worker's address space is capped (RLIMIT_AS, 2 GiB by default): a memory bomb becomes
-MemoryError → WorkerError, and the worker is replaced. Pool size: ``CALCML_SYMBOLIC_WORKERS`` or
-:func:`configure` (2 by default); the pool starts on first use.
+Design: workers are forked by a zygote (:mod:`calcml.symbolic.zygote`): a fresh interpreter, started
+once with ``python -m``, that imports calcml.symbolic and warms SymPy up, then forks one worker per
+request, so a worker starts warm in milliseconds, nothing is forked from a parent that runs threads,
+and the user's ``__main__`` is never re-imported. The zygote exits when this process does (however it
+dies) and workers die with the zygote (PR_SET_PDEATHSIG on Linux), even inside a long C call; SIGINT
+is ignored by both. Each worker's address space is capped (RLIMIT_AS, 2 GiB by default): a memory
+bomb becomes MemoryError → WorkerError, and the worker is replaced. Killed workers are replaced in
+the background. Pool size: ``CALCML_SYMBOLIC_WORKERS`` or :func:`configure` (2 by default); the pool
+starts on first use (about 1-2 s for the zygote's imports) and grows to its size on demand.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ import functools
 import multiprocessing
 import os
 import pickle
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -157,7 +159,6 @@ class PoolStats:
     started: int
     killed: int
     peak_rss: int
-    start_method: str
 
 
 def _peak_rss(pid: int) -> int:
@@ -173,20 +174,16 @@ def _peak_rss(pid: int) -> int:
 
 
 class _Worker:
-    """One worker process and the parent's end of its pipe."""
+    """One worker process (forked by the zygote) and the parent's end of its pipe."""
 
-    def __init__(self, context, memory_limit: int) -> None:
-        from calcml.symbolic.worker_process import serve
-
-        self.conn, child = context.Pipe(duplex=True)
-        self.process = context.Process(
-            target=serve,
-            args=(child, memory_limit, context.get_start_method() == "forkserver"),
-            daemon=True,
-            name="calcml-symbolic-worker",
-        )
-        self.process.start()
-        child.close()
+    def __init__(self, zygote, memory_limit: int) -> None:
+        if zygote is None:  # no fork on this platform: a spawned process (slower to start)
+            self.handle = _spawn(memory_limit)
+        else:
+            self.handle = zygote.fork(memory_limit)
+        self.conn = self.handle.conn
+        self.pid = self.handle.pid
+        self.peak_rss = 0
         if not self.conn.poll(STARTUP_SECONDS):
             self.stop()
             raise WorkerError(f"a symbolic worker did not start within {STARTUP_SECONDS:g} s")
@@ -194,21 +191,41 @@ class _Worker:
             message = self.conn.recv()
         except (EOFError, OSError):
             self.stop()
-            raise WorkerError(f"a symbolic worker failed to start (exit code {self.process.exitcode})") from None
+            raise WorkerError("a symbolic worker failed to start") from None
         if message != "ready":
             self.stop()
             raise WorkerError(f"a symbolic worker failed to start: {message}")
-        self.peak_rss = 0
 
     def stop(self) -> None:
         """Kill the process (it holds nothing worth keeping) and remember its peak memory."""
-        self.peak_rss = max(getattr(self, "peak_rss", 0), _peak_rss(self.process.pid or 0))
-        try:
-            self.process.kill()
-        except (OSError, ValueError, AttributeError):
-            pass
-        self.process.join(5)
-        self.conn.close()
+        self.peak_rss = max(self.peak_rss, _peak_rss(self.pid))
+        self.handle.kill()
+        self.handle.close()
+
+
+def _spawn(memory_limit: int):
+    """A worker from multiprocessing's spawn (platforms without fork), with the zygote's handle interface."""
+    from calcml.symbolic.worker_process import serve
+
+    context = multiprocessing.get_context("spawn")
+    conn, child = context.Pipe(duplex=True)
+    process = context.Process(target=serve, args=(child, memory_limit, False), daemon=True)
+    process.start()
+    child.close()
+
+    class Handle:
+        pid = process.pid
+
+        def kill(self) -> None:
+            process.kill()
+            process.join(5)
+
+        def close(self) -> None:
+            conn.close()
+
+    handle = Handle()
+    handle.conn = conn
+    return handle
 
 
 class WorkerPool:
@@ -217,7 +234,8 @@ class WorkerPool:
     def __init__(self, size: int, memory_limit: int) -> None:
         self.size = size
         self.memory_limit = memory_limit
-        self.context = _context()
+        self._zygote = None
+        self._zygote_lock = threading.Lock()
         self._lock = threading.Condition()
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()
@@ -247,10 +265,8 @@ class WorkerPool:
             status, value, retire = pickle.loads(worker.conn.recv_bytes())
             keep = not retire
         except (EOFError, OSError) as error:
-            worker.process.join(1)
             raise WorkerError(
-                f"the symbolic worker stopped unexpectedly while doing {what} "
-                f"(exit code {worker.process.exitcode}); it has been replaced"
+                f"the symbolic worker stopped unexpectedly while doing {what}; it has been replaced"
             ) from error
         finally:
             self._release(worker, keep)
@@ -284,12 +300,15 @@ class WorkerPool:
         with self._lock:
             self._busy.add(worker)
             self._counts["calls"] += 1
+            short = self.size - self._live
+        for _ in range(short):  # fill the pool up in the background: the next caller finds a warm worker
+            threading.Thread(target=self._refill, daemon=True, name="calcml-symbolic-refill").start()
         return worker, time.monotonic() - started
 
     def _start(self) -> _Worker:
         """A new worker for a slot already counted in ``_live`` (the slot is given back on failure)."""
         try:
-            worker = _Worker(self.context, self.memory_limit)
+            worker = _Worker(self._zygote_now(), self.memory_limit)
         except BaseException:
             with self._lock:
                 self._live -= 1
@@ -298,6 +317,19 @@ class WorkerPool:
         with self._lock:
             self._counts["started"] += 1
         return worker
+
+    def _zygote_now(self):
+        """The running zygote, started (or restarted) when needed; None where there is no fork."""
+        if not (hasattr(os, "fork") and hasattr(socket, "send_fds")):
+            return None
+        from calcml.symbolic.zygote import Zygote
+
+        with self._zygote_lock:
+            if self._closed:
+                raise WorkerError("the symbolic worker pool has been shut down")
+            if self._zygote is None or not self._zygote.alive():
+                self._zygote = Zygote.start(STARTUP_SECONDS)
+            return self._zygote
 
     def _release(self, worker: _Worker, keep: bool) -> None:
         with self._lock:
@@ -338,10 +370,10 @@ class WorkerPool:
     def stats(self) -> PoolStats:
         with self._lock:
             workers = list(self._idle) + list(self._busy)
-            peak = max([self._counts["peak_rss"]] + [_peak_rss(w.process.pid) for w in workers])
+            peak = max([self._counts["peak_rss"]] + [_peak_rss(w.pid) for w in workers])
             return PoolStats(
                 self.size, self._live, len(self._idle), self._counts["calls"], self._counts["timeouts"],
-                self._counts["started"], self._counts["killed"], peak, self.context.get_start_method(),
+                self._counts["started"], self._counts["killed"], peak,
             )
 
     def close(self) -> None:
@@ -352,15 +384,10 @@ class WorkerPool:
             self._lock.notify_all()
         for worker in workers:
             worker.stop()
-
-
-def _context():
-    """forkserver (warm, thread-safe process creation) where available, else spawn."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["calcml.symbolic.warm_start"])
-        return context
-    return multiprocessing.get_context("spawn")
+        with self._zygote_lock:
+            zygote, self._zygote = self._zygote, None
+        if zygote is not None:
+            zygote.stop()
 
 
 _settings = {
