@@ -1,4 +1,5 @@
-"""matmul, einsum, dot, tensordot, inner, outer, trace: the four shared checks, shapes drawn by hypothesis."""
+"""matmul, einsum, dot, tensordot, inner, outer, trace, vdot, kron, cross: the four shared checks, shapes
+drawn by hypothesis."""
 
 from __future__ import annotations
 
@@ -220,6 +221,8 @@ def test_outer(shapes):
 
 @pytest.mark.parametrize(("shape", "options"), [
     ((3, 3), {}),
+    ((3, 5), {}),
+    ((4, 2, 2), {"axis1": 0, "axis2": 2}),
     ((3, 4), {"offset": 1}),
     ((4, 3), {"offset": -2}),
     ((2, 3, 3), {"axis1": 1, "axis2": 2}),
@@ -240,3 +243,52 @@ def test_trace(shape, options):
     if shape == (3, 3):
         assert_matches_torch(f, torch.trace, a)
         np.testing.assert_array_equal(cm.grad(f)(a), np.eye(3))
+
+
+# ---- vdot, kron, cross -------------------------------------------------------------------------
+@settings(max_examples=15, deadline=None)
+@given(shape=st.lists(st.integers(1, 3), min_size=1, max_size=3).map(tuple))
+def test_vdot(shape):
+    args = arrays(shape, shape, seed=3)
+    assert_first_order(np.vdot, lambda a, b: torch.vdot(a.reshape(-1), b.reshape(-1)), *args)
+    assert_second_order(np.vdot, *args)
+
+
+@settings(max_examples=20, deadline=None)
+@given(shapes=st.tuples(*[st.lists(st.integers(1, 3), min_size=0, max_size=3).map(tuple)] * 2))
+def test_kron(shapes):
+    args = arrays(*shapes, seed=4)
+    assert_first_order(np.kron, torch.kron, *args)
+    assert_second_order(np.kron, *args)
+
+
+@settings(max_examples=20, deadline=None)
+@given(batch=mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=3), data=st.data())
+def test_cross_of_3_vectors_on_any_axis(batch, data):
+    first, second = (shape + (3,) for shape in batch.input_shapes)
+    axisa = data.draw(st.integers(-len(first), len(first) - 1))
+    axisb = data.draw(st.integers(-len(second), len(second) - 1))
+    a, b = arrays(first, second, seed=5)
+    a, b = np.moveaxis(a, -1, axisa), np.moveaxis(b, -1, axisb)
+    out_ndim = len(np.broadcast_shapes(batch.input_shapes[0], batch.input_shapes[1])) + 1
+    axisc = data.draw(st.integers(-out_ndim, out_ndim - 1))
+
+    def f(x, y):
+        return np.cross(x, y, axisa=axisa, axisb=axisb, axisc=axisc)
+
+    def f_torch(x, y):
+        return torch.movedim(torch.linalg.cross(*torch.broadcast_tensors(torch.movedim(x, axisa, -1),
+                                                                          torch.movedim(y, axisb, -1))),
+                             -1, axisc)
+
+    assert_first_order(f, f_torch, a, b)
+
+
+def test_cross_of_2_vectors_and_errors():
+    a, b, c = arrays((4, 2), (4, 2), (4, 3), seed=6)
+    assert_first_order(np.cross, None, a, b)  # the scalar a₀b₁ − a₁b₀
+    np.testing.assert_allclose(np.cross(cm.Tensor(a), b).value, a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0])
+    assert_first_order(np.cross, lambda x, y: torch.linalg.cross(torch.nn.functional.pad(x, (0, 1)), y), a, c)
+    assert_second_order(lambda x, y: np.cross(y, x, axis=-1), c, c[::-1])
+    with pytest.raises(cm.ShapeError, match="cross: vectors must have 2 or 3 components"):
+        np.cross(cm.Tensor(np.ones((2, 4))), np.ones((2, 4)))

@@ -78,6 +78,15 @@ CASES = {
                              (4, 3, 5)),
     "diag-of-matrix": (lambda x: np.diag(x, 1), lambda x: torch.diag(x, 1), (4, 3)),
     "diag-of-vector": (lambda x: np.diag(x, -2), lambda x: torch.diag(x, -2), (3,)),
+    "roll-flat": (lambda x: np.roll(x, 5), lambda x: torch.roll(x.reshape(-1), 5).reshape(x.shape), (2, 3, 4)),
+    "roll-axes": (lambda x: np.roll(x, (1, -2, 4), axis=(0, 2, 0)), lambda x: torch.roll(x, (5, -2), (0, 2)),
+                  (2, 3, 4)),
+    "rot90": (np.rot90, torch.rot90, (3, 4)),
+    "rot90-k3-axes": (lambda x: np.rot90(x, 3, axes=(2, 0)), lambda x: torch.rot90(x, 3, (2, 0)), (2, 3, 4)),
+    "rot90-k2": (lambda x: np.rot90(x, -2, axes=(1, 2)), lambda x: torch.rot90(x, -2, (1, 2)), (2, 3, 4)),
+    "tril": (np.tril, torch.tril, (3, 4)),
+    "tril-k-batched": (lambda x: np.tril(x, -1), lambda x: torch.tril(x, -1), (2, 4, 3)),
+    "triu-k": (lambda x: np.triu(x, 2), lambda x: torch.triu(x, 2), (3, 5)),
 }
 
 
@@ -187,3 +196,27 @@ def test_random_flip_tile_and_squeeze(shape, data):
     assert_jvp_agrees_with_vjp(f, x)
     assert_matches_torch(f, f_torch, x)
     assert math.prod(np.shape(f(cm.Tensor(x)))) == x.size * math.prod(reps)
+
+
+@settings(max_examples=25, deadline=None)
+@given(shape=array_shapes(min_dims=2, max_dims=3, max_side=4), data=st.data())
+def test_random_roll_rot90_and_triangles(shape, data):
+    x = random_array(np.random.default_rng(2), shape)
+    ndim = len(shape)
+    axes = tuple(data.draw(st.lists(st.integers(-ndim, ndim - 1), min_size=1, max_size=3)))
+    shifts = tuple(data.draw(st.lists(st.integers(-5, 5), min_size=len(axes), max_size=len(axes))))
+    plane = tuple(data.draw(st.permutations(range(ndim)))[:2])
+    k, diagonal = data.draw(st.integers(-4, 4)), data.draw(st.integers(-3, 3))
+    def f(y):
+        turned = np.triu(np.rot90(np.roll(y, shifts, axis=axes), k, axes=plane), diagonal)
+        return np.concatenate([np.ravel(turned), np.ravel(np.tril(y, diagonal))])
+    def f_torch(y):
+        turned = torch.triu(torch.rot90(torch.roll(y, shifts, axes), k, plane), diagonal)
+        return torch.cat([turned.reshape(-1), torch.tril(y, diagonal).reshape(-1)])
+    assert_jvp_agrees_with_vjp(f, x)
+    assert_matches_torch(f, f_torch, x)
+
+
+def test_rot90_with_bad_axes_names_them():
+    with pytest.raises(cm.ShapeError, match="rot90: axes must be two different axes"):
+        np.rot90(cm.Tensor(np.ones((2, 2))), axes=(1, 1))
