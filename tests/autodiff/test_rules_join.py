@@ -64,6 +64,14 @@ CASES = {
     "pad-int": (lambda a: np.pad(a, 1, constant_values=2.5), lambda a: F.pad(a, (1, 1, 1, 1), value=2.5),
                 [(2, 3)]),
     "pad-one-pair": (lambda a: np.pad(a, (2, 1)), lambda a: F.pad(a, (2, 1, 2, 1, 2, 1)), [(2, 1, 3)]),
+    "pad-edge": (lambda a: np.pad(a, ((1, 2), (3, 1)), mode="edge"),
+                 lambda a: F.pad(a[None], (3, 1, 1, 2), mode="replicate")[0], [(2, 3)]),
+    "pad-reflect": (lambda a: np.pad(a, ((2, 1), (0, 3)), mode="reflect"),
+                    lambda a: F.pad(a[None], (0, 3, 2, 1), mode="reflect")[0], [(3, 4)]),
+    "pad-wrap": (lambda a: np.pad(a, ((1, 3), (2, 2)), mode="wrap"),
+                 lambda a: F.pad(a[None, None], (2, 2, 1, 3), mode="circular")[0, 0], [(3, 4)]),
+    "pad-symmetric": (lambda a: np.pad(a, (2, 3), mode="symmetric"),
+                      lambda a: torch.cat([a[:2].flip(0), a, a[-3:].flip(0)]), [(4,)]),
 }
 
 
@@ -130,6 +138,41 @@ def test_pad_other_modes_raise_a_clear_error():
         np.pad(t, ((1, 1), (1, 1), (1, 1)))
     with pytest.raises(cm.ShapeError, match="cannot be negative"):
         np.pad(t, -1)
+
+
+@settings(max_examples=30, deadline=None)
+@given(shape=array_shapes(min_dims=1, max_dims=3, max_side=3), data=st.data())
+def test_pad_modes_copy_entries_outward_and_sum_their_gradients(shape, data):
+    """Widths up to three times the side: reflections fold over many times, every copy adds gradient."""
+    mode = data.draw(st.sampled_from(["edge", "reflect", "symmetric", "wrap"]))
+    widths = tuple((data.draw(st.integers(0, 3 * n)), data.draw(st.integers(0, 3 * n))) for n in shape)
+    x = random_array(np.random.default_rng(3), shape)
+    f = lambda a: np.pad(a, widths, mode=mode)  # noqa: E731
+    np.testing.assert_array_equal(f(cm.Tensor(x)).value, f(x))
+    assert_jvp_agrees_with_vjp(f, x)
+    assert_grad_matches_finite_differences(as_scalar(f), x)
+    # with u = 1, each entry's gradient is how often it appears in the result
+    sources = np.pad(np.arange(x.size).reshape(shape), widths, mode=mode)
+    copies = np.bincount(sources.ravel(), minlength=x.size).reshape(shape)
+    np.testing.assert_array_equal(cm.grad(lambda a: np.sum(f(a)))(x), copies)
+
+
+def test_pad_with_a_traced_fill_value():
+    """∂/∂c of the border's value c is the sum of g over the border."""
+    a, c = random_array(np.random.default_rng(4), (2, 3)), np.array(0.7)
+    def f(x, fill):
+        return np.pad(x, ((0, 1), (2, 0)), constant_values=fill)
+    def f_torch(x, fill):
+        return F.pad(x - fill, (2, 0, 0, 1)) + fill
+    assert_matches_torch(f, f_torch, a, c)
+    assert_grad_matches_finite_differences(as_scalar(f), a, c)
+    border = np.pad(np.zeros((2, 3)), ((0, 1), (2, 0)), constant_values=1.0)
+    _, tangent = cm.jvp(f, (a, c), (np.zeros_like(a), np.array(1.0)))
+    np.testing.assert_array_equal(tangent, border)
+    # NumPy only hands np.pad to calcml when the array itself is traced: a plain array with a traced
+    # fill is refused (the fill would otherwise become a constant)
+    with pytest.raises(cm.GraphEscapeError):
+        cm.grad(lambda fill: np.sum(np.pad(a, 1, constant_values=fill)))(0.5)
 
 
 def test_bad_joins_and_splits_raise_calcml_errors():
