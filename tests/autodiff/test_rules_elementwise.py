@@ -450,6 +450,9 @@ def test_ufunc_dtype_keyword_casts_and_other_options_are_refused():
     np.testing.assert_allclose(cm.grad(lambda x: np.sum(np.exp(x, dtype=np.float32)))(x), np.exp(x), rtol=1e-6)
     with pytest.raises(cm.NoRuleError, match="where="):
         cm.grad(lambda x: np.sum(np.exp(x, where=x > 0)))(x)
+    np.testing.assert_array_equal(cm.grad(lambda x: np.sum(np.exp(x, where=True)))(x), np.exp(x))
+    a, b = np.arange(6.0).reshape(3, 2), np.ones((3, 2))  # a gufunc's axis= is passed on
+    np.testing.assert_array_equal(cm.grad(lambda a: np.sum(np.vecdot(a, b, axis=0)))(a), b)
 
 
 # ---- truly zero-derivative functions pass through as plain arrays --------------------------------

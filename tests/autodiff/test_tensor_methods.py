@@ -173,6 +173,7 @@ def test_array_attributes_are_ndarrays():
         assert getattr(t, attribute) == getattr(x, attribute), attribute
     np.testing.assert_array_equal(t.imag, x.imag)
     assert len(t) == len(x)
+    assert (x[1, 2] in t) and (x[1, 2] + 10 not in t)  # ndarray's `in`: any entry equal
 
 
 @pytest.mark.parametrize(("name", "args", "suggestion"), [

@@ -107,7 +107,7 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) ->
     if method == "__call__":
         handler = UFUNCS.get(ufunc)
         if kwargs and handler is not None:
-            inputs, kwargs = _cast_for_dtype(ufunc, inputs, kwargs), {}
+            inputs, kwargs = _ufunc_keywords(ufunc, inputs, kwargs)
         if type(handler) is Primitive:
             return apply(handler, inputs, kwargs)
         if handler is not None:  # an adapter that picks a primitive (e.g. maximum's tie rule)
@@ -121,21 +121,25 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) ->
     raise NoRuleError(no_rule_message(name, inputs))
 
 
-def _cast_for_dtype(ufunc: np.ufunc, inputs: tuple, kwargs: dict) -> tuple:
-    """The inputs of ``ufunc(*inputs, dtype=d)`` cast to d (NumPy computes in d). Other options change
-    what is computed (``where=`` leaves entries unset unless ``out=`` is given) and are refused."""
-    options = sorted(k for k, v in kwargs.items() if k != "dtype" and not (k == "where" and v is True))
-    if options:
+def _ufunc_keywords(ufunc: np.ufunc, inputs: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """``dtype=d`` becomes a cast of the inputs (NumPy computes in d); ``where=`` (it leaves entries unset
+    unless ``out=`` is given), ``casting=``, ``order=``, ``subok=`` and ``signature=`` are refused; the
+    rest (a gufunc's ``axis=``) is passed on."""
+    kwargs = dict(kwargs)
+    dtype = kwargs.pop("dtype", None)
+    if kwargs.get("where", True) is True:
+        kwargs.pop("where", None)
+    refused = sorted(set(kwargs) & {"where", "casting", "order", "subok", "signature"})
+    if refused:
         raise NoRuleError(
-            f"numpy.{ufunc.__name__}(..., {'=..., '.join(options)}=...) has no rule on Tensors.\n"
+            f"numpy.{ufunc.__name__}(..., {'=..., '.join(refused)}=...) has no rule on Tensors.\n"
             f"  arguments: {', '.join(describe(a) for a in inputs)}\n"
             f"  instead: call numpy.{ufunc.__name__} without it; for where=, pick entries afterwards with "
             "np.where(mask, result, fallback)."
         )
-    dtype = kwargs.get("dtype")
-    if dtype is None:
-        return inputs
-    return tuple(np.astype(a, dtype) if type(a) is Tensor else np.asarray(a, dtype=dtype) for a in inputs)
+    if dtype is not None:
+        inputs = tuple(np.astype(a, dtype) if type(a) is Tensor else np.asarray(a, dtype=dtype) for a in inputs)
+    return inputs, kwargs
 
 
 def dispatch_function(func: Callable, args: tuple, kwargs: dict) -> Any:

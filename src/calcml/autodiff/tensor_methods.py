@@ -57,6 +57,7 @@ Tensor.__neg__ = lambda self: apply(ew.negative, (self,), {})
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = lambda self: apply(ew.absolute, (self,), {})
 Tensor.__round__ = lambda self, ndigits=None: np.round(self, ndigits or 0)
+Tensor.__contains__ = lambda self, value: bool(np.any(self == value))
 Tensor.__lt__ = lambda self, other: np.less(self, other)
 Tensor.__le__ = lambda self, other: np.less_equal(self, other)
 Tensor.__gt__ = lambda self, other: np.greater(self, other)

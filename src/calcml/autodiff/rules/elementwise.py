@@ -16,7 +16,7 @@ import numpy as np
 
 from calcml.autodiff.dispatch import implements, plain
 from calcml.autodiff.errors import UnsupportedTransformError, describe
-from calcml.autodiff.primitive import Primitive, primitive
+from calcml.autodiff.primitive import Primitive, apply, primitive
 from calcml.autodiff.tensor import Tensor
 
 LN2 = math.log(2.0)
@@ -87,9 +87,9 @@ fmod.defvjp(lambda g, ans, x, y: g, lambda g, ans, x, y: -g * _whole_quotient(an
 fmod.defjvp(lambda t, ans, x, y: t, lambda t, ans, x, y: -t * _whole_quotient(ans, x, y))
 
 
-def _numpy_divmod(x, y, **kwargs):
+def _numpy_divmod(x, y):
     """divmod(x, y) = (⌊x/y⌋, x mod y): a piecewise-constant quotient and a differentiable remainder."""
-    return np.floor_divide(x, y, **kwargs), np.remainder(x, y, **kwargs)
+    return np.floor_divide(x, y), np.remainder(x, y)
 
 
 implements(np.divmod, _numpy_divmod)
@@ -284,8 +284,8 @@ def extremum(ufunc: np.ufunc, x_wins: Callable, y_wins: Callable, rule: str) -> 
                     derivative=f"{rule}; a tie with a constant goes to the constant (ReLU′(0) = 0)")
     derivatives(one, x_wins, y_wins)
 
-    def choose(x, y, **kwargs):
-        return (both if _is_traced(x) and _is_traced(y) else one)(x, y, **kwargs)
+    def choose(x, y):
+        return apply(both if _is_traced(x) and _is_traced(y) else one, (x, y), {})
 
     implements(ufunc, choose)
 
