@@ -95,6 +95,7 @@ def _numpy_divmod(x, y):
 implements(np.divmod, _numpy_divmod)
 
 
+# ---- powers and roots ----------------------------------------------------------------------------
 def _power_base_slope(ans, x, y):
     """∂(x^y)/∂x = y·x^(y−1), and 0 where y = 0: x⁰ = 1 is constant, also at x = 0 (0·0⁻¹ would be NaN)."""
     if isinstance(y, (int, float)):  # x ** 2 and friends: no mask needed
@@ -131,6 +132,7 @@ cbrt.defjvp(lambda t, ans, x: t / (3 * ans * ans))
 reciprocal = elementwise(np.reciprocal, "d/dx 1/x = −1/x²")
 derivatives(reciprocal, lambda ans, x: -ans * ans)
 
+# ---- signs ---------------------------------------------------------------------------------------
 absolute = elementwise(np.absolute, "d/dx |x| = sign(x), with |x|'(0) = 0 by convention")
 derivatives(absolute, lambda ans, x: np.sign(x))
 implements(np.fabs, absolute)
@@ -231,10 +233,10 @@ def _nonzero(x):
     return np.where(x == 0, 1.0, x)
 
 
-@primitive(broadcasts=True)
+@primitive(broadcasts=True, derivative="d/dx sinc′(x) = −π² sinc x − 2·sinc′(x)/x, which is −π²/3 at x = 0")
 def sinc_slope(x):
-    """d/dx sinc x = (cos πx − sinc x)/x, which is 0 at x = 0.
-    d/dx of it = −π² sinc x − 2·sinc′(x)/x, which is −π²/3 at x = 0."""
+    """sinc′(x) = (cos πx − sinc x)/x, which is 0 at x = 0: a primitive, so that its own derivative
+    keeps the limit at 0 (sinc″(0) = −π²/3)."""
     return np.where(x == 0, 0.0, (np.cos(np.pi * x) - np.sinc(x)) / _nonzero(x))
 
 
