@@ -86,12 +86,6 @@ def test_detect_anomaly_names_the_primitive_whose_gradient_is_infinite_in_the_ba
         assert np.isinf(cm.grad(f)(np.array([0.0, 1.0]))[0])
 
 
-def test_jvp_of_jvp_is_refused():
-    inner = lambda x: cm.jvp(np.sin, (x,), (np.ones_like(x),))[1]  # noqa: E731
-    with pytest.raises(cm.UnsupportedTransformError, match="jvp of jvp"):
-        cm.jvp(inner, (np.ones(2),), (np.ones(2),))
-
-
 # ---- dtypes ------------------------------------------------------------------------------------------
 FLOAT32_CASES = {
     "tanh and power": lambda x, y: np.sum(np.tanh(x) * 2.0 + x ** 2 * y),

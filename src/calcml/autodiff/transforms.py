@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from calcml.autodiff import tree
-from calcml.autodiff.errors import NonScalarOutputError, ShapeError, UnsupportedTransformError
+from calcml.autodiff.errors import NonScalarOutputError, ShapeError
 from calcml.autodiff.primitive import apply
 from calcml.autodiff.reverse import (
     backward_pass,
@@ -289,32 +289,25 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
 
 
 # ---- forward mode ------------------------------------------------------------------------------
-def _push_forward(f: Callable, primals: Sequence[np.ndarray], tangents: Sequence[np.ndarray],
-                  rebuild: Callable[[list[Tensor]], tuple] = tuple) -> tuple[list[np.ndarray], list[np.ndarray], Any]:
-    """Run ``f`` once with a batch of B tangents per primal leaf (each of shape (B, *primal.shape)).
+def _push_forward(f: Callable, primals: Sequence[Any], tangents: Sequence[Any],
+                  rebuild: Callable[[list[Tensor]], tuple] = tuple) -> tuple[list[Any], list[Any], Any, bool]:
+    """Run ``f`` with a batch of B tangents per primal leaf (each of shape (B, *primal.shape)).
 
     ``rebuild`` turns the list of input Tensors into f's positional arguments (pytrees). Returns the
-    output leaves' values, their tangents (zeros where an output does not depend on the inputs) and
-    the output's TreeDef.
+    output leaves' values, their tangents (zeros where an output does not depend on the inputs), the
+    output's TreeDef, and whether the results are traced for an enclosing transform.
+
+    At the top level this is true forward mode: one pass carrying the tangents. Inside another
+    transform it is computed from two reverse passes (below), which every transform can differentiate.
     """
-    if STATE.forward_depth > 0:
-        raise UnsupportedTransformError(
-            "forward mode inside forward mode (jvp of jvp) is not supported: both would share one "
-            "tangent and mix their perturbations.\n  for second derivatives use cm.hessian or cm.hvp "
-            "(forward-over-reverse), or grad of grad."
-        )
-    if STATE.reverse_depth > 0:
-        raise UnsupportedTransformError(
-            "forward mode (jvp, jacobian(mode='fwd'), hessian, hvp) inside a reverse-mode transform is "
-            "not supported: its tangents are not traced for the outer gradient.\n"
-            "  use jacobian(mode='rev') or grad of grad inside, or put the forward transform outside."
-        )
+    if _needs_nesting(primals, tangents):
+        return _push_forward_by_two_vjps(f, primals, tangents, rebuild) + (True,)
     inputs = []
     for primal, tangent in zip(primals, tangents):
         x = Tensor(as_float_array(primal.value if type(primal) is Tensor else primal))
-        x.tangent = np.asarray(tangent, dtype=x.dtype)
+        x.tangent = np.asarray(tangent.value if type(tangent) is Tensor else tangent, dtype=x.dtype)
         inputs.append(x)
-    batch = tangents[0].shape[0]
+    batch = np.shape(tangents[0])[0]
     STATE.forward_depth += 1
     previous = STATE.tangents_stopped
     STATE.tangents_stopped = False
@@ -329,7 +322,65 @@ def _push_forward(f: Callable, primals: Sequence[np.ndarray], tangents: Sequence
         values.append(o.value)
         t = o.tangent
         out_tangents.append(np.zeros((batch,) + o.shape, dtype=o.dtype) if t is None else t)
-    return values, out_tangents, treedef
+    return values, out_tangents, treedef, False
+
+
+def _needs_nesting(primals: Sequence[Any], tangents: Sequence[Any]) -> bool:
+    """Inside another transform, or on values another transform (or a recording leaf) is tracing."""
+    if STATE.forward_depth > 0 or STATE.reverse_depth > 0:
+        return True
+    return any(type(v) is Tensor and v.is_traced() for v in (*primals, *tangents))
+
+
+def _push_forward_by_two_vjps(f: Callable, primals: Sequence[Any], tangents: Sequence[Any],
+                              rebuild: Callable[[list[Tensor]], tuple]) -> tuple[list[Any], list[Any], Any]:
+    """Forward mode inside another transform, from reverse mode twice:  J v = ∂/∂u ⟨Jᵀu, v⟩.
+
+    The first backward pass pulls a traced cotangent u back to the inputs (Jᵀu, linear in u); the second
+    differentiates ⟨Jᵀu, v⟩ with respect to u. Both passes are recorded like any other operations, so
+    an enclosing grad, jvp or hessian differentiates the result again, to any depth. Each nesting level
+    has its own inputs and cotangents (its own tag), so levels never mix their perturbations: the
+    d/dx [x · d/dy (x + y)] = 1 of the classic test.
+    """
+    inputs = [_as_input(p) for p in primals]
+    STATE.reverse_depth += 1
+    previous = STATE.recording, STATE.tangents_stopped
+    STATE.recording, STATE.tangents_stopped = True, False
+    try:
+        outs, treedef = _output_leaves(f(*rebuild(inputs)))
+        live = [o for o in outs if o.requires_grad]
+        cotangents = [Tensor.input(np.zeros_like(o.value)) for o in live]
+        pulled: dict[int, Any] = {}
+        if live:
+            pulled, _ = backward_pass(live, cotangents, inputs, create_graph=True)
+        batch = np.shape(tangents[0])[0]
+        directions = []
+        for b in range(batch):
+            inner = [np.sum(pulled[id(x)] * v[b]) for x, v in zip(inputs, tangents) if id(x) in pulled]
+            directions.append(_gradients_of(sum(inner), cotangents) if inner else [None] * len(live))
+    finally:
+        STATE.reverse_depth -= 1
+        STATE.recording, STATE.tangents_stopped = previous
+    for x in (*inputs, *cotangents):
+        if x.node is None:
+            x.requires_grad = False  # this level's own tags: constants to every enclosing level
+    out_tangents, k = [], 0
+    for o in outs:
+        if not o.requires_grad:
+            out_tangents.append(np.zeros((batch,) + o.shape, dtype=o.dtype))
+            continue
+        per_direction = [d[k] if d[k] is not None else np.zeros(o.shape, dtype=o.dtype) for d in directions]
+        out_tangents.append(np.stack(per_direction))
+        k += 1
+    return outs, out_tangents, treedef
+
+
+def _gradients_of(scalar: Any, leaves: list[Tensor]) -> list[Any]:
+    """∂scalar/∂leaf for each leaf, traced (None where the scalar does not depend on a leaf)."""
+    if type(scalar) is not Tensor or not scalar.requires_grad:
+        return [None] * len(leaves)
+    grads, _ = backward_pass(scalar, np.ones_like(scalar.value), leaves, create_graph=True)
+    return [grads.get(id(u)) for u in leaves]
 
 
 def _flat_primals(primals: Sequence[Any]) -> tuple[list[Any], list[tree.TreeDef]]:
@@ -377,10 +428,10 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
                 where = f"tangent {i}" + (f", leaf {k}" if not treedefs[i].is_leaf else "")
                 raise ShapeError(f"jvp: {where} has shape {np.shape(t)} but its primal has shape "
                                  f"{np.shape(p)}; they must match.")
-            batched.append(np.asarray(t.value if type(t) is Tensor else t)[None])
-    values, out_tangents, treedef = _push_forward(f, leaves, batched, _rebuilder(treedefs))
-    return (tree.unflatten(treedef, [_finish(v, False) for v in values]),
-            tree.unflatten(treedef, [_finish(t[0], False) for t in out_tangents]))
+            batched.append(t[None] if type(t) is Tensor else np.asarray(t)[None])
+    values, out_tangents, treedef, nested = _push_forward(f, leaves, batched, _rebuilder(treedefs))
+    return (tree.unflatten(treedef, [_finish(v, nested) for v in values]),
+            tree.unflatten(treedef, [_finish(t[0], nested) for t in out_tangents]))
 
 
 # ---- Jacobians and Hessians --------------------------------------------------------------------
@@ -402,10 +453,10 @@ def _jacobian_tree(blocks: list[list[Any]], out_def: tree.TreeDef, in_defs: list
 def _jacobian_forward(f: Callable, args: tuple, kwargs: dict, nums: tuple[int, ...], single: bool) -> Any:
     """All columns of J at once: one forward pass with the identity as a batch of tangents."""
     leaves, in_defs = _flat_primals([args[i] for i in nums])
-    primals = [as_float_array(p.value if type(p) is Tensor else p) for p in leaves]
+    primals = [p if type(p) is Tensor else as_float_array(p) for p in leaves]
     sizes = [p.size for p in primals]
     total = sum(sizes)
-    identity = np.eye(total, dtype=np.result_type(*primals))
+    identity = np.eye(total, dtype=np.result_type(*[p.dtype for p in primals]))
     tangents, start = [], 0
     for p, n in zip(primals, sizes):
         tangents.append(identity[:, start:start + n].reshape((total,) + p.shape))
@@ -418,13 +469,13 @@ def _jacobian_forward(f: Callable, args: tuple, kwargs: dict, nums: tuple[int, .
             call_args[i] = x
         return f(*call_args, **kwargs)
 
-    values, out_tangents, out_def = _push_forward(with_primals, primals, tangents, rebuild)
+    values, out_tangents, out_def, nested = _push_forward(with_primals, primals, tangents, rebuild)
     blocks = []
     for value, tangent in zip(values, out_tangents):
         columns = np.moveaxis(tangent, 0, -1)  # out.shape + (total,)
         row, start = [], 0
         for p, n in zip(primals, sizes):
-            row.append(_finish(columns[..., start:start + n].reshape(np.shape(value) + p.shape), False))
+            row.append(_finish(np.reshape(columns[..., start:start + n], np.shape(value) + p.shape), nested))
             start += n
         blocks.append(row)
     return _jacobian_tree(blocks, out_def, in_defs, single)
@@ -454,13 +505,13 @@ def _jacobian_reverse(f: Callable, args: tuple, kwargs: dict, nums: tuple[int, .
     return _jacobian_tree(blocks, out_def, [argument.treedef for argument in traced], single)
 
 
-def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "rev") -> Callable:
+def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "rev", has_aux: bool = False) -> Callable:
     """``f ↦ J_f``: the matrix of partial derivatives J[i, j] = ∂f_i/∂x_j, shaped out.shape + x.shape.
 
     ``mode="rev"`` builds it row by row (one backward pass per output: best for few outputs);
     ``mode="fwd"`` pushes every column in a single vectorized forward pass (best for few inputs).
     Outputs and arguments may be pytrees: the result has the output's structure outside and the
-    argument's inside, as in JAX.
+    argument's inside, as in JAX. With ``has_aux=True``, f returns ``(out, aux)`` and so does the result.
 
     >>> cm.jacobian(lambda x: x ** 2, mode="fwd")(np.array([1.0, 2.0]))
     array([[2., 0.],
@@ -473,31 +524,60 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "rev") -
     def jacobian_f(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums_tuple(argnums, args, "jacobian")
         build = _jacobian_forward if mode == "fwd" else _jacobian_reverse
-        return build(f, args, kwargs, nums, isinstance(argnums, int))
+        if not has_aux:
+            return build(f, args, kwargs, nums, isinstance(argnums, int))
+        without_aux, aux = _aux_splitter(f, "jacobian")
+        return build(without_aux, args, kwargs, nums, isinstance(argnums, int)), _plain_aux(aux[0])
 
     return jacobian_f
 
 
-def hessian(f: Callable, argnums: int = 0) -> Callable:
+def _aux_splitter(f: Callable, transform: str) -> tuple[Callable, list]:
+    """``f`` returning ``(out, aux)`` → a function returning ``out``, and the list its aux lands in."""
+    box: list = []
+
+    def without_aux(*args: Any, **kwargs: Any) -> Any:
+        out = f(*args, **kwargs)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise TypeError(f"{transform}(has_aux=True) expects the function to return a pair (value, aux).")
+        box[:] = [out[1]]
+        return out[0]
+
+    return without_aux, box
+
+
+def _plain_aux(aux: Any) -> Any:
+    """Auxiliary data as plain values at the top level (it is not differentiated)."""
+    if _nested():
+        return aux
+    return tree.map(lambda leaf: _finish(leaf, False) if type(leaf) is Tensor else leaf, aux)
+
+
+def hessian(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
     """``f ↦ ∇²f``: H[i, j] = ∂²f/∂x_i∂x_j, as the forward-mode Jacobian of the gradient
     (forward-over-reverse: one backward pass carrying n tangents, not n passes).
+
+    With a tuple of ``argnums`` the result is nested like JAX's: ``H[i][j] = ∂²f/∂x_i∂x_j`` blocks.
 
     >>> cm.hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 3.0]))
     array([[6., 2.],
            [2., 0.]])
     """
-    if not isinstance(argnums, int):
-        raise TypeError("hessian takes one argnum (an int); for mixed partials use "
-                        "cm.jacobian(cm.grad(f, argnums=i), argnums=j, mode='fwd').")
-    return jacobian(grad(f, argnums), argnums, mode="fwd")
+    return jacobian(grad(f, argnums, has_aux=has_aux), argnums, mode="fwd", has_aux=has_aux)
 
 
-def hvp(f: Callable, x: Any, v: Any) -> Any:
+def hvp(f: Callable, x: Any, v: Any, has_aux: bool = False) -> Any:
     """∇²f(x) v without forming the Hessian: the forward-mode derivative of ∇f in direction v.
 
-    Costs a small multiple of one gradient, whatever the size of x.
+    Costs a small multiple of one gradient, whatever the size of x. ``x`` and ``v`` may be pytrees of
+    the same structure (several arguments: pass a tuple and unpack it in f). With ``has_aux=True``,
+    f returns ``(value, aux)`` and hvp returns ``(Hv, aux)``.
 
     >>> cm.hvp(lambda x: np.sum(x ** 3), np.array([1.0, 2.0]), np.array([1.0, 0.0]))
     array([6., 0.])
     """
-    return jvp(_grad(f), (x,), (v,))[1]
+    if not has_aux:
+        return jvp(_grad(f), (x,), (v,))[1]
+    gradient_and_aux = _grad(f, 0, has_aux=True)
+    without_aux, aux = _aux_splitter(lambda y: gradient_and_aux(y), "hvp")
+    return jvp(without_aux, (x,), (v,))[1], _plain_aux(aux[0])
