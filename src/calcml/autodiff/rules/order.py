@@ -117,7 +117,11 @@ def _bracket(position: np.ndarray, size: np.ndarray, method: str) -> tuple[np.nd
         return near, near, 0.0
     if method == "midpoint":
         return lo, hi, 0.5
-    return lo, hi, None  # linear: the weight is position − lo, computed traced in the caller
+    # linear: hi = lo + 1 even at an integer position (weight 0 there), so that ∂/∂q is the slope of
+    # the segment to the right (one-sided, as interp's at a knot) rather than 0; the weight is
+    # position − lo, computed traced in the caller
+    lo = np.clip(np.floor(position), 0, np.maximum(last - 1, 0)).astype(np.intp)
+    return lo, np.minimum(lo + 1, last).astype(np.intp), None
 
 
 def _quantile(a, q, axis, keepdims, method, ignore_nan, op, percent=False):
@@ -155,7 +159,8 @@ def _quantile(a, q, axis, keepdims, method, ignore_nan, op, percent=False):
     source = np.where(missing, 0.0, flat) if missing.any() else flat  # no NaN may meet a zero weight
     low = take_along_axis(source, np.take_along_axis(order, lo, -1), -1)
     high = take_along_axis(source, np.take_along_axis(order, hi, -1), -1)
-    result = low + weight * (high - low)
+    step = high - low
+    result = np.where(weight >= 0.5, high - step * (1 - weight), low + step * weight)  # NumPy's lerp, exact at 1
     undefined = size == 0 if ignore_nan else np.any(missing, axis=-1, keepdims=True)
     if undefined.any():  # NumPy's answer there is NaN, with no gradient
         result = np.where(undefined, np.nan, result)
