@@ -529,3 +529,20 @@ def test_integer_members_run_on_integer_tensors():
     for member in INTEGER_ONLY:
         out = member(i) if member is np.invert else member(i, np.array([4, 2, 1]))
         assert not isinstance(out, cm.Tensor)
+
+
+@pytest.mark.parametrize("call", [
+    lambda a: np.add.reduce(a), lambda a: np.add.reduce(a, axis=None), lambda a: np.multiply.reduce(a, axis=1),
+    lambda a: np.maximum.reduce(a), lambda a: np.minimum.reduce(a, axis=1, keepdims=True),
+    lambda a: np.add.accumulate(a), lambda a: np.multiply.accumulate(a, axis=1),
+])
+def test_ufunc_reduce_and_accumulate_keep_numpys_axis_zero_default(call):
+    a = random_array(np.random.default_rng(6), (3, 4), 0.5, 2.0)
+    np.testing.assert_array_equal(call(cm.Tensor(a)).value, call(a))
+    assert_grad_matches_finite_differences(as_scalar(call), a)
+
+
+def test_ufuncs_from_outside_numpy_are_named_as_such():
+    scipy_special = pytest.importorskip("scipy.special")
+    with pytest.raises(cm.NoRuleError, match="expit [(]a ufunc from outside NumPy"):
+        cm.grad(lambda x: np.sum(scipy_special.expit(x)))(np.ones(2))

@@ -95,6 +95,12 @@ def plain(value: Any) -> Any:
     return value
 
 
+UFUNC_METHODS = {
+    ("reduce", np.add): np.sum, ("reduce", np.multiply): np.prod, ("reduce", np.maximum): np.max,
+    ("reduce", np.minimum): np.min, ("accumulate", np.add): np.cumsum, ("accumulate", np.multiply): np.cumprod,
+}
+
+
 def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
     """Handle ``ufunc(*inputs)`` when an input is a Tensor."""
     if kwargs.get("out") is not None:
@@ -114,10 +120,13 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) ->
             return handler(*inputs, **kwargs)
         if ufunc in PIECEWISE_CONSTANT_UFUNCS:
             return ufunc(*plain(inputs), **kwargs)
-    elif method == "reduce" and ufunc in (np.add, np.maximum, np.minimum, np.multiply):
-        reduction = {np.add: np.sum, np.maximum: np.max, np.minimum: np.min, np.multiply: np.prod}[ufunc]
-        return FUNCTIONS[reduction](*inputs, **kwargs)
-    name = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+    elif (method, ufunc) in UFUNC_METHODS:  # np.add.reduce(x) is np.sum(x, axis=0): axis 0 by default
+        return UFUNC_METHODS[method, ufunc](*inputs, **{"axis": 0, **kwargs})
+    name = ufunc.__name__ + ("" if method == "__call__" else f".{method}")
+    if getattr(np, ufunc.__name__, None) is ufunc:
+        name = f"numpy.{name}"
+    else:  # scipy.special's ufuncs reach calcml the same way
+        name = f"{name} (a ufunc from outside NumPy; write it with NumPy functions or as a cm.primitive)"
     raise NoRuleError(no_rule_message(name, inputs))
 
 
