@@ -546,3 +546,19 @@ def test_ufuncs_from_outside_numpy_are_named_as_such():
     scipy_special = pytest.importorskip("scipy.special")
     with pytest.raises(cm.NoRuleError, match="expit [(]a ufunc from outside NumPy"):
         cm.grad(lambda x: np.sum(scipy_special.expit(x)))(np.ones(2))
+
+
+def test_ufunc_outer_is_the_ufunc_on_every_pair():
+    x, y = np.array([1.0, 2.0, 4.0]), np.array([[0.5, 3.0]])
+    np.testing.assert_array_equal(np.subtract.outer(cm.Tensor(x), y).value, np.subtract.outer(x, y))
+    pairwise = lambda x: np.sum(np.subtract.outer(x, x) ** 2)  # Σ_ij (x_i − x_j)²: ∂/∂x_k = 4 Σ_j (x_k − x_j)
+    np.testing.assert_allclose(cm.grad(pairwise)(x), 4 * (3 * x - x.sum()))
+    assert_jvp_agrees_with_vjp(lambda x, y: np.multiply.outer(x, y), x, y)
+
+
+def test_ufunc_at_runs_on_plain_values_and_refuses_traced_ones():
+    a = np.zeros(3)
+    np.add.at(a, [0, 0], cm.Tensor(np.array([1.0, 2.0])))
+    np.testing.assert_array_equal(a, [3.0, 0.0, 0.0])
+    with pytest.raises(cm.InPlaceError, match="numpy.add.at writes in place"):
+        cm.grad(lambda x: np.sum(np.add.at(a, [0, 0], x) or a))(np.ones(2))

@@ -59,17 +59,19 @@ PIECEWISE_CONSTANT_FUNCTIONS = {
 WRITERS = {np.copyto, np.put, np.putmask, np.place, np.fill_diagonal}
 
 
-def write_plain(func: Callable, dst: Any, args: tuple, kwargs: dict) -> Any:
-    written = (*args, *kwargs.values())
+def write_plain(name: str, write: Callable, args: tuple, kwargs: dict) -> Any:
+    """``write(dst, *rest)`` on plain values; refused when ``dst`` is a Tensor or a traced value is written."""
+    dst, written = args[0], (*args[1:], *kwargs.values())
     if type(dst) is Tensor or any(type(a) is Tensor and a.is_traced() for a in written):
         raise InPlaceError(
-            f"numpy.{func.__name__} writes in place into {describe(dst)}, outside the graph "
+            f"{name} writes in place into {describe(dst)}, outside the graph "
             f"(np.full(shape, t) and np.full_like(array, t) do this too).\n"
             f"  arguments: {', '.join(describe(a) for a in written)}\n"
             "  instead: build a new array: np.broadcast_to(t, shape) or np.full_like(tensor, t) for a "
-            "filled one, np.where(mask, values, a) to replace entries."
+            "filled one, np.where(mask, values, a) to replace entries, a one-hot product "
+            "(np.eye(n)[index].T @ values) to add at indices."
         )
-    return func(dst, *plain(args), **plain(kwargs))
+    return write(dst, *plain(args[1:]), **plain(kwargs))
 
 
 # Questions about a Tensor's shape are answered from the Tensor itself (they are asked inside every rule).
@@ -122,6 +124,11 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) ->
             return ufunc(*plain(inputs), **kwargs)
     elif (method, ufunc) in UFUNC_METHODS:  # np.add.reduce(x) is np.sum(x, axis=0): axis 0 by default
         return UFUNC_METHODS[method, ufunc](*inputs, **{"axis": 0, **kwargs})
+    elif method == "outer" and ufunc in UFUNCS:  # ufunc.outer(a, b)[i, j] = ufunc(a[i], b[j])
+        a, b = inputs
+        return ufunc(np.reshape(a, np.shape(a) + (1,) * np.ndim(b)), b, **kwargs)
+    elif method == "at":
+        return write_plain(f"numpy.{ufunc.__name__}.at", ufunc.at, inputs, kwargs)
     name = ufunc.__name__ + ("" if method == "__call__" else f".{method}")
     if getattr(np, ufunc.__name__, None) is ufunc:
         name = f"numpy.{name}"
@@ -164,7 +171,7 @@ def dispatch_function(func: Callable, args: tuple, kwargs: dict) -> Any:
     if func in PIECEWISE_CONSTANT_FUNCTIONS:
         return func(*plain(args), **plain(kwargs))
     if func in WRITERS:
-        return write_plain(func, args[0], args[1:], kwargs)
+        return write_plain(f"numpy.{func.__name__}", func, args, kwargs)
     raise NoRuleError(no_rule_message(f"{_public_module(func)}.{func.__name__}", args))
 
 
