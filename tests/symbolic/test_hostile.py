@@ -117,6 +117,18 @@ def test_coefficient_bombs_are_refused_fast(text, seconds):
     assert time.perf_counter() - start < 0.5
 
 
+def test_the_parser_alone_refuses_every_bomb_in_milliseconds():
+    """The first, cheap line: parsing runs in the caller's process, so it must never be slow."""
+    from calcml.symbolic import parse
+
+    parse("(3x)^10 + 2^10*x")  # SymPy's first-call costs
+    for text, _ in BOMBS:
+        start = time.perf_counter()
+        with pytest.raises(REFUSED):
+            parse(text)
+        assert time.perf_counter() - start < 0.1, text
+
+
 HEAVY = [
     ("sum 3^k to 10^1000", lambda: summation("3^k", ("k", 1, "10^1000"), timeout=5), 5),
     ("product k to 10^6", lambda: product("k", ("k", 1, "10^6"), timeout=5), 5),

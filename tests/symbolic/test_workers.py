@@ -148,10 +148,11 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_stopping_the_parent_mid_call_stops_its_workers(sig):
-    parent = subprocess.Popen(
-        [sys.executable, "-c", _PARENT], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+def test_stopping_the_parent_mid_call_stops_its_workers(sig, tmp_path):
+    """Also: the script has no main guard, and workers never re-import it (it prints its line once)."""
+    script = tmp_path / "parent.py"
+    script.write_text(_PARENT)
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     pids = [int(p) for p in parent.stdout.readline().split()]
     assert pids, parent.stderr.read()
     time.sleep(0.5)  # the slow call is running in a worker
@@ -161,3 +162,5 @@ def test_stopping_the_parent_mid_call_stops_its_workers(sig):
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not [p for p in pids if _alive(p)]
+    assert parent.stdout.read() == ""  # the top level of the script ran once
+

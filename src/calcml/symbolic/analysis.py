@@ -202,7 +202,16 @@ def is_convex(
 
 
 def _box(xs: tuple[sp.Symbol, ...], domain: dict) -> tuple[list[tuple[float, float]], str]:
-    bounds = [tuple(map(float, domain.get(x.name, (-3.0, 3.0)))) for x in xs]
+    bounds = []
+    for x in xs:
+        given = domain.get(x.name, (-3.0, 3.0))
+        try:
+            low, high = (float(v) for v in given)
+        except (TypeError, ValueError):
+            raise SymbolicError(f"the domain of {x.name} must be two numbers (low, high); got {given!r}") from None
+        if not (np.isfinite(low) and np.isfinite(high) and low < high):
+            raise SymbolicError(f"the domain of {x.name} must be finite with low < high; got {given!r}")
+        bounds.append((low, high))
     return bounds, " × ".join(f"[{lo:g}, {hi:g}]" for lo, hi in bounds)
 
 

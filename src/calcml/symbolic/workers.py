@@ -36,7 +36,7 @@ dies) and workers die with the zygote (PR_SET_PDEATHSIG on Linux), even inside a
 is ignored by both. Each worker's address space is capped (RLIMIT_AS, 2 GiB by default): a memory
 bomb becomes MemoryError → WorkerError, and the worker is replaced. Killed workers are replaced in
 the background. Pool size: ``CALCML_SYMBOLIC_WORKERS`` or :func:`configure` (2 by default); the pool
-starts on first use (about 1-2 s for the zygote's imports) and grows to its size on demand.
+starts on first use (1-3 s for the zygote's imports and warm-up) and then fills up to its size.
 """
 
 from __future__ import annotations
@@ -114,8 +114,13 @@ def registered(name: str) -> Callable:
 
 def describe(name: str, args: tuple) -> str:
     """What a call is doing, for messages: ``derive('sin(x^2)')``."""
-    first = args[0] if args else ""
-    shown = first if isinstance(first, str) else str(first) if first != "" else ""
+    first = args[0] if args else None
+    if first is None or isinstance(first, (list, tuple, dict)) or hasattr(first, "solution"):
+        return name
+    try:
+        shown = first if isinstance(first, str) else str(first)
+    except ValueError:  # an integer too long to print
+        return name
     if len(shown) > 60:
         shown = shown[:57] + "..."
     return f"{name}({shown!r})" if shown else name
@@ -441,4 +446,13 @@ def stats() -> PoolStats:
     return _pool().stats()
 
 
+def _forget_inherited_pool() -> None:
+    """In a child forked from this process, the parent's pool (its pipes, its zygote) is not ours to use."""
+    global _current, _pool_lock
+    _current = None
+    _pool_lock = threading.Lock()
+
+
 atexit.register(shutdown)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_inherited_pool)
