@@ -308,7 +308,11 @@ implements(np.cumulative_prod, _cumulative(np.cumprod, 1.0))
 def diff(a, n=1, axis=-1, prepend=None, append=None):
     """np.diff: n-th differences a[1:] − a[:-1] along ``axis`` (after joining ``prepend``/``append``,
     which may be traced). Each difference is linear: ∂(x_{k+1} − x_k) = ẋ_{k+1} − ẋ_k."""
-    ndim = np.ndim(a)
+    ndim, n = np.ndim(a), int(n)
+    if n < 0:
+        raise OperationError(f"diff: the order n must be non-negative, got {n}.")
+    if n == 0:  # NumPy returns the array itself, without prepend/append
+        return a
     if ndim == 0:
         raise ShapeError("diff needs an array with at least one dimension, got a 0-d one.")
     axis = int(axis) % ndim
@@ -317,7 +321,7 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
              if e is not None]
     if len(parts) > 1:
         a = np.concatenate(parts, axis=axis)
-    for _ in range(int(n)):
+    for _ in range(n):
         length = np.shape(a)[axis]
         a = a[index_along(axis, ndim, slice(1, length))] - a[index_along(axis, ndim, slice(0, length - 1))]
     return a
