@@ -1,7 +1,8 @@
 """calcml's automatic differentiation engine: Tensor, primitives with VJP and JVP rules, transforms."""
 
-from calcml.autodiff import rules, tensor_methods, tree  # noqa: F401  (registers rules and Tensor methods)
+from calcml.autodiff import memory, rules, tensor_methods, tree  # noqa: F401  (registers rules and Tensor methods)
 from calcml.autodiff.check import GradCheck, check_grad
+from calcml.autodiff.custom import checkpoint, custom_jvp, custom_vjp
 from calcml.autodiff.dispatch import supported_functions
 from calcml.autodiff.errors import (
     AnomalyError,
@@ -26,7 +27,8 @@ from calcml.autodiff.transforms import grad, hessian, hvp, jacobian, jvp, stop_g
 
 __all__ = [
     "AnomalyError", "CalcmlError", "GradCheck", "GradientMismatch", "GraphEscapeError", "InPlaceError",
-    "NoRuleError", "StaleGraphError", "StructureError", "stop_gradient", "tree",
+    "NoRuleError", "StaleGraphError", "StructureError", "stop_gradient", "tree", "checkpoint", "custom_jvp",
+    "custom_vjp", "memory",
     "NonScalarOutputError", "OperationError", "Primitive", "ShapeError", "Tensor",
     "UnsupportedTransformError", "check_grad", "detect_anomaly", "enable_grad", "grad", "hessian", "hvp",
     "jacobian", "jvp", "logsumexp", "no_grad", "primitive", "softmax", "supported_functions",

@@ -48,6 +48,18 @@ def recording(on: bool) -> Iterator[None]:
         STATE.recording, STATE.tangents_stopped = previous
 
 
+@contextlib.contextmanager
+def top_level() -> Iterator[None]:
+    """Run a transform as if no other were active: for rules that call transforms on plain arrays
+    (a custom rule's own jvp or grad) while an enclosing transform is running."""
+    saved = STATE.recording, STATE.tangents_stopped, STATE.forward_depth, STATE.reverse_depth
+    STATE.recording, STATE.tangents_stopped, STATE.forward_depth, STATE.reverse_depth = True, False, 0, 0
+    try:
+        yield
+    finally:
+        STATE.recording, STATE.tangents_stopped, STATE.forward_depth, STATE.reverse_depth = saved
+
+
 def no_grad() -> contextlib.AbstractContextManager[None]:
     """Run operations as constants (like ``torch.no_grad`` and JAX's ``stop_gradient``): results do not
     require grad and carry no tangent, so every transform (reverse, forward, nested) sees the same

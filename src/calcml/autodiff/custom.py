@@ -1,0 +1,238 @@
+"""Functions that bring their own derivative, and blocks recomputed instead of stored.
+
+``custom_vjp``  a function with its own reverse rule, given as JAX's pair: ``fwd(*x) -> (out, residuals)``
+                (residuals: what the backward pass needs, saved from the forward pass) and
+                ``bwd(residuals, ḡ) -> (x̄_1, ..., x̄_n)``.
+``custom_jvp``  a function with its own forward rule ``jvp(primals, tangents) -> (out, ṫ_out)``; reverse mode
+                transposes it (the rule is linear in the tangents:  x̄ = ∂/∂ṫ ⟨ḡ, ṫ_out(ṫ)⟩).
+``checkpoint``  a block whose inner graph is not kept: the backward pass recomputes it from its inputs,
+                trading one more forward pass for the memory of every intermediate value.
+
+Each is a primitive of the engine, created once per decorated function; the per-call state (residuals,
+the recomputed pullback) rides in the node's keyword ``call``, so nothing is global.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from calcml.autodiff.errors import NoForwardRuleError
+from calcml.autodiff.primitive import Primitive, apply
+from calcml.autodiff.reverse import backward_pass, reverse_topological_order
+from calcml.autodiff.state import recording, top_level
+from calcml.autodiff.tensor import Tensor
+
+
+class Call:
+    """What one call of a custom function remembers between its forward and backward passes."""
+
+    __slots__ = ("residuals", "block", "captured", "output", "cotangent", "gradients")
+
+    def __init__(self) -> None:
+        self.residuals: Any = None  # custom_vjp: what fwd saved for bwd
+        self.block: Callable | None = None  # checkpoint: the block to run again
+        self.captured: list[Tensor] = []  # checkpoint: the weights the block closes over
+        self.output: Any = None  # checkpoint: the block's output, computed once
+        self.cotangent: Any = None
+        self.gradients: tuple = ()
+
+    def cached(self, g: Any, compute: Callable[[], tuple]) -> tuple:
+        """The input gradients for cotangent ``g``, computed once for all arguments (the engine asks per argument)."""
+        if self.cotangent is not g:
+            self.gradients = compute()
+            self.cotangent = g
+        return self.gradients
+
+
+def _is_traced(args: tuple) -> bool:
+    return any(type(a) is Tensor for a in args)
+
+
+# ---- custom_vjp ---------------------------------------------------------------------------------------
+class custom_vjp:  # noqa: N801  (a decorator, named like JAX's)
+    """A function with its own VJP.
+
+    >>> @cm.custom_vjp
+    ... def clip_gradient(x):
+    ...     return x
+    >>> clip_gradient.defvjp(lambda x: (x, None), lambda res, g: (np.clip(g, -1.0, 1.0),))
+    >>> cm.grad(lambda x: np.sum(5.0 * clip_gradient(x)))(np.array([1.0, 2.0]))
+    array([1., 1.])
+
+    The residuals of ``fwd`` are reused in a first-order backward pass; when a higher derivative is
+    asked for, ``fwd`` is run again on traced inputs, so residuals are differentiated too (never held
+    constant by mistake). Forward mode is not defined by a VJP: use ``custom_jvp`` for it.
+    """
+
+    def __init__(self, f: Callable):
+        functools.update_wrapper(self, f)
+        self.f = f
+        self.fwd: Callable | None = None
+        self.bwd: Callable | None = None
+        self.prim = Primitive(self._forward, name=f"custom_vjp({getattr(f, '__name__', 'f')})",
+                              derivative="ḡ ↦ bwd(residuals, ḡ)")
+        self.prim.vjp_any = self._vjp
+
+    def defvjp(self, fwd: Callable, bwd: Callable) -> custom_vjp:
+        self.fwd, self.bwd = fwd, bwd
+        return self
+
+    def __call__(self, *args: Any) -> Any:
+        if not _is_traced(args):
+            return self.f(*args)
+        if self.fwd is None:
+            raise NoForwardRuleError(f"{self.prim.name} has no rule yet: declare it with .defvjp(fwd, bwd).")
+        return apply(self.prim, args, {"call": Call()})
+
+    def _forward(self, *values: Any, call: Call) -> Any:
+        out, call.residuals = self.fwd(*values)
+        return out
+
+    def _vjp(self, argnum: int, g: Any, ans: Any, *args: Any, call: Call) -> Any:
+        def compute() -> tuple:
+            residuals = self.fwd(*args)[1] if _is_traced(args) else call.residuals
+            gradients = tuple(self.bwd(residuals, g))
+            if len(gradients) != len(args):
+                raise TypeError(f"{self.prim.name}: bwd returned {len(gradients)} gradient(s) for {len(args)} "
+                                "argument(s); return a tuple with one gradient per argument.")
+            return gradients
+
+        return call.cached(g, compute)[argnum]
+
+
+# ---- custom_jvp ---------------------------------------------------------------------------------------
+class custom_jvp:  # noqa: N801
+    """A function with its own JVP; reverse mode comes from transposing it.
+
+    >>> @cm.custom_jvp
+    ... def log1pexp(x):                       # softplus, stable rule σ(x) for its derivative
+    ...     return np.logaddexp(0.0, x)
+    >>> log1pexp.defjvp(lambda primals, tangents: (log1pexp(primals[0]),
+    ...                                           tangents[0] / (1 + np.exp(-primals[0]))))
+    >>> cm.grad(log1pexp)(1000.0)
+    np.float64(1.0)
+
+    The rule is called with ``primals`` and ``tangents`` tuples shaped like the arguments and must be
+    linear in the tangents; write it with NumPy calls so it can be differentiated again.
+    """
+
+    def __init__(self, f: Callable):
+        functools.update_wrapper(self, f)
+        self.f = f
+        self.rule: Callable | None = None
+        self.prim = Primitive(lambda *values, call: f(*values),
+                              name=f"custom_jvp({getattr(f, '__name__', 'f')})",
+                              derivative="ṫ ↦ jvp(primals, ṫ)")
+        self.prim.jvp_all = self._jvp_all
+        self.prim.vjp_any = self._vjp
+
+    def defjvp(self, rule: Callable) -> Callable:
+        self.rule = rule
+        return rule
+
+    def __call__(self, *args: Any) -> Any:
+        if not _is_traced(args):
+            return self.f(*args)
+        if self.rule is None:
+            raise NoForwardRuleError(f"{self.prim.name} has no rule yet: declare it with .defjvp(rule).")
+        return apply(self.prim, args, {"call": Call()})
+
+    def _tangent(self, primals: tuple, tangents: tuple) -> Any:
+        return self.rule(primals, tangents)[1]
+
+    def _jvp_all(self, tangents: list, ans: Any, *values: Any, call: Call) -> Any:
+        batch = next(t.shape[0] for t in tangents if t is not None)
+        columns = []
+        for b in range(batch):
+            per_argument = tuple(np.zeros_like(v) if t is None else t[b] for v, t in zip(values, tangents))
+            columns.append(np.asarray(self._tangent(values, per_argument)))
+        return np.stack(columns)
+
+    def _vjp(self, argnum: int, g: Any, ans: Any, *args: Any, call: Call) -> Any:
+        from calcml.autodiff.transforms import grad
+
+        def compute() -> tuple:
+            zeros = tuple(np.zeros_like(a.value if type(a) is Tensor else np.asarray(a, dtype=float)) for a in args)
+            pairing = lambda *ts: np.sum(g * self._tangent(args, ts))  # ⟨ḡ, J ṫ⟩, linear in ṫ
+            transpose = grad(pairing, argnums=tuple(range(len(args))))
+            if _is_traced((g, *args)):
+                return tuple(transpose(*zeros))
+            with top_level():  # a first-order backward pass: plain arrays, whatever encloses it
+                return tuple(transpose(*zeros))
+
+        return call.cached(g, compute)[argnum]
+
+
+# ---- checkpoint ---------------------------------------------------------------------------------------
+def checkpoint(block: Callable) -> Callable:
+    """``block`` with its inner graph recomputed in the backward pass instead of kept.
+
+    The forward pass keeps only the block's inputs and output; backward runs the block again to get
+    the gradients of its inputs and of the Tensors it uses (model weights), then frees that graph.
+    Gradients are the same; the memory kept between forward and backward drops (see
+    ``cm.autodiff.memory.graph_bytes``).
+
+    >>> layer = cm.checkpoint(lambda h: np.tanh(h @ W))
+    """
+    prim = Primitive(_checkpoint_forward, name=f"checkpoint({getattr(block, '__name__', 'block')})",
+                     derivative="recomputed: ḡ ↦ vjp(block)(ḡ)")
+    prim.vjp_any = _checkpoint_vjp
+    prim.jvp_all = _checkpoint_jvp
+
+    @functools.wraps(block)
+    def checkpointed(*args: Any) -> Any:
+        if not _is_traced(args):
+            return block(*args)
+        call = Call()
+        call.block = block
+        probes = [Tensor.input(np.asarray(a.value if type(a) is Tensor else a)) for a in args]
+        with recording(True):  # run once with a graph to find the weights the block uses; the graph is dropped
+            out = block(*probes)
+        if type(out) is not Tensor:
+            raise TypeError("checkpoint: the block must return one array computed from its inputs.")
+        own = {id(p) for p in probes}
+        call.captured = [t for t in reverse_topological_order(out)
+                         if t.node is None and t.requires_grad and id(t) not in own]
+        call.output = out.value
+        return apply(prim, (*args, *call.captured), {"call": call})
+
+    return checkpointed
+
+
+def _checkpoint_forward(*values: Any, call: Call) -> Any:
+    return call.output  # computed by the probe run: the block runs once forward, once backward
+
+
+def _checkpoint_vjp(argnum: int, g: Any, ans: Any, *args: Any, call: Call) -> Any:
+    def compute() -> tuple:
+        n = len(args) - len(call.captured)
+        inputs = [a if type(a) is Tensor and a.requires_grad else Tensor.input(np.asarray(
+            a.value if type(a) is Tensor else a)) for a in args[:n]]
+        with recording(True):
+            out = call.block(*inputs)
+        targets = [*inputs, *call.captured]
+        seed = g if type(g) is Tensor else np.asarray(g)
+        grads, _ = backward_pass(out, seed, targets, create_graph=type(g) is Tensor)
+        return tuple(grads.get(id(t), np.zeros(t.shape)) for t in targets)
+
+    return call.cached(g, compute)[argnum]
+
+
+def _checkpoint_jvp(tangents: list, ans: Any, *values: Any, call: Call) -> Any:
+    from calcml.autodiff.transforms import jvp
+
+    n = len(values) - len(call.captured)
+    if any(t is not None for t in tangents[n:]):
+        raise NoForwardRuleError("checkpoint: forward mode through the weights a block closes over is not "
+                                 "supported; pass them as arguments of the block.")
+    batch = next(t.shape[0] for t in tangents if t is not None)
+    columns = []
+    for b in range(batch):
+        per_argument = tuple(np.zeros_like(v) if t is None else t[b] for v, t in zip(values[:n], tangents[:n]))
+        with top_level():  # plain arrays in, plain tangents out, whatever encloses this rule
+            columns.append(jvp(call.block, values[:n], per_argument)[1])
+    return np.stack(columns)
