@@ -18,9 +18,10 @@ such as V f(w) Vᵀ is refused: its derivative there is a limit the cotangent do
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
+from numpy.linalg._linalg import EighResult, QRResult, SVDResult  # NumPy's own result types
 
 from calcml.autodiff.dispatch import implements, plain
 from calcml.autodiff.errors import OperationError, ShapeError, describe
@@ -84,13 +85,6 @@ def _square(op: str, a: Any) -> int:
 
 
 # ---- symmetric eigendecomposition --------------------------------------------------------------
-class EighResult(NamedTuple):
-    """np.linalg.eigh on a Tensor: eigenvalues (ascending) and eigenvectors (columns), both traced."""
-
-    eigenvalues: Any
-    eigenvectors: Any
-
-
 @primitive(name="eigh")
 def eigh_packed(a: Any, UPLO: str = "L") -> Any:  # noqa: N803 (NumPy's name)
     """[w; V] (w as the first row) for A = V diag(w) Vᵀ.  ∂w = diag(Vᵀ ∂A V), ∂V = V (F ∘ Vᵀ ∂A V),
@@ -163,14 +157,6 @@ def _eigenvalue_jvp(t: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 # ---- singular value decomposition --------------------------------------------------------------
-class SVDResult(NamedTuple):
-    """np.linalg.svd on a Tensor: U, the singular values S (descending) and Vh, all traced."""
-
-    U: Any
-    S: Any
-    Vh: Any
-
-
 def _svd_parts(packed: Any, m: int) -> tuple[Any, Any, Any]:
     """U (..., m, k), s (..., k), V (..., n, k) from the packed [U; s; V]."""
     return packed[..., :m, :], packed[..., m, :], packed[..., m + 1:, :]
@@ -321,13 +307,6 @@ def svdvals_function(x: Any, /) -> Any:
 
 
 # ---- QR ----------------------------------------------------------------------------------------
-class QRResult(NamedTuple):
-    """np.linalg.qr on a Tensor: Q (orthonormal columns) and R (upper triangular), both traced."""
-
-    Q: Any
-    R: Any
-
-
 def _lower(x: Any, k: int = -1) -> Any:
     """The entries of x on and below diagonal k (a constant 0/1 mask, so traceable)."""
     n = np.shape(x)[-1]

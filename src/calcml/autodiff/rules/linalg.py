@@ -10,9 +10,10 @@ and inv themselves, so they can be differentiated again (Hessians of log-determi
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
+from numpy.linalg._linalg import SlogdetResult  # NumPy's own result type
 
 from calcml.autodiff.dispatch import implements, plain
 from calcml.autodiff.errors import OperationError, ShapeError, describe
@@ -93,15 +94,9 @@ logabsdet.defvjp(_logabsdet_vjp)
 logabsdet.defjvp(_logabsdet_jvp)
 
 
-class SlogdetResult(NamedTuple):
-    """np.linalg.slogdet on a Tensor: ``sign`` is a plain array (piecewise constant), ``logabsdet`` traced."""
-
-    sign: np.ndarray
-    logabsdet: Any
-
-
 def slogdet(a: Any) -> SlogdetResult:
-    """(sign det A, log |det A|); only log |det A| carries a gradient (the sign's derivative is 0).
+    """(sign det A, log |det A|) as NumPy's SlogdetResult; only log |det A| is traced (the sign, piecewise
+    constant, is a plain array).
 
     The sign comes from its own factorization of A's value, so A is factorized twice.
     """
