@@ -22,7 +22,7 @@ def test_train_digits_prints_the_test_accuracy_and_saves_the_model(tmp_path):
     assert saved.is_file() and f"model saved to {saved}" in result.output.replace("\n", "")
     model = recipes.make_model("mlp", data.digits(), seed=5).load(saved)
     ds = data.digits()
-    reproduced = 100 * np.mean(np.asarray(model(ds.X_test)).argmax(1) == ds.y_test)
+    reproduced = 100 * np.mean(model(ds.X_test).value.argmax(1) == ds.y_test)
     assert abs(reproduced - accuracy) < 0.01
 
 

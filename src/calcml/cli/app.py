@@ -1,4 +1,12 @@
-"""The typer application that every command module registers on."""
+"""The typer application that every command module registers on, and the checks the commands share:
+one-line errors on stderr with a non-zero exit (2: bad input, 1: the work failed), never a traceback."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from pathlib import Path
+from typing import NoReturn
 
 import typer
 
@@ -13,3 +21,37 @@ app = typer.Typer(
 @app.callback()
 def calcml() -> None:
     """calcml: derivatives, integrals and backpropagation you can run, check and see."""
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print ``error: message`` on stderr and exit with ``code`` (2 for bad input, 1 when the work failed)."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(message)}", highlight=False)
+    raise typer.Exit(code=code)
+
+
+def finite_number(value: float | None, option: str, minimum: float | None = None, strict: bool = False,
+                  hint: str = "") -> float | None:
+    """``value`` when it is finite (and ≥ / > ``minimum``); else a one-line error naming the option."""
+    if value is None:
+        return None
+    bound_ok = minimum is None or (value > minimum if strict else value >= minimum)
+    if not math.isfinite(value) or not bound_ok:
+        relation = "" if minimum is None else f" {'>' if strict else '≥'} {minimum:g}"
+        fail(f"{option} must be a finite number{relation}, got {value:g}.{(' ' + hint) if hint else ''}")
+    return value
+
+
+def writable_folder(path: Path, option: str = "--out") -> Path:
+    """Create ``path`` (with parents) and prove it writable before any work is done, or fail naming why."""
+    try:
+        if path.exists() and not path.is_dir():
+            fail(f"{option} {path} is a file, not a folder; give a folder to write into.")
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        fail(f"{option} {path}: cannot write there ({error.strerror or error}); give a folder you can write to.")
+    return path

@@ -11,10 +11,9 @@ from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from calcml.cli.app import app
+from calcml.cli.app import app, fail, finite_number
 
 EXAMPLES = """
 Examples:
@@ -30,9 +29,7 @@ partial derivative with central finite differences. Exit code 0 when they agree,
 """
 
 
-def _fail(message: str, code: int = 2) -> None:
-    Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(message)}", highlight=False)
-    raise typer.Exit(code=code)
+_fail = fail
 
 
 def load_function(target: str) -> Callable:
@@ -75,6 +72,8 @@ def parse_point(text: str) -> Any:
         _fail(f"--at takes numbers separated by commas, like 1.0,2.0; got {text!r}.")
     if not values:
         _fail("--at is empty: give the point, like --at 1.0,2.0.")
+    if not all(np.isfinite(values)):
+        _fail(f"--at takes finite numbers (no nan or inf): got {text!r}.")
     return np.float64(values[0]) if len(values) == 1 and "," not in text else np.array(values)
 
 
@@ -99,6 +98,7 @@ def check(
 
     import calcml as cm
 
+    finite_number(rtol, "--rtol", 0.0, strict=True, hint="e.g. --rtol 1e-6.")
     f = load_function(target)
     if not at:
         _fail("say where to check with --at, e.g. --at 1.0,2.0.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -10,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from calcml.cli.app import app
+from calcml.cli.app import app, fail, finite_number, writable_folder
 
 EXAMPLES = """
 Examples:
@@ -26,9 +27,7 @@ Optimizers: gd, momentum, nesterov, adagrad, rmsprop, adam, newton.
 """
 
 
-def _fail(message: str, code: int = 2) -> None:
-    Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(message)}", highlight=False)
-    raise typer.Exit(code=code)
+_fail = fail
 
 
 def _numbers(text: str, option: str, count: int | None = None) -> list[float]:
@@ -36,9 +35,30 @@ def _numbers(text: str, option: str, count: int | None = None) -> list[float]:
         values = [float(part) for part in text.replace(" ", "").split(",") if part]
     except ValueError:
         _fail(f"{option} takes numbers separated by commas, like 1.0,2.0; got {text!r}.")
+    if not all(math.isfinite(v) for v in values):
+        _fail(f"{option} takes finite numbers, got {text!r}.")
     if count is not None and len(values) != count:
         _fail(f"{option} needs {count} numbers separated by commas, got {len(values)} in {text!r}.")
     return values
+
+
+def _check_formula(surface: str) -> None:
+    """A formula that is undefined as written (x*log(0) is x·zoo) is refused with that reason."""
+    from calcml.optim.race import SURFACES
+
+    if surface in SURFACES:
+        return
+    import sympy as sp
+
+    from calcml.symbolic import ParseError
+    from calcml.symbolic.parser import as_expr
+
+    try:
+        expr = as_expr(surface)
+    except ParseError as error:
+        _fail(str(error))
+    if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        _fail(f"the surface {surface} is undefined or infinite as written (it simplifies to {expr}); fix the formula.")
 
 
 @app.command(epilog=EXAMPLES)
@@ -57,6 +77,7 @@ def optimize(
     tolerance and whether each diverged."""
     from rich.progress import Progress
 
+    from calcml.autodiff.errors import CalcmlError
     from calcml.optim.race import OPTIMIZERS, RaceError, optimizer_name, race
     from calcml.optim.race import surface as make_surface
     from calcml.symbolic import ParseError
@@ -65,20 +86,28 @@ def optimize(
     console = Console()
     if view not in ("both", "contour", "3d"):
         _fail(f"--view must be both, contour or 3d, not {view!r}.")
+    finite_number(lr, "--lr", 0.0, strict=True, hint="A learning rate is a step size, e.g. --lr 1e-3.")
+    finite_number(tol, "--tol", 0.0)
+    _check_formula(surface)
     try:
         where = make_surface(surface)
         names = [optimizer_name(n) for n in optimizers.split(",") if n.strip()]
     except (RaceError, ParseError) as error:
         _fail(str(error))
+    except Exception as error:  # the formula parsed but cannot be turned into a function (x*log(0))
+        _fail(f"cannot use the surface {surface!r}: {type(error).__name__}: {error}")
     if not names:
         _fail(f"--optimizers names none; choose from {', '.join(OPTIMIZERS)}.")
     p0 = _numbers(start, "--start", 2) if start is not None else list(where.start)
+    writable_folder(out)  # before the race: a bad --out must not cost the whole run
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(f"racing {len(names)} optimizers", total=len(names))
         try:
             result = race(where, names, p0, lr, steps, tol, progress=lambda run: progress.advance(task))
-        except RaceError as error:
+        except (RaceError, CalcmlError) as error:
             _fail(str(error))
+        except (ArithmeticError, ValueError, TypeError, KeyError) as error:  # the surface failed to evaluate
+            _fail(f"evaluating the surface {surface!r} failed: {type(error).__name__}: {error}", code=1)
     runs, criterion = result.runs, result.criterion
 
     table = Table(title=f"{where.name}: f(x, y) = {where.expression}, start ({p0[0]:g}, {p0[1]:g}), "
@@ -95,10 +124,12 @@ def optimize(
         if run.reason:
             console.print(f"  {escape(run.label)}: {escape(run.reason)}")
 
-    out.mkdir(parents=True, exist_ok=True)
     stem = where.name if where.name != "custom" else "surface"
     figure = loss_surface(result, view=view)
-    written = [save(figure, out / f"race-{stem}.{suffix}") for suffix in ("png", "svg")]
+    try:
+        written = [save(figure, out / f"race-{stem}.{suffix}") for suffix in ("png", "svg")]
+    except OSError as error:
+        _fail(f"cannot write the pictures into {out}: {error.strerror or error}", code=1)
     for path in written:
         console.print(f"wrote {escape(str(path))}")
     console.print(f"Pictures are in {escape(str(out.resolve()))}")

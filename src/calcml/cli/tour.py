@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from calcml.cli.app import app
+from calcml.cli.app import app, fail, writable_folder
 
 
 @app.command()
@@ -25,6 +25,8 @@ def tour(
     from calcml.tour import CHAPTERS, run_chapter
 
     console = Console()
+    if report:
+        writable_folder(out)  # before the chapters: a bad --out must not cost the whole tour
     failures = 0
     chapters = []
     for number in range(1, len(CHAPTERS) + 1):
@@ -48,7 +50,10 @@ def tour(
     if report:
         from calcml.tour.report import write_report
 
-        index = write_report(out, chapters)
+        try:
+            index = write_report(out, chapters)
+        except OSError as error:
+            fail(f"cannot write the report into {out}: {error.strerror or error}", code=1)
         console.print(f"Report: {index}  (pictures in {out.resolve()})")
     if failures:
         console.print(f"[red]{failures} check(s) failed.[/red]")

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from calcml.cli.app import app
+from calcml.cli.app import app, fail, finite_number, writable_folder
 
 
 class DatasetName(str, Enum):
@@ -40,7 +40,7 @@ def train_command(
     epochs: Annotated[int, typer.Option(min=1, help="passes over the training set.")] = 30,
     batch_size: Annotated[int, typer.Option(min=1, help="samples per gradient step.")] = 32,
     lr: Annotated[Optional[float], typer.Option(help="learning rate (default: the optimizer's tuned one).")] = None,
-    seed: Annotated[int, typer.Option(help="seed of the initialization and the shuffling.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="seed of the initialization and the shuffling.")] = 0,
     out: Annotated[Path, typer.Option(help="directory where the model .npz is saved.")] = Path("."),
     data: Annotated[Optional[Path], typer.Option(help="mnist: directory of IDX files or an mnist.npz.")] = None,
 ) -> None:
@@ -48,10 +48,13 @@ def train_command(
 
     Example:  calcml train digits --model mlp --optimizer adam --epochs 30 --out models/
     """
+    from calcml.autodiff.errors import CalcmlError
     from calcml.data import DataFormatError, digits, mnist
     from calcml.train.recipes import train_classifier
 
     console = Console()
+    finite_number(lr, "--lr", 0.0, strict=True, hint="e.g. --lr 1e-3 (or leave it out for the tuned one).")
+    writable_folder(out)  # before training: a bad --out must not cost the whole run
     if dataset is DatasetName.mnist:
         if data is None:
             raise typer.BadParameter("mnist needs --data PATH (the IDX files or mnist.npz; nothing is downloaded).",
@@ -59,17 +62,21 @@ def train_command(
         try:
             chosen = mnist(data)
         except DataFormatError as error:
-            console.print(f"[red]{error}[/red]")
-            raise typer.Exit(code=2) from error
+            fail(str(error))
     else:
         chosen = digits()
     console.print(f"{chosen!r}\ntraining {model.value} with {optimizer.value} for {epochs} epochs "
                   f"(batch {batch_size}, seed {seed})")
-    result = train_classifier(chosen, model=model.value, optimizer=optimizer.value, epochs=epochs,
-                              batch_size=batch_size, lr=lr, seed=seed, progress=True)
+    try:
+        result = train_classifier(chosen, model=model.value, optimizer=optimizer.value, epochs=epochs,
+                                  batch_size=batch_size, lr=lr, seed=seed, progress=True)
+    except CalcmlError as error:
+        fail(str(error), code=1)
     correct = round(result.test.accuracy * result.test.n)
     console.print(f"test accuracy {result.test.accuracy:.2%} ({correct}/{result.test.n}), test loss "
                   f"{result.test.loss:.4f}; {result.history.summary()}; {result.seconds:.2f} s")
-    out.mkdir(parents=True, exist_ok=True)
-    path = result.model.save(out / f"{dataset.value}-{model.value}.npz")
+    try:
+        path = result.model.save(out / f"{dataset.value}-{model.value}.npz")
+    except OSError as error:
+        fail(f"cannot save the model into {out}: {error.strerror or error}", code=1)
     console.print(f"model saved to {path}")

@@ -30,7 +30,8 @@ from calcml.integrate.rules import (
 )
 
 __all__ = [
-    "DEFAULT_ATOL", "ConvergenceTable", "IntegrandError", "IntegrationInputError", "IntegrationWarning", "MonteCarloResult", "QuadResult",
+    "DEFAULT_ATOL", "ConvergenceTable", "IntegrandError", "IntegrationInputError", "IntegrationWarning",
+    "MonteCarloResult", "QuadResult",
     "convergence_table", "gauss_kronrod", "gauss_legendre", "integral_with_limits", "left_riemann",
     "midpoint", "montecarlo", "nquad", "qmc", "quad", "quad_expression", "right_riemann", "simpson", "trapezoid",
 ]

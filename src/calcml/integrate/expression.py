@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import warnings
 
-from calcml.integrate.quad import IntegrationInputError, QuadResult, quad
+import numpy as np
+
+from calcml.integrate.quad import IntegrandError, IntegrationInputError, IntegrationWarning, QuadResult, quad
 
 
 def quad_expression(expr: str, var: str | None, lower: str, upper: str, rtol: float = 1e-10) -> QuadResult:
@@ -16,7 +19,8 @@ def quad_expression(expr: str, var: str | None, lower: str, upper: str, rtol: fl
 
     Every unusable input is an IntegrationInputError (a ValueError) with a one-line reason: an integrand
     that is undefined as written (``x*log(0)`` is x·zoo), a limit that is not a real number (``nan``,
-    ``zoo``, ``1 + I``, another symbol).
+    ``zoo``, ``1 + I``, another symbol). An integral that does not converge with an error below its
+    value (∫_0^∞ x dx) raises IntegrandError instead of returning a number with a warning.
     """
     import sympy as sp
 
@@ -43,7 +47,14 @@ def quad_expression(expr: str, var: str | None, lower: str, upper: str, rtol: fl
         integrand = lambdify(f, [var])
     except Exception as error:  # SymPy's printer met something NumPy has no function for
         raise IntegrationInputError(f"cannot evaluate {expr} numerically ({type(error).__name__}: {error}).") from error
-    return quad(integrand, a, b, rtol=rtol)
+    with np.errstate(all="ignore"), warnings.catch_warnings():  # quad itself reports non-finite values
+        warnings.simplefilter("ignore", IntegrationWarning)
+        result = quad(integrand, a, b, rtol=rtol)
+    if not result.converged and not result.error < abs(float(result)):
+        raise IntegrandError(
+            f"∫ {expr} from {lower} to {upper} did not converge: estimated error {result.error:.2e} after "
+            f"{result.evals:,} evaluations ({result.method}); the integral may diverge.")
+    return result
 
 
 def _limit(value, text: str, name: str) -> float:

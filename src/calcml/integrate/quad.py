@@ -246,7 +246,7 @@ class Integrand:
 def gauss_kronrod_panels(g: Callable, lo: np.ndarray, hi: np.ndarray, points: int):
     """Kronrod value, QUADPACK error estimate and "all samples zero" for each panel [lo_i, hi_i]."""
     rule = gauss_kronrod(points)
-    center, half = (lo + hi) / 2.0, (hi - lo) / 2.0
+    center, half = lo / 2.0 + hi / 2.0, hi / 2.0 - lo / 2.0  # halves first: (lo + hi) overflows near 1e308
     t = center[:, None] + half[:, None] * rule.nodes
     values = g(t.ravel()).reshape(t.shape)
     kronrod = half * (values @ rule.kronrod_weights)
@@ -293,7 +293,7 @@ def adaptive(g: Callable, lo: float, hi: float, rtol: float, atol: float, max_pa
         _, _, l, h, v, e = heap[0]
         if watch_ends and e > 0 and abs(h - l) < width * 2.0 ** -SUSPECT_DEPTH and (l == lo or h == hi):
             return Adaptive(total, total_error, [p[2:] for p in heap], points, False, "lo" if l == lo else "hi")
-        m = (l + h) / 2.0
+        m = l / 2.0 + h / 2.0
         if not (min(l, h) < m < max(l, h)) or abs(h - l) < 100 * EPS * max(abs(l), abs(h)):
             return Adaptive(total, total_error, [p[2:] for p in heap], points, False, too_small=True)
         heapq.heappop(heap)
@@ -410,7 +410,7 @@ def quad(f: Callable, a: Any, b: Any, rtol: float = 1e-10, atol: float = DEFAULT
         value = integral_with_limits(value, a, b, _end_value(integrand, a), _end_value(integrand, b))
     if not converged:
         hint = ("Raise limit=, loosen rtol=, or split the range at a difficult point."
-                if abs(_plain_value(value)) > error else
+                if not math.isfinite(error) or abs(_plain_value(value)) > error else
                 f"The integral is about 0 (|I| ≤ {error:.1e}): give an absolute tolerance above that, e.g. "
                 f"atol={10 ** math.ceil(math.log10(max(error, 1e-300))):g}.")
         warnings.warn(

@@ -58,9 +58,9 @@ def check_finite(name: str, what: str, t: float, values: Any, y: Any, t_from: fl
         state = np.array2string(np.ravel(value_of(y))[:6], precision=6, threshold=6)
         raise NonFiniteError(
             f"{name}: {what} is not finite at t = {t:.10g} (entry{first_bad(values)}), coming from y = {state}"
-            f"{' …' if np.size(value_of(y)) > 6 else ''} at t = {t_from:.10g}.\n  f returns NaN or ±inf there (a log or sqrt of a "
-            "negative, a division by zero), or the solution blows up: with a fixed step, a smaller step "
-            "may be needed to stay stable.")
+            f"{' …' if np.size(value_of(y)) > 6 else ''} at t = {t_from:.10g}.\n"
+            "  f returns NaN or ±inf there (a log or sqrt of a negative, a division by zero), or the solution "
+            "blows up: with a fixed step, a smaller step may be needed to stay stable.")
 
 
 def run_fixed(tableau: Tableau, f: Callable, y0: Any, grid: np.ndarray, recorder: Recorder) -> None:

@@ -12,8 +12,8 @@ from calcml.autodiff.tensor import as_float_array
 from calcml.ode import arguments
 from calcml.ode.adaptive import CONTROLLERS, ExplicitScheme, run_adaptive
 from calcml.ode.dense import DenseSolution
-from calcml.ode.events import EventTracker
 from calcml.ode.errors import SolverInputError
+from calcml.ode.events import EventTracker
 from calcml.ode.fixed import check_grid_size, run_fixed, step_grid
 from calcml.ode.rosenbrock import Rosenbrock23
 from calcml.ode.tableaus import DOPRI5, EXPLICIT
@@ -141,7 +141,8 @@ def solve(f: Callable, y0: Any, t_span: Sequence[float], method: str = "dopri5",
     njev = 0
     if method in ("rk4", "euler"):
         if step is None and t_eval is None:
-            raise SolverInputError(f"solve: {method} takes a fixed step: give step=h (e.g. step={abs(t1 - t0) / 100:g}) "
+            example = abs(t1 - t0) / 100
+            raise SolverInputError(f"solve: {method} takes a fixed step: give step=h (e.g. step={example:g}) "
                                    "or t_eval (then one step per interval).")
         check_grid_size(method, t0, t1, step, t_eval, max_steps)
         run_fixed(EXPLICIT[method], counted, y0, step_grid(t0, t1, step, t_eval), recorder)
