@@ -89,9 +89,11 @@ def derive(
     """
     from calcml.symbolic import SymbolicError
     from calcml.symbolic import derive as derive_expr
+    from calcml.symbolic.parser import as_expr
 
     limit = _time_limit(timeout)
     try:
+        as_expr(expr)  # unreadable input is reported at once, without starting the symbolic workers
         d = derive_expr(expr, wrt, order, timeout=limit)
     except (SymbolicError, ValueError) as error:
         _fail(error)
@@ -128,9 +130,9 @@ def integrate(
         return
     limit = _time_limit(timeout)
     try:
+        names = sorted(s.name for s in as_expr(expr).free_symbols)  # bounded and cheap: errors at once
         var = wrt
-        if var is None:  # the parser is bounded and cheap: reading the names here is safe
-            names = sorted(s.name for s in as_expr(expr).free_symbols)
+        if var is None:
             if len(names) != 1:
                 raise _BadArgument(f"say which variable with --wrt: the integrand has {', '.join(names) or 'none'}")
             var = names[0]
