@@ -1,5 +1,5 @@
 """Contractions: matmul (and @), einsum, and the products NumPy builds from them — dot, tensordot,
-inner, outer, trace.
+inner, outer, trace — plus vdot, kron and cross, written with reshapes and elementwise products.
 
 Everything here is a sum of products, so every derivative is another sum of products: for
 C = Σ A·B the VJP of A contracts ∂L/∂C with B, and the JVP replaces A by its tangent.

@@ -1,4 +1,5 @@
-"""Joining and splitting: concatenate and stack (variadic primitives), pad; the split family as slices.
+"""Joining and splitting: concatenate and stack (variadic primitives), pad (a constant border, or the
+edge/reflect/symmetric/wrap modes as gathers); the split family as slices.
 
 Joining places each input in its own block of the output, so each input's gradient is its block of g
 (a slice for concatenate, one index for stack) and the tangents join like the values. Splitting is

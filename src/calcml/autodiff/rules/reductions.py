@@ -1,7 +1,10 @@
-"""Reductions: sum, mean, prod, max, min, var, std, cumsum, and the stable logsumexp and softmax.
+"""Reductions: sum, mean, prod, max, min, var, std (with NumPy 2's where=, initial=, correction=, mean=),
+running sums and products, diff, average, ptp, the nan-skipping reductions, and the stable logsumexp
+and softmax.
 
 A reduction's VJP spreads g back over the reduced axes (every input fed the output); its JVP reduces
 the tangent the same way. Tangent axes are counted from the end, so the batch axis in front is untouched.
+Entries a reduction leaves out (``where=False``, NaNs of the nan-functions) get gradient exactly 0.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Shape primitives: reshape and its relatives, transpose (and every axis permutation), broadcast_to,
-flip, tile, astype and copy; plus diagonal and diag expressed through indexing.
+flip, tile, astype and copy; plus diagonal and diag expressed through indexing, and roll, rot90,
+tril and triu written with indexing, flips, transposes and np.where.
 
 These ops move entries around without changing them, so the Jacobian is a permutation (or a 0/1
 selection) matrix and each VJP applies its transpose: undo the reshape, invert the permutation,
