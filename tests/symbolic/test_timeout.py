@@ -96,3 +96,14 @@ def test_a_soft_limit_inside_a_worker_interrupts_clears_the_caches_and_retires(m
     assert str(result) == "x*tan(x) + log(Abs(cos(x)))"
     time.sleep(0.3)  # the alarms were disarmed: nothing fires later
     limits.reset_interrupted()
+
+
+def test_a_function_may_declare_its_own_default_limit(monkeypatch):
+    from calcml.exercises import generate
+
+    seen = []
+    monkeypatch.setattr(workers, "call", lambda name, *args, timeout=None, **kwargs: seen.append((name, timeout)))
+    generate("chain-rule")
+    generate("chain-rule", timeout=3)
+    derive("x", "x")
+    assert seen == [("exercises.generate", 20.0), ("exercises.generate", 3), ("derive", None)]

@@ -261,10 +261,11 @@ def _solve(kind: str, question, variables: tuple[sp.Symbol, ...]):
 
 
 @runs_in_worker("exercises.generate")
-def generate(topic: str, difficulty: int | str = 1, seed: int = 0, *, timeout: float | None = None) -> Exercise:
+def generate(topic: str, difficulty: int | str = 1, seed: int = 0, *, timeout: float | None = 20.0) -> Exercise:
     """A reproducible exercise on ``topic`` (see ``TOPICS``) at ``difficulty`` 1-3 (or easy/medium/hard).
 
-    Runs in a symbolic worker within ``timeout`` seconds (default 5).
+    Runs in a symbolic worker within ``timeout`` seconds (default 20: it may draw and solve up to 25
+    candidate problems).
 
     >>> ex = generate("chain-rule", seed=3); print(ex.prompt)
     >>> ex.check("...").verdict

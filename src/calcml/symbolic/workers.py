@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import inspect
 import multiprocessing
 import os
 import pickle
@@ -81,7 +82,8 @@ def in_worker() -> bool:
 
 
 def runs_in_worker(name: str) -> Callable[[Callable], Callable]:
-    """Register ``fn`` under ``name`` and return its public form, which runs it in the pool.
+    """Register ``fn`` under ``name`` and return its public form, which runs it in the pool within the
+    caller's ``timeout=`` (else ``fn``'s own default for ``timeout``, else the global default).
 
     >>> @runs_in_worker("derive")
     ... def derive(expr, var=None, order=1, *, timeout=None): ...
@@ -89,10 +91,12 @@ def runs_in_worker(name: str) -> Callable[[Callable], Callable]:
 
     def decorate(fn: Callable) -> Callable:
         _REGISTRY[name] = fn
+        parameter = inspect.signature(fn).parameters.get("timeout")
+        own_default = None if parameter is None else parameter.default  # None: the global default
 
         @functools.wraps(fn)
         def public(*args, **kwargs):
-            timeout = kwargs.pop("timeout", None)
+            timeout = kwargs.pop("timeout", own_default)
             if _IN_WORKER:  # nested: the outer call's deadline applies
                 return fn(*args, **kwargs)
             return call(name, *args, timeout=timeout, **kwargs)
