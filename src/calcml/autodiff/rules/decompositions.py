@@ -73,15 +73,10 @@ def _diag_embed(v: Any) -> Any:
     return np.einsum("...i,ij->...ij", v, np.eye(np.shape(v)[-1], dtype=bool))
 
 
-def _diag_part(x: Any) -> Any:
-    return np.einsum("...ii->...i", x)
-
-
-def _square(op: str, a: Any) -> int:
+def _square(op: str, a: Any) -> None:
     shape = np.shape(a)
     if len(shape) < 2 or shape[-1] != shape[-2]:
         raise ShapeError(f"{op} needs square matrices (..., n, n), got {describe(a)}.")
-    return shape[-1]
 
 
 # ---- symmetric eigendecomposition --------------------------------------------------------------
@@ -148,7 +143,7 @@ eigvalsh.defjvp(lambda t, ans, a, UPLO="L": _eigenvalue_jvp(t, np.linalg.eigh(a,
 
 
 def _eigenvalue_vjp(g: Any, v: Any) -> Any:
-    """V diag(ḡ) Vᵀ: the gradient of eigenvalues (or singular values, with U and V) of A = V diag Vᵀ."""
+    """V diag(ḡ) Vᵀ, the gradient of the eigenvalues of A = V diag(w) Vᵀ."""
     return np.einsum("...ik,...k,...jk->...ij", v, g, v)
 
 
@@ -450,8 +445,8 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple:
     x is traced (lstsq_solution); the residuals Σ(b − Ax)² (empty unless A has full column rank and m > n)
     and the singular values s are traced too; the rank is a plain int.
     """
+    x = lstsq_solution(a, b, rcond=rcond)  # first: a bad input gets calcml's error, naming the shapes
     _, residuals, rank, _ = np.linalg.lstsq(plain(a), plain(b), rcond=rcond)
-    x = lstsq_solution(a, b, rcond=rcond)
     if np.size(residuals):
         r = b - a @ x
         residuals = np.sum(r * r, axis=0, keepdims=np.ndim(b) == 1)
