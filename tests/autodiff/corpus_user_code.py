@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+import calcml as cm
+
 DERIVATIVE, REFUSED, EITHER = "derivative", "refused", "derivative or refused"
 
 
@@ -786,3 +788,12 @@ add("hessian_by_hand_via_stack", lambda p: np.stack([np.stack([2 * p[1], 2 * p[0
 add("power_at_zero_by_arange", lambda t: np.sum(t ** np.arange(3.0)), np.array(0.0),
     torch_fn=lambda t: torch.sum(t ** torch.arange(3.0, dtype=torch.float64)),
     note="issue 10: NaN at 0 (PyTorch gives 1)")
+
+# ==== user code that calls calcml's own transforms =============================================
+add("newton_step_with_cm_grad",
+    lambda t: t - (t ** 3 - 2 * t - 5) / cm.grad(lambda s: s ** 3 - 2 * s - 5)(t), np.array(2.1))
+add("gradient_penalty_functional",
+    lambda w: np.sum(w ** 2) + np.sum(cm.grad(lambda x: np.sum(np.sin(w * x) * x))(x3) ** 2), w3)
+add("jvp_inside_function", lambda x: cm.jvp(np.sin, (x,), (np.ones(3),))[1] * x, x3,
+    note="forward mode inside the outer transforms: transforms compose to any depth (DESIGN.md)")
+add("hessian_trace_inside_loss", lambda x: np.trace(cm.hessian(lambda y: np.sum(y ** 3) * np.sum(y))(x)), x3)
