@@ -543,3 +543,25 @@ def test_linalg_trace_diagonal_and_matrix_transpose(offset):
 ])
 def test_decompositions_keep_float32(f, make):
     test_float32_in_float32_out(f, make)
+
+
+@pytest.mark.parametrize("p", [None, 2, -2, "fro", "nuc", 1, -1, np.inf])
+def test_cond(p):
+    """PyTorch's cond has no usable backward for the norm-based orders: there the twin is ‖A‖ ‖A⁻¹‖."""
+    x = rectangular((4, 3), seed=30) if p in (None, 2, -2) else separated((2, 3, 3), seed=31)
+
+    def twin(a):
+        if p in (None, 2, -2):
+            return torch.linalg.cond(a, p)
+        return torch.linalg.matrix_norm(a, p) * torch.linalg.matrix_norm(torch.linalg.inv(a), p)
+
+    f = lambda a: np.linalg.cond(a, p)  # noqa: E731
+    np.testing.assert_allclose(f(cm.Tensor(x)).value, f(x), rtol=1e-12)
+    assert_all_checks(f, twin, x, second=p not in (1, -1, np.inf), rtol=1e-8)
+
+
+def test_matrix_rank_is_a_plain_integer():
+    a = cm.Tensor(rectangular((2, 4, 3), seed=32), requires_grad=True)
+    rank = np.linalg.matrix_rank(a)
+    assert type(rank) is np.ndarray and rank.tolist() == [3, 3]
+    assert np.linalg.matrix_rank(a, tol=1.5).tolist() == np.linalg.matrix_rank(a.value, tol=1.5).tolist() == [2, 2]

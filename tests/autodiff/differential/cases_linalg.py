@@ -1,5 +1,5 @@
 """Differential cases for np.linalg (and the ufuncs np.vecdot, np.matvec, np.vecmat): inverses and
-determinants, solves, Cholesky, norms, the decompositions eigh/eigvalsh/svd/qr, pinv and lstsq,
+determinants, solves, Cholesky, norms, cond and matrix_rank, the decompositions eigh/eigvalsh/svd/qr, pinv and lstsq,
 matrix_power, multi_dot, and NumPy 2's trace, diagonal, matrix_transpose, cross and vecdot.
 
 Inputs are built, not drawn at random (``make_args``): matrices with singular values (or eigenvalues)
@@ -166,6 +166,13 @@ CASES = [
          torch_fn=torch.linalg.matrix_norm),
     Case("numpy.linalg.matrix_norm", lambda x: np.linalg.matrix_norm(x, ord="nuc"), shapes=matrices(),
          make_args=well_conditioned, torch_fn=lambda x: torch.linalg.matrix_norm(x, ord="nuc")),
+    Case("numpy.linalg.cond", np.linalg.cond, shapes=matrices(), make_args=well_conditioned,
+         torch_fn=torch.linalg.cond),
+    Case("numpy.linalg.cond", lambda a: np.linalg.cond(a, "fro"), shapes=square(), make_args=well_conditioned,
+         torch_fn=lambda a: torch.linalg.matrix_norm(a) * torch.linalg.matrix_norm(torch.linalg.inv(a)),
+         note="PyTorch's cond(p='fro') fails in its backward (an in-place update); the twin is ‖A‖ ‖A⁻¹‖"),
+    Case("numpy.linalg.matrix_rank", lambda a: np.linalg.matrix_rank(a), shapes=matrices(),
+         make_args=well_conditioned, note="an integer: piecewise constant, no gradient"),
     # -- decompositions -----------------------------------------------------------------------------
     Case("numpy.linalg.eigh", lambda a: (lambda w, v: (w, signs(v)))(*np.linalg.eigh(sym(a))), shapes=square(),
          make_args=symmetric_args, torch_fn=lambda a: (lambda w, v: (w, signs(v)))(*torch.linalg.eigh(tsym(a))),

@@ -1,6 +1,6 @@
-"""Linear algebra (np.linalg): inv, det, slogdet, solve, cholesky, norm, matrix_power, multi_dot and
+"""Linear algebra (np.linalg): inv, det, slogdet, solve, cholesky, norm, cond, matrix_power, multi_dot and
 NumPy 2's trace, diagonal, cross, vecdot, matrix_transpose (and the ufuncs np.vecdot, np.matvec,
-np.vecmat), batched over leading axes. The decompositions (eigh, svd, qr, pinv, lstsq) are in
+np.vecmat), batched over leading axes; matrix_rank passes through as a plain integer. The decompositions (eigh, svd, qr, pinv, lstsq) are in
 decompositions.py.
 
 Each rule is the matrix calculus identity in its docstring. They are written with matmul, einsum, solve
@@ -296,9 +296,25 @@ def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:
     return _matrix_norm(x, ord, ndim - 2, ndim - 1, keepdims)
 
 
+def cond(x: Any, p: Any = None) -> Any:
+    """np.linalg.cond: s_max / s_min for p None or 2 (s_min / s_max for −2), else ‖A‖_p ‖A⁻¹‖_p; its
+    derivative is that of the singular values or of norm and inv."""
+    if p in (None, 2, -2):
+        s = svd(x, compute_uv=False)
+        return s[..., -1] / s[..., 0] if p == -2 else s[..., 0] / s[..., -1]
+    return norm(x, p, axis=(-2, -1)) * norm(inv(x), p, axis=(-2, -1))
+
+
+def matrix_rank(a: Any, *args: Any, **kwargs: Any) -> Any:
+    """np.linalg.matrix_rank: an integer, piecewise constant in A (its derivative is 0): a plain result."""
+    return np.linalg.matrix_rank(plain(a), *plain(args), **plain(kwargs))
+
+
 implements(np.linalg.norm, norm)
 implements(np.linalg.vector_norm, vector_norm)
 implements(np.linalg.matrix_norm, matrix_norm)
+implements(np.linalg.cond, cond)
+implements(np.linalg.matrix_rank, matrix_rank)
 
 
 
