@@ -1,7 +1,7 @@
 """Linear algebra (np.linalg): inv, det, slogdet, solve, cholesky, norm, cond, matrix_power, multi_dot and
 NumPy 2's trace, diagonal, cross, vecdot, matrix_transpose (and the ufuncs np.vecdot, np.matvec,
-np.vecmat), batched over leading axes; matrix_rank passes through as a plain integer. The decompositions (eigh, svd, qr, pinv, lstsq) are in
-decompositions.py.
+np.vecmat), batched over leading axes; matrix_rank passes through as a plain integer. The
+decompositions (eigh, svd, qr, pinv, lstsq) are in decompositions.py.
 
 Each rule is the matrix calculus identity in its docstring. They are written with matmul, einsum, solve
 and inv themselves, so they can be differentiated again (Hessians of log-determinants, for instance).
