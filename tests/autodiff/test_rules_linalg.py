@@ -565,3 +565,19 @@ def test_matrix_rank_is_a_plain_integer():
     rank = np.linalg.matrix_rank(a)
     assert type(rank) is np.ndarray and rank.tolist() == [3, 3]
     assert np.linalg.matrix_rank(a, tol=1.5).tolist() == np.linalg.matrix_rank(a.value, tol=1.5).tolist() == [2, 2]
+
+
+@settings(max_examples=8, deadline=None)
+@given(batch=st.lists(st.integers(1, 3), max_size=2).map(tuple), m=st.integers(1, 4), n=st.integers(1, 4),
+       seed=st.integers(0, 99))
+def test_decompositions_over_drawn_batch_shapes(batch, m, n, seed):
+    a = rectangular(batch + (m, n), seed=seed)
+    s = separated(batch + (n, n), seed=seed, spd=True)
+    assert_all_checks(lambda a: np.linalg.eigh(symmetric(a))[0],
+                      lambda a: torch.linalg.eigh(0.5 * (a + a.mT))[0], s, second=False, rtol=1e-8)
+    assert_all_checks(lambda a: fixed_signs(np.linalg.svd(a, full_matrices=False)[0]),
+                      lambda a: torch_fixed_signs(torch.linalg.svd(a, full_matrices=False)[0]), a, second=False,
+                      rtol=1e-8)
+    assert_all_checks(np.linalg.pinv, torch.linalg.pinv, a, second=False, rtol=1e-8)
+    if m >= n:
+        assert_all_checks(lambda a: np.linalg.qr(a)[0], lambda a: torch.linalg.qr(a)[0], a, second=False, rtol=1e-8)
