@@ -51,8 +51,10 @@ def first_nonfinite(times: list[float], points: list, values: list) -> tuple | N
 def error_norm(error: np.ndarray, y: np.ndarray, y_new: np.ndarray, rtol: float, atol: float) -> float:
     """‖e / (atol + rtol·max(|y|, |y_new|))‖_RMS: below 1 means the step met the tolerance."""
     scale = atol + rtol * np.maximum(np.abs(y), np.abs(y_new))
-    error = np.abs(error)
+    if np.min(scale) > 0:
+        return float(np.sqrt(np.mean(np.square(error / scale))))
     # a component whose scale is 0 (atol = 0, y = 0) passes only with no error at all (never 0/0 = nan)
+    error = np.abs(error)
     ratio = np.divide(error, scale, out=np.where(error == 0, 0.0, np.inf), where=scale > 0)
     return float(np.sqrt(np.mean(np.square(ratio))))
 
@@ -99,7 +101,7 @@ class ExplicitScheme:
         dy = rms(value_of(points[-1]) - value_of(points[-2]))
         h_lambda = abs(h) * rms(values[-1] - values[-2]) / dy if dy > 0 else 0.0
         nonfinite = None
-        if not np.all(np.isfinite(error)):
+        if not np.isfinite(error).all():
             nonfinite = first_nonfinite([t + c * h for c in tab.c], points, values)
         return Attempt(points[-1], ks[-1], error, lambda: dense_coefficients(tab, y, h, ks), h_lambda, nonfinite)
 

@@ -67,6 +67,6 @@ class Rosenbrock23:
             return [y, (h / (1 - 2 * D)) * (k1 - 2 * D * k2), (h / (1 - 2 * D)) * (k2 - k1)]
 
         nonfinite = None
-        if not np.all(np.isfinite(error)):
+        if not np.isfinite(error).all():
             nonfinite = first_nonfinite([t + 0.5 * h, t + h], [y_half, y_new], [f1, f2])
         return Attempt(y_new, f2, error, coefficients, float("nan"), nonfinite)
