@@ -117,6 +117,22 @@ def test_unique_returns_numpys_indices_inverse_and_counts():
         np.testing.assert_array_equal(ours, theirs)
 
 
+@pytest.mark.parametrize("name", ["unique_all", "unique_counts", "unique_inverse", "unique_values"])
+def test_numpy_2_unique_functions(name):
+    function = getattr(np, name)
+    x = np.array([[2.0, 1.0, 2.0], [3.0, 2.0, 1.0]])
+    ours, theirs = function(cm.Tensor(x, requires_grad=True)), function(x)
+    values = ours if name == "unique_values" else ours.values
+    np.testing.assert_array_equal(values.value, theirs if name == "unique_values" else theirs.values)
+    if name != "unique_values":
+        assert type(ours) is type(theirs)
+        for field in theirs._fields[1:]:
+            np.testing.assert_array_equal(getattr(ours, field), getattr(theirs, field))
+    pick = (lambda r: r) if name == "unique_values" else (lambda r: r.values)
+    gradient = cm.grad(lambda v: np.sum(pick(function(v)) * np.array([1.0, 2.0, 3.0])))(x)
+    np.testing.assert_allclose(gradient, [[2 / 3, 1 / 2, 2 / 3], [3, 2 / 3, 1 / 2]])
+
+
 def test_unique_rows_along_an_axis():
     x = np.array([[1.0, 2.0], [0.5, 4.0], [1.0, 2.0]])
     f = lambda v: np.unique(v, axis=0)  # noqa: E731

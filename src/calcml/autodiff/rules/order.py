@@ -94,9 +94,28 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     return (values, *extras) if extras else values
 
 
+def _array_api_unique(numpy_function, fields):
+    """np.unique_all / unique_counts / unique_inverse / unique_values (NumPy 2): NumPy's own result on
+    the plain values, with the values replaced by the differentiable ``unique_values``."""
+
+    def unique_function(x):
+        found = np.unique_all(plain(x))
+        values = unique_values(np.ravel(x), found.indices, np.ravel(found.inverse_indices), found.counts)
+        if not fields:
+            return values
+        result = numpy_function(plain(x))
+        return type(result)(values, *(getattr(found, field) for field in fields))
+
+    return unique_function
+
+
 implements(np.sort, sort)
 implements(np.partition, partition)
 implements(np.unique, unique)
+implements(np.unique_all, _array_api_unique(np.unique_all, ("indices", "inverse_indices", "counts")))
+implements(np.unique_counts, _array_api_unique(np.unique_counts, ("counts",)))
+implements(np.unique_inverse, _array_api_unique(np.unique_inverse, ("inverse_indices",)))
+implements(np.unique_values, _array_api_unique(np.unique_values, ()))
 
 
 # ---- quantiles -----------------------------------------------------------------------------------
