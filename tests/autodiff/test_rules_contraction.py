@@ -286,6 +286,8 @@ def test_cross_of_3_vectors_on_any_axis(batch, data):
 
 def test_cross_of_2_vectors_and_errors():
     a, b, c = arrays((4, 2), (4, 2), (4, 3), seed=6)
+    with pytest.warns(DeprecationWarning, match="2-dimensional vectors"):  # as NumPy 2 warns
+        np.cross(cm.Tensor(a), b)
     assert_first_order(np.cross, None, a, b)  # the scalar a₀b₁ − a₁b₀
     np.testing.assert_allclose(np.cross(cm.Tensor(a), b).value, a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0])
     assert_first_order(np.cross, lambda x, y: torch.linalg.cross(torch.nn.functional.pad(x, (0, 1)), y), a, c)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import string
+import warnings
 from collections import Counter
 from typing import Any
 
@@ -351,6 +352,9 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     if not set(sizes) <= {2, 3}:
         raise ShapeError(f"cross: vectors must have 2 or 3 components along the chosen axes, got {sizes} "
                          f"(shapes {np.shape(a)} and {np.shape(b)} after moving those axes last).")
+    if 2 in sizes:  # as NumPy 2 does
+        warnings.warn("Arrays of 2-dimensional vectors are deprecated. Use arrays of 3-dimensional vectors "
+                      "instead. (deprecated in NumPy 2.0)", DeprecationWarning, stacklevel=3)
     a0, a1, b0, b1 = a[..., 0], a[..., 1], b[..., 0], b[..., 1]
     if sizes == (2, 2):
         return a0 * b1 - a1 * b0
