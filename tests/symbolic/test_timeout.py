@@ -15,7 +15,7 @@ from calcml.symbolic import (
     time_limit,
     workers,
 )
-from calcml.symbolic.timeout import resolve_timeout
+from calcml.symbolic.timeout import DEFAULT_TIMEOUT, resolve_timeout
 
 SLOW = "*".join(f"sin(x + {k})^3" for k in range(60))  # its third derivative takes minutes
 
@@ -32,7 +32,8 @@ def test_a_time_limit_is_a_finite_positive_number_up_to_the_maximum(bad):
 
 def test_small_and_maximal_limits_are_accepted():
     assert resolve_timeout(1e-4) == 1e-4 and resolve_timeout(MAX_TIMEOUT) == MAX_TIMEOUT
-    assert resolve_timeout(None) == get_default_timeout() == 5.0
+    assert resolve_timeout(None) == get_default_timeout()
+    assert DEFAULT_TIMEOUT == 5.0
 
 
 def test_a_slow_call_is_stopped_at_its_limit_and_named():

@@ -33,7 +33,8 @@ from numbers import Real
 from calcml.symbolic.errors import SymbolicTimeout
 
 MAX_TIMEOUT = 300.0
-_default_timeout = 5.0
+DEFAULT_TIMEOUT = 5.0
+_default_timeout = DEFAULT_TIMEOUT
 
 
 def resolve_timeout(seconds: float | None) -> float:
