@@ -33,7 +33,7 @@ def browser_context(lab_server, tmp_path_factory):
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True,
             args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 1000})
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(30_000)  # generous: the machine may be shared and busy
         yield context
         context.close()
 

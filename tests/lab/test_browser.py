@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+ANIMATION_MS = 90_000  # the race draws 60 frames of Plotly.restyle: 2 s when idle, over 15 s on a busy machine
 
 
 def plot_data(page, plot_id: str) -> list[dict]:
@@ -19,7 +20,7 @@ def plot_data(page, plot_id: str) -> list[dict]:
         {{x: Array.from(t.x || []), y: Array.from(t.y || []), name: t.name, type: t.type || 'scatter'}}))""")
 
 
-def wait_until(page, condition: str, timeout: float = 15.0) -> None:
+def wait_until(page, condition: str, timeout: float = 45.0) -> None:
     """Poll a JavaScript condition (the page's Content-Security-Policy forbids the eval behind
     ``page.wait_for_function``; ``page.evaluate`` of a function runs through the DevTools protocol)."""
     deadline = time.monotonic() + timeout
@@ -93,7 +94,7 @@ def test_optimizer_race_click_start_and_animate(lab_page, lab_server):
     assert 0 < start[0] < 5 and 0 < start[1] < 2.5
     page.fill("#race-steps", "200")
     page.click("#race-go")
-    page.wait_for_selector("#race-plot[data-state=done]")
+    page.wait_for_selector("#race-plot[data-state=done]", timeout=ANIMATION_MS)
     traces = plot_data(page, "race-plot")
     assert [t["type"] for t in traces[:1]] == ["contour"] and len(traces) == 2 + 4
     names = [t["name"].split()[0] for t in traces[2:]]
@@ -115,7 +116,7 @@ def test_optimizer_race_shows_divergence_and_bad_surfaces(lab_page, lab_server):
     wait_until(page, "document.getElementById('race-plot').data[0].x[0] === -5")
     page.fill("input[data-lr=gd]", "0.5")
     page.click("#race-go")
-    page.wait_for_selector("#race-plot[data-state=done]")
+    page.wait_for_selector("#race-plot[data-state=done]", timeout=ANIMATION_MS)
     assert "diverged" in page.locator("#race-table tbody tr").first.inner_text()
     page.select_option("#race-surface", "custom")
     page.fill("#race-expr", "x + z")

@@ -144,7 +144,8 @@ class TrainingJobs:
         with self._lock:
             job = self._jobs.get(job_id)
         if job is None:
-            raise LabInputError(f"no training run {job_id!r} (runs are kept while the server runs).", "not_found")
+            shown = job_id if len(job_id) <= 40 else job_id[:37] + "..."
+            raise LabInputError(f"no training run {shown!r} (runs are kept while the server runs).", "not_found")
         return job
 
     def snapshot(self, job_id: str, since: int = 0) -> dict:
