@@ -125,7 +125,10 @@ def optimize(
             console.print(f"  {escape(run.label)}: {escape(run.reason)}")
 
     stem = where.name if where.name != "custom" else "surface"
-    figure = loss_surface(result, view=view)
+    try:
+        figure = loss_surface(result, view=view)
+    except ValueError as error:  # e.g. a constant surface has no contour levels
+        _fail(f"cannot draw the race on {surface!r}: {error}", code=1)
     try:
         written = [save(figure, out / f"race-{stem}.{suffix}") for suffix in ("png", "svg")]
     except OSError as error:

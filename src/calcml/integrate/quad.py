@@ -230,8 +230,9 @@ class Integrand:
         if not np.all(np.isfinite(values)):
             bad = x[~np.isfinite(values)][0]
             raise IntegrandError(
-                f"quad: f({bad!r}) is not finite inside the range of integration.\n"
-                "  an interior singularity or a NaN: split the range at the singular point "
+                f"quad: f({float(bad):.17g}) is not finite inside the range of integration.\n"
+                "  an interior singularity, an overflow (|f| beyond float64) or a NaN: split the range at a "
+                "singular point "
                 "(quad(f, a, c) + quad(f, c, b)) so that it becomes an endpoint, or fix f there."
             )
         return values
