@@ -260,7 +260,7 @@ def test_explain_shows_arrays_compactly_with_shape_and_first_entries():
     assert "v0 = x = (3, 4) [0, 0.1, 0.2, 0.3, …]    (input)" in text
     expected = ", ".join(g4(v) for v in np.cos(x).ravel()[:4])
     assert f"⊙ (3, 4) [{expected}, …]" in text  # the local derivative cos x, as numbers
-    assert "(sum: Σ over axis." in text  # a non-elementwise step names its rule
+    assert "(sum: Σ over axis" in text and "∂(Σ_j x_j)/∂x_i = 1" in text  # a non-elementwise step names its rule
     assert "v2 = sum(v1) = " in text
     small = cm.trace(lambda x: np.sum(x * x), np.array([[1.0, 2.0], [3.0, 4.0]])).explain()
     assert "v0 = x = [[1, 2], [3, 4]]    (input)" in small

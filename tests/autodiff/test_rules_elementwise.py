@@ -112,11 +112,7 @@ KINKED = {"maximum", "minimum", "fmax", "fmin"}  # second derivatives are 0 or u
 # Points where a piecewise rule has its kink are avoided: finite differences are meaningless there.
 SMOOTH_SAMPLE = {"clip"}
 # Known engine defects outside the rules (strict: the test fails once they are fixed, to be unmarked).
-CORE_DEFECTS = {"real": "cm.vjp of a function that returns its input unchanged pulls back zeros (transforms.vjp)"}
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=CORE_DEFECTS[n], strict=True))
-                                  if n in CORE_DEFECTS else n for n in sorted(UNARY)])
+@pytest.mark.parametrize("name", sorted(UNARY))
 def test_unary_gradient_matches_finite_differences_and_jvp(name):
     f, _, (low, high) = UNARY[name]
     x = random_array(np.random.default_rng(len(name)), (3, 4), low, high)

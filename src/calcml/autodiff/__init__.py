@@ -1,6 +1,7 @@
 """calcml's automatic differentiation engine: Tensor, primitives with VJP and JVP rules, transforms."""
 
 from calcml.autodiff import memory, rules, tensor_methods, tree  # noqa: F401  (registers rules and Tensor methods)
+from calcml.autodiff.batching import BatchingError, vmap
 from calcml.autodiff.check import GradCheck, check_grad
 from calcml.autodiff.custom import checkpoint, custom_jvp, custom_vjp
 from calcml.autodiff.dispatch import supported_functions
@@ -28,7 +29,7 @@ from calcml.autodiff.transforms import grad, hessian, hvp, jacobian, jvp, stop_g
 __all__ = [
     "AnomalyError", "CalcmlError", "GradCheck", "GradientMismatch", "GraphEscapeError", "InPlaceError",
     "NoRuleError", "StaleGraphError", "StructureError", "stop_gradient", "tree", "checkpoint", "custom_jvp",
-    "custom_vjp", "memory",
+    "custom_vjp", "memory", "vmap", "BatchingError",
     "NonScalarOutputError", "OperationError", "Primitive", "ShapeError", "Tensor",
     "UnsupportedTransformError", "check_grad", "detect_anomaly", "enable_grad", "grad", "hessian", "hvp",
     "jacobian", "jvp", "logsumexp", "no_grad", "primitive", "softmax", "supported_functions",

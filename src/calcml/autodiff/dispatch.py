@@ -15,6 +15,7 @@ import numpy as np
 
 from calcml.autodiff.errors import InPlaceError, NoRuleError, describe
 from calcml.autodiff.primitive import Primitive, apply
+from calcml.autodiff.state import STATE
 from calcml.autodiff.tensor import Tensor
 
 UFUNCS: dict[np.ufunc, Primitive] = {}
@@ -121,6 +122,8 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) ->
         if handler is not None:  # an adapter that picks a primitive (e.g. maximum's tie rule)
             return handler(*inputs, **kwargs)
         if ufunc in PIECEWISE_CONSTANT_UFUNCS:
+            if STATE.vmap_tracers:  # under vmap its result differs per example: recorded, not a constant
+                return STATE.vmap_tracers[-1].piecewise(ufunc, inputs, kwargs, plain)
             return ufunc(*plain(inputs), **kwargs)
     elif (method, ufunc) in UFUNC_METHODS:  # np.add.reduce(x) is np.sum(x, axis=0): axis 0 by default
         return UFUNC_METHODS[method, ufunc](*inputs, **{"axis": 0, **kwargs})
@@ -169,6 +172,8 @@ def dispatch_function(func: Callable, args: tuple, kwargs: dict) -> Any:
                                "use the returned value instead.")
         return handler(*args, **kwargs)
     if func in PIECEWISE_CONSTANT_FUNCTIONS:
+        if STATE.vmap_tracers:
+            return STATE.vmap_tracers[-1].piecewise(func, args, kwargs, plain)
         return func(*plain(args), **plain(kwargs))
     if func in WRITERS:
         return write_plain(f"numpy.{func.__name__}", func, args, kwargs)

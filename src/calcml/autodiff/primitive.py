@@ -142,7 +142,7 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Any:
         raise _forward_error(prim, args, kwargs, error) from error
     if not tensor_args:  # plain arrays in, a plain array out: like NumPy, nothing to trace
         return ans
-    if type(ans) is not np.ndarray:
+    if type(ans) is not np.ndarray and not isinstance(ans, np.ndarray):  # subclasses kept (vmap's examples)
         ans = np.asarray(ans)
     out = Tensor.__new__(Tensor)
     out.value = ans
@@ -171,6 +171,8 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Any:
             check_finite(ans, prim, args, "forward")
         if state.recorder is not None:
             state.recorder.append(out)
+        if state.vmap_tracers:
+            state.vmap_tracers[-1].record(prim, args, kwargs, out)
     return out
 
 

@@ -77,7 +77,7 @@ def backward_pass(roots: Tensor | Sequence[Tensor], seeds: Any, inputs: Sequence
     if order is None:
         order = reverse_topological_order(roots, targets)
     relevant = leading_to(order, targets) if inputs is not None else None
-    traced = create_graph or STATE.forward_depth > 0
+    traced = create_graph or STATE.forward_depth > 0 or bool(STATE.vmap_tracers)  # vmap replays the rules
     grads: dict[int, Any] = {}
     for root, seed in zip(roots, seeds):
         if traced and type(seed) is not Tensor:

@@ -22,30 +22,49 @@ class EngineState(threading.local):
         self.forward_depth = 0  # > 0 while a forward-mode transform (jvp, jacobian fwd) runs f
         self.reverse_depth = 0  # > 0 while a reverse-mode transform (grad, vjp, jacobian rev) runs f
         self.recorder: list | None = None  # cm.trace collects every new Tensor here
-        self.watching = False  # detect_anomaly or a recorder: one switch for the hot path to read
+        self.vmap_tracers: list = []  # cm.vmap records the operations on its example inputs here
+        self.watching = False  # detect_anomaly, a recorder or a vmap trace: one switch for the hot path
 
     def set_detect_anomaly(self, on: bool) -> None:
         self.detect_anomaly = on
-        self.watching = on or self.recorder is not None
+        self._update_watching()
 
     def set_recorder(self, recorder: list | None) -> None:
         self.recorder = recorder
-        self.watching = self.detect_anomaly or recorder is not None
+        self._update_watching()
+
+    def push_vmap_tracer(self, tracer) -> None:
+        self.vmap_tracers.append(tracer)
+        self._update_watching()
+
+    def pop_vmap_tracer(self) -> None:
+        self.vmap_tracers.pop()
+        self._update_watching()
+
+    def _update_watching(self) -> None:
+        self.watching = self.detect_anomaly or self.recorder is not None or bool(self.vmap_tracers)
 
 
 STATE = EngineState()
 
 
-@contextlib.contextmanager
-def recording(on: bool) -> Iterator[None]:
+class recording:  # noqa: N801  (used like a function: `with recording(False):`)
     """Within the block, derivatives flow (``on``) or do not, in both modes: no graph is recorded and
-    no tangent is pushed. The previous setting comes back after."""
-    previous = STATE.recording, STATE.tangents_stopped
-    STATE.recording, STATE.tangents_stopped = on, not on
-    try:
-        yield
-    finally:
-        STATE.recording, STATE.tangents_stopped = previous
+    no tangent is pushed. The previous setting comes back after. (A small class rather than a
+    generator: it is entered at every optimizer step.)"""
+
+    __slots__ = ("on", "previous")
+
+    def __init__(self, on: bool):
+        self.on = on
+
+    def __enter__(self) -> None:
+        state = STATE
+        self.previous = state.recording, state.tangents_stopped
+        state.recording, state.tangents_stopped = self.on, not self.on
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.recording, STATE.tangents_stopped = self.previous
 
 
 @contextlib.contextmanager
@@ -60,7 +79,7 @@ def top_level() -> Iterator[None]:
         STATE.recording, STATE.tangents_stopped, STATE.forward_depth, STATE.reverse_depth = saved
 
 
-def no_grad() -> contextlib.AbstractContextManager[None]:
+def no_grad() -> recording:
     """Run operations as constants (like ``torch.no_grad`` and JAX's ``stop_gradient``): results do not
     require grad and carry no tangent, so every transform (reverse, forward, nested) sees the same
     constant and ``cm.hessian(f)`` equals ``cm.jacobian(cm.grad(f))`` when f uses it.
@@ -71,7 +90,7 @@ def no_grad() -> contextlib.AbstractContextManager[None]:
     return recording(False)
 
 
-def enable_grad() -> contextlib.AbstractContextManager[None]:
+def enable_grad() -> recording:
     """Turn derivatives back on inside a ``no_grad`` block."""
     return recording(True)
 

@@ -12,6 +12,7 @@ Arithmetic operators and array methods are attached in ``tensor_methods.py``.
 from __future__ import annotations
 
 import itertools
+import operator
 from typing import Any
 
 import numpy as np
@@ -118,6 +119,8 @@ class Tensor:
     def _refuse_escape(self, how: str) -> None:
         if self.is_traced():
             raise GraphEscapeError(escape_message(self, how))
+        if STATE.vmap_tracers:
+            note_value_use(self)
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         """``np.asarray(t)`` gives the value of an untraced Tensor; a traced one refuses (see ``is_traced``)."""
@@ -154,7 +157,10 @@ class Tensor:
         return complex(self.value)
 
     def __bool__(self) -> bool:
-        """Control flow on values is allowed (``if loss < tol``): a branch is piecewise constant."""
+        """Control flow on values is allowed (``if loss < tol``): a branch is piecewise constant.
+        (Under cm.vmap each example may take its own branch: vmap then runs example by example.)"""
+        if STATE.vmap_tracers:
+            note_value_use(self)
         return bool(self.value)
 
     def __format__(self, spec: str) -> str:
@@ -207,34 +213,42 @@ class Tensor:
         return _Writable(self)
 
     # -- in-place arithmetic: functional on computed Tensors, a stamped update on leaves -------------
-    def _in_place(self, update, name: str) -> Tensor:
+    def _in_place(self, ufunc: np.ufunc, update: Any, other: Any, name: str) -> Tensor:
         """``t -= x`` and friends. On a computed Tensor it is ``t = t - x`` (a new node: the graph stays
         right). On a leaf it changes the leaf's values in place, as an optimizer step does — allowed
         inside ``cm.no_grad()`` (or for a leaf that does not require grad), refused while recording,
         as in PyTorch; graphs that used the old values then refuse to backpropagate."""
         if self.node is not None or self.tangent is not None:
-            return update(self, False)
+            return ufunc(self, other)
         if self.requires_grad and STATE.recording:
             raise InPlaceError(
                 f"in-place {name} on a leaf Tensor that requires grad, while recording: the update would be "
                 "part of the graph of the very value it changes.\n"
                 f"  an optimizer step: `with cm.no_grad(): w {name} lr * w.grad`; a new value: `w = w {name[0]} x`."
             )
-        with self.writable() as array:
-            update(array, True)
+        array = self.value
+        locked = not array.flags.writeable
+        if locked:
+            array.flags.writeable = True
+        try:
+            update(array, other.value if type(other) is Tensor else other)  # operator.isub ...: ndarray's own
+        finally:
+            if locked:
+                array.flags.writeable = False
+        self.modified_at = next(CREATION_ORDER)
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
-        return self._in_place(lambda a, raw: _in_place_op(np.add, a, other, raw), "+=")
+        return self._in_place(np.add, operator.iadd, other, "+=")
 
     def __isub__(self, other: Any) -> Tensor:
-        return self._in_place(lambda a, raw: _in_place_op(np.subtract, a, other, raw), "-=")
+        return self._in_place(np.subtract, operator.isub, other, "-=")
 
     def __imul__(self, other: Any) -> Tensor:
-        return self._in_place(lambda a, raw: _in_place_op(np.multiply, a, other, raw), "*=")
+        return self._in_place(np.multiply, operator.imul, other, "*=")
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self._in_place(lambda a, raw: _in_place_op(np.divide, a, other, raw), "/=")
+        return self._in_place(np.divide, operator.itruediv, other, "/=")
 
     # -- writes are refused: they would silently bypass the graph ---------------------------------
     def __setitem__(self, index, value) -> None:
@@ -246,14 +260,10 @@ class Tensor:
         )
 
 
-def _in_place_op(ufunc: np.ufunc, target: Any, other: Any, raw: bool) -> Any:
-    """``target op= other``: into the leaf's own array when ``raw``, else a new traced result."""
-    if not raw:
-        return ufunc(target, other)
-    if isinstance(other, Tensor):
-        other = other.value
-    ufunc(target, other, out=target, casting="same_kind")
-    return target
+def note_value_use(tensor: Tensor) -> None:
+    from calcml.autodiff.batching import note_value_use as note
+
+    note(tensor)
 
 
 class _Writable:

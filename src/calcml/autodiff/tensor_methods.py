@@ -123,3 +123,13 @@ for _name, _instead in [
     ("itemset", "t = np.where(mask, value, t)"),
 ]:
     setattr(Tensor, _name, _refused_in_place(_name, _instead))
+
+
+# Logical operators on boolean Tensors (masks from comparisons): ``(x > 0) & (y < 1)``, ``~mask``.
+Tensor.__and__ = lambda self, other: np.bitwise_and(self, other)
+Tensor.__rand__ = lambda self, other: np.bitwise_and(other, self)
+Tensor.__or__ = lambda self, other: np.bitwise_or(self, other)
+Tensor.__ror__ = lambda self, other: np.bitwise_or(other, self)
+Tensor.__xor__ = lambda self, other: np.bitwise_xor(self, other)
+Tensor.__rxor__ = lambda self, other: np.bitwise_xor(other, self)
+Tensor.__invert__ = lambda self: np.invert(self)

@@ -38,8 +38,8 @@ from calcml.autodiff.tensor import Tensor, as_float_array
 
 # ---- inputs and outputs -------------------------------------------------------------------------
 def _nested() -> bool:
-    """True inside another transform: results must then stay traced for the outer one."""
-    return STATE.reverse_depth > 0 or STATE.forward_depth > 0
+    """True inside another transform (or a vmap trace): results must then stay traced for the outer one."""
+    return STATE.reverse_depth > 0 or STATE.forward_depth > 0 or bool(STATE.vmap_tracers)
 
 
 def _is_number(leaf: Any) -> bool:
@@ -50,7 +50,7 @@ def _is_number(leaf: Any) -> bool:
 def _as_input(value: Any) -> Tensor:
     """A fresh Tensor to differentiate with respect to; it stays linked to an outer trace if there is one."""
     if type(value) is Tensor:
-        if value.requires_grad and STATE.recording:
+        if (value.requires_grad and STATE.recording) or any(t.depends(value) for t in STATE.vmap_tracers):
             fresh = apply(positive, (value,), {})  # an identity node: the outer graph continues through it
         else:
             fresh = Tensor(value.value)
@@ -156,7 +156,8 @@ def _gradients(outs: list[Tensor], seeds: list[Any], traced: list[TracedArgument
     outputs do not depend on a leaf, None for a constant leaf. At the top level, a gradient whose graph
     reaches leaves outside the inputs stays traced (a gradient penalty's ``loss.backward()`` needs it)."""
     inputs = [x for argument in traced for x in argument.inputs if x is not None]
-    live = [(o, s) for o, s in zip(outs, seeds) if o.requires_grad]
+    own = {id(x) for x in inputs}
+    live = [(o, s) for o, s in zip(outs, seeds) if o.requires_grad or id(o) in own]  # f may return an input
     grads: dict[int, Any] = {}
     keep_traced = nested
     if live:
@@ -327,7 +328,7 @@ def _push_forward(f: Callable, primals: Sequence[Any], tangents: Sequence[Any],
 
 def _needs_nesting(primals: Sequence[Any], tangents: Sequence[Any]) -> bool:
     """Inside another transform, or on values another transform (or a recording leaf) is tracing."""
-    if STATE.forward_depth > 0 or STATE.reverse_depth > 0:
+    if STATE.forward_depth > 0 or STATE.reverse_depth > 0 or STATE.vmap_tracers:
         return True
     return any(type(v) is Tensor and v.is_traced() for v in (*primals, *tangents))
 

@@ -93,6 +93,7 @@ def scatter_add(values, index, shape):
     can put the batch axis last.
     """
     out = np.zeros(shape, dtype=np.result_type(values, np.float32))
+    index = tuple(_index_part(p) for p in index)  # cm.vmap may hand over per-example indices as Tensors
     if _positions_are_distinct(index):
         out[index] = values  # nothing is picked twice: plain assignment, much faster than np.add.at
     else:
