@@ -200,7 +200,8 @@ def test_training_panel_live_loss_and_gradient_norms(lab_page, lab_server):
 
 # ---- a page on another local port cannot stop a run (issue 11) --------------------------------------------------
 ATTACK_PAGE = """<!doctype html><title>another page</title>
-<form id="form" method="post" enctype="text/plain" action="{stop}" target="sink"><input name='{{"a":' value='1}}'></form>
+<form id="form" method="post" enctype="text/plain" action="{stop}" target="sink">
+  <input name='{{"a":' value='1}}'></form>
 <iframe name="sink"></iframe>
 <script>
 window.outcomes = [];

@@ -296,3 +296,37 @@ def test_twenty_concurrent_integrals_agree(lab_server):
                                 range(20)))
     assert {a["status"] for a in answers} == {"symbolic"}, [a["source"] for a in answers]
     assert {a["closed_form"] for a in answers} == {"-1 + cos(2) + 2*sin(2)"}
+
+
+# ---- a flood of computations waits for a few slots, then is told to come back ----------------------------------
+def test_a_computation_without_a_free_slot_is_a_429(client, monkeypatch):
+    from calcml.lab.capacity import Slots
+
+    slots = Slots(1, 0.2, "races, surfaces and backprop steps")
+    monkeypatch.setattr(lab_app, "ENGINE_WORK", slots)
+    with slots.slot():  # someone else's race holds the only slot
+        started = time.perf_counter()
+        message = problem(client.post("/api/backprop", json={"lr": 0.5}), 429, "overloaded")
+        assert "busy" in message and "try again" in message
+        assert 0.2 <= time.perf_counter() - started < 2
+    assert client.post("/api/backprop", json={"lr": 0.5}).status_code == 200  # free again
+
+
+def test_slots_bound_how_many_run_at_once():
+    from calcml.lab.capacity import Slots
+
+    slots, inside, most = Slots(2, 5.0, "tests"), [0], [0]
+    lock = threading.Lock()
+
+    def work(_):
+        with slots.slot():
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(0.05)
+            with lock:
+                inside[0] -= 1
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(work, range(16)))
+    assert most[0] == 2

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from calcml.symbolic import ParseError, SymbolicError, SymbolicTimeout
 
-STATUS = {"busy": 409, "not_found": 404, "forbidden": 403, "media_type": 415}
+STATUS = {"busy": 409, "not_found": 404, "forbidden": 403, "media_type": 415, "overloaded": 429}
 log = logging.getLogger("calcml.lab")
 
 # What SymPy itself may raise on an unusual expression (a KeyError from a printer meeting complex infinity,
