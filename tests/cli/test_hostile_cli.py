@@ -52,6 +52,9 @@ def test_optimize_refuses_bad_numbers_and_formulas(user_files):
     refused(["optimize", "--start", "nan,1"], "--start takes finite numbers")
     refused(["optimize", "x*log(0)"], "undefined or infinite as written")
     refused(["optimize", "__import__('os')"], "cannot read the expression")
+    flat = runner.invoke(app, ["optimize", "0", "--steps", "5", "--out", str(user_files / "pictures")])
+    assert flat.exit_code == 1 and "Traceback" not in flat.output  # a constant surface has no contour levels:
+    assert flat.output.strip().splitlines()[-1].startswith("error: cannot draw the race on '0'")  # the table, then why
 
 
 @pytest.mark.parametrize("command", [["optimize", "--steps", "10"], ["train", "--epochs", "1"], ["tour"]])
