@@ -12,8 +12,10 @@ Only whitelisted functions are known (SymPy's spellings Abs, Max, Min too, so pr
 read back); every other name is a real-valued symbol. ``pi``, ``e``
 and ``oo`` (also ``inf``) are constants. Decimal numbers become exact rationals (0.1 = 1/10).
 Nothing is ever passed to ``eval``, ``sympify`` or ``parse_expr``: the parser builds SymPy
-objects itself. Length, nesting depth, literal size and exponent size are bounded, so
-``9**9**9`` is refused rather than computed.
+objects itself. Length, nesting depth, literal size, exponent size, the digits of any number
+built on the way (coefficients of powers of products included) and the size of numbers under a
+root are bounded, so ``9**9**9`` or ``(((3x)^1000)^1000)^100`` are refused in microseconds rather
+than computed: parsing is cheap enough to run in the caller's process.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ MAX_DEPTH = 60
 MAX_EXPONENT = 1000
 MAX_DIGITS = 40
 MAX_RESULT_DIGITS = 4000  # below Python's 4,300-digit limit on printing integers
+MAX_ROOT_DIGITS = 60  # SymPy looks for exact roots by factoring: seconds for a 1,000-digit number
 
 _UNARY: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "sin": sp.sin,
@@ -121,7 +124,7 @@ def tokenize(text: str) -> list[Token]:
 def _digits(value: sp.Expr) -> float:
     """Roughly how many decimal digits the numerator and denominator of a rational have."""
     p, q = sp.fraction(value)
-    return sum(math.log10(abs(int(v))) + 1 for v in (p, q) if v != 0)
+    return sum(math.log10(abs(int(v))) + 1 for v in (p, q) if abs(v) > 1)
 
 
 def _short(number: sp.Expr) -> str:
@@ -235,6 +238,12 @@ class _Parser:
         if not (exponent.is_Rational and base != 0):
             return
         if base.is_Rational:
+            if not exponent.is_Integer and _digits(base) > MAX_ROOT_DIGITS:  # SymPy factors it: slow
+                raise self.fail(
+                    f"a root of a number with more than {MAX_ROOT_DIGITS} digits is not supported "
+                    f"(here {_short(base)}^({exponent}))",
+                    caret,
+                )
             if _digits(base) * abs(float(exponent)) > MAX_RESULT_DIGITS:
                 raise self.fail(
                     f"the number {_short(base)}^{exponent} would have more than {MAX_RESULT_DIGITS} digits", caret
@@ -322,6 +331,8 @@ class _Parser:
         if word in _UNARY:
             if len(args) != 1:
                 raise self.fail(f"{word} takes one argument, got {len(args)}", name)
+            if word == "sqrt":
+                self.check_power(args[0], sp.Rational(1, 2), name, name)
             return _UNARY[word](args[0])
         if word == "log":
             if len(args) == 1:
