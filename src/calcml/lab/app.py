@@ -12,14 +12,14 @@ Every answer is JSON; every problem is an answer too, never a crash or a dropped
     422  a field is missing, of the wrong type or out of range,     {"error": "...", "kind": "validation",
          or the math cannot be done as asked (syntax, undefined,     "details": [...]} | {"kind": "parse" |
          numbers too long, timeout, SymPy failing on the input)     "domain" | "limit" | "timeout" | "symbolic"}
-    429  no computing slot came free in time (capacity.py)          {"error": "...", "kind": "overloaded"}
+    429  no slot for a race, surface or backprop step came free     {"error": "...", "kind": "overloaded"}
     500  a bug: logged, the message says so; the server keeps serving and the connection stays open
 
 Work is bounded: request fields have ranges (schemas.py), symbolic work runs under time limits (in
 calcml.symbolic, called from the request's worker thread: the event loop never waits on SymPy, and
 /api/health is answered on the loop itself), races under a wall-clock budget, training runs have an epoch
-cap, a time cap and a cap on how many run at once, and only a few computations of each kind run at once
-(capacity.py). The checks before any endpoint are in guard.py.
+cap, a time cap and a cap on how many run at once, and only two races, surfaces or backprop steps compute
+at once (capacity.py). The checks before any endpoint are in guard.py.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from calcml.lab.backprop import backprop_step
-from calcml.lab.capacity import ENGINE_WORK, SYMBOLIC_WORK
+from calcml.lab.capacity import ENGINE_WORK
 from calcml.lab.derivative import explore_derivative
 from calcml.lab.errors import LabInputError
 from calcml.lab.guard import JsonErrors, LocalOnly, problem
@@ -131,8 +131,7 @@ def create_app() -> FastAPI:
 
     @app.post("/api/derivative")
     def derivative(body: DerivativeRequest) -> JSONResponse:
-        with SYMBOLIC_WORK.slot():
-            return JSONResponse(explore_derivative(body.expr, body.var, body.x_min, body.x_max, body.points))
+        return JSONResponse(explore_derivative(body.expr, body.var, body.x_min, body.x_max, body.points))
 
     @app.get("/api/surfaces")
     def surfaces() -> JSONResponse:
@@ -160,8 +159,7 @@ def create_app() -> FastAPI:
 
     @app.post("/api/integral")
     def integral(body: IntegralRequest) -> JSONResponse:
-        with SYMBOLIC_WORK.slot():
-            return JSONResponse(explore_integral(body.expr, body.a, body.b, body.n, body.method))
+        return JSONResponse(explore_integral(body.expr, body.a, body.b, body.n, body.method))
 
     @app.get("/api/integral/methods")
     def integral_methods() -> JSONResponse:

@@ -1,10 +1,11 @@
-"""How many computations the lab runs at once, so that a flood of them cannot starve the rest.
+"""How many engine computations the lab runs at once, so that a flood of them cannot starve the rest.
 
-The lab's Python work (races, surfaces, backprop steps, reading and sampling functions) shares one
-interpreter lock with the event loop that answers every request. Twenty computations at once are no
-faster than a few (the lock lets one run at a time), but they make the loop wait longer for its turn.
-So each kind of work has a few slots; a request waits for one (blocked, costing nothing) at most
-``wait`` seconds and is otherwise answered 429 "busy, try again".
+Races, surfaces and backprop steps are pure Python and NumPy in this process, and share one interpreter
+lock with the event loop that answers every request. Twenty of them at once are no faster than two (the
+lock lets one run at a time), but they make the loop wait longer for its turn. So they get two slots; a
+request waits for one (blocked, costing nothing) at most ``wait`` seconds and is otherwise answered 429
+"busy, try again". Derivatives and integrals need no slots: their heavy part runs in calcml.symbolic's
+worker processes, whose pool is itself the bound (a call waiting too long for a worker times out).
 
     with ENGINE_WORK.slot():
         answer = run_race(...)
@@ -37,7 +38,4 @@ class Slots:
             self._semaphore.release()
 
 
-# pure Python and NumPy in this process: races, surfaces, backprop steps
 ENGINE_WORK = Slots(2, 10.0, "races, surfaces and backprop steps")
-# mostly waiting for calcml.symbolic's worker processes, then sampling on a grid: derivatives, integrals
-SYMBOLIC_WORK = Slots(4, 10.0, "derivatives and integrals")
