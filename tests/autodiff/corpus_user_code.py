@@ -28,6 +28,8 @@ import torch
 import calcml as cm
 
 DERIVATIVE, REFUSED, EITHER = "derivative", "refused", "derivative or refused"
+SCALAR_INTO_ARRAY = ("a traced scalar written into a NumPy array: NumPy takes the Tensor for a sequence in C "
+                     "and raises its own ValueError before calcml is asked (README); never a zero")
 
 
 @dataclass(frozen=True)
@@ -40,21 +42,24 @@ class Entry:
     expect: str = DERIVATIVE
     torch_fn: Callable | None = None
     note: str = ""
+    numpy_refuses: bool = False  # NumPy's own ValueError, raised in C before calcml is asked, is a refusal too
+    tensor_api: str | None = None  # the expectation under Tensor.backward() when it differs from ``expect``
 
 
 ENTRIES: list[Entry] = []
 
 
 def add(name: str, fn: Callable, *args, expect: str = DERIVATIVE, torch_fn: Callable | None = None,
-        note: str = "") -> None:
-    ENTRIES.append(Entry(name, fn, tuple(np.array(a, dtype=np.float64) for a in args), expect, torch_fn, note))
+        note: str = "", **options) -> None:
+    ENTRIES.append(Entry(name, fn, tuple(np.array(a, dtype=np.float64) for a in args), expect, torch_fn, note,
+                         **options))
 
 
-def user(*args, expect: str = DERIVATIVE, torch_fn: Callable | None = None, note: str = "") -> Callable:
+def user(*args, expect: str = DERIVATIVE, torch_fn: Callable | None = None, note: str = "", **options) -> Callable:
     """Decorator form of ``add`` for functions longer than a lambda; the function's name is the entry's."""
 
     def register(fn: Callable) -> Callable:
-        add(fn.__name__, fn, *args, expect=expect, torch_fn=torch_fn, note=note)
+        add(fn.__name__, fn, *args, expect=expect, torch_fn=torch_fn, note=note, **options)
         return fn
 
     return register
@@ -116,7 +121,8 @@ add("np_c_columns", lambda x: np.c_[x, x ** 2], x3, expect=EITHER)
 add("np_sum_of_list", lambda x: np.sum([x[0], x[1]]), x3, expect=EITHER)
 add("np_dot_list_weights", lambda x: np.dot([x[0], x[1]], np.array([2.0, -1.0])), x3, expect=EITHER)
 add("np_vectorize", lambda x: np.vectorize(lambda a: a ** 2 + 1.0)(x), x3, expect=EITHER)
-add("np_fromiter", lambda x: np.fromiter((xi ** 2 for xi in x), dtype=float), x3, expect=EITHER)
+add("np_fromiter", lambda x: np.fromiter((xi ** 2 for xi in x), dtype=float), x3, expect=EITHER,
+    numpy_refuses=True, note=SCALAR_INTO_ARRAY)
 add("np_mean_of_list", lambda x: np.mean([x[0] ** 2, x[2]]), x3, expect=EITHER)
 add("jacobian_textbook_np_stack", lambda v: np.stack([v[0] ** 2, v[0] * v[1]]), x2,
     torch_fn=lambda v: torch.stack([v[0] ** 2, v[0] * v[1]]))
@@ -133,7 +139,7 @@ add("stack_then_sum", lambda x: np.stack([x[0] * x[1], x[1] * x[2], x[2] * x[0]]
 # ==== assembling a result in place ===============================================================
 
 
-@user(x2, expect=REFUSED)
+@user(x2, expect=REFUSED, numpy_refuses=True, note=SCALAR_INTO_ARRAY)
 def assemble_into_zeros(x):
     o = np.zeros(2)
     o[0] = x[0] ** 2
@@ -141,7 +147,7 @@ def assemble_into_zeros(x):
     return o
 
 
-@user(x3, expect=REFUSED)
+@user(x3, expect=REFUSED, numpy_refuses=True, note=SCALAR_INTO_ARRAY)
 def assemble_in_loop(x):
     o = np.zeros(3)
     for i in range(3):
@@ -149,7 +155,7 @@ def assemble_in_loop(x):
     return o
 
 
-@user(x3, expect=REFUSED)
+@user(x3, expect=REFUSED, numpy_refuses=True, note=SCALAR_INTO_ARRAY)
 def assemble_into_zeros_like(x):
     o = np.zeros_like(x)
     for i in range(len(x)):
@@ -164,7 +170,7 @@ def assemble_into_empty(x):
     return o
 
 
-@user(x2, expect=REFUSED)
+@user(x2, expect=REFUSED, numpy_refuses=True, note=SCALAR_INTO_ARRAY)
 def jacobian_by_hand_into_zeros(x):
     J = np.zeros((2, 2))
     J[0, 0] = 2 * x[0]
@@ -226,7 +232,10 @@ add("math_log", lambda x: math.log(x[0]) * x[1], x2, expect=REFUSED)
 add("math_pow", lambda x: math.pow(x[0], 2) + x[1], x2, expect=REFUSED)
 add("math_tanh", lambda x: math.tanh(x[0]) * x, x2, expect=REFUSED)
 add("float_of_element", lambda x: float(x[0]) * x, x3, expect=REFUSED)
-add("item_of_element", lambda x: x[0].item() * x, x3, expect=REFUSED)
+add("item_of_element", lambda x: x[0].item() * x, x3, expect=REFUSED, tensor_api=DERIVATIVE,
+    torch_fn=lambda x: x[0].item() * x,
+    note="refused inside transforms; with the Tensor API .item() is the one deliberate escape (as in PyTorch, "
+         "README), so the number is a constant there: the twin gives PyTorch's gradient")
 add("int_of_element", lambda x: int(x[2]) * x, x3, expect=REFUSED)
 add("np_float64_of_element", lambda x: np.float64(x[0]) * x, x3, expect=REFUSED)
 add("tolist_then_sum", lambda x: sum(x.tolist()) * x, x3, expect=REFUSED)
@@ -616,7 +625,7 @@ def conv2d_by_shifted_slices(k):
     return np.sum(out ** 2)
 
 
-@user(kernel, expect=REFUSED)
+@user(kernel, expect=REFUSED, numpy_refuses=True, note=SCALAR_INTO_ARRAY)
 def conv2d_into_preallocated_output(k):
     out = np.zeros((3, 3))
     for i in range(3):
