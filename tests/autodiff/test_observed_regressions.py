@@ -234,13 +234,14 @@ def test_gradient_penalty_through_backward_equals_the_functional_gradient():
     wt = torch.tensor(w0, requires_grad=True)
     xt = torch.tensor(x0, requires_grad=True)
     (gx,) = torch.autograd.grad(torch.sum(torch.sin(wt * xt) * xt), xt, create_graph=True)
-    (torch.sum(wt ** 2) + torch.sum(gx ** 2)).backward()
+    torch_loss = torch.sum(wt ** 2) + torch.sum(gx ** 2)
+    torch_loss.backward()
 
     np.testing.assert_allclose(functional, wt.grad.numpy(), rtol=1e-12)
     assert w.grad is not None
     np.testing.assert_allclose(np.asarray(w.grad.value if isinstance(w.grad, cm.Tensor) else w.grad),
                                wt.grad.numpy(), rtol=1e-12)
-    assert float(np.asarray(loss.value)) == pytest.approx(float(torch.sum(wt ** 2) + torch.sum(gx ** 2)), rel=1e-14)
+    assert float(np.asarray(loss.value)) == pytest.approx(torch_loss.item(), rel=1e-14)
 
 
 # ---- bullet 9: gradients that alias each other ---------------------------------------------------
