@@ -146,7 +146,9 @@ class Tracer:
         result = _untainted(func(*plain(args), **plain(kwargs)))
         if not (self._involves(args) or self._involves(kwargs)) or not isinstance(result, (np.ndarray, np.generic)):
             return result
-        out = Tensor(np.asarray(result))
+        out = Tensor(0.0)
+        out.value = np.asarray(result).view(ExampleArray)  # per example: a plain read of it is noticed too
+        _register(out.value)
         self.entries.append((func, args, kwargs, out))
         self.mark(out)
         return out
@@ -211,9 +213,14 @@ def _call(fn: Any, args: tuple, kwargs: dict) -> Any:
     return fn(*args, **kwargs)
 
 
+def _plain_option(value: Any) -> Any:
+    """Options (where= masks) are not differentiated: plain values."""
+    return value.value if type(value) is Tensor else value
+
+
 def _loop(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
     """The rule of last resort: once per example, stacked. Right for every operation."""
-    kwargs_b = [{k: _example(v, b) for k, v in kwargs.items()} for b in range(size)]
+    kwargs_b = [{k: _plain_option(_example(v, b)) for k, v in kwargs.items()} for b in range(size)]
     return np.stack([_call(fn, _example(args, b), kwargs_b[b]) for b in range(size)])
 
 
@@ -369,18 +376,30 @@ def _getitem(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
 
 def _scatter_add(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
     values, index, shape = args
-    if type(values) is not _Batched:
-        return _loop(fn, args, kwargs, size)
+    if type(values) is not _Batched:  # the same values for every example, scattered to per-example places
+        values = _Batched(np.broadcast_to(values, (size,) + np.shape(values)))
     physical = _index_parts_rule(index, size)
     if physical is None:
         return _loop(fn, args, kwargs, size)
     return _call(fn, (values.physical, physical, (size,) + tuple(shape)), kwargs)
 
 
+def _einsum(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
+    """A fresh label for the batch axis, in front of every batched operand's labels and of the output's."""
+    subscripts, operands = args[0], args[1:]
+    if not isinstance(subscripts, str) or "->" not in subscripts:
+        return _loop(fn, args, kwargs, size)
+    inputs, output = subscripts.replace(" ", "").split("->")
+    label = next(c for c in "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba" if c not in subscripts)
+    terms = [label + term if type(op) is _Batched else term for term, op in zip(inputs.split(","), operands)]
+    physical = [op.physical if type(op) is _Batched else op for op in operands]
+    return _call(fn, (",".join(terms) + "->" + label + output, *physical), kwargs)
+
+
 RULES: dict[str, Callable] = {
     "reshape": _reshape, "ravel": _ravel, "transpose": _transpose, "expand_dims": _expand_dims,
     "squeeze": _squeeze, "broadcast_to": _broadcast_to, "matmul": _matmul, "getitem": _getitem,
-    "scatter_add": _scatter_add, "astype": _unary, "copy": _unary,
+    "scatter_add": _scatter_add, "astype": _unary, "copy": _unary, "einsum": _einsum,
 }
 for _name in ("sum", "mean", "prod", "max", "min", "var", "std", "logsumexp", "nansum", "nanmean"):
     RULES[_name] = _axis_rule("axis")
@@ -530,7 +549,10 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
         leaves, treedef = tree.flatten(out)
         if tracer.tainted or any(_escaped(leaf, tracer) for leaf in leaves):
             return _example_by_example(f, args, axes, size, out_axes)
-        env = replay(tracer, physical_inputs, size)
+        try:
+            env = replay(tracer, physical_inputs, size)
+        except CalcmlError:  # a rule met a combination it cannot batch: the meaning of vmap, example by example
+            return _example_by_example(f, args, axes, size, out_axes)
         leaf_out_axes = _leaf_axes(out_axes, out, "vmap: out_axes")
         results = []
         for leaf, axis in zip(leaves, leaf_out_axes):

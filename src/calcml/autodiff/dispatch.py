@@ -16,7 +16,7 @@ import numpy as np
 from calcml.autodiff.errors import InPlaceError, NoRuleError, describe
 from calcml.autodiff.primitive import Primitive, apply
 from calcml.autodiff.state import STATE
-from calcml.autodiff.tensor import Tensor
+from calcml.autodiff.tensor import Tensor, note_value_use
 
 UFUNCS: dict[np.ufunc, Primitive] = {}
 FUNCTIONS: dict[Callable, Callable] = {}
@@ -90,11 +90,23 @@ def implements(numpy_function: Callable, handler: Callable) -> None:
 
 
 def plain(value: Any) -> Any:
-    """Replace Tensors by their arrays, also inside lists and tuples."""
+    """Replace Tensors by their arrays, also inside lists and tuples. (Under cm.vmap, reading the plain
+    values of an example is noted: what is computed from them cannot be replayed for the other examples.)"""
     if type(value) is Tensor:
+        if STATE.vmap_tracers:
+            note_value_use(value)
         return value.value
     if isinstance(value, (list, tuple)):
         return type(value)(plain(v) for v in value)
+    return value
+
+
+def unwrapped(value: Any) -> Any:
+    """``plain`` without the note: for operations that are themselves recorded."""
+    if type(value) is Tensor:
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return type(value)(unwrapped(v) for v in value)
     return value
 
 
@@ -123,7 +135,7 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) ->
             return handler(*inputs, **kwargs)
         if ufunc in PIECEWISE_CONSTANT_UFUNCS:
             if STATE.vmap_tracers:  # under vmap its result differs per example: recorded, not a constant
-                return STATE.vmap_tracers[-1].piecewise(ufunc, inputs, kwargs, plain)
+                return STATE.vmap_tracers[-1].piecewise(ufunc, inputs, kwargs, unwrapped)
             return ufunc(*plain(inputs), **kwargs)
     elif (method, ufunc) in UFUNC_METHODS:  # np.add.reduce(x) is np.sum(x, axis=0): axis 0 by default
         return UFUNC_METHODS[method, ufunc](*inputs, **{"axis": 0, **kwargs})
@@ -173,7 +185,7 @@ def dispatch_function(func: Callable, args: tuple, kwargs: dict) -> Any:
         return handler(*args, **kwargs)
     if func in PIECEWISE_CONSTANT_FUNCTIONS:
         if STATE.vmap_tracers:
-            return STATE.vmap_tracers[-1].piecewise(func, args, kwargs, plain)
+            return STATE.vmap_tracers[-1].piecewise(func, args, kwargs, unwrapped)
         return func(*plain(args), **plain(kwargs))
     if func in WRITERS:
         return write_plain(f"numpy.{func.__name__}", func, args, kwargs)

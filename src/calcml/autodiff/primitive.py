@@ -134,6 +134,9 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Any:
         else:
             values.append(arg)
         i += 1
+    if kwargs and STATE.vmap_tracers:  # under vmap, masks (where=...) arrive as recorded Tensors
+        kwargs = {k: v.value if type(v) is Tensor else v for k, v in kwargs.items()} if any(
+            type(v) is Tensor for v in kwargs.values()) else kwargs
     try:
         ans = prim.forward(*values, **kwargs)
     except CalcmlError:

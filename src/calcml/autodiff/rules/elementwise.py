@@ -354,8 +354,8 @@ where.defjvp(None, lambda t, ans, c, x, y: np.where(c, t, 0.0), lambda t, ans, c
 def _numpy_where(condition, x=None, y=None):
     if x is None and y is None:
         return np.nonzero(condition.value if type(condition) is Tensor else condition)
-    if type(condition) is Tensor:  # the condition is not differentiated: only its truth values count
-        condition = np.not_equal(condition, 0) if condition.is_traced() else condition.value
+    if type(condition) is Tensor and condition.is_traced():  # not differentiated: only its truth values count
+        condition = np.not_equal(condition, 0)
     return where(condition, x, y)
 
 

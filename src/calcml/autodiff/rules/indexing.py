@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from calcml.autodiff.dispatch import implements
+from calcml.autodiff.dispatch import implements, plain
 from calcml.autodiff.errors import OperationError
 from calcml.autodiff.primitive import apply, primitive
 from calcml.autodiff.tensor import Tensor
@@ -25,7 +25,7 @@ def _index_part(part: Any) -> Any:
     """One entry of an index, as NumPy reads it: Tensors unwrapped (indices are not differentiable),
     lists and nested tuples turned into arrays."""
     if type(part) is Tensor:
-        return part.value
+        return plain(part)
     if isinstance(part, (list, tuple)):
         array = np.asarray(_plain_indices(part))
         return array.astype(np.intp) if array.size == 0 else array
@@ -35,7 +35,7 @@ def _index_part(part: Any) -> Any:
 def _plain_indices(parts: Any) -> Any:
     """Replace Tensors by their values inside (nested) lists of indices."""
     if type(parts) is Tensor:
-        return parts.value
+        return plain(parts)
     if isinstance(parts, (list, tuple)):
         return [_plain_indices(p) for p in parts]
     return parts
@@ -93,7 +93,7 @@ def scatter_add(values, index, shape):
     can put the batch axis last.
     """
     out = np.zeros(shape, dtype=np.result_type(values, np.float32))
-    index = tuple(_index_part(p) for p in index)  # cm.vmap may hand over per-example indices as Tensors
+    index = tuple(p.value if type(p) is Tensor else p for p in index)  # cm.vmap's per-example indices (recorded)
     if _positions_are_distinct(index):
         out[index] = values  # nothing is picked twice: plain assignment, much faster than np.add.at
     else:

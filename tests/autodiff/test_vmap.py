@@ -1,0 +1,122 @@
+"""vmap: equal to a Python loop over the batch, for every case of the differential harness, inside and
+around every transform; per-example gradients of the digits MLP."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import calcml as cm
+from tests.autodiff.differential.test_differential import _load_cases
+
+CASES, _ = _load_cases()
+BATCH = 3
+
+
+def _loop(f, batch_args, in_axes):
+    outs = []
+    for b in range(BATCH):
+        args = [a if ax is None else np.take(a, b, axis=ax) for a, ax in zip(batch_args, in_axes)]
+        outs.append(f(*args))
+    return outs
+
+
+def _assert_equal_to_loop(batched, looped):
+    flat_b, _ = cm.tree.flatten(batched)
+    per_example = [cm.tree.flatten(o)[0] for o in looped]
+    for k, leaf in enumerate(flat_b):
+        expected = np.stack([np.asarray(p[k], dtype=float) for p in per_example])
+        np.testing.assert_allclose(np.asarray(leaf, dtype=float), expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", [c for _, c in CASES], ids=[f"{f}:{c.name}:{i}" for i, (f, c) in enumerate(CASES)])
+@settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_vmap_of_every_harness_case_equals_a_loop_in_value_and_per_example_gradient(case, data):
+    shapes = data.draw(case.shape_strategy())
+    rng = np.random.default_rng(0)
+    examples = [case.arguments(rng, shapes) for _ in range(BATCH)]
+    stacked = [np.stack([e[k] for e in examples]) for k in range(case.arity)]
+    in_axes = (0,) * case.arity
+    try:
+        batched = cm.vmap(case.fn)(*stacked)
+    except cm.BatchingError:
+        return  # refused clearly (control flow on a value): allowed, a wrong number is not
+    _assert_equal_to_loop(batched, _loop(case.fn, stacked, in_axes))
+
+    def scalar(*xs):
+        leaves = cm.tree.leaves(case.fn(*xs))
+        return sum(np.sum(np.sin(leaf)) for leaf in leaves)
+
+    gradient = cm.grad(scalar, argnums=tuple(range(case.arity)))
+    _assert_equal_to_loop(cm.vmap(gradient)(*stacked), _loop(gradient, stacked, in_axes))
+
+
+def test_in_axes_none_int_negative_and_out_axes():
+    rng = np.random.default_rng(1)
+    X, W = rng.normal(size=(3, 5, 4)), rng.normal(size=(4, 2))
+    f = lambda x, w: np.tanh(x @ w)
+    np.testing.assert_allclose(cm.vmap(f, in_axes=(1, None))(X, W), np.stack([f(X[:, i], W) for i in range(5)]))
+    np.testing.assert_allclose(cm.vmap(f, in_axes=(-2, None), out_axes=-1)(X, W),
+                               np.stack([f(X[:, i], W) for i in range(5)], axis=-1))
+    with pytest.raises(cm.BatchingError, match="batch sizes differ"):
+        cm.vmap(lambda a, b: a + b)(np.ones(3), np.ones(4))
+    with pytest.raises(cm.BatchingError, match="no such axis"):
+        cm.vmap(np.sin, in_axes=2)(np.ones((2, 2)))
+    params = {"w": W, "x": X[0]}
+    out = cm.vmap(lambda p: p["x"] @ p["w"], in_axes=({"w": None, "x": 0},))(params)
+    np.testing.assert_allclose(out, X[0] @ W)
+
+
+def test_nested_vmap_and_grad_jvp_hessian_inside():
+    rng = np.random.default_rng(2)
+    M = rng.normal(size=(4, 3, 2))
+    f = lambda x: np.sum(np.sin(x) * x[0] ** 2)
+    np.testing.assert_allclose(cm.vmap(cm.vmap(f))(M), np.array([[f(x) for x in row] for row in M]))
+    flat = M.reshape(12, 2)
+    for transform in (cm.grad(f), cm.hessian(f), lambda x: cm.jvp(f, (x,), (np.ones(2),))[1]):
+        _assert_equal_to_loop(cm.vmap(transform)(flat), [transform(x) for x in flat])
+
+
+def test_grad_of_vmap_differentiates_the_replay():
+    rng = np.random.default_rng(3)
+    X, w = rng.normal(size=(6, 3)), rng.normal(size=3)
+    batched_loss = lambda w: np.mean(cm.vmap(lambda x: np.log1p(np.exp(-np.dot(x, w))))(X))
+    plain_loss = lambda w: np.mean(np.log1p(np.exp(-X @ w)))
+    np.testing.assert_allclose(cm.grad(batched_loss)(w), cm.grad(plain_loss)(w), rtol=1e-12)
+    np.testing.assert_allclose(cm.hessian(batched_loss)(w), cm.hessian(plain_loss)(w), rtol=1e-10)
+
+
+def test_control_flow_and_plain_values_fall_back_to_one_example_at_a_time():
+    X = np.array([[1.0, 2.0], [-1.0, 3.0], [2.0, -4.0]])
+    branchy = lambda x: x * 2 if x[0] > 0 else -x
+    np.testing.assert_allclose(cm.vmap(branchy)(X), np.stack([branchy(x) for x in X]))
+    scaled = lambda x: float(x[0]) * x
+    np.testing.assert_allclose(cm.vmap(scaled)(X), X[:, :1] * X)
+    with pytest.raises(cm.GraphEscapeError):  # under grad the plain value would lose its derivative
+        cm.vmap(cm.grad(lambda x: float(x[0]) * np.sum(x)))(X)
+
+
+def _mlp_loss(params, x, y):
+    h = np.maximum(0.0, x @ params["W1"] + params["b1"])
+    z = h @ params["W2"] + params["b2"]
+    return cm.logsumexp(z) - z[y]
+
+
+def test_per_example_gradients_of_the_digits_mlp_equal_separate_gradients():
+    data = cm.data.digits()
+    rng = np.random.default_rng(0)
+    params = {"W1": rng.normal(size=(64, 32)) * 0.1, "b1": np.zeros(32),
+              "W2": rng.normal(size=(32, 10)) * 0.1, "b2": np.zeros(10)}
+    X, y = data.X_train[:64].astype(np.float64), data.y_train[:64]
+    per_example = cm.vmap(cm.grad(_mlp_loss), in_axes=(None, 0, 0))(params, X, y)
+    for i in range(64):
+        single = cm.grad(_mlp_loss)(params, X[i], y[i])
+        for k in params:
+            np.testing.assert_allclose(per_example[k][i], single[k], rtol=1e-10, atol=1e-14)
+    mean_of_per_example = {k: v.mean(axis=0) for k, v in per_example.items()}
+    batch_gradient = cm.grad(lambda p: np.mean(cm.vmap(_mlp_loss, in_axes=(None, 0, 0))(p, X, y)))(params)
+    for k in params:
+        np.testing.assert_allclose(mean_of_per_example[k], batch_gradient[k], rtol=1e-10, atol=1e-14)
