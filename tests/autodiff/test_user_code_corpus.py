@@ -271,3 +271,70 @@ def test_tensor_backward(entry: Entry):
                               f"{entry.name}: Tensor.backward() gradient of parameter {k}")
 
     run(entry, compute, check, "Tensor.backward()", expect=entry.tensor_api)
+
+
+# ---- parameters as pytrees, the way model code passes them ----------------------------------------
+def _mlp_loss(params, inputs, target):
+    hidden = np.tanh(inputs @ params["W1"] + params["b1"])
+    out = hidden @ params["W2"] + params["b2"]
+    return np.mean((out - target) ** 2)
+
+
+def _mlp_loss_torch(params, inputs, target):
+    hidden = torch.tanh(inputs @ params["W1"] + params["b1"])
+    return torch.mean((hidden @ params["W2"] + params["b2"] - target) ** 2)
+
+
+def _params():
+    from tests.autodiff.corpus_user_code import W1, W2, b1, b2
+
+    return {"W1": W1.copy(), "b1": b1.copy(), "W2": W2.copy(), "b2": b2.copy()}
+
+
+def test_grad_of_a_loss_of_dict_parameters_matches_torch():
+    from tests.autodiff.corpus_user_code import X, targets
+
+    params = _params()
+    value, grads = cm.value_and_grad(_mlp_loss)(params, X, targets[:, None])
+    theirs = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    loss = _mlp_loss_torch(theirs, torch.tensor(X), torch.tensor(targets[:, None]))
+    loss.backward()
+    assert value == pytest.approx(loss.item(), rel=1e-12)
+    assert isinstance(grads, dict) and sorted(grads) == sorted(params)
+    for key in params:
+        assert_tree_close(grads[key], theirs[key].grad.numpy(), 1e-10, f"gradient of {key}")
+
+
+def test_grad_of_a_list_of_layer_tuples_matches_torch():
+    from tests.autodiff.corpus_user_code import X, targets
+
+    p = _params()
+    layers = [(p["W1"], p["b1"]), (p["W2"], p["b2"])]
+
+    def loss(layers):
+        a = X
+        for i, (W, b) in enumerate(layers):
+            a = a @ W + b
+            if i < len(layers) - 1:
+                a = np.tanh(a)
+        return np.mean((a - targets[:, None]) ** 2)
+
+    grads = cm.grad(loss)(layers)
+    theirs = {k: torch.tensor(v, requires_grad=True) for k, v in p.items()}
+    _mlp_loss_torch(theirs, torch.tensor(X), torch.tensor(targets[:, None])).backward()
+    assert isinstance(grads, list) and len(grads) == 2 and all(isinstance(g, tuple) for g in grads)
+    for (gW, gb), (kW, kb) in zip(grads, [("W1", "b1"), ("W2", "b2")]):
+        assert_tree_close(gW, theirs[kW].grad.numpy(), 1e-10, f"gradient of {kW}")
+        assert_tree_close(gb, theirs[kb].grad.numpy(), 1e-10, f"gradient of {kb}")
+
+
+def test_per_example_gradients_with_vmap_match_torch():
+    from tests.autodiff.corpus_user_code import X, targets
+
+    params = _params()
+    per_example = cm.vmap(cm.grad(_mlp_loss), in_axes=(None, 0, 0))(params, X, targets[:, None])
+    theirs = torch.func.vmap(torch.func.grad(_mlp_loss_torch), in_dims=(None, 0, 0))(
+        {k: torch.tensor(v) for k, v in params.items()}, torch.tensor(X), torch.tensor(targets[:, None]))
+    assert isinstance(per_example, dict) and sorted(per_example) == sorted(params)
+    for key in params:
+        assert_tree_close(per_example[key], theirs[key].numpy(), 1e-10, f"per-example gradients of {key}")
