@@ -163,8 +163,10 @@ def test_hostile_requests_on_one_connection_are_all_answered(lab_server):
     hostile = [*({"expr": e} for e in UNDEFINED), {"expr": "__import__('os').system('true')"},
                {"expr": "9^9^9"}, {"expr": "(((3x)^1000)^1000)^100"}, {"expr": "x", "x_min": 1e300},
                {"expr": "x" * 600}, {"expr": "sin(x"}]
+    started = time.perf_counter()
     answers = keep_alive_requests(lab_server.url, [("POST", "/api/derivative", body) for body in hostile]
                                   + [("GET", "/api/health", None)])
+    assert time.perf_counter() - started < len(answers)  # refused at once, not after a time limit
     assert all(status == 422 and answer["error"] for status, answer in answers[:-1]), answers
     assert answers[-1] == (200, {"status": "ok", "plotly": True})
 
@@ -251,6 +253,8 @@ def test_health_answers_while_slow_integrals_run(lab_server):
     for answer, seconds in answers:
         assert answer.status_code == 200 and answer.json()["status"] == "unknown", answer.text
         assert seconds < integral.INTEGRATE_SECONDS + 5  # within its limit (and the quadrature after it)
+    after = httpx.post(lab_server.url + "/api/derivative", json={"expr": "x^5 - 7*x", "points": 5}, timeout=30)
+    assert after.json()["result"] == "5*x**4 - 7"  # the symbolic workers were replaced and answer again
 
 
 # ---- concurrent requests compute what serial ones do ----------------------------------------------------------
