@@ -94,3 +94,20 @@ def test_tuple_outputs_in_every_mode_agree():
 def test_grad_of_a_tuple_output_is_refused_with_the_way_out():
     with pytest.raises(TypeError, match="has_aux"):
         cm.grad(lambda x: (x, x))(1.0)
+
+
+def test_grad_of_a_models_parameters_as_a_pytree_equals_backward():
+    model = cm.nn.Sequential(cm.nn.Linear(4, 8, dtype=np.float64), cm.nn.Tanh(), cm.nn.Linear(8, 3, dtype=np.float64))
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(5, 4)), np.array([0, 1, 2, 1, 0])
+    loss = lambda params, X, y: cm.nn.losses.cross_entropy(model(X), y)
+    gradients = cm.grad(loss)(model.parameters(), X, y)  # the weights the model really uses
+    cm.nn.losses.cross_entropy(model(X), y).backward()
+    assert isinstance(gradients, list) and len(gradients) == len(model.parameters())
+    for g, p in zip(gradients, model.parameters()):
+        np.testing.assert_allclose(g, p.grad, rtol=1e-13)
+    assert all(p.requires_grad for p in model.parameters())  # the model is left as it was
+    named = dict(model.named_parameters())
+    by_name = cm.grad(lambda params: cm.nn.losses.cross_entropy(model(X), y))(named)
+    for name, p in named.items():
+        np.testing.assert_allclose(by_name[name], p.grad, rtol=1e-13)

@@ -48,7 +48,11 @@ def _is_number(leaf: Any) -> bool:
 
 
 def _as_input(value: Any) -> Tensor:
-    """A fresh Tensor to differentiate with respect to; it stays linked to an outer trace if there is one."""
+    """A fresh Tensor to differentiate with respect to; it stays linked to an outer trace if there is one.
+    A leaf the user made (``requires_grad=True``: a model's weight) is its own input at the top level,
+    so ``cm.grad(loss)(model.parameters(), X, y)`` differentiates the weights the model really uses."""
+    if type(value) is Tensor and value.node is None and value.requires_grad and not _nested():
+        return value
     if type(value) is Tensor:
         if (value.requires_grad and STATE.recording) or any(t.depends(value) for t in STATE.vmap_tracers):
             fresh = apply(positive, (value,), {})  # an identity node: the outer graph continues through it
@@ -61,29 +65,32 @@ def _as_input(value: Any) -> Tensor:
 
 
 class TracedArgument(NamedTuple):
-    """One differentiated argument: its structure, and per leaf the input Tensor (None for a constant leaf)."""
+    """One differentiated argument: its structure, per leaf the input Tensor (None for a constant leaf),
+    and the inputs the transform made itself (released when it is done; a user's own leaves are not)."""
 
     treedef: tree.TreeDef
     inputs: list[Tensor | None]
+    made: list[Tensor]
 
 
 def _trace_argument(value: Any) -> tuple[Any, TracedArgument]:
     """Replace the numeric leaves of one argument (an array or a pytree of arrays) by fresh inputs."""
     if type(value) is np.ndarray or type(value) is Tensor or type(value) is float:  # the common case, fast
         x = _as_input(value)
-        return x, TracedArgument(tree.LEAF, [x])
+        return x, TracedArgument(tree.LEAF, [x], [] if x is value else [x])
     leaves, treedef = tree.flatten(value)
     inputs = [_as_input(leaf) if _is_number(leaf) else None for leaf in leaves]
     rebuilt = tree.unflatten(treedef, [x if x is not None else leaf for x, leaf in zip(inputs, leaves)])
-    return rebuilt, TracedArgument(treedef, inputs)
+    made = [x for x, leaf in zip(inputs, leaves) if x is not None and x is not leaf]
+    return rebuilt, TracedArgument(treedef, inputs, made)
 
 
 def _release(traced: list[TracedArgument]) -> None:
     """A transform's own input leaves stop requiring grad once its result is built: for an outer
     graph that reaches them (through a traced gradient) they are constants, not leaves of the user's."""
     for argument in traced:
-        for x in argument.inputs:
-            if x is not None and x.node is None:
+        for x in argument.made:
+            if x.node is None:
                 x.requires_grad = False
 
 
@@ -362,7 +369,8 @@ def _push_forward_by_two_vjps(f: Callable, primals: Sequence[Any], tangents: Seq
     finally:
         STATE.reverse_depth -= 1
         STATE.recording, STATE.tangents_stopped = previous
-    for x in (*inputs, *cotangents):
+    made = [x for x, p in zip(inputs, primals) if x is not p] + cotangents
+    for x in made:
         if x.node is None:
             x.requires_grad = False  # this level's own tags: constants to every enclosing level
     out_tangents, k = [], 0
