@@ -34,3 +34,10 @@ def test_readme_python_blocks_run_and_compute_what_they_say():
     assert abs(namespace["sol"].y[-1, 0] - np.exp(-2.0)) < 1e-5
     assert abs(namespace["dy_dk"] - (-np.exp(-0.5))) < 1e-5
     assert namespace["accuracy"] > 0.8
+    t = np.tanh(0.3)
+    assert abs(namespace["third"] - (-2 * (1 - t ** 2) * (1 - 3 * t ** 2))) < 1e-12
+    per_example, w0, X, Y = namespace["per_example"], namespace["w0"], namespace["X"], namespace["Y"]
+    for i in range(3):
+        residual = np.tanh(X[i] @ w0) - Y[i]
+        np.testing.assert_allclose(per_example[i], 2 * residual * (1 - np.tanh(X[i] @ w0) ** 2) * X[i])
+    np.testing.assert_allclose(namespace["fixed"], w0)
