@@ -70,7 +70,7 @@ def convexity_chapter() -> None:
         (FORMULA, ["x", "y"], "this chapter's f"),
     ]
     for expr, variables, meaning in cases:
-        verdict = cm.symbolic.is_convex(expr, variables)
+        verdict = cm.symbolic.is_convex(expr, variables, timeout=30)  # sampling a Hessian can take a few seconds
         print(f"   {meaning:<37} {expr:<26} {'convex' if verdict else 'not convex':<11} ({verdict.method})")
 
 

@@ -173,7 +173,7 @@ def test_float_and_tensor_params_give_the_same_expectation():
     circuit = Circuit(2).rx(0).cry(0, 1).rz(1)
     params = np.array([0.1, 0.2, 0.3])
     value = circuit.expectation(cm.Tensor(params, requires_grad=True), "YZ")
-    assert float(value) == pytest.approx(circuit.expectation(params, "YZ"), abs=1e-15)
+    assert value.item() == pytest.approx(circuit.expectation(params, "YZ"), abs=1e-15)
 
 
 # ---- training -------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import calcml as cm
 from calcml.apps import rnn_dynamics as rd
 
 
@@ -20,12 +21,13 @@ def test_probe_gradients_equal_bptt_written_by_hand():
     model = rd.NextValuePredictor(hidden=6, radius=1.1, seed=1)
     study = rd.gradients_through_time(model, x, y)
     # the probe unrolling reproduces the model's hidden states ...
-    states, _ = model.rnn(x)
-    np.testing.assert_allclose(study.states, np.moveaxis(np.asarray(states), 1, 0), rtol=0, atol=1e-14)
+    with cm.no_grad():
+        states, _ = model.rnn(x)
+    np.testing.assert_allclose(study.states, np.moveaxis(states.value, 1, 0), rtol=0, atol=1e-14)
     # ... and its gradients are BPTT: g_T = (ŷ_T − y_T) wᵀ / N,  g_{t−1} = (g_t ⊙ (1 − h_t²)) W_hhᵀ
-    w_hh, w_out = np.asarray(model.rnn.weight_hh), np.asarray(model.readout.weight)
+    w_hh, w_out = model.rnn.weight_hh.value, model.readout.weight.value
     h = study.states
-    g = (h[-1] @ w_out + np.asarray(model.readout.bias) - y[:, -1]) @ w_out.T / len(x)
+    g = (h[-1] @ w_out + model.readout.bias.value - y[:, -1]) @ w_out.T / len(x)
     norms = [np.linalg.norm(g)]
     for t in range(len(h) - 1, 0, -1):
         g = (g * (1 - h[t] ** 2)) @ w_hh.T

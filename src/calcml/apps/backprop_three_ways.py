@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from calcml.autodiff.transforms import value_and_grad
+from calcml.autodiff.transforms import stop_gradient, value_and_grad
 
 NAMES = ("W1", "b1", "W2", "b2")
 
@@ -56,7 +56,7 @@ def loss(W1, b1, W2, b2, X: np.ndarray, y: np.ndarray):
     (log Σ exp Z = m + log Σ exp(Z − m): the same number, without overflow; m is a constant for the gradient).
     """
     Z2 = np.tanh(X @ W1 + b1) @ W2 + b2
-    m = np.max(np.asarray(Z2), axis=1, keepdims=True)
+    m = stop_gradient(np.max(Z2, axis=1, keepdims=True))
     log_normalizer = m + np.log(np.sum(np.exp(Z2 - m), axis=1, keepdims=True))
     picked = np.take_along_axis(Z2, y[:, None], axis=1)
     return np.mean(log_normalizer - picked)

@@ -21,6 +21,7 @@ import numpy as np
 
 from calcml import nn
 from calcml.apps.convolution import filter_grad2d
+from calcml.autodiff.state import no_grad
 from calcml.autodiff.transforms import grad
 from calcml.data.dataset import Dataset
 from calcml.train import recipes
@@ -62,9 +63,10 @@ def filter_gradient(model: nn.Sequential, X: np.ndarray, y: np.ndarray) -> Filte
     engine = np.asarray(conv.weight.grad, dtype=np.float64).copy()
     model.zero_grad()
 
-    x = np.asarray(before(X))
-    z = np.asarray(conv(x))
-    g = grad(lambda z: nn.losses.cross_entropy(after(z), y))(z)
+    with no_grad():  # the hand formula works on plain arrays: x, z and g as constants
+        x = np.asarray(before(X))
+        z = np.asarray(conv(x))
+        g = grad(lambda z: nn.losses.cross_entropy(after(z), y))(z)
     by_hand = filter_grad2d(x, g, conv.weight.shape[-2:], conv.stride, conv.padding)
     model.zero_grad()
     return FilterGradient(engine, by_hand, float(loss.value))
@@ -113,10 +115,10 @@ def study(data: Dataset, epochs: int = 30, seed: int = 0) -> CNNCaseStudy:
     their training-set gradients at initialization and at the end."""
     initial = recipes.make_model("cnn", data, seed=seed)  # the same initialization train_classifier starts from
     index = conv_layer_index(initial)
-    initial_filters = np.asarray(initial[index].weight)[:, 0].astype(np.float64)
+    initial_filters = initial[index].weight.value[:, 0].astype(np.float64)
     initial_gradient = filter_gradient(initial, data.X_train, data.y_train)
     trained = recipes.train_classifier(data, model="cnn", optimizer="adam", epochs=epochs, seed=seed)
-    filters = np.asarray(trained.model[index].weight)[:, 0].astype(np.float64)
+    filters = trained.model[index].weight.value[:, 0].astype(np.float64)
     gradient = filter_gradient(trained.model, data.X_train, data.y_train)
     return CNNCaseStudy(trained, initial_filters, initial_gradient, filters, gradient)
 

@@ -94,8 +94,9 @@ def gradients_through_time(model: NextValuePredictor, x: np.ndarray, y: np.ndarr
     The recurrence is unrolled again with a zero "probe" δ_t added to each state, h_t = tanh(a_t) + δ_t:
     then ∂L/∂δ_t = ∂L/∂h_t, and one reverse pass gives all of them (the forward values are the model's).
     """
-    w_ih, w_hh, b = (np.asarray(p) for p in (model.rnn.weight_ih, model.rnn.weight_hh, model.rnn.bias))
-    w_out, c = np.asarray(model.readout.weight), np.asarray(model.readout.bias)
+    # the weights are constants here: the derivative wanted is the one with respect to the probes
+    w_ih, w_hh, b = (p.value for p in (model.rnn.weight_ih, model.rnn.weight_hh, model.rnn.bias))
+    w_out, c = model.readout.weight.value, model.readout.bias.value
     batch, steps, _ = x.shape
     states = []
 
@@ -105,7 +106,7 @@ def gradients_through_time(model: NextValuePredictor, x: np.ndarray, y: np.ndarr
         states.clear()
         for t in range(steps):
             h = np.tanh(inputs[:, t] + h @ w_hh) + probes[t]
-            states.append(np.asarray(h))
+            states.append(h.value)  # the forward values, recorded for the picture
         return 0.5 * np.mean((h @ w_out + c - y[:, -1]) ** 2)
 
     probe_grads = grad(last_step_loss)(np.zeros((steps, batch, w_hh.shape[0])))

@@ -126,7 +126,7 @@ class ReinforceAgent:
         self.value.zero_grad()
         value_loss.backward()
         self.value_optimizer.step()
-        return {"policy_loss": float(loss), "value_loss": float(value_loss)}
+        return {"policy_loss": loss.item(), "value_loss": value_loss.item()}
 
 
 @dataclass(frozen=True)
