@@ -143,3 +143,16 @@ def test_other_bad_arguments_are_one_line_errors(args, words):
     result = runner.invoke(app, args)
     assert result.exit_code != 0
     assert _error_line(result).startswith("error:") and words in result.output
+
+
+@pytest.mark.parametrize("bound", ["nan", "NaN"])
+def test_a_nan_bound_is_refused_not_read_as_a_variable(bound):
+    result = runner.invoke(app, ["integrate", "x", "--wrt", "x", "--from", bound, "--to", "1"])
+    assert result.exit_code == 2
+    assert "not a number" in result.output and "nan**2" not in result.output and "Traceback" not in result.output
+
+
+def test_an_integral_sympy_fails_on_inside_is_a_one_line_error_that_suggests_the_numeric_way():
+    result = runner.invoke(app, ["integrate", "x", "--wrt", "x", "--from", "inf", "--to", "1"])
+    assert result.exit_code != 0
+    assert "--numeric" in result.output and "Traceback" not in result.output and "unexpected" not in result.output

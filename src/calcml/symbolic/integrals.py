@@ -214,7 +214,14 @@ def definite_steps(f: sp.Expr, x: sp.Symbol, a: sp.Expr, b: sp.Expr) -> Step:
             parts=(("F", F), ("F(b)", upper), ("F(a)", lower)),
             children=(inner,),
         )
-    value = sp.integrate(to_elementary(f), (x, a, b))
+    try:
+        value = sp.integrate(to_elementary(f), (x, a, b))
+    except (TypeError, KeyError, IndexError, AttributeError, RecursionError, NotImplementedError) as error:
+        raise SymbolicError(
+            f"SymPy could not evaluate the improper integral of {f} from {a} to {b} ({reason}; its integrator "
+            f"failed inside with {type(error).__name__}).\n  it may diverge; try the numeric quadrature "
+            "(calcml integrate --numeric, cm.integrate.quad) or split the interval at the singular point."
+        ) from error
     return Step(
         "int.sympy",
         integral,

@@ -66,6 +66,7 @@ _UNARY: dict[str, Callable[[sp.Expr], sp.Expr]] = {
 _VARIADIC = {"log", "max", "min", "Max", "Min", "softmax", "logsumexp"}
 FUNCTIONS = tuple(sorted(set(_UNARY) | _VARIADIC))
 CONSTANTS = {"pi": sp.pi, "e": sp.E, "E": sp.E, "oo": sp.oo, "inf": sp.oo}
+NOT_NUMBERS = {"nan", "zoo"}  # refused rather than read as variables named "nan"
 
 _FORBIDDEN_WORDS = frozenset(keyword.kwlist) | {"eval", "exec", "open", "compile", "getattr", "globals"}
 _TOKEN = re.compile(
@@ -303,6 +304,9 @@ class _Parser:
             return self.call(token)
         if word in CONSTANTS:
             return CONSTANTS[word]
+        if word.lower() in NOT_NUMBERS:
+            raise self.fail(f"{word} (not a number) is not a value calcml can compute with", token,
+                            hint="give a finite number, or oo / -oo for an infinite bound")
         if len(word) > 1 and self.is_op("("):
             raise self.fail(
                 f"unknown function {word!r}",
@@ -424,6 +428,10 @@ def as_expr(value: str | sp.Expr | float, symbols: dict[str, sp.Symbol] | None =
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"expected a math expression as a string or SymPy expression, got {type(value).__name__}")
+    if isinstance(value, float) and value != value:
+        raise ParseError("nan (not a number) is not a value calcml can compute with", "nan", 1)
+    if isinstance(value, float) and abs(value) == float("inf"):
+        return sp.oo if value > 0 else -sp.oo
     return sp.Integer(value) if isinstance(value, int) else sp.Float(value)
 
 
