@@ -29,8 +29,12 @@ def report(title: str, timings: dict[str, float], reference: str = "calcml") -> 
 
 
 def calcml_sgd_step(params: list, loss: Callable, lr: float, *batch: object) -> None:
-    """One calcml training step as a user writes it: forward, ``backward()``, update the values in place."""
+    """One calcml training step as a user writes it: forward, ``backward()``, then the update in place
+    inside ``no_grad`` (as in PyTorch; a leaf's array is read-only otherwise)."""
+    import calcml as cm
+
     loss(*params, *batch).backward()
-    for p in params:
-        p.value -= lr * p.grad
-        p.grad = None
+    with cm.no_grad():
+        for p in params:
+            p -= lr * p.grad
+            p.grad = None
