@@ -503,7 +503,13 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
     example; a tuple with one entry per argument; a pytree prefix for structured arguments).
     ``out_axes``: where the batch axis goes in the outputs.
 
-    >>> per_example = cm.vmap(cm.grad(loss), in_axes=(None, 0, 0))(params, X, Y)
+    >>> loss = lambda w, x, y: (x @ w - y) ** 2                  # the loss of one example
+    >>> w, X, Y = np.array([1.0, -1.0]), np.arange(6.0).reshape(3, 2), np.array([1.0, 0.0, 2.0])
+    >>> per_example = cm.vmap(cm.grad(loss), in_axes=(None, 0, 0))(w, X, Y)   # one gradient per row
+    >>> per_example.shape
+    (3, 2)
+    >>> np.allclose(per_example, [cm.grad(loss)(w, x, y) for x, y in zip(X, Y)])
+    True
     >>> cm.vmap(np.dot, in_axes=(0, None))(np.ones((5, 3)), np.arange(3.0)).shape
     (5,)
     """

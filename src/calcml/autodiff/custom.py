@@ -60,6 +60,7 @@ class custom_vjp:  # noqa: N801  (a decorator, named like JAX's)
     ... def clip_gradient(x):
     ...     return x
     >>> clip_gradient.defvjp(lambda x: (x, None), lambda res, g: (np.clip(g, -1.0, 1.0),))
+    <calcml.autodiff.custom.custom_vjp object at 0x...>
     >>> cm.grad(lambda x: np.sum(5.0 * clip_gradient(x)))(np.array([1.0, 2.0]))
     array([1., 1.])
 
@@ -113,6 +114,7 @@ class custom_jvp:  # noqa: N801
     ...     return np.logaddexp(0.0, x)
     >>> log1pexp.defjvp(lambda primals, tangents: (log1pexp(primals[0]),
     ...                                           tangents[0] / (1 + np.exp(-primals[0]))))
+    <function <lambda> at 0x...>
     >>> cm.grad(log1pexp)(1000.0)
     np.float64(1.0)
 
@@ -176,7 +178,11 @@ def checkpoint(block: Callable) -> Callable:
     Gradients are the same; the memory kept between forward and backward drops (see
     ``cm.autodiff.memory.graph_bytes``).
 
+    >>> W = np.full((3, 3), 0.5)
     >>> layer = cm.checkpoint(lambda h: np.tanh(h @ W))
+    >>> f = lambda h: np.sum(layer(layer(h)))
+    >>> np.allclose(cm.grad(f)(np.ones(3)), cm.grad(lambda h: np.sum(np.tanh(np.tanh(h @ W) @ W)))(np.ones(3)))
+    True
     """
     prim = Primitive(_checkpoint_forward, name=f"checkpoint({getattr(block, '__name__', 'block')})",
                      derivative="recomputed: ḡ ↦ vjp(block)(ḡ)")

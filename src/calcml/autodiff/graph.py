@@ -249,6 +249,15 @@ def trace(f: Callable, *args: Any, gradient: Any = None) -> Graph:
     >>> g["v0"].grad                       # ∂L/∂x = y cos(xy) + 2x
     array(2.08060461)
     >>> print(g.explain())                 # forward values, then the chain rule at every node
+    Forward pass: each node computed from its parents, in order.
+    <BLANKLINE>
+      v0 = x = 0.5    (input)
+      v1 = y = 2    (input)
+      v2 = v0 · v1 = 1
+    ...
+    Gradients of L:
+      ∂L/∂x = 2.081
+      ∂L/∂y = 0.2702
     """
     names = _input_names(f, len(args))
     inputs = [Tensor(as_float_array(a.value if isinstance(a, Tensor) else a), requires_grad=True, name=n)

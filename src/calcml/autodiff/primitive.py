@@ -96,7 +96,9 @@ def primitive(forward: Callable | None = None, *, name: str | None = None, broad
     ...     "softclip(x) = x / (1 + |x|);  d/dx = 1 / (1 + |x|)²"
     ...     return x / (1 + np.abs(x))
     >>> softclip.defvjp(lambda g, ans, x: g / (1 + np.abs(x)) ** 2)
+    <primitive softclip>
     >>> softclip.defjvp(lambda t, ans, x: t / (1 + np.abs(x)) ** 2)
+    <primitive softclip>
     >>> cm.grad(lambda x: np.sum(softclip(x)))(np.array([0.0, 1.0]))
     array([1.  , 0.25])
     """

@@ -84,8 +84,12 @@ def no_grad() -> recording:
     require grad and carry no tangent, so every transform (reverse, forward, nested) sees the same
     constant and ``cm.hessian(f)`` equals ``cm.jacobian(cm.grad(f))`` when f uses it.
 
+    >>> w = cm.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    >>> (w * w).sum().backward()
     >>> with cm.no_grad():
     ...     w = w - 0.1 * w.grad        # an optimizer update that is not itself differentiated
+    >>> w, w.requires_grad
+    (Tensor([0.8, 1.6]), False)
     """
     return recording(False)
 

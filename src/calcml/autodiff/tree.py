@@ -31,7 +31,13 @@ def register(cls: type, flatten_node: Callable[[Any], tuple[list, Hashable]],
     """Make instances of ``cls`` pytree nodes: ``flatten_node(x) -> (children, context)`` and
     ``unflatten_node(context, children) -> x``.
 
+    >>> class Params:
+    ...     def __init__(self, w, b):
+    ...         self.w, self.b = w, b
     >>> cm.tree.register(Params, lambda p: ([p.w, p.b], None), lambda _, c: Params(*c))
+    >>> g = cm.grad(lambda p: p.w ** 2 + 3 * p.b)(Params(2.0, 1.0))    # the gradient is a Params too
+    >>> float(g.w), float(g.b)
+    (4.0, 3.0)
     """
     NODE_TYPES[cls] = (flatten_node, unflatten_node)
 

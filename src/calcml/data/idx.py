@@ -58,7 +58,11 @@ def read_idx(path: str | os.PathLike, max_bytes: int = MAX_IDX_BYTES) -> np.ndar
     """Read an IDX file (plain or gzip) into an ndarray in native byte order, checking its header
     (magic number, type, dimensions) against its length and against ``max_bytes`` before reading the data.
 
-    >>> images = cm.data.read_idx("train-images-idx3-ubyte.gz")       # (60000, 28, 28) uint8
+    >>> from pathlib import Path          # magic 0 0 8 1 (uint8, one dimension), size 3, then the data
+    >>> _ = Path("labels-idx1-ubyte").write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1]))
+    >>> cm.data.read_idx("labels-idx1-ubyte")
+    array([7, 2, 1], dtype=uint8)
+    >>> images = cm.data.read_idx("train-images-idx3-ubyte.gz")  # needs MNIST's file  # doctest: +SKIP
 
     Raises DataFormatError naming the file: not IDX, truncated, extra bytes, damaged gzip, or a declared
     size above ``max_bytes`` (raise it for a genuine file that large).

@@ -31,8 +31,8 @@ def mnist(path: str | os.PathLike, dtype: type = np.float32, max_bytes: int = MA
     """MNIST from a directory of IDX files or an ``mnist.npz``: X (n, 784) in [0, 1] (pixel / 255),
     labels int64, the standard 60,000 / 10,000 split, ``images()`` in the (n, 28, 28) form.
 
-    >>> data = cm.data.mnist("~/data/mnist")
-    >>> data.X_train.shape
+    >>> data = cm.data.mnist("~/data/mnist")    # needs the MNIST files on disk  # doctest: +SKIP
+    >>> data.X_train.shape                      # doctest: +SKIP
     (60000, 784)
 
     Raises DataFormatError naming the file when one is missing, corrupt, truncated or inconsistent

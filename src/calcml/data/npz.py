@@ -7,8 +7,13 @@ member's declared uncompressed size (zipfile never returns more than that), and 
 member give its npy header (``numpy.lib.format.read_magic`` / ``read_array_header_*``: dtype, shape,
 order) without decompressing the data. Callers compare these with what they expect, and only then read.
 
->>> members = npz_members("model.npz")              # {'w': Member(dtype=float64, shape=(3, 2), ...)}
->>> arrays = read_members("model.npz", members)     # after the caller has checked them
+>>> np.savez("model.npz", w=np.ones((3, 2)), b=np.zeros(2))
+>>> members = npz_members("model.npz")              # headers only: nothing decompressed yet
+>>> {name: (m.dtype.name, m.shape) for name, m in members.items()}
+{'w': ('float64', (3, 2)), 'b': ('float64', (2,))}
+>>> arrays = read_members("model.npz", members.values())     # after the caller has checked them
+>>> arrays["w"].shape
+(3, 2)
 """
 
 from __future__ import annotations

@@ -268,7 +268,11 @@ def generate(topic: str, difficulty: int | str = 1, seed: int = 0, *, timeout: f
     candidate problems).
 
     >>> ex = generate("chain-rule", seed=3); print(ex.prompt)
-    >>> ex.check("...").verdict
+    Differentiate f(x) = (2*x**2 + 1)**7 with respect to x (chain rule).
+    >>> ex.check("14*x*(2*x**2 + 1)**6").verdict            # a factor 2 short
+    'not equivalent'
+    >>> ex.check("28*x*(2*x**2 + 1)**6").verdict
+    'equivalent'
     """
     if not isinstance(topic, str):
         raise ValueError(f"the topic must be a name, one of: {', '.join(TOPICS)}; got {topic!r}")

@@ -5,7 +5,7 @@ compute to 1e-10 (smooth, oscillating, endpoint singularities, infinite ranges, 
 ``SUITE`` adds a few more shapes of difficulty.
 
 >>> f, a, b, exact = SUITE["x sin 30x on [0, 2π]"]
->>> abs(cm.integrate.quad(f, a, b).value - exact) < 1e-10
+>>> bool(abs(cm.integrate.quad(f, a, b).value - exact) < 1e-10)
 True
 """
 

@@ -72,7 +72,7 @@ def check_tolerances(rtol: Any, atol: Any, caller: str) -> tuple[float, float]:
 
     >>> check_tolerances(1e-10, -1.0, "quad")
     Traceback (most recent call last):
-    IntegrationInputError: quad: atol must be a finite number ≥ 0, got -1.0 ...
+    calcml.integrate.quad.IntegrationInputError: quad: atol must be a finite number ≥ 0, got -1.0...
     """
     values = []
     for name, tol in (("rtol", rtol), ("atol", atol)):
@@ -389,7 +389,7 @@ def quad(f: Callable, a: Any, b: Any, rtol: float = 1e-10, atol: float = DEFAULT
 
     >>> cm.integrate.quad(np.exp, 0, 1)
     QuadResult(value=1.718281828459045, error=1.91e-14, evals=23, method='gauss-kronrod G10-K21')
-    >>> cm.grad(lambda b: cm.integrate.quad(np.sin, 0, b).value)(1.0)   # = sin(1)
+    >>> float(cm.grad(lambda b: cm.integrate.quad(np.sin, 0, b).value)(1.0))   # = sin(1)
     0.8414709848078965
     """
     a_value, b_value = _limit(a, "a"), _limit(b, "b")

@@ -6,7 +6,7 @@ naming the argument, what it was and what to give instead.
 
 >>> finite_array(np.array([1.0, np.nan]), "y0", "solve")
 Traceback (most recent call last):
-SolverInputError: solve: y0 must be finite; y0[1] = nan.
+calcml.ode.errors.SolverInputError: solve: y0 must be finite; y0[1] = nan.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ class DenseSolution:
 
     >>> res = cm.ode.solve(lambda t, y: -y, np.array([1.0]), (0, 2), dense_output=True)
     >>> res.sol(1.0)            # ≈ e^{-1}
+    array([0.36787948])
     """
 
     def __init__(self, starts: Sequence[float], steps: Sequence[float], coefficients: Sequence[Sequence[Any]]):

@@ -25,6 +25,7 @@ def gradient_flow(loss: Callable, theta0: Any, t_span: tuple[float, float], t_ev
 
     >>> res = cm.ode.gradient_flow(lambda th: np.sum((th - 3.0) ** 2), np.array([0.0]), (0.0, 2.0))
     >>> res.y[-1]                    # 3 − 3e^{−4}
+    array([2.94505308])
     """
     gradient = grad(loss)
     return solve(lambda t, theta: -gradient(theta), as_float_array(theta0), t_span, method=method,

@@ -21,7 +21,10 @@ class Adagrad(Optimizer):
     Coordinates that have seen large gradients slow down; rarely-updated ones keep large steps.
     The sum only grows, so the effective learning rate only falls.
 
-    >>> opt = cm.optim.Adagrad(model.parameters(), lr=0.1)
+    >>> w = cm.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    >>> opt = cm.optim.Adagrad([w], lr=0.1)            # or model.parameters()
+    >>> np.sum(w * w).backward(); opt.step(); w.value   # first step: w − 0.1 · g/|g| = w − 0.1 sign(g)
+    array([ 0.9, -1.9])
     """
 
     hyperparameter_names = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")

@@ -27,7 +27,10 @@ class Adam(Optimizer):
     m̂ = m/(1 − β₁ᵗ) and v̂ = v/(1 − β₂ᵗ) undo the bias of averages that start at zero, so the
     first steps have size about η whatever the scale of the gradient.
 
-    >>> opt = cm.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), amsgrad=True)
+    >>> w = cm.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    >>> opt = cm.optim.Adam([w], lr=1e-3, betas=(0.9, 0.999), amsgrad=True)   # or model.parameters()
+    >>> np.sum(w * w).backward(); opt.step(); w.value   # first step: m̂/√v̂ = sign(g), so w − η sign(g)
+    array([ 0.999, -1.999])
     """
 
     hyperparameter_names = ("lr", "betas", "eps", "weight_decay", "amsgrad")
@@ -78,7 +81,10 @@ class AdamW(Adam):
 
     Decay then shrinks every weight at the same rate instead of being divided by √v (Loshchilov & Hutter).
 
-    >>> opt = cm.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-2)
+    >>> w = cm.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    >>> opt = cm.optim.AdamW([w], lr=1e-3, weight_decay=1e-2)
+    >>> np.sum(w * w).backward(); opt.step(); w.value   # w (1 − 1e-5), then − 1e-3 sign(g)
+    array([ 0.99899, -1.99898])
     """
 
     decoupled_weight_decay = True

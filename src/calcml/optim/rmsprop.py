@@ -22,7 +22,10 @@ class RMSprop(Optimizer):
     ``alpha`` is the averaging factor (memory of about 1/(1 − α) steps); ``centered=True`` divides by
     an estimate of the gradient's standard deviation instead of its root mean square.
 
-    >>> opt = cm.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.99, centered=True)
+    >>> w = cm.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    >>> opt = cm.optim.RMSprop([w], lr=1e-3, alpha=0.99, centered=True)   # or model.parameters()
+    >>> np.sum(w * w).backward(); opt.step(); w.value
+    array([ 0.98994962, -1.98994962])
     """
 
     hyperparameter_names = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered")

@@ -51,7 +51,10 @@ class LRSchedule:
 class StepLR(LRSchedule):
     """Multiply η by γ every ``step_size`` epochs:  η_t = η₀ γ^⌊t / step_size⌋.
 
+    >>> opt = cm.optim.SGD([cm.Tensor(np.zeros(2), requires_grad=True)], lr=0.1)
     >>> schedule = cm.optim.StepLR(opt, step_size=30, gamma=0.1)   # η₀, then η₀/10 from epoch 30
+    >>> [schedule.lr_at(t) for t in (0, 29, 30, 60)]
+    [0.1, 0.1, 0.01, 0.001]
     """
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
@@ -69,7 +72,10 @@ class StepLR(LRSchedule):
 class ExponentialLR(LRSchedule):
     """Multiply η by γ every epoch:  η_t = η₀ γ^t.
 
+    >>> opt = cm.optim.SGD([cm.Tensor(np.zeros(2), requires_grad=True)], lr=0.1)
     >>> schedule = cm.optim.ExponentialLR(opt, gamma=0.95)
+    >>> [schedule.lr_at(t) for t in (0, 1, 2)]
+    [0.1, 0.095, 0.09025]
     """
 
     def __init__(self, optimizer: Optimizer, gamma: float):
@@ -85,7 +91,10 @@ class CosineAnnealingLR(LRSchedule):
 
         η_t = η_min + ½ (η₀ − η_min)(1 + cos(π t / T_max))
 
+    >>> opt = cm.optim.SGD([cm.Tensor(np.zeros(2), requires_grad=True)], lr=0.1)
     >>> schedule = cm.optim.CosineAnnealingLR(opt, T_max=50, eta_min=1e-5)
+    >>> [schedule.lr_at(t) for t in (0, 25, 50)]          # η₀, halfway, η_min
+    [0.1, 0.050005, 1e-05]
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0):

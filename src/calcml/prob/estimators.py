@@ -94,7 +94,7 @@ def grad_expectation(f: Callable, dist: Any, params: Sequence[float], estimator:
     ``baseline`` (score only): None, a number b, or "mean" (leave-one-out mean of f).
 
     >>> est = grad_expectation(lambda x: x ** 2, "normal", (1.5, 0.8), "reparam", n=10**4, rng=0)
-    >>> abs(est.grad[0] - 3.0) < 4 * est.stderr[0]     # ∂/∂μ E[x²] = 2μ
+    >>> bool(abs(est.grad[0] - 3.0) < 4 * est.stderr[0])     # ∂/∂μ E[x²] = 2μ
     True
     """
     dist = DISTRIBUTIONS[dist]() if isinstance(dist, str) else dist

@@ -54,6 +54,7 @@ _PLACEHOLDERS = ("u", "v", "w", "t", "s", "r")
 def differentiate(expr: sp.Expr, x: sp.Symbol) -> Step:
     """The step tree of d expr/dx; the root's ``result`` is the derivative.
 
+    >>> x = sp.Symbol("x")
     >>> differentiate(sp.sin(x**2), x).rule
     'diff.chain'
     """

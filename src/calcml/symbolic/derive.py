@@ -101,6 +101,9 @@ def derive(
     >>> d.result
     2*x*cos(x**2)
     >>> print(d.text())          # chain rule, then the sine and power rules
+    chain rule: d/dx [sin(x**2)] = 2*x*cos(x**2)   where f = sin(u), u = x**2
+      derivative of sine: d/du [sin(u)] = cos(u)
+      power rule: d/dx [x**2] = 2*x   where n = 2
 
     Raises ParseError for unreadable input, ValueError for an order outside 1..100, SymbolicTimeout
     past the time limit (default 5 s; the call runs in a worker process that is killed at the limit).

@@ -214,6 +214,7 @@ ML_FUNCTIONS = (sigmoid, relu, softplus, logsumexp, softmax)
 def to_elementary(expr: sp.Expr) -> sp.Expr:
     """Rewrite the ML functions of ``expr`` in exp, log and Piecewise (relu(x) → Piecewise).
 
+    >>> x = sp.Symbol("x")
     >>> to_elementary(sigmoid(x))
     1/(1 + exp(-x))
     """

@@ -105,8 +105,8 @@ def gradient(
 ) -> DerivativeTable:
     """∇f = (∂f/∂x_1, …, ∂f/∂x_n) as a column, each entry with its steps; evaluated at ``at``.
 
-    >>> gradient("x^2*y + 3*x*y^2", ["x", "y"], at={"x": 2, "y": 3}).value
-    Matrix([[39], [40]])
+    >>> gradient("x^2*y + 3*x*y^2", ["x", "y"], at={"x": 2, "y": 3}).value.T     # a column, shown as a row
+    Matrix([[39, 40]])
     """
     f = as_expr(expr)
     xs = as_symbols(variables, f)
@@ -125,8 +125,8 @@ def jacobian(
 ) -> DerivativeTable:
     """J_ij = ∂f_i/∂x_j for functions f_1..f_m ("x*y, x+y" or a list), each entry with steps.
 
-    >>> jacobian(["x*y", "x + y"], ["x", "y"]).result
-    Matrix([[y, x], [1, 1]])
+    >>> jacobian(["x*y", "x + y"], ["x", "y"]).result.tolist()
+    [[y, x], [1, 1]]
     """
     symbols: dict[str, sp.Symbol] = {}
     if isinstance(exprs, str):
@@ -148,8 +148,8 @@ def hessian(
     The two orders of a mixed partial are both computed and must agree (Schwarz's theorem for
     smooth f); a mismatch is reported instead of a silently one-sided answer.
 
-    >>> hessian("x^3 + x*y^2", ["x", "y"], at={"x": 1, "y": 2}).value
-    Matrix([[6, 4], [4, 2]])
+    >>> hessian("x^3 + x*y^2", ["x", "y"], at={"x": 1, "y": 2}).value.tolist()
+    [[6, 4], [4, 2]]
     """
     f = as_expr(expr)
     xs = as_symbols(variables, f)

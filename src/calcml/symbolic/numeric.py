@@ -17,7 +17,7 @@ def lambdify(expr: str | sp.Expr, variables: str | Sequence[str | sp.Symbol] | N
     ML functions are written with np.exp/np.log/np.select, so arrays (and calcml Tensors that
     dispatch NumPy calls) work.
 
-    >>> f = lambdify(derive("sigmoid(x)", "x").result, ["x"]); f(0.0)
+    >>> f = lambdify(cm.derive("sigmoid(x)", "x").result, ["x"]); float(f(0.0))
     0.25
     """
     f = as_expr(expr)

@@ -55,7 +55,9 @@ def resolve_timeout(seconds: float | None) -> float:
 def set_default_timeout(seconds: float) -> None:
     """Set the time limit, in seconds, used when a call passes ``timeout=None`` (initially 5 s).
 
-    >>> set_default_timeout(10)
+    >>> set_default_timeout(10); get_default_timeout()
+    10.0
+    >>> set_default_timeout(5)            # back to the default
     """
     if seconds is None:
         raise ValueError("the default time limit must be a number of seconds, not None")
@@ -113,8 +115,12 @@ def time_limit(seconds: float | None = None, what: str = "the symbolic operation
     Nested limits keep the earliest deadline. Outside a worker this cannot interrupt anything: it
     warns (DeprecationWarning) and runs the body; use the public functions, which run in workers.
 
-    >>> with time_limit(2, "simplify"):
-    ...     proof = sympy.simplify(difference)
+    In code that runs in a worker (``calcml.symbolic.workers.call``):
+
+    ```python
+    with time_limit(2, "simplify"):
+        proof = sympy.simplify(difference)
+    ```
     """
     limit = resolve_timeout(seconds)
     if not _alarm_usable():

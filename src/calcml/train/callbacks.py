@@ -69,8 +69,13 @@ class EarlyStopping(Callback):
 
     ``mode`` is "min" or "max"; "auto" takes "max" for accuracies and "min" otherwise.
 
-    >>> cm.train.fit(model, loss, opt, data, epochs=100, validation=(X_val, y_val),
-    ...              callbacks=[cm.train.EarlyStopping(patience=5)])
+    >>> data = cm.data.digits()
+    >>> model = cm.nn.Sequential(cm.nn.Linear(64, 32, rng=0), cm.nn.ReLU(), cm.nn.Linear(32, 10, rng=1))
+    >>> history = cm.train.fit(model, cm.nn.losses.cross_entropy, cm.optim.Adam(model.parameters(), lr=1e-2),
+    ...                        data, epochs=100, validation=(data.X_test, data.y_test), progress=False,
+    ...                        callbacks=[cm.train.EarlyStopping(patience=2)])
+    >>> history.stopped_epoch, history.best_epoch      # stopped long before epoch 100
+    (15, 13)
     """
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,

@@ -42,7 +42,12 @@ def clip_grad_norm(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm_
     g ← g · min(1, max_norm / (‖g‖ + 1e-6)), ‖g‖ the ``norm_type``-norm of every gradient as one vector
     (the 1e-6 is torch's). The update keeps its direction; only its length is capped.
 
-    >>> total = cm.train.clip_grad_norm(model.parameters(), max_norm=1.0)
+    >>> w = cm.Tensor(np.array([3.0, 4.0]), requires_grad=True)
+    >>> np.sum(w * w).backward()                    # w.grad = 2w = [6, 8], norm 10
+    >>> cm.train.clip_grad_norm([w], max_norm=1.0)   # or model.parameters()
+    10.0
+    >>> w.grad
+    array([0.59999994, 0.79999992])
     """
     params = _with_grads(parameters)
     total = grad_norm(params, norm_type)

@@ -17,8 +17,12 @@ def training_curves(history: Any, *, path: str | Path | None = None) -> Figure:
     and accuracy per epoch when the targets were classes. Lines have gids ``loss``, ``val_loss``,
     ``accuracy``, ``val_accuracy``; epochs count from 1.
 
-    >>> history = cm.train.fit(model, loss, optimizer, data, epochs=20)
+    >>> model = cm.nn.Sequential(cm.nn.Linear(64, 32, rng=0), cm.nn.ReLU(), cm.nn.Linear(32, 10, rng=1))
+    >>> history = cm.train.fit(model, cm.nn.losses.cross_entropy, cm.optim.Adam(model.parameters(), lr=1e-2),
+    ...                        cm.data.digits(), epochs=3, progress=False)
     >>> fig = cm.viz.training_curves(history, path="training.svg")
+    >>> [line.get_gid() for ax in fig.axes for line in ax.lines]
+    ['loss', 'accuracy']
     """
     if not history.loss:
         raise ValueError("the history has no epochs: train with cm.train.fit first.")

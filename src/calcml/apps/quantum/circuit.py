@@ -1,7 +1,8 @@
 """A parameterized circuit: a list of gates, some of them rotations by entries of a parameter vector.
 
 >>> circuit = Circuit(2).ry(0).crx(0, 1).cnot(0, 1)      # parameters 0 and 1, numbered in order
->>> circuit.expectation([0.3, 1.2], "ZZ")                 # ⟨ψ(θ)|Z⊗Z|ψ(θ)⟩, differentiable by cm.grad
+>>> float(circuit.expectation([0.3, 1.2], "ZZ"))          # ⟨ψ(θ)|Z⊗Z|ψ(θ)⟩, differentiable by cm.grad
+0.9857603293165479
 """
 
 from __future__ import annotations

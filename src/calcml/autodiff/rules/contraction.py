@@ -42,8 +42,8 @@ def mT(x: Any) -> Any:
 def explicit_subscripts(subscripts: str, ranks: tuple[int, ...]) -> str:
     """Einsum subscripts with '...' spelled out as letters and the output made explicit.
 
-    >>> explicit_subscripts("...ij,jk", (3, 2))       # the ellipsis becomes 'A', output as NumPy's
-    'Aij,jk->Aik'
+    >>> explicit_subscripts("...ij,jk", (3, 2))       # the ellipsis becomes 'a', output as NumPy's
+    'aij,jk->aik'
 
     The implicit output is NumPy's: the ellipsis, then the labels used once, in alphabetical order.
     """
