@@ -101,7 +101,8 @@ def test_grad_of_a_models_parameters_as_a_pytree_equals_backward():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(5, 4)), np.array([0, 1, 2, 1, 0])
     loss = lambda params, X, y: cm.nn.losses.cross_entropy(model(X), y)
-    gradients = cm.grad(loss)(model.parameters(), X, y)  # the weights the model really uses
+    with cm.no_grad():  # plain arrays: no graph is wanted from the gradient itself
+        gradients = cm.grad(loss)(model.parameters(), X, y)  # the weights the model really uses
     cm.nn.losses.cross_entropy(model(X), y).backward()
     assert isinstance(gradients, list) and len(gradients) == len(model.parameters())
     for g, p in zip(gradients, model.parameters()):
@@ -109,5 +110,6 @@ def test_grad_of_a_models_parameters_as_a_pytree_equals_backward():
     assert all(p.requires_grad for p in model.parameters())  # the model is left as it was
     named = dict(model.named_parameters())
     by_name = cm.grad(lambda params: cm.nn.losses.cross_entropy(model(X), y))(named)
-    for name, p in named.items():
-        np.testing.assert_allclose(by_name[name], p.grad, rtol=1e-13)
+    for name, p in named.items():  # while recording, linked to the weights: a Tensor with the same values
+        assert isinstance(by_name[name], cm.Tensor) and by_name[name].requires_grad
+        np.testing.assert_allclose(by_name[name].value, p.grad, rtol=1e-13)

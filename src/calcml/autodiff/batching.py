@@ -570,6 +570,8 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
             if axis is None:
                 raise ShapeError("vmap: out_axes=None is only possible for an output that does not depend on the "
                                  "batch; this one does.")
+            if type(physical) is Tensor and not physical.is_traced():
+                physical = physical.value  # constants of the trace made it a Tensor; nothing encloses it
             results.append(np.moveaxis(physical, 0, axis) if axis != 0 else physical)
         return tree.unflatten(treedef, results)
 

@@ -50,7 +50,9 @@ def _is_number(leaf: Any) -> bool:
 def _as_input(value: Any) -> Tensor:
     """A fresh Tensor to differentiate with respect to; it stays linked to an outer trace if there is one.
     A leaf the user made (``requires_grad=True``: a model's weight) is its own input at the top level,
-    so ``cm.grad(loss)(model.parameters(), X, y)`` differentiates the weights the model really uses."""
+    so ``cm.grad(loss)(model.parameters(), X, y)`` differentiates the weights the model really uses; the
+    gradient then stays linked to those leaves while recording (a Tensor: ``.value`` for the array, or
+    call inside ``cm.no_grad()``), so a loss built from it still backpropagates to them."""
     if type(value) is Tensor and value.node is None and value.requires_grad and not _nested():
         return value
     if type(value) is Tensor:
@@ -170,7 +172,9 @@ def _gradients(outs: list[Tensor], seeds: list[Any], traced: list[TracedArgument
     if live:
         roots = [o for o, _ in live]
         order = reverse_topological_order(roots, {id(x) for x in inputs})
-        keep_traced = nested or depends_on_outer_leaves(order, inputs)
+        made = {id(x) for argument in traced for x in argument.made}
+        users_leaves = STATE.recording and any(id(x) not in made for x in inputs)  # e.g. model.parameters()
+        keep_traced = nested or users_leaves or depends_on_outer_leaves(order, inputs)
         grads, _ = backward_pass(roots, [s for _, s in live], inputs,
                                  create_graph=STATE.reverse_depth > 0 or keep_traced, order=order)
     handed_out: set[int] = set()
