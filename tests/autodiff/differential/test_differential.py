@@ -38,6 +38,7 @@ import calcml as cm
 from tests.autodiff.differential.spec import Case
 
 HERE = Path(__file__).parent
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")  # torch.func
 STEP = np.finfo(np.float64).eps ** (1 / 5)  # the balancing step of a fourth-order central difference
 
 
