@@ -88,18 +88,22 @@ class Tensor:
     # -- what an array has ----------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
+        """The shape of the value."""
         return self.value.shape
 
     @property
     def dtype(self) -> np.dtype:
+        """The NumPy dtype of the value."""
         return self.value.dtype
 
     @property
     def ndim(self) -> int:
+        """The number of axes of the value."""
         return self.value.ndim
 
     @property
     def size(self) -> int:
+        """The number of elements of the value."""
         return self.value.size
 
     def __len__(self) -> int:
@@ -141,6 +145,7 @@ class Tensor:
         return self.value.item()
 
     def tolist(self) -> Any:
+        """The value as nested Python lists; refused (GraphEscapeError) while the Tensor is traced."""
         self._refuse_escape(".tolist()")
         return self.value.tolist()
 

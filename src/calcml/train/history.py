@@ -35,6 +35,7 @@ class History:
 
     @property
     def epochs(self) -> int:
+        """The number of epochs recorded."""
         return len(self.loss)
 
     def __getitem__(self, metric: str) -> list[float]:
@@ -48,6 +49,7 @@ class History:
         return [m for m in METRICS if getattr(self, m)]
 
     def as_dict(self) -> dict[str, list[float]]:
+        """The per-epoch metrics and timings as a dict of lists."""
         return {m: list(getattr(self, m)) for m in (*METRICS, "step_loss", "seconds", "samples_per_second")}
 
     def summary(self) -> str:
