@@ -172,7 +172,7 @@ def backward_into_leaves(output: Tensor, gradient: Any, create_graph: bool) -> N
 def own_copy(g: Any, handed_out: set[int]) -> Any:
     """``g`` itself if nothing else holds it, else a copy: no two gradients (nor the seed) share memory,
     so scaling one ``.grad`` in place never changes another."""
-    if type(g) is np.ndarray and (id(g) in handed_out or g.base is not None or not g.flags.writeable):
+    if type(g) is np.ndarray and (g.base is not None or id(g) in handed_out):  # a view (broadcast, seed) or shared
         return g.copy()
     return g
 
