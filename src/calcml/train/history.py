@@ -48,10 +48,6 @@ class History:
         """The per-epoch metrics that were recorded in this run."""
         return [m for m in METRICS if getattr(self, m)]
 
-    def as_dict(self) -> dict[str, list[float]]:
-        """The per-epoch metrics and timings as a dict of lists."""
-        return {m: list(getattr(self, m)) for m in (*METRICS, "step_loss", "seconds", "samples_per_second")}
-
     def summary(self) -> str:
         """One line: epochs run, the last value of every metric, the speed."""
         if not self.loss:
