@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 
 setup() {
   [ -x .venv/bin/python ] || python3 -m venv .venv
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[all,docs]"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[all,test,dev,docs]"
 }
 
 # The browser tests of the lab drive Debian's Chromium; graph pictures use Graphviz's `dot`.

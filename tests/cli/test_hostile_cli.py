@@ -85,7 +85,6 @@ def test_check_refuses_non_finite_points_and_tolerances(user_files):
 
 @pytest.mark.parametrize("args, match", [
     (["integrate", "x*log(0)", "--numeric", "--from", "0", "--to", "1"], "undefined as written"),
-    (["integrate", "x", "--numeric", "--from", "nan", "--to", "1"], "--from nan is not a number"),
     (["integrate", "x", "--numeric", "--from", "0", "--to", "10^1000"], "too large for a float"),
     (["integrate", "x", "--numeric", "--from", "0", "--to", "oo"], "did not converge"),
     (["integrate", "1/x", "--numeric", "--from", "-1", "--to", "1"], "not finite inside the range"),
@@ -94,6 +93,14 @@ def test_numeric_integrals_fail_in_one_line(args, match):
     """The numeric path of `calcml integrate` (cli/symbolic.py) catches ValueError; quad_expression makes
     every failure one: undefined integrands, non-real or overflowing limits, divergence."""
     refused(args, match, code=1, seconds=30)
+
+
+def test_a_nan_bound_is_bad_input():
+    """The parser refuses 'nan' itself (exit 2, bad input), pointing at it, before any quadrature runs."""
+    result = runner.invoke(app, ["integrate", "x", "--numeric", "--from", "nan", "--to", "1"],
+                           env={"COLUMNS": "250"})
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.startswith("error: ") and "not a number" in result.output
 
 
 def test_the_console_script_turns_an_escaped_exception_into_one_line():

@@ -3,10 +3,12 @@ one-line errors on stderr with a non-zero exit (2: bad input, 1: the work failed
 
 from __future__ import annotations
 
+import json
 import math
+import sys
 import tempfile
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 
@@ -18,8 +20,19 @@ app = typer.Typer(
 )
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        import calcml
+
+        typer.echo(f"calcml {calcml.__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def calcml() -> None:
+def calcml(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print calcml's version and exit."),
+) -> None:
     """calcml: derivatives, integrals and backpropagation you can run, check and see."""
 
 
@@ -55,3 +68,31 @@ def writable_folder(path: Path, option: str = "--out") -> Path:
     except OSError as error:
         fail(f"{option} {path}: cannot write there ({error.strerror or error}); give a folder you can write to.")
     return path
+
+
+def print_json(result: dict[str, Any]) -> None:
+    """Print ``result`` as one JSON object on one line of standard output (what ``--json`` promises).
+
+    NumPy numbers and arrays become numbers and lists, paths become strings, and a value that is not
+    finite (a diverged loss) becomes null: the output is strict JSON that any reader accepts."""
+    sys.stdout.write(json.dumps(plain_json(result), ensure_ascii=False, allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+def plain_json(value: Any) -> Any:
+    """``value`` with NumPy scalars and arrays, tuples, paths and non-finite floats made plain JSON."""
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(key): plain_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_json(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return plain_json(value.tolist())
+    if isinstance(value, np.generic):
+        return plain_json(value.item())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Path):
+        return str(value)
+    return value

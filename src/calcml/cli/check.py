@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from calcml.cli.app import app, fail, finite_number
+from calcml.cli.app import app, fail, finite_number, print_json
 
 EXAMPLES = """
 Examples:
@@ -29,32 +29,35 @@ partial derivative with central finite differences. Exit code 0 when they agree,
 """
 
 
+_fail = fail
+
+
 def load_function(target: str) -> Callable:
     """The function named by ``path/to/module.py:function``, imported from the file by path."""
     if ":" not in target:
-        fail(f"name the function as FILE.py:FUNCTION, e.g. model.py:loss (got {target!r}).")
+        _fail(f"name the function as FILE.py:FUNCTION, e.g. model.py:loss (got {target!r}).")
     file_name, function_name = target.rsplit(":", 1)
     path = Path(file_name)
     if not path.is_file():
-        fail(f"no such file: {file_name}")
+        _fail(f"no such file: {file_name}")
     if not function_name.isidentifier():
-        fail(f"{function_name!r} is not a Python function name.")
+        _fail(f"{function_name!r} is not a Python function name.")
     spec = importlib.util.spec_from_file_location(f"calcml_check_{path.stem}", path)
     if spec is None or spec.loader is None:
-        fail(f"cannot import {file_name}: it is not a Python module.")
+        _fail(f"cannot import {file_name}: it is not a Python module.")
     module = importlib.util.module_from_spec(spec)
     sys.path.insert(0, str(path.resolve().parent))  # so the file can import its neighbours
     try:
         spec.loader.exec_module(module)
     except Exception as error:  # the user's code: report whatever it raised
-        fail(f"importing {file_name} raised {type(error).__name__}: {error}")
+        _fail(f"importing {file_name} raised {type(error).__name__}: {error}")
     finally:
         sys.path.pop(0)
     f = getattr(module, function_name, None)
     if not callable(f):
         functions = sorted(name for name, value in vars(module).items()
                            if inspect.isfunction(value) and not name.startswith("_"))
-        fail(f"{file_name} has no function {function_name!r}; its functions: {', '.join(functions) or 'none'}.")
+        _fail(f"{file_name} has no function {function_name!r}; its functions: {', '.join(functions) or 'none'}.")
     return f
 
 
@@ -66,11 +69,11 @@ def parse_point(text: str) -> Any:
     try:
         values = [float(part) for part in parts]
     except ValueError:
-        fail(f"--at takes numbers separated by commas, like 1.0,2.0; got {text!r}.")
+        _fail(f"--at takes numbers separated by commas, like 1.0,2.0; got {text!r}.")
     if not values:
-        fail("--at is empty: give the point, like --at 1.0,2.0.")
+        _fail("--at is empty: give the point, like --at 1.0,2.0.")
     if not all(np.isfinite(values)):
-        fail(f"--at takes finite numbers (no nan or inf): got {text!r}.")
+        _fail(f"--at takes finite numbers (no nan or inf): got {text!r}.")
     return np.float64(values[0]) if len(values) == 1 and "," not in text else np.array(values)
 
 
@@ -89,6 +92,8 @@ def check(
     at: Annotated[Optional[list[str]], typer.Option(
         "--at", help="The point: numbers separated by commas; repeat --at for several arguments.")] = None,
     rtol: Annotated[float, typer.Option(help="Largest relative error that passes.")] = 1e-6,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: the verdict and every "
+                                                         "partial derivative both ways.")] = False,
 ) -> None:
     """Gradient-check a NumPy function: calcml's gradient against central finite differences."""
     import numpy as np
@@ -98,7 +103,7 @@ def check(
     finite_number(rtol, "--rtol", 0.0, strict=True, hint="e.g. --rtol 1e-6.")
     f = load_function(target)
     if not at:
-        fail("say where to check with --at, e.g. --at 1.0,2.0.")
+        _fail("say where to check with --at, e.g. --at 1.0,2.0.")
     args = [parse_point(text) for text in at]
     needed = _required_positional(f)
     if len(args) == 1 and np.ndim(args[0]) == 1 and needed is not None and needed == args[0].size > 1:
@@ -106,8 +111,19 @@ def check(
     try:
         report = cm.check_grad(f, *args, rtol=rtol, raise_on_mismatch=False)
     except Exception as error:  # the user's function failed: say so plainly
-        fail(f"calling {target} at {', '.join(at)} raised {type(error).__name__}: {error}", code=1)
+        _fail(f"calling {target} at {', '.join(at)} raised {type(error).__name__}: {error}", code=1)
 
+    if as_json:
+        print_json({
+            "target": target, "at": list(at), "rtol": rtol, "passed": report.passed,
+            "max_rel_error": report.max_rel_error, "worst_argument": report.worst_argument,
+            "worst_index": list(report.worst_index),
+            "arguments": [{"autodiff": auto, "numeric": numeric, "rel_error": error}
+                          for auto, numeric, error in zip(report.autodiff, report.numeric, report.rel_error)],
+        })
+        if not report.passed:
+            raise typer.Exit(code=1)
+        return
     console = Console()
     table = Table(title=f"gradient of {target} at {'; '.join(at)}", title_justify="left")
     for column in ("argument", "index", "autodiff", "finite differences", "relative error"):

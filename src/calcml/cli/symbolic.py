@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import typer
@@ -10,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.tree import Tree
 
-from calcml.cli.app import app, fail
+from calcml.cli.app import app, print_json
 
 _TIMEOUT = typer.Option(
     None, "--timeout", help="Seconds before the work is stopped: more than 0, at most 300 (default 5)."
@@ -26,7 +25,8 @@ def _fail(error: Exception) -> None:
     exit: 2 for input or arguments that cannot be used, 1 for anything else (a time limit, no answer)."""
     from calcml.symbolic import ParseError
 
-    fail(str(error), code=2 if isinstance(error, (ParseError, _BadArgument)) else 1)
+    Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
+    raise typer.Exit(code=2 if isinstance(error, (ParseError, _BadArgument)) else 1)
 
 
 def _time_limit(seconds: float | None) -> float:
@@ -63,7 +63,7 @@ def _show(console: Console, record, headline: str, steps: bool, latex: bool, as_
     import sympy as sp
 
     if as_json:
-        console.print_json(json.dumps(record.to_dict()))
+        print_json(record.to_dict())
     elif latex:
         console.print(record.latex() if steps else sp.latex(record.result), markup=False, highlight=False)
     else:
@@ -125,7 +125,7 @@ def integrate(
     if (lower is None) != (upper is None):
         _fail(_BadArgument("give both --from and --to for a definite integral, or neither"))
     if numeric:
-        _integrate_numerically(expr, wrt, lower, upper)
+        _integrate_numerically(expr, wrt, lower, upper, as_json)
         return
     limit = _time_limit(timeout)
     try:
@@ -146,7 +146,8 @@ def integrate(
     _show(Console(), result, headline, steps, latex, as_json)
 
 
-def _integrate_numerically(expr: str, wrt: str | None, lower: str | None, upper: str | None) -> None:
+def _integrate_numerically(expr: str, wrt: str | None, lower: str | None, upper: str | None,
+                           as_json: bool = False) -> None:
     from calcml.integrate import quad_expression
 
     if lower is None:
@@ -155,6 +156,10 @@ def _integrate_numerically(expr: str, wrt: str | None, lower: str | None, upper:
         result = quad_expression(expr, wrt, lower, upper, rtol=1e-10)
     except (ValueError, ArithmeticError) as error:
         _fail(error)
+    if as_json:
+        print_json({"expr": expr, "var": wrt, "lower": lower, "upper": upper, "value": float(result),
+                    "error": result.error, "evals": result.evals, "method": result.method})
+        return
     differential = f" d{wrt}" if wrt else ""
     Console().print(f"∫ from {lower} to {upper} of {expr}{differential} ≈ {float(result):.16g}  "
                     f"(error ≤ {result.error:.1e}, {result.evals} evaluations, {result.method})", highlight=False)
@@ -167,6 +172,8 @@ def exercise(
     difficulty: int = typer.Option(1, "--difficulty", "-d", min=1, max=3, help="1 (easy) to 3 (hard)."),
     answer: str = typer.Option(None, "--answer", "-a", help="Give the answer here instead of typing it."),
     solution: bool = typer.Option(False, "--solution", help="Show the worked solution afterwards."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object: the problem, the answer, the "
+                                                       "verdict (the answer is read without a prompt)."),
 ) -> None:
     """Ask one exercise, read your answer (from --answer or standard input) and check it.
 
@@ -183,6 +190,8 @@ def exercise(
         _fail(error)
     except ValueError as error:
         _fail(_BadArgument(f"{error}. Topics: {', '.join(TOPICS)}"))
+    if as_json:
+        _exercise_json(problem, answer, solution)
     console.print(f"[bold]{escape(problem.prompt)}[/bold]")
     console.print(f"[dim]Answer format: {escape(problem.answer_format)}[/dim]")
     if answer is None:
@@ -207,3 +216,27 @@ def exercise(
         console.print(escape(problem.solution_text()), highlight=False)
     if not result.correct:
         raise typer.Exit(code=1)
+
+
+def _exercise_json(problem, answer: str | None, solution: bool) -> None:
+    """``calcml exercise --json``: read the answer (from --answer, else one line of standard input, with
+    no prompt), print one JSON object and exit 0 when it is right, 1 when it is wrong or missing."""
+    from calcml.symbolic import SymbolicError
+
+    if answer is None:
+        answer = sys.stdin.readline().strip() or None
+    result = None
+    if answer is not None:
+        try:
+            result = problem.check(answer)
+        except (SymbolicError, ValueError) as error:
+            _fail(error)
+    correct = result is not None and result.correct
+    print_json({
+        "topic": problem.topic, "difficulty": problem.difficulty, "seed": problem.seed,
+        "prompt": problem.prompt, "answer_format": problem.answer_format, "answer": answer,
+        "correct": correct, "verdict": None if result is None else result.verdict,
+        "feedback": "no answer was given" if result is None else result.feedback,
+        "expected": problem.answer_text, "solution": problem.solution_text() if solution else None,
+    })
+    raise typer.Exit(code=0 if correct else 1)

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from calcml.cli.app import app, fail, finite_number, writable_folder
+from calcml.cli.app import app, fail, finite_number, print_json, writable_folder
 
 
 class DatasetName(str, Enum):
@@ -43,6 +43,8 @@ def train_command(
     seed: Annotated[int, typer.Option(min=0, help="seed of the initialization and the shuffling.")] = 0,
     out: Annotated[Path, typer.Option(help="directory where the model .npz is saved.")] = Path("."),
     data: Annotated[Optional[Path], typer.Option(help="mnist: directory of IDX files or an mnist.npz.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: the test accuracy and loss, "
+                                                         "the history's last values and the model's path.")] = False,
 ) -> None:
     """Train a network and print the test accuracy it reached; the model is saved as DIR/<dataset>-<model>.npz.
 
@@ -52,7 +54,7 @@ def train_command(
     from calcml.data import DataFormatError, digits, mnist
     from calcml.train.recipes import train_classifier
 
-    console = Console()
+    console = Console(quiet=as_json)  # with --json, standard output carries the JSON object only
     finite_number(lr, "--lr", 0.0, strict=True, hint="e.g. --lr 1e-3 (or leave it out for the tuned one).")
     writable_folder(out)  # before training: a bad --out must not cost the whole run
     if dataset is DatasetName.mnist:
@@ -69,7 +71,7 @@ def train_command(
                   f"(batch {batch_size}, seed {seed})")
     try:
         result = train_classifier(chosen, model=model.value, optimizer=optimizer.value, epochs=epochs,
-                                  batch_size=batch_size, lr=lr, seed=seed, progress=True)
+                                  batch_size=batch_size, lr=lr, seed=seed, progress=not as_json)
     except CalcmlError as error:
         fail(str(error), code=1)
     correct = round(result.test.accuracy * result.test.n)
@@ -80,3 +82,12 @@ def train_command(
     except OSError as error:
         fail(f"cannot save the model into {out}: {error.strerror or error}", code=1)
     console.print(f"model saved to {path}")
+    if as_json:
+        history = result.history
+        print_json({
+            "dataset": dataset.value, "model": model.value, "optimizer": optimizer.value, "epochs": epochs,
+            "batch_size": batch_size, "lr": lr, "seed": seed, "test_accuracy": result.test.accuracy,
+            "test_loss": result.test.loss, "test_correct": correct, "test_n": result.test.n,
+            "final": {metric: history[metric][-1] for metric in history.available() if history[metric]},
+            "seconds": result.seconds, "model_path": str(path),
+        })

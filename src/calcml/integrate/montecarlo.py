@@ -6,7 +6,7 @@ Monte Carlo's error falls like n^{−1/2} in any dimension. Quasi-Monte Carlo re
 points by a low-discrepancy sequence (Sobol, Halton), whose error falls nearly like n^{−1} for smooth
 f; to get an error estimate, the sequence is randomized (scrambled) R times independently and the
 spread of the R estimates gives the standard error (Owen, "Monte Carlo theory, methods and
-examples", ch. 17). The sequences come from ``scipy.stats.qmc`` (scipy is needed for ``qmc`` only).
+examples", ch. 17). The sequences come from ``scipy.stats.qmc`` (imported when ``qmc`` is first called).
 """
 
 from __future__ import annotations
@@ -86,11 +86,8 @@ def qmc(f: Callable, domain: Sequence[tuple[float, float]], n: int = 2 ** 14, me
     >>> bool(abs(r.value - 0.25) < 1e-4)
     True
     """
-    try:
-        from scipy.stats import qmc as scipy_qmc
-    except ImportError as error:  # pragma: no cover - scipy is a test dependency
-        raise ImportError("cm.integrate.qmc needs scipy (pip install scipy) for the Sobol/Halton sequences; "
-                          "cm.integrate.montecarlo works without it.") from error
+    from scipy.stats import qmc as scipy_qmc  # a runtime dependency, imported here to keep import calcml fast
+
     if method not in ("sobol", "halton"):
         raise IntegrationInputError(f"qmc: method must be 'sobol' or 'halton', not {method!r}.")
     if isinstance(scrambles, bool) or not isinstance(scrambles, (int, np.integer)) or scrambles < 2:

@@ -11,8 +11,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 
-from calcml.errors import CalcmlError
-from calcml.symbolic import ParseError, SymbolicError, SymbolicTimeoutError
+from calcml.symbolic import ParseError, SymbolicError, SymbolicTimeout
 
 STATUS = {"busy": 409, "not_found": 404, "forbidden": 403, "media_type": 415, "overloaded": 429}
 log = logging.getLogger("calcml.lab")
@@ -23,7 +22,7 @@ SYMPY_FAILURES = (ArithmeticError, AttributeError, IndexError, KeyError, NotImpl
                   TypeError, ValueError)
 
 
-class LabInputError(CalcmlError, ValueError):
+class LabInputError(ValueError):
     """A request the lab cannot serve as asked: ``kind`` says which way (``"parse"``, ``"timeout"``,
     ``"domain"``, ``"limit"``, ``"symbolic"``, ``"busy"``, ...) and the message says what to change."""
 
@@ -47,7 +46,7 @@ def symbolic_errors_as_input_errors(what: str = "compute this") -> Iterator[None
         raise
     except ParseError as error:
         raise LabInputError(str(error), "parse") from None
-    except SymbolicTimeoutError as error:
+    except SymbolicTimeout as error:
         raise LabInputError(str(error), "timeout") from None
     except SymbolicError as error:
         raise LabInputError(str(error), "domain") from None

@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 
-from calcml.autodiff.errors import CalcmlError
 from calcml.autodiff.tensor import Tensor
 from calcml.autodiff.transforms import hessian, value_and_grad
 from calcml.optim.adagrad import Adagrad
@@ -38,7 +37,7 @@ from calcml.optim.sgd import SGD
 Bounds = tuple[tuple[float, float], tuple[float, float]]
 
 
-class RaceError(CalcmlError, ValueError):
+class RaceError(ValueError):
     """A race was asked for something it cannot run: an unknown surface or optimizer, a bad start point."""
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from calcml.errors import CalcmlError
 
-
-class SymbolicError(CalcmlError, ValueError):
+class SymbolicError(ValueError):
     """Base class of every error raised by ``calcml.symbolic`` and ``calcml.exercises``."""
 
 
@@ -32,8 +30,8 @@ class ParseError(SymbolicError):
         return (type(self), (self.message, self.text, self.column, self.hint))
 
 
-class SymbolicTimeoutError(SymbolicError):
-    """A symbolic operation ran past its time limit and was stopped (also importable as ``SymbolicTimeout``)."""
+class SymbolicTimeout(SymbolicError):
+    """A symbolic operation ran past its time limit and was stopped."""
 
     def __init__(self, seconds: float, what: str = "the symbolic operation") -> None:
         self.seconds = seconds
@@ -46,9 +44,6 @@ class SymbolicTimeoutError(SymbolicError):
 
     def __reduce__(self):
         return (type(self), (self.seconds, self.what))
-
-
-SymbolicTimeout = SymbolicTimeoutError  # the name DESIGN.md and earlier releases use; kept as an alias
 
 
 class WorkerError(SymbolicError):

@@ -65,13 +65,11 @@ def training_arrays(data: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def blas_thread_limit(threads: int | None) -> contextlib.AbstractContextManager:
-    """A context capping the BLAS thread pool at ``threads`` (no change for None or without threadpoolctl)."""
+    """A context capping the BLAS thread pool at ``threads`` (no change for None)."""
     if threads is None:
         return contextlib.nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits  # a runtime dependency; imported here to keep import fast
+
     return threadpool_limits(limits=threads, user_api="blas")
 
 
@@ -132,7 +130,7 @@ def fit(model: Any, loss: Callable, optimizer: Any, data: Any, epochs: int = 10,
     integer dtype are class labels and get accuracies; float targets are regression.
 
     The progress bar (epoch, loss, accuracy, samples/s) shows on a terminal unless ``progress=False``.
-    ``blas_threads`` caps NumPy's BLAS threads while training (via threadpoolctl, when installed): small
+    ``blas_threads`` caps NumPy's BLAS threads while training (via threadpoolctl): small
     networks train fastest on 1, as threads cost more than they save on small matrices.
 
     >>> model = cm.nn.Sequential(cm.nn.Linear(64, 32, rng=0), cm.nn.ReLU(), cm.nn.Linear(32, 10, rng=1))
