@@ -9,6 +9,7 @@ from calcml.autodiff.errors import (
     AnomalyError,
     CalcmlError,
     GradientMismatch,
+    GradientMismatchError,
     GraphEscapeError,
     InPlaceError,
     NonScalarOutputError,
@@ -27,7 +28,8 @@ from calcml.autodiff.tensor import Tensor
 from calcml.autodiff.transforms import grad, hessian, hvp, jacobian, jvp, stop_gradient, value_and_grad, vjp
 
 __all__ = [
-    "AnomalyError", "CalcmlError", "GradCheck", "GradientMismatch", "GraphEscapeError", "InPlaceError",
+    "AnomalyError", "CalcmlError", "GradCheck", "GradientMismatch", "GradientMismatchError", "GraphEscapeError",
+    "InPlaceError",
     "NoRuleError", "StaleGraphError", "StructureError", "stop_gradient", "tree", "checkpoint", "custom_jvp",
     "custom_vjp", "memory", "vmap", "BatchingError",
     "NonScalarOutputError", "OperationError", "Primitive", "ShapeError", "Tensor",

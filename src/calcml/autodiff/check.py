@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from calcml.autodiff.errors import GradientMismatch, NoForwardRuleError
+from calcml.autodiff.errors import GradientMismatchError, NoForwardRuleError
 from calcml.autodiff.state import recording
 from calcml.autodiff.tensor import Tensor
 from calcml.autodiff.transforms import grad, jacobian
@@ -147,7 +147,7 @@ def check_grad(f: Callable, *args: Any, eps: float | None = None, rtol: float = 
     >>> cm.check_grad(lambda x: np.sum(np.sin(x)), np.array([0.1, 2.0]))
     GradCheck(max_rel_error=0.0e+00, worst_index=(0,), passed=True)
 
-    Raises GradientMismatch naming the worst element and the mode when the two disagree by more than ``rtol``.
+    Raises GradientMismatchError naming the worst element and the mode when the two disagree by more than ``rtol``.
     """
     if not args:
         raise TypeError("check_grad(f, *args) needs at least one argument to differentiate at.")
@@ -181,7 +181,7 @@ def check_grad(f: Callable, *args: Any, eps: float | None = None, rtol: float = 
     if raise_on_mismatch and max_error > rtol:
         a = results[worst_mode][worst_argument][worst_index]
         n = numeric[worst_argument][worst_index]
-        raise GradientMismatch(
+        raise GradientMismatchError(
             f"{worst_mode}-mode autodiff and finite differences disagree: relative error {max_error:.2e} > "
             f"rtol={rtol:g}\n"
             f"  at argument {worst_argument}, index {worst_index}: autodiff {a:.10g}, numeric {n:.10g}\n"
@@ -189,7 +189,7 @@ def check_grad(f: Callable, *args: Any, eps: float | None = None, rtol: float = 
             f"a {'VJP' if worst_mode == 'reverse' else 'JVP'} rule is wrong."
         )
     if raise_on_mismatch and second is not None and not second.passed:
-        raise GradientMismatch(f"second derivatives disagree with differences of the gradient: {second!r}")
+        raise GradientMismatchError(f"second derivatives disagree with differences of the gradient: {second!r}")
     return report
 
 

@@ -79,6 +79,7 @@ class custom_vjp:  # noqa: N801  (a decorator, named like JAX's)
         self.prim.vjp_any = self._vjp
 
     def defvjp(self, fwd: Callable, bwd: Callable) -> custom_vjp:
+        """Set ``fwd(*args) -> (output, residuals)`` and ``bwd(residuals, g) -> input gradients``; returns self."""
         self.fwd, self.bwd = fwd, bwd
         return self
 
@@ -133,6 +134,7 @@ class custom_jvp:  # noqa: N801
         self.prim.vjp_any = self._vjp
 
     def defjvp(self, rule: Callable) -> Callable:
+        """Set the JVP rule ``rule(primals, tangents) -> (output, output_tangent)``; returns the rule."""
         self.rule = rule
         return rule
 

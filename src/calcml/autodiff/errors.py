@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-
-class CalcmlError(Exception):
-    """Base class of every error calcml raises on purpose."""
+from calcml.errors import CalcmlError  # the root, below every layer; re-exported here for the engine
 
 
 class NoRuleError(CalcmlError, TypeError):
@@ -48,8 +46,11 @@ class StructureError(CalcmlError, ValueError):
     """Two pytrees that must share a structure (say a primal and its tangent) do not."""
 
 
-class GradientMismatch(CalcmlError, AssertionError):
-    """``check_grad`` found autodiff and finite differences disagreeing."""
+class GradientMismatchError(CalcmlError, AssertionError):
+    """``check_grad`` found autodiff and finite differences disagreeing (also importable as ``GradientMismatch``)."""
+
+
+GradientMismatch = GradientMismatchError  # the name DESIGN.md and earlier releases use; kept as an alias
 
 
 class AnomalyError(CalcmlError, FloatingPointError):
@@ -62,10 +63,6 @@ class UnsupportedTransformError(CalcmlError, NotImplementedError):
 
 def describe(value: object) -> str:
     """A short description of an argument for error messages: ``Tensor(shape=(3,), float64)``."""
-    from calcml.autodiff.tensor import Tensor
-
-    if isinstance(value, Tensor):
-        return f"Tensor(shape={value.shape}, {value.dtype})"
     shape = getattr(value, "shape", None)
     if shape is not None:
         return f"{type(value).__name__}(shape={shape}, {getattr(value, 'dtype', '?')})"

@@ -67,6 +67,7 @@ class Primitive:
         return self
 
     def vjp_rule(self, argnum: int) -> Callable:
+        """The VJP rule for argument ``argnum``: ``rule(g, ans, *args) -> ḡ_argnum``."""
         rule = self.vjps.get(argnum)
         if rule is not None:
             return rule

@@ -62,21 +62,23 @@ def leading_to(order: list[Tensor], targets: set[int]) -> set[int]:
 
 def backward_pass(roots: Tensor | Sequence[Tensor], seeds: Any, inputs: Sequence[Tensor] | None = None,
                   create_graph: bool = False, keep_all: bool = False,
-                  order: list[Tensor] | None = None) -> tuple[dict[int, Any], list[Tensor]]:
+                  order: list[Tensor] | None = None, prune: bool = True) -> tuple[dict[int, Any], list[Tensor]]:
     """Gradients of ``roots`` (weighted by ``seeds``, one per root) with respect to the Tensors they depend on.
 
     Returns ``(gradients by id, order)``. With ``inputs`` the walk stops at them and skips branches
     that do not lead to them. Gradients are plain arrays unless ``create_graph`` is set or forward
     mode is active: then the VJP rules run on Tensors, and the gradients can be differentiated again
     (reverse-over-reverse) or carry tangents (forward-over-reverse, for Hessian-vector products).
-    ``order`` may be passed when the caller already computed it for the same roots and inputs.
+    ``order`` may be passed when the caller already computed it for the same roots and inputs, and
+    ``prune=False`` when it knows every leaf that requires grad is one of the inputs (then every branch
+    leads to an input and none needs skipping).
     """
     if type(roots) is Tensor:
         roots, seeds = [roots], [seeds]
     targets = {id(x) for x in inputs} if inputs is not None else set()
     if order is None:
         order = reverse_topological_order(roots, targets)
-    relevant = leading_to(order, targets) if inputs is not None else None
+    relevant = leading_to(order, targets) if inputs is not None and prune else None
     traced = create_graph or STATE.forward_depth > 0 or bool(STATE.vmap_tracers)  # vmap replays the rules
     grads: dict[int, Any] = {}
     for root, seed in zip(roots, seeds):
@@ -172,16 +174,13 @@ def backward_into_leaves(output: Tensor, gradient: Any, create_graph: bool) -> N
 def own_copy(g: Any, handed_out: set[int]) -> Any:
     """``g`` itself if nothing else holds it, else a copy: no two gradients (nor the seed) share memory,
     so scaling one ``.grad`` in place never changes another."""
-    if type(g) is np.ndarray and (id(g) in handed_out or g.base is not None or not g.flags.writeable):
+    if type(g) is np.ndarray and (g.base is not None or id(g) in handed_out):  # a view (broadcast, seed) or shared
         return g.copy()
     return g
 
 
-def depends_on_outer_leaves(order: list[Tensor], inputs: Sequence[Tensor]) -> bool:
-    """True when the graph reaches leaves that require grad besides ``inputs`` (while recording): a
-    gradient taken at the top level must then stay traced, so that ``loss.backward()`` of a loss built
-    from it (a gradient penalty) reaches those leaves through it (PyTorch's create_graph)."""
-    if not STATE.recording:
-        return False
-    own = {id(x) for x in inputs}
+def reaches_other_leaves(order: list[Tensor], own: set[int]) -> bool:
+    """True when the graph reaches leaves that require grad besides the inputs (ids in ``own``). While
+    recording, a gradient taken at the top level must then stay traced, so that ``loss.backward()`` of a
+    loss built from it (a gradient penalty) reaches those leaves through it (PyTorch's create_graph)."""
     return any(t.node is None and t.requires_grad and id(t) not in own for t in order)

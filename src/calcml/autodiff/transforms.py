@@ -26,8 +26,8 @@ from calcml.autodiff.errors import NonScalarOutputError, ShapeError
 from calcml.autodiff.primitive import apply
 from calcml.autodiff.reverse import (
     backward_pass,
-    depends_on_outer_leaves,
     own_copy,
+    reaches_other_leaves,
     reverse_topological_order,
     seed_for,
 )
@@ -171,12 +171,13 @@ def _gradients(outs: list[Tensor], seeds: list[Any], traced: list[TracedArgument
     keep_traced = nested
     if live:
         roots = [o for o, _ in live]
-        order = reverse_topological_order(roots, {id(x) for x in inputs})
-        made = {id(x) for argument in traced for x in argument.made}
-        users_leaves = STATE.recording and any(id(x) not in made for x in inputs)  # e.g. model.parameters()
-        keep_traced = nested or users_leaves or depends_on_outer_leaves(order, inputs)
-        grads, _ = backward_pass(roots, [s for _, s in live], inputs,
-                                 create_graph=STATE.reverse_depth > 0 or keep_traced, order=order)
+        order = reverse_topological_order(roots, own)
+        made = sum(len(argument.made) for argument in traced)
+        users_leaves = made < len(inputs)  # some inputs are the user's own leaves (model.parameters())
+        other_leaves = reaches_other_leaves(order, own)
+        keep_traced = nested or (STATE.recording and (users_leaves or other_leaves))
+        grads, _ = backward_pass(roots, [s for _, s in live], inputs, create_graph=STATE.reverse_depth > 0 or
+                                 keep_traced, order=order, prune=other_leaves)
     handed_out: set[int] = set()
     result = []
     for argument in traced:
@@ -195,7 +196,7 @@ def _gradients(outs: list[Tensor], seeds: list[Any], traced: list[TracedArgument
             g = own_copy(g, handed_out)
             handed_out.add(id(g))
             leaves.append(_finish(g, keep_traced))
-        result.append(tree.unflatten(argument.treedef, leaves))
+        result.append(leaves[0] if argument.treedef is tree.LEAF else tree.unflatten(argument.treedef, leaves))
     return result, keep_traced
 
 

@@ -26,7 +26,9 @@ class ModelName(str, Enum):
 class OptimizerName(str, Enum):
     adam = "adam"
     adamw = "adamw"
-    sgd = "sgd"
+    gd = "gd"
+    momentum = "momentum"
+    sgd = "sgd"  # an alias of gd: plain gradient descent, as cm.optim.SGD without momentum
     nesterov = "nesterov"
     rmsprop = "rmsprop"
     adagrad = "adagrad"

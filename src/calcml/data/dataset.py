@@ -34,18 +34,22 @@ class Dataset:
 
     @property
     def n_features(self) -> int:
+        """The number of features of one sample (columns of X)."""
         return self.X_train.shape[1]
 
     @property
     def n_classes(self) -> int:
+        """The number of classes (0 for regression targets)."""
         return len(self.classes)
 
     @property
     def train(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(X_train, y_train)``."""
         return self.X_train, self.y_train
 
     @property
     def test(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(X_test, y_test)``."""
         return self.X_test, self.y_test
 
     def images(self, split: str = "train", channels: bool = False) -> np.ndarray:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from calcml.symbolic.errors import ParseError, SymbolicTimeout
+from calcml.symbolic.errors import ParseError, SymbolicTimeoutError
 from calcml.symbolic.ml_functions import to_elementary
 from calcml.symbolic.parser import as_expr, parse, parse_rows
 from calcml.symbolic.sampling import close, evaluate, kink_locations, points_around, sample_points
@@ -155,7 +155,7 @@ def check_expression(
                     return CheckResult(
                         EQUIVALENT, "equal to the expected answer (shown by simplification)", "simplify"
                     )
-        except SymbolicTimeout:
+        except SymbolicTimeoutError:
             pass
     if agreed == 0:
         return CheckResult(LIKELY_EQUIVALENT, "could not evaluate either side on the domain; not proven", "numeric")

@@ -33,10 +33,6 @@ class KronrodRule(NamedTuple):
     gauss_weights: np.ndarray
 
 
-def _legendre(j: int) -> np.ndarray:
-    return np.eye(j + 1)[j]
-
-
 def stieltjes_roots(n: int) -> np.ndarray:
     """The n + 1 roots of the Stieltjes polynomial E_{n+1}: the nodes Kronrod adds to G_n."""
     x, w = L.leggauss(2 * n + 2)  # exact up to degree 4n + 3 ≥ deg(P_n P_k P_j) = 3n + 1

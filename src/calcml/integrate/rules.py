@@ -105,11 +105,13 @@ class ConvergenceTable:
         return result
 
     def rows(self) -> list[tuple[str, ...]]:
+        """One row of formatted errors and orders per rule."""
         orders = self.orders
         return [(name, *(f"{e:.2e}" for e in errors), f"{orders[name]:.2f}", f"{self.theory[name]:g}")
                 for name, errors in self.errors.items()]
 
     def columns(self) -> tuple[str, ...]:
+        """The table's header: rule, one error column per panel count, measured and theoretical order."""
         return ("rule", *(f"n = {n}" for n in self.panels), "measured order", "theory")
 
     def __str__(self) -> str:

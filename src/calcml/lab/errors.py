@@ -11,7 +11,8 @@ import contextlib
 import logging
 from collections.abc import Iterator
 
-from calcml.symbolic import ParseError, SymbolicError, SymbolicTimeout
+from calcml.errors import CalcmlError
+from calcml.symbolic import ParseError, SymbolicError, SymbolicTimeoutError
 
 STATUS = {"busy": 409, "not_found": 404, "forbidden": 403, "media_type": 415, "overloaded": 429}
 log = logging.getLogger("calcml.lab")
@@ -22,7 +23,7 @@ SYMPY_FAILURES = (ArithmeticError, AttributeError, IndexError, KeyError, NotImpl
                   TypeError, ValueError)
 
 
-class LabInputError(ValueError):
+class LabInputError(CalcmlError, ValueError):
     """A request the lab cannot serve as asked: ``kind`` says which way (``"parse"``, ``"timeout"``,
     ``"domain"``, ``"limit"``, ``"symbolic"``, ``"busy"``, ...) and the message says what to change."""
 
@@ -46,7 +47,7 @@ def symbolic_errors_as_input_errors(what: str = "compute this") -> Iterator[None
         raise
     except ParseError as error:
         raise LabInputError(str(error), "parse") from None
-    except SymbolicTimeout as error:
+    except SymbolicTimeoutError as error:
         raise LabInputError(str(error), "timeout") from None
     except SymbolicError as error:
         raise LabInputError(str(error), "domain") from None

@@ -17,7 +17,7 @@ import sympy as sp
 from calcml.lab.errors import LabInputError, symbolic_errors_as_input_errors
 from calcml.lab.functions import MAX_DIGITS, evaluate, finite_list, finite_number, largest_number_digits, read_function
 from calcml.lab.shared_calls import shared_calls
-from calcml.symbolic import SymbolicError, SymbolicTimeout, integrate
+from calcml.symbolic import SymbolicError, SymbolicTimeoutError, integrate
 
 INTEGRATE_SECONDS = 3.0
 METHODS = ("left", "right", "midpoint", "trapezoid")
@@ -71,7 +71,7 @@ def _exact_integral(expr: sp.Expr, var: sp.Symbol, a: float, b: float) -> tuple[
     with symbolic_errors_as_input_errors("integrate this function"):
         try:
             result = integrate(expr, (var, *bounds), timeout=INTEGRATE_SECONDS).result
-        except SymbolicTimeout:
+        except SymbolicTimeoutError:
             raise  # becomes a LabInputError, which is not cached
         except SymbolicError as error:
             return "unknown", None, str(error).splitlines()[0]

@@ -32,8 +32,8 @@ def surface_catalog() -> list[dict]:
 def optimizer_catalog() -> list[dict]:
     """The optimizers the race can run, with a default learning rate for the page."""
     defaults = race.SURFACES["rosenbrock"]
-    return [{"name": name, "label": label, "lr": race.learning_rate_for(name, None, defaults)}
-            for name, (label, _, _) in race.OPTIMIZERS.items()]
+    return [{"name": name, "label": entry.label, "lr": race.learning_rate_for(name, None, defaults)}
+            for name, entry in race.OPTIMIZERS.items()]
 
 
 def resolve_surface(name: str | None, expr: str | None, x_range: tuple[float, float] | None,

@@ -20,7 +20,8 @@ from calcml import nn
 from calcml.data import digits
 from calcml.lab.errors import LabInputError
 from calcml.lab.functions import finite_list, finite_number
-from calcml.train import Callback, GradNormMonitor, TrainingState, evaluate, fit
+from calcml.train import Callback, GradNormMonitor, History, TrainingState, evaluate, fit
+from calcml.train.history import METRICS
 from calcml.train.recipes import OPTIMIZERS, digits_mlp, make_optimizer
 
 MAX_RUNNING = 2
@@ -40,18 +41,13 @@ class _Stop(Exception):
 
 @dataclass
 class TrainingJob:
-    """What one run has recorded so far; ``status``: running, finished, stopped or failed."""
+    """What one run has recorded so far, as a ``cm.train.History`` (the test set is its validation set);
+    ``status``: running, finished, stopped or failed."""
 
     id: str
     settings: dict
     status: str = "running"
-    epoch: int = 0
-    step_loss: list[float] = field(default_factory=list)
-    epoch_loss: list[float] = field(default_factory=list)
-    accuracy: list[float] = field(default_factory=list)
-    test_accuracy: list[float] = field(default_factory=list)
-    grad_norms: dict[str, list[float]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    history: History = field(default_factory=History)  # fit's record, copied step by step under ``lock``
     message: str = ""
     started: float = field(default_factory=time.perf_counter)
     seconds: float = 0.0
@@ -68,9 +64,9 @@ class _LiveRecorder(Callback):
     def on_step_end(self, state: TrainingState) -> None:
         job = self.job
         with job.lock:
-            job.step_loss.append(state.batch_loss)
+            job.history.step_loss.append(state.batch_loss)
             for layer, values in state.history.grad_norms.items():
-                job.grad_norms.setdefault(layer, []).append(values[-1])
+                job.history.grad_norms.setdefault(layer, []).append(values[-1])
         if job.stop_requested.is_set():
             raise _Stop("stopped on request")
         if time.perf_counter() - job.started > MAX_SECONDS:
@@ -79,10 +75,8 @@ class _LiveRecorder(Callback):
     def on_epoch_end(self, state: TrainingState) -> None:
         history, job = state.history, self.job
         with job.lock:
-            job.epoch = state.epoch
-            job.epoch_loss.append(history.loss[-1])
-            job.accuracy.append(history.accuracy[-1])
-            job.test_accuracy.append(history.val_accuracy[-1])
+            for metric in METRICS:  # loss, accuracy, val_loss, val_accuracy: each epoch's new values
+                getattr(job.history, metric).extend(getattr(history, metric)[len(getattr(job.history, metric)):])
 
 
 class TrainingJobs:
@@ -131,7 +125,7 @@ class TrainingJobs:
             log.exception("lab training run %s failed", job.id)
             status, message, notes = "failed", f"{type(error).__name__}: {error}", []
         with job.lock:
-            job.status, job.message, job.notes = status, message, notes
+            job.status, job.message, job.history.notes = status, message, notes
             job.seconds = time.perf_counter() - job.started
 
     def stop(self, job_id: str) -> dict:
@@ -153,14 +147,15 @@ class TrainingJobs:
         job = self.get(job_id)
         with job.lock:
             seconds = job.seconds if job.status != "running" else time.perf_counter() - job.started
+            history = job.history  # the page's names: epoch_loss is history.loss, test_accuracy val_accuracy
             return {
-                "id": job.id, "status": job.status, "settings": job.settings, "epoch": job.epoch,
-                "epochs": job.settings["epochs"], "steps": len(job.step_loss), "since": since,
-                "step_loss": finite_list(np.array(job.step_loss[since:])),
-                "grad_norms": {layer: finite_list(np.array(v[since:])) for layer, v in job.grad_norms.items()},
-                "epoch_loss": finite_list(np.array(job.epoch_loss)), "accuracy": list(job.accuracy),
-                "test_accuracy": list(job.test_accuracy), "layers": _layer_titles(list(job.grad_norms)),
-                "notes": list(job.notes), "message": job.message,
+                "id": job.id, "status": job.status, "settings": job.settings, "epoch": history.epochs,
+                "epochs": job.settings["epochs"], "steps": len(history.step_loss), "since": since,
+                "step_loss": finite_list(np.array(history.step_loss[since:])),
+                "grad_norms": {layer: finite_list(np.array(v[since:])) for layer, v in history.grad_norms.items()},
+                "epoch_loss": finite_list(np.array(history.loss)), "accuracy": list(history.accuracy),
+                "test_accuracy": list(history.val_accuracy), "layers": _layer_titles(list(history.grad_norms)),
+                "notes": list(history.notes), "message": job.message,
                 "seconds": finite_number(seconds),
             }
 

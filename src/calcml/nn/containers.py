@@ -40,5 +40,6 @@ class Sequential(Module):
         return iter(self.layers)
 
     def append(self, layer: Any) -> Sequential:
+        """Add ``layer`` at the end; returns self."""
         self.layers.append(layer)
         return self

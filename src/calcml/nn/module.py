@@ -42,6 +42,7 @@ class Module:
     training: bool = True
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The layer's computation; ``module(x)`` calls it. Every layer defines it."""
         raise NotImplementedError(f"{type(self).__name__} must define forward(x).")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -183,6 +184,7 @@ class Module:
 
     # -- printing -------------------------------------------------------------------------------
     def extra_repr(self) -> str:
+        """The layer's settings shown inside its repr, e.g. ``64, 10, bias=True`` for a Linear layer."""
         return ""
 
     def __repr__(self) -> str:

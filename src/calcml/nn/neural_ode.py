@@ -54,6 +54,7 @@ class NeuralODE(Module):
         self.options = dict(method=method, adjoint=adjoint, rtol=rtol, atol=atol, step=step)
 
     def vector_field(self, t: float, y: Any, params: tuple) -> Any:
+        """dy/dt = field(y) with the field's parameters replaced by ``params`` (what odeint differentiates)."""
         with parameters_replaced(self.field, params):
             return self.field(y)
 

@@ -56,10 +56,12 @@ class StabilityReport:
 
     @property
     def converges_below(self) -> bool:
+        """Whether gradient descent with the step just below the bound ended closer to the minimum."""
         return bool(self.distance_below[-1] < self.distance_below[0])
 
     @property
     def diverges_above(self) -> bool:
+        """Whether gradient descent with the step just above the bound ended farther from the minimum."""
         return bool(self.distance_above[-1] > self.distance_above[0])
 
     def __repr__(self) -> str:

@@ -121,6 +121,7 @@ class Optimizer:
             p.grad = None
 
     def hyperparameters(self) -> dict[str, Any]:
+        """The optimizer's hyperparameters by name (lr, betas, ...)."""
         return {name: getattr(self, name) for name in self.hyperparameter_names}
 
     def state_dict(self) -> dict[str, Any]:

@@ -26,18 +26,17 @@ from typing import Any
 
 import numpy as np
 
+from calcml.autodiff.errors import CalcmlError
 from calcml.autodiff.tensor import Tensor
 from calcml.autodiff.transforms import hessian, value_and_grad
-from calcml.optim.adagrad import Adagrad
-from calcml.optim.adam import Adam
-from calcml.optim.newton import Newton, NotPositiveDefiniteError
-from calcml.optim.rmsprop import RMSprop
-from calcml.optim.sgd import SGD
+from calcml.optim import catalog
+from calcml.optim.catalog import NamedOptimizer
+from calcml.optim.newton import NotPositiveDefiniteError
 
 Bounds = tuple[tuple[float, float], tuple[float, float]]
 
 
-class RaceError(ValueError):
+class RaceError(CalcmlError, ValueError):
     """A race was asked for something it cannot run: an unknown surface or optimizer, a bad start point."""
 
 
@@ -172,17 +171,11 @@ def surface(spec: str | Surface | Callable, **options: Any) -> Surface:
 
 
 # ---- optimizers -------------------------------------------------------------------------------------
-OPTIMIZERS: dict[str, tuple[str, Callable[..., Any], bool]] = {
-    # name: (label, maker(params, lr), adaptive)
-    "gd": ("GD", lambda p, lr: SGD(p, lr=lr), False),
-    "momentum": ("momentum 0.9", lambda p, lr: SGD(p, lr=lr, momentum=0.9), False),
-    "nesterov": ("Nesterov 0.9", lambda p, lr: SGD(p, lr=lr, momentum=0.9, nesterov=True), False),
-    "adagrad": ("AdaGrad", lambda p, lr: Adagrad(p, lr=lr), True),
-    "rmsprop": ("RMSProp", lambda p, lr: RMSprop(p, lr=lr), True),
-    "adam": ("Adam", lambda p, lr: Adam(p, lr=lr), True),
-    "newton": ("Newton", lambda p, lr: Newton(p, lr=lr), False),
+# the optimizers a race offers, from the one table of named optimizers (calcml.optim.catalog)
+OPTIMIZERS: dict[str, NamedOptimizer] = {
+    name: catalog.OPTIMIZERS[name] for name in ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "newton")
 }
-ALIASES = {"sgd": "gd", "gradient-descent": "gd", "heavy-ball": "momentum", "nag": "nesterov"}
+ALIASES = catalog.ALIASES
 
 
 @dataclass(frozen=True)
@@ -256,8 +249,7 @@ class RaceResult:
 
 
 def optimizer_name(name: str) -> str:
-    key = name.strip().lower()
-    key = ALIASES.get(key, key)
+    key = catalog.canonical_name(name)
     if key not in OPTIMIZERS:
         raise RaceError(f"no optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}.")
     return key
@@ -272,16 +264,16 @@ def learning_rate_for(name: str, lr: float | Mapping[str, float] | None, where: 
         return 1.0  # Newton's step is already scaled by the curvature: a full step unless asked otherwise
     if lr is not None:
         return float(lr)
-    return where.adaptive_lr if OPTIMIZERS[name][2] else where.lr
+    return where.adaptive_lr if OPTIMIZERS[name].adaptive else where.lr
 
 
 def run_optimizer(where: Surface, name: str, start: np.ndarray, lr: float, steps: int, tolerance: float,
                   max_norm: float = 1e6, label: str | None = None) -> Run:
     """Run one optimizer for ``steps`` steps from ``start`` and record its path."""
     name = optimizer_name(name)
-    label = label or OPTIMIZERS[name][0]
+    label = label or OPTIMIZERS[name].label
     theta = Tensor(np.array(start, dtype=np.float64), requires_grad=True)
-    optimizer = OPTIMIZERS[name][1]([theta], lr)
+    optimizer = catalog.make_optimizer(name, [theta], lr)
     loss_and_grad = value_and_grad(where.loss)
     path, losses, within = [theta.value.copy()], [], []
     status, reason = "unconverged", ""

@@ -41,9 +41,11 @@ class LRSchedule:
         return self.lr_at(self.last_epoch)
 
     def state_dict(self) -> dict:
+        """The schedule's state (base learning rate and last epoch), to save and restore."""
         return {"base_lr": self.base_lr, "last_epoch": self.last_epoch}
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore a state from ``state_dict()`` and set the optimizer's learning rate to match."""
         self.base_lr, self.last_epoch = float(state["base_lr"]), int(state["last_epoch"])
         self.optimizer.lr = self.lr_at(self.last_epoch)
 

@@ -27,12 +27,15 @@ class Normal:
     reparameterizable = True
 
     def noise(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """n draws of ε ∼ N(0, 1)."""
         return rng.standard_normal(n)
 
     def transform(self, theta: Any, eps: np.ndarray) -> Any:
+        """x = μ + σ ε: differentiable in θ = (μ, σ)."""
         return theta[0] + theta[1] * eps
 
     def log_prob(self, x: np.ndarray, theta: Any) -> Any:
+        """log N(x; μ, σ²)."""
         z = (x - theta[0]) / theta[1]
         return -0.5 * z * z - np.log(theta[1]) - 0.5 * np.log(2 * np.pi)
 
@@ -44,12 +47,15 @@ class Exponential:
     reparameterizable = True
 
     def noise(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """n draws of ε ∼ Exp(1)."""
         return rng.standard_exponential(n)
 
     def transform(self, theta: Any, eps: np.ndarray) -> Any:
+        """x = ε/λ: differentiable in θ = (λ,)."""
         return eps / theta[0]
 
     def log_prob(self, x: np.ndarray, theta: Any) -> Any:
+        """log p(x) = log λ − λx."""
         return np.log(theta[0]) - theta[0] * x
 
 
@@ -60,9 +66,11 @@ class Bernoulli:
     reparameterizable = False
 
     def sample(self, theta: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
+        """n draws of 0 or 1, 1 with probability p."""
         return (rng.random(n) < theta[0]).astype(float)
 
     def log_prob(self, x: np.ndarray, theta: Any) -> Any:
+        """log p(x) = x log p + (1 − x) log(1 − p)."""
         return x * np.log(theta[0]) + (1 - x) * np.log(1 - theta[0])
 
 

@@ -37,13 +37,16 @@ class Posterior:
         return self.shift + math.log(self.constant)
 
     def pdf(self, *theta: Any) -> Any:
+        """The normalized posterior density at θ."""
         return np.exp(self.log_joint(*theta) - self.shift) / self.constant
 
     def expectation(self, g: Callable) -> float:
+        """E[g(θ)] under the posterior, by quadrature over its domain."""
         return float(integral(lambda *t: g(*t) * self.pdf(*t), self.domain, self.rtol).value)
 
     @property
     def mean(self) -> Any:
+        """The posterior mean of θ (an array for several parameters)."""
         if not _is_multivariate(self.domain):
             return self.expectation(lambda t: t)
         return np.array([self.expectation(lambda *t, i=i: t[i]) for i in range(len(self.domain))])

@@ -14,7 +14,14 @@ from calcml.symbolic.analysis import (
     is_convex,
 )
 from calcml.symbolic.derive import Derivation, derive
-from calcml.symbolic.errors import ParseError, SymbolicError, SymbolicTimeout, VerificationError, WorkerError
+from calcml.symbolic.errors import (
+    ParseError,
+    SymbolicError,
+    SymbolicTimeout,
+    SymbolicTimeoutError,
+    VerificationError,
+    WorkerError,
+)
 from calcml.symbolic.integrals import Integration, integrate
 from calcml.symbolic.limits import LimitResult, PropertyCheck, is_continuous, is_differentiable, limit
 from calcml.symbolic.ml_functions import logsumexp, relu, sigmoid, softmax, softplus, to_elementary
@@ -58,6 +65,7 @@ __all__ = [
     "Step",
     "SymbolicError",
     "SymbolicTimeout",
+    "SymbolicTimeoutError",
     "TaylorResult",
     "VerificationError",
     "WorkerError",

@@ -105,7 +105,7 @@ def derive(
       derivative of sine: d/du [sin(u)] = cos(u)
       power rule: d/dx [x**2] = 2*x   where n = 2
 
-    Raises ParseError for unreadable input, ValueError for an order outside 1..100, SymbolicTimeout
+    Raises ParseError for unreadable input, ValueError for an order outside 1..100, SymbolicTimeoutError
     past the time limit (default 5 s; the call runs in a worker process that is killed at the limit).
     """
     if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= MAX_ORDER:

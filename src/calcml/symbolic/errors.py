@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from calcml.errors import CalcmlError
 
-class SymbolicError(ValueError):
+
+class SymbolicError(CalcmlError, ValueError):
     """Base class of every error raised by ``calcml.symbolic`` and ``calcml.exercises``."""
 
 
@@ -30,8 +32,8 @@ class ParseError(SymbolicError):
         return (type(self), (self.message, self.text, self.column, self.hint))
 
 
-class SymbolicTimeout(SymbolicError):
-    """A symbolic operation ran past its time limit and was stopped."""
+class SymbolicTimeoutError(SymbolicError):
+    """A symbolic operation ran past its time limit and was stopped (also importable as ``SymbolicTimeout``)."""
 
     def __init__(self, seconds: float, what: str = "the symbolic operation") -> None:
         self.seconds = seconds
@@ -44,6 +46,9 @@ class SymbolicTimeout(SymbolicError):
 
     def __reduce__(self):
         return (type(self), (self.seconds, self.what))
+
+
+SymbolicTimeout = SymbolicTimeoutError  # the name DESIGN.md and earlier releases use; kept as an alias
 
 
 class WorkerError(SymbolicError):

@@ -79,9 +79,11 @@ class Step:
         return f"{e} = {r}"
 
     def parts_text(self) -> str:
+        """The step's named parts (f = ..., u = ...) as text."""
         return ", ".join(f"{name} = {sp.sstr(value)}" for name, value in self.parts)
 
     def parts_latex(self) -> str:
+        """The step's named parts (f = ..., u = ...) in LaTeX."""
         return ",\\ ".join(f"{name} = {sp.latex(value)}" for name, value in self.parts)
 
     def line(self) -> str:

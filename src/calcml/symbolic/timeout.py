@@ -13,7 +13,7 @@ ValueError: a time limit must be a finite number of seconds > 0 and <= 300, got 
 
 Inside a worker, :func:`time_limit` gives a piece of work a *shorter* budget than the call's deadline
 (the exercise checker's optional proof by simplification): a SIGALRM interrupts it between two
-bytecodes and it raises SymbolicTimeout. Because an interruption can leave SymPy's caches half
+bytecodes and it raises SymbolicTimeoutError. Because an interruption can leave SymPy's caches half
 updated, the caches are cleared at once and the worker retires after the call (it is replaced), so
 nothing of the interrupted work survives. Outside a worker ``time_limit`` cannot stop anything (a
 thread cannot be interrupted safely); it is kept for old callers, warns, and only runs the body.
@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from numbers import Real
 
-from calcml.symbolic.errors import SymbolicTimeout
+from calcml.symbolic.errors import SymbolicTimeoutError
 
 MAX_TIMEOUT = 300.0
 DEFAULT_TIMEOUT = 5.0
@@ -110,7 +110,7 @@ def _alarm_usable() -> bool:
 
 @contextmanager
 def time_limit(seconds: float | None = None, what: str = "the symbolic operation") -> Iterator[None]:
-    """Inside a worker: run the ``with`` body for at most ``seconds`` or raise SymbolicTimeout.
+    """Inside a worker: run the ``with`` body for at most ``seconds`` or raise SymbolicTimeoutError.
 
     Nested limits keep the earliest deadline. Outside a worker this cannot interrupt anything: it
     warns (DeprecationWarning) and runs the body; use the public functions, which run in workers.
@@ -155,4 +155,4 @@ def time_limit(seconds: float | None = None, what: str = "the symbolic operation
     except _DeadlinePassed:
         _interrupted["any"] = True
         clear_symbolic_caches()
-        raise SymbolicTimeout(limit, what) from None
+        raise SymbolicTimeoutError(limit, what) from None

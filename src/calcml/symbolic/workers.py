@@ -3,7 +3,7 @@
 SymPy can spend minutes in C code that no thread can interrupt, and an interrupted SymPy leaves its
 caches half updated. So symbolic work runs in a few long-lived, warm worker processes (SymPy and
 calcml.symbolic already imported: a small call answers in milliseconds). Each call has a deadline;
-past it the worker is killed (SIGKILL) and replaced, and the caller gets SymbolicTimeout naming the
+past it the worker is killed (SIGKILL) and replaced, and the caller gets SymbolicTimeoutError naming the
 call and the limit. Nothing of a killed call survives: its caches die with its process.
 
 The API, for the library, the CLI and the lab (callable from any number of threads at once):
@@ -13,7 +13,7 @@ The API, for the library, the CLI and the lab (callable from any number of threa
         picklable (strings as the user typed them: they are parsed inside the worker; numbers;
         SymPy objects); results come back pickled (SymPy objects, the result dataclasses).
         ``timeout`` is a number of seconds in (0, MAX_TIMEOUT] (None: the default, 5 s); the time a
-        call waits for a busy pool counts, starting a fresh worker does not. Raises SymbolicTimeout
+        call waits for a busy pool counts, starting a fresh worker does not. Raises SymbolicTimeoutError
         past it, WorkerError when a worker runs out of memory or dies, and whatever the function
         raised otherwise (ParseError, SymbolicError, ValueError, ...).
     runs_in_worker(name)
@@ -53,7 +53,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from calcml.symbolic.errors import SymbolicTimeout, WorkerError
+from calcml.symbolic.errors import SymbolicTimeoutError, WorkerError
 from calcml.symbolic.timeout import MAX_TIMEOUT, resolve_timeout
 
 __all__ = [
@@ -270,7 +270,7 @@ class WorkerPool:
             if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
                 with self._lock:
                     self._counts["timeouts"] += 1
-                raise SymbolicTimeout(limit, what)
+                raise SymbolicTimeoutError(limit, what)
             status, value, retire = pickle.loads(worker.conn.recv_bytes())
             keep = not retire
         except (EOFError, OSError) as error:
@@ -302,7 +302,7 @@ class WorkerPool:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     self._counts["timeouts"] += 1
-                    raise SymbolicTimeout(limit, f"{what} (waiting: all {self.size} symbolic workers were busy)")
+                    raise SymbolicTimeoutError(limit, f"{what} (waiting: all {self.size} symbolic workers were busy)")
                 self._lock.wait(remaining)
         started = time.monotonic()
         worker = self._start()

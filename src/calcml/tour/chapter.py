@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,44 @@ class Chapter:
 
     def _repr_html_(self) -> str:
         """The chapter as the tour's report shows it (Jupyter)."""
-        from calcml.tour.report import chapter_html
-
         return chapter_html(self.number, self, (), ())
+
+
+def chapter_slug(number: int, chapter: Chapter) -> str:
+    """The chapter's anchor and folder name: ``07-gradient-descent``."""
+    words = "".join(c if c.isalnum() else "-" for c in chapter.title.lower()).strip("-")
+    return f"{number:02d}-" + "-".join(part for part in words.split("-") if part)
+
+
+def chapter_html(number: int, chapter: Chapter, pictures: Sequence[str], problems: Sequence[str]) -> str:
+    """The chapter as one ``<section>`` of the tour's page: its prose, tables, pictures and checks."""
+    parts = [f'<section id="{chapter_slug(number, chapter)}"><h2>{number}. {html.escape(chapter.title)}</h2>']
+    paragraphs, block = [], []
+    for line in chapter.lines:  # indented lines (an explanation's steps) read best as preformatted text
+        if line.startswith((" ", "Forward pass", "Backward pass")):
+            block.append(line)
+            continue
+        if block:
+            paragraphs.append("<pre>" + html.escape("\n".join(block)) + "</pre>")
+            block = []
+        paragraphs.append(f"<p>{html.escape(line)}</p>")
+    if block:
+        paragraphs.append("<pre>" + html.escape("\n".join(block)) + "</pre>")
+    parts += paragraphs
+    for table in chapter.tables:
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
+        rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in table.rows)
+        parts.append(f"<table><caption>{html.escape(table.title)}</caption><thead><tr>{head}</tr></thead>"
+                     f"<tbody>{rows}</tbody></table>")
+    for picture in pictures:
+        parts.append(f'<img src="{html.escape(picture)}" alt="{html.escape(chapter.title)}: '
+                     f'{html.escape(Path(picture).stem)}">')
+    for problem in problems:
+        parts.append(f'<p class="fail">picture not drawn: {html.escape(problem)}</p>')
+    if chapter.checks:
+        items = "".join(
+            f'<li class="{"pass" if c.passed else "fail"}">{"✓" if c.passed else "✗"} {html.escape(c.label)}: '
+            f"computed {c.computed:.12g}, expected {c.expected:.12g}</li>" for c in chapter.checks)
+        parts.append(f'<h3>Checks</h3><ul class="checks">{items}</ul>')
+    parts.append("</section>")
+    return "\n".join(parts)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from calcml.tour import pictures
-from calcml.tour.chapter import Chapter
+from calcml.tour.chapter import Chapter, chapter_html, chapter_slug
 
 Drawing = Callable[[Path], list[Path]]  # draws into a folder, returns the files it wrote
 
@@ -170,44 +170,6 @@ nav li { margin: 0.15em 0; }
 """
 
 
-def _slug(number: int, chapter: Chapter) -> str:
-    words = "".join(c if c.isalnum() else "-" for c in chapter.title.lower()).strip("-")
-    return f"{number:02d}-" + "-".join(part for part in words.split("-") if part)
-
-
-def chapter_html(number: int, chapter: Chapter, pictures: Sequence[str], problems: Sequence[str]) -> str:
-    parts = [f'<section id="{_slug(number, chapter)}"><h2>{number}. {html.escape(chapter.title)}</h2>']
-    paragraphs, block = [], []
-    for line in chapter.lines:  # indented lines (an explanation's steps) read best as preformatted text
-        if line.startswith((" ", "Forward pass", "Backward pass")):
-            block.append(line)
-            continue
-        if block:
-            paragraphs.append("<pre>" + html.escape("\n".join(block)) + "</pre>")
-            block = []
-        paragraphs.append(f"<p>{html.escape(line)}</p>")
-    if block:
-        paragraphs.append("<pre>" + html.escape("\n".join(block)) + "</pre>")
-    parts += paragraphs
-    for table in chapter.tables:
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
-        rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in table.rows)
-        parts.append(f"<table><caption>{html.escape(table.title)}</caption><thead><tr>{head}</tr></thead>"
-                     f"<tbody>{rows}</tbody></table>")
-    for picture in pictures:
-        parts.append(f'<img src="{html.escape(picture)}" alt="{html.escape(chapter.title)}: '
-                     f'{html.escape(Path(picture).stem)}">')
-    for problem in problems:
-        parts.append(f'<p class="fail">picture not drawn: {html.escape(problem)}</p>')
-    if chapter.checks:
-        items = "".join(
-            f'<li class="{"pass" if c.passed else "fail"}">{"✓" if c.passed else "✗"} {html.escape(c.label)}: '
-            f"computed {c.computed:.12g}, expected {c.expected:.12g}</li>" for c in chapter.checks)
-        parts.append(f'<h3>Checks</h3><ul class="checks">{items}</ul>')
-    parts.append("</section>")
-    return "\n".join(parts)
-
-
 def write_report(out: str | Path, chapters: Sequence[Chapter], pictures: bool = True) -> Path:
     """Write ``out/index.html`` for ``chapters`` (as ``calcml tour`` computed them) and each chapter's
     pictures into ``out/<number-title>/``; returns the path of index.html.
@@ -223,7 +185,7 @@ def write_report(out: str | Path, chapters: Sequence[Chapter], pictures: bool = 
         problems: list[str] = []
         drawing = PICTURES.get(chapter.title) if pictures else None
         if drawing is not None:
-            folder = out / _slug(number, chapter)
+            folder = out / chapter_slug(number, chapter)
             folder.mkdir(exist_ok=True)
             try:
                 drawn = [path.relative_to(out).as_posix() for path in drawing(folder)]
@@ -231,7 +193,7 @@ def write_report(out: str | Path, chapters: Sequence[Chapter], pictures: bool = 
                 problems.append(f"{type(error).__name__}: {error}")
         sections.append(chapter_html(number, chapter, drawn, problems))
         mark = "✓" if chapter.passed else "✗"
-        contents.append(f'<li><a href="#{_slug(number, chapter)}">{number}. {html.escape(chapter.title)}</a> '
+        contents.append(f'<li><a href="#{chapter_slug(number, chapter)}">{number}. {html.escape(chapter.title)}</a> '
                         f"{mark}</li>")
     checks = [c for chapter in chapters for c in chapter.checks]
     failed = sum(not c.passed for c in checks)

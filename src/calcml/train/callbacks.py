@@ -34,17 +34,26 @@ class TrainingState:
 class Callback:
     """Base class: override the moments you need; the others do nothing."""
 
-    def on_train_begin(self, state: TrainingState) -> None: ...
+    def on_train_begin(self, state: TrainingState) -> None:
+        """Called once before the first epoch."""
 
-    def on_epoch_begin(self, state: TrainingState) -> None: ...
+    def on_epoch_begin(self, state: TrainingState) -> None:
+        """Called at the start of each epoch."""
 
-    def on_after_backward(self, state: TrainingState) -> None: ...
+    def on_after_backward(self, state: TrainingState) -> None:
+        """Called after each backward pass, before the optimizer steps (gradients are in place)."""
 
-    def on_step_end(self, state: TrainingState) -> None: ...
+    def on_step_end(self, state: TrainingState) -> None:
+        """Called after each optimizer step."""
 
-    def on_epoch_end(self, state: TrainingState) -> None: ...
+    def on_epoch_end(self, state: TrainingState) -> None:
+        """Called after each epoch, once its metrics are in ``state.history``.
 
-    def on_train_end(self, state: TrainingState) -> None: ...
+        Set ``state.stop_training = True`` to end training here.
+        """
+
+    def on_train_end(self, state: TrainingState) -> None:
+        """Called once after the last epoch."""
 
 
 def snapshot(model: Any) -> dict[str, np.ndarray]:

@@ -35,6 +35,7 @@ class History:
 
     @property
     def epochs(self) -> int:
+        """The number of epochs recorded."""
         return len(self.loss)
 
     def __getitem__(self, metric: str) -> list[float]:
@@ -46,9 +47,6 @@ class History:
     def available(self) -> list[str]:
         """The per-epoch metrics that were recorded in this run."""
         return [m for m in METRICS if getattr(self, m)]
-
-    def as_dict(self) -> dict[str, list[float]]:
-        return {m: list(getattr(self, m)) for m in (*METRICS, "step_loss", "seconds", "samples_per_second")}
 
     def summary(self) -> str:
         """One line: epochs run, the last value of every metric, the speed."""

@@ -59,6 +59,7 @@ class GradientReport:
 
     @property
     def healthy(self) -> bool:
+        """True when no layer's gradients vanish or explode."""
         return not self.vanishing and not self.exploding
 
     @property
@@ -69,6 +70,7 @@ class GradientReport:
 
     @property
     def message(self) -> str:
+        """A one-line diagnosis: healthy, or which layers vanish or explode and by how much."""
         if not self.norms:
             return "no gradients recorded yet: call record(model) after backward()."
         names = list(self.norms)

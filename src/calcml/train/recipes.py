@@ -13,29 +13,25 @@ import numpy as np
 from calcml import nn, optim
 from calcml.autodiff.tensor import Tensor
 from calcml.data.dataset import Dataset
+from calcml.optim import catalog
 from calcml.train.callbacks import Callback
 from calcml.train.fit import Evaluation, blas_thread_limit, evaluate, fit
 from calcml.train.history import History
 
-# name -> (optimizer class, keyword arguments) that train the digits models well
-OPTIMIZERS = {
-    "adam": ("Adam", {"lr": 1e-3}),
-    "adamw": ("AdamW", {"lr": 1e-3, "weight_decay": 1e-2}),
-    "sgd": ("SGD", {"lr": 0.05, "momentum": 0.9}),
-    "nesterov": ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
-    "rmsprop": ("RMSprop", {"lr": 1e-3}),
-    "adagrad": ("Adagrad", {"lr": 0.05}),
-}
+# the learning rates that train the digits models well, by optimizer name (calcml.optim.catalog: "gd" plain
+# gradient descent, "momentum" heavy ball 0.9, ...; "sgd" is an alias of "gd")
+OPTIMIZERS = {"adam": 1e-3, "adamw": 1e-3, "gd": 0.1, "momentum": 0.05, "nesterov": 0.05, "rmsprop": 1e-3,
+              "adagrad": 0.05}
 MODELS = ("mlp", "cnn")
 
 
 def make_optimizer(name: str, params: Iterable[Tensor], lr: float | None = None):
-    """The optimizer called ``name`` (a key of OPTIMIZERS) with its tuned settings; ``lr`` overrides."""
-    if name not in OPTIMIZERS:
+    """The optimizer called ``name`` (a key of OPTIMIZERS, or an alias such as "sgd") with its tuned learning
+    rate; ``lr`` overrides it."""
+    key = catalog.canonical_name(name)
+    if key not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}.")
-    class_name, settings = OPTIMIZERS[name]
-    settings = dict(settings) if lr is None else {**settings, "lr": lr}
-    return getattr(optim, class_name)(list(params), **settings)
+    return catalog.make_optimizer(key, params, OPTIMIZERS[key] if lr is None else lr)
 
 
 class Standardize(nn.Module):

@@ -1,0 +1,167 @@
+"""MkDocs hooks of calcml's documentation site.
+
+- The gallery: every ``examples/NN_name.py`` is run with ``--fast`` and its picture is added to the site as
+  ``figures/<name>.png`` (or ``.svg``); a chapter page shows it where it says ``<!-- figure NAME -->``. Pictures
+  are cached outside the repository (``$CALCML_DOCS_CACHE``, default ``~/.cache/calcml-docs``), keyed by the
+  script and the library's source, so a second build costs nothing. ``CALCML_DOCS_FIGURES`` chooses which
+  examples run: unset or ``all`` for every one, ``none`` for none, or numbers such as ``1,10``.
+- The example scripts are copied into the site (``examples/NN_name.py``) so that pages can link to them.
+- Every public name of the documented modules must have a docstring: a missing one is a warning, which
+  ``mkdocs build --strict`` turns into a failed build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import os
+import re
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from mkdocs.plugins import get_plugin_logger
+from mkdocs.structure.files import File
+
+log = get_plugin_logger("calcml")
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+FIGURE_MARKER = re.compile(r"<!--\s*figure\s+([\w.-]+)\s*-->")
+
+# The modules whose public names (``__all__``) the API reference documents.
+DOCUMENTED_MODULES = [
+    "calcml.autodiff", "calcml.autodiff.tree", "calcml.autodiff.memory", "calcml.symbolic", "calcml.exercises",
+    "calcml.integrate", "calcml.prob", "calcml.ode", "calcml.sde", "calcml.nn", "calcml.nn.losses",
+    "calcml.nn.init", "calcml.optim", "calcml.data", "calcml.train", "calcml.viz",
+]
+
+_figures: dict[str, Path] = {}  # picture stem -> file, for the pages
+
+
+def example_scripts() -> list[Path]:
+    return sorted(EXAMPLES.glob("[0-9][0-9]_*.py"))
+
+
+def picture_stem(script: Path) -> str:
+    """``01_limits_and_continuity.py`` draws ``limits_and_continuity.png`` (or ``.svg``)."""
+    return script.stem.split("_", 1)[1]
+
+
+def selected(scripts: list[Path]) -> list[Path]:
+    choice = os.environ.get("CALCML_DOCS_FIGURES", "all").strip().lower()
+    if choice in ("", "all"):
+        return scripts
+    if choice in ("0", "none", "no", "off"):
+        return []
+    numbers = {int(n) for n in re.split(r"[,\s]+", choice) if n}
+    return [s for s in scripts if int(s.name[:2]) in numbers]
+
+
+def library_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "src" / "calcml").rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def cached_picture(folder: Path, stem: str) -> Path | None:
+    found = sorted(p for p in folder.glob(f"{stem}.*") if p.suffix in (".png", ".svg"))
+    return found[0] if found else None
+
+
+def run_example(script: Path, folder: Path) -> tuple[Path, str | None]:
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, str(script), "--fast", "--out", str(folder)], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        return script, f"exit {done.returncode}: {done.stderr.strip().splitlines()[-1:] or ''}"
+    log.info("ran %s in %.1f s", script.name, time.perf_counter() - started)
+    return script, None
+
+
+def on_files(files, config):
+    scripts = example_scripts()
+    for script in scripts:  # the scripts themselves, for the chapter pages' links
+        files.append(File.generated(config, f"examples/{script.name}", abs_src_path=str(script)))
+    chosen = selected(scripts)
+    if not chosen:
+        return files
+    cache = Path(os.environ.get("CALCML_DOCS_CACHE", Path.home() / ".cache" / "calcml-docs")).expanduser()
+    library = library_digest()
+    folders = {s: cache / hashlib.sha256(s.read_bytes() + library.encode()).hexdigest()[:20] for s in chosen}
+    missing = [s for s in chosen if cached_picture(folders[s], picture_stem(s)) is None]
+    if missing:
+        log.info("drawing %d gallery pictures (examples with --fast)", len(missing))
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for script, error in pool.map(lambda s: run_example(s, folders[s]), missing):
+                if error:
+                    log.warning("example %s failed (%s): its picture is missing from the site", script.name, error)
+    for script in chosen:
+        picture = cached_picture(folders[script], picture_stem(script))
+        if picture is not None:
+            _figures[picture_stem(script)] = picture
+            files.append(File.generated(config, f"figures/{picture.name}", abs_src_path=str(picture)))
+    return files
+
+
+def on_page_markdown(markdown, page, config, files):
+    depth = page.file.src_uri.count("/")
+
+    def figure(match: re.Match) -> str:
+        stem = match.group(1)
+        picture = _figures.get(stem)
+        if picture is None:
+            return (f"*The picture `{stem}` is drawn when the site is built with the gallery "
+                    f"(`CALCML_DOCS_FIGURES=all mkdocs build`); run the example to see it now.*")
+        return f"![{stem.replace('_', ' ')}]({'../' * depth}figures/{picture.name})"
+
+    return FIGURE_MARKER.sub(figure, markdown)
+
+
+def _own_doc(obj) -> str | None:
+    doc = obj.__dict__.get("__doc__") if inspect.isclass(obj) else getattr(obj, "__doc__", None)
+    if inspect.isclass(obj) and doc and re.fullmatch(rf"{re.escape(obj.__name__)}\(.*\)", doc.strip(), re.S):
+        return None  # the signature a dataclass writes for itself is not a docstring
+    return doc.strip() if isinstance(doc, str) and doc.strip() else None
+
+
+def undocumented() -> list[str]:
+    """Public names of the documented modules, and public methods written in their classes' bodies (those the
+    reference shows; NumPy's methods that Tensor mirrors are attached in a loop and described by Tensor), that
+    have no docstring of their own or of the method they override."""
+    missing = []
+    for module_name in DOCUMENTED_MODULES:
+        module = importlib.import_module(module_name)
+        if not _own_doc(module):
+            missing.append(module_name)
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if inspect.ismodule(obj) or not (inspect.isclass(obj) or callable(obj)):
+                continue  # modules are checked on their own; constants cannot carry a docstring
+            if not (getattr(obj, "__module__", "") or "").startswith("calcml"):
+                continue
+            if not _own_doc(obj):
+                missing.append(f"{module_name}.{name}")
+            if inspect.isclass(obj):
+                for attr, value in vars(obj).items():
+                    if attr.startswith("_"):
+                        continue
+                    target = value.fget if isinstance(value, property) else getattr(value, "__func__", value)
+                    if (inspect.isfunction(target) and target.__qualname__.startswith(f"{obj.__qualname__}.")
+                            and not _own_doc(target)
+                            and not any(_own_doc(getattr(base, attr, None)) or False
+                                        for base in obj.__mro__[1:] if hasattr(base, attr))):
+                        missing.append(f"{module_name}.{name}.{attr}")
+    return sorted(set(missing))
+
+
+def on_pre_build(config):
+    if str(ROOT / "src") not in sys.path:  # check the same source that mkdocstrings documents
+        sys.path.insert(0, str(ROOT / "src"))
+    for name in undocumented():
+        log.warning("public name without a docstring: %s", name)
