@@ -193,7 +193,7 @@ class MSELoss(_Loss):
 
 
 class L1Loss(_Loss):
-    """Module form of ``mae``."""
+    """Module form of ``mae`` (PyTorch's name; ``MAELoss`` is an alias of this class)."""
 
     function = staticmethod(mae)
 
@@ -228,4 +228,4 @@ class MultiMarginLoss(_Loss):
     function = staticmethod(multiclass_hinge)
 
 
-MAELoss = L1Loss
+MAELoss = L1Loss  # an alias, named after the function ``mae``: the same class, not a second loss
