@@ -34,3 +34,22 @@ class DoctestFences(griffe.Extension):
     def on_instance(self, *, obj: griffe.Object, **kwargs) -> None:
         if obj.docstring is not None and ">>>" in obj.docstring.value:
             obj.docstring.value = fence_examples(obj.docstring.value)
+
+
+class TensorNumpyMethods(griffe.Extension):
+    """Tensor declares NumPy's methods (``t.sum()``, ``t.exp()``, ``t.T``...) for type checkers only; at run time
+    each one calls the NumPy function of the same name. Say so in the reference instead of showing them bare."""
+
+    def on_package(self, *, pkg: griffe.Module, **kwargs) -> None:
+        if pkg.name != "calcml":
+            return
+        try:
+            tensor = pkg["autodiff.tensor.Tensor"]
+        except KeyError:
+            return
+        for name, member in tensor.members.items():
+            if name.startswith("_") or member.is_alias or member.docstring is not None or member.runtime:
+                continue
+            member.docstring = griffe.Docstring(
+                f"``np.{name}`` of this Tensor, like ndarray's ``{name}``: differentiable wherever NumPy's is.",
+                parent=member)
