@@ -29,35 +29,32 @@ partial derivative with central finite differences. Exit code 0 when they agree,
 """
 
 
-_fail = fail
-
-
 def load_function(target: str) -> Callable:
     """The function named by ``path/to/module.py:function``, imported from the file by path."""
     if ":" not in target:
-        _fail(f"name the function as FILE.py:FUNCTION, e.g. model.py:loss (got {target!r}).")
+        fail(f"name the function as FILE.py:FUNCTION, e.g. model.py:loss (got {target!r}).")
     file_name, function_name = target.rsplit(":", 1)
     path = Path(file_name)
     if not path.is_file():
-        _fail(f"no such file: {file_name}")
+        fail(f"no such file: {file_name}")
     if not function_name.isidentifier():
-        _fail(f"{function_name!r} is not a Python function name.")
+        fail(f"{function_name!r} is not a Python function name.")
     spec = importlib.util.spec_from_file_location(f"calcml_check_{path.stem}", path)
     if spec is None or spec.loader is None:
-        _fail(f"cannot import {file_name}: it is not a Python module.")
+        fail(f"cannot import {file_name}: it is not a Python module.")
     module = importlib.util.module_from_spec(spec)
     sys.path.insert(0, str(path.resolve().parent))  # so the file can import its neighbours
     try:
         spec.loader.exec_module(module)
     except Exception as error:  # the user's code: report whatever it raised
-        _fail(f"importing {file_name} raised {type(error).__name__}: {error}")
+        fail(f"importing {file_name} raised {type(error).__name__}: {error}")
     finally:
         sys.path.pop(0)
     f = getattr(module, function_name, None)
     if not callable(f):
         functions = sorted(name for name, value in vars(module).items()
                            if inspect.isfunction(value) and not name.startswith("_"))
-        _fail(f"{file_name} has no function {function_name!r}; its functions: {', '.join(functions) or 'none'}.")
+        fail(f"{file_name} has no function {function_name!r}; its functions: {', '.join(functions) or 'none'}.")
     return f
 
 
@@ -69,11 +66,11 @@ def parse_point(text: str) -> Any:
     try:
         values = [float(part) for part in parts]
     except ValueError:
-        _fail(f"--at takes numbers separated by commas, like 1.0,2.0; got {text!r}.")
+        fail(f"--at takes numbers separated by commas, like 1.0,2.0; got {text!r}.")
     if not values:
-        _fail("--at is empty: give the point, like --at 1.0,2.0.")
+        fail("--at is empty: give the point, like --at 1.0,2.0.")
     if not all(np.isfinite(values)):
-        _fail(f"--at takes finite numbers (no nan or inf): got {text!r}.")
+        fail(f"--at takes finite numbers (no nan or inf): got {text!r}.")
     return np.float64(values[0]) if len(values) == 1 and "," not in text else np.array(values)
 
 
@@ -103,7 +100,7 @@ def check(
     finite_number(rtol, "--rtol", 0.0, strict=True, hint="e.g. --rtol 1e-6.")
     f = load_function(target)
     if not at:
-        _fail("say where to check with --at, e.g. --at 1.0,2.0.")
+        fail("say where to check with --at, e.g. --at 1.0,2.0.")
     args = [parse_point(text) for text in at]
     needed = _required_positional(f)
     if len(args) == 1 and np.ndim(args[0]) == 1 and needed is not None and needed == args[0].size > 1:
@@ -111,7 +108,7 @@ def check(
     try:
         report = cm.check_grad(f, *args, rtol=rtol, raise_on_mismatch=False)
     except Exception as error:  # the user's function failed: say so plainly
-        _fail(f"calling {target} at {', '.join(at)} raised {type(error).__name__}: {error}", code=1)
+        fail(f"calling {target} at {', '.join(at)} raised {type(error).__name__}: {error}", code=1)
 
     if as_json:
         print_json({

@@ -27,18 +27,15 @@ Optimizers: gd, momentum, nesterov, adagrad, rmsprop, adam, newton.
 """
 
 
-_fail = fail
-
-
 def _numbers(text: str, option: str, count: int | None = None) -> list[float]:
     try:
         values = [float(part) for part in text.replace(" ", "").split(",") if part]
     except ValueError:
-        _fail(f"{option} takes numbers separated by commas, like 1.0,2.0; got {text!r}.")
+        fail(f"{option} takes numbers separated by commas, like 1.0,2.0; got {text!r}.")
     if not all(math.isfinite(v) for v in values):
-        _fail(f"{option} takes finite numbers, got {text!r}.")
+        fail(f"{option} takes finite numbers, got {text!r}.")
     if count is not None and len(values) != count:
-        _fail(f"{option} needs {count} numbers separated by commas, got {len(values)} in {text!r}.")
+        fail(f"{option} needs {count} numbers separated by commas, got {len(values)} in {text!r}.")
     return values
 
 
@@ -56,9 +53,9 @@ def _check_formula(surface: str) -> None:
     try:
         expr = as_expr(surface)
     except ParseError as error:
-        _fail(str(error))
+        fail(str(error))
     if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
-        _fail(f"the surface {surface} is undefined or infinite as written (it simplifies to {expr}); fix the formula.")
+        fail(f"the surface {surface} is undefined or infinite as written (it simplifies to {expr}); fix the formula.")
 
 
 @app.command(epilog=EXAMPLES)
@@ -86,12 +83,12 @@ def optimize(
     try:
         from calcml.viz import loss_surface, save
     except ImportError as error:
-        _fail(f"calcml optimize draws the race with matplotlib ({error.name} is missing): "
+        fail(f"calcml optimize draws the race with matplotlib ({error.name} is missing): "
               "pip install 'calcml[plot]'")
 
     console = Console(stderr=as_json)  # with --json, standard output carries the JSON object only
     if view not in ("both", "contour", "3d"):
-        _fail(f"--view must be both, contour or 3d, not {view!r}.")
+        fail(f"--view must be both, contour or 3d, not {view!r}.")
     finite_number(lr, "--lr", 0.0, strict=True, hint="A learning rate is a step size, e.g. --lr 1e-3.")
     finite_number(tol, "--tol", 0.0)
     _check_formula(surface)
@@ -99,11 +96,11 @@ def optimize(
         where = make_surface(surface)
         names = [optimizer_name(n) for n in optimizers.split(",") if n.strip()]
     except (RaceError, ParseError) as error:
-        _fail(str(error))
+        fail(str(error))
     except Exception as error:  # the formula parsed but cannot be turned into a function (x*log(0))
-        _fail(f"cannot use the surface {surface!r}: {type(error).__name__}: {error}")
+        fail(f"cannot use the surface {surface!r}: {type(error).__name__}: {error}")
     if not names:
-        _fail(f"--optimizers names none; choose from {', '.join(OPTIMIZERS)}.")
+        fail(f"--optimizers names none; choose from {', '.join(OPTIMIZERS)}.")
     p0 = _numbers(start, "--start", 2) if start is not None else list(where.start)
     writable_folder(out)  # before the race: a bad --out must not cost the whole run
     with Progress(console=console, transient=True) as progress:
@@ -111,9 +108,9 @@ def optimize(
         try:
             result = race(where, names, p0, lr, steps, tol, progress=lambda run: progress.advance(task))
         except (RaceError, CalcmlError) as error:
-            _fail(str(error))
+            fail(str(error))
         except (ArithmeticError, ValueError, TypeError, KeyError) as error:  # the surface failed to evaluate
-            _fail(f"evaluating the surface {surface!r} failed: {type(error).__name__}: {error}", code=1)
+            fail(f"evaluating the surface {surface!r} failed: {type(error).__name__}: {error}", code=1)
     runs, criterion = result.runs, result.criterion
 
     table = Table(title=f"{where.name}: f(x, y) = {where.expression}, start ({p0[0]:g}, {p0[1]:g}), "
@@ -135,11 +132,11 @@ def optimize(
     try:
         figure = loss_surface(result, view=view)
     except ValueError as error:  # e.g. a constant surface has no contour levels
-        _fail(f"cannot draw the race on {surface!r}: {error}", code=1)
+        fail(f"cannot draw the race on {surface!r}: {error}", code=1)
     try:
         written = [save(figure, out / f"race-{stem}.{suffix}") for suffix in ("png", "svg")]
     except OSError as error:
-        _fail(f"cannot write the pictures into {out}: {error.strerror or error}", code=1)
+        fail(f"cannot write the pictures into {out}: {error.strerror or error}", code=1)
     if as_json:
         print_json({
             "surface": where.name, "expression": where.expression, "start": p0, "steps": steps,

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.tree import Tree
 
-from calcml.cli.app import app, print_json
+from calcml.cli.app import app, fail, print_json
 
 _TIMEOUT = typer.Option(
     None, "--timeout", help="Seconds before the work is stopped: more than 0, at most 300 (default 5)."
@@ -25,8 +25,7 @@ def _fail(error: Exception) -> None:
     exit: 2 for input or arguments that cannot be used, 1 for anything else (a time limit, no answer)."""
     from calcml.symbolic import ParseError
 
-    Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
-    raise typer.Exit(code=2 if isinstance(error, (ParseError, _BadArgument)) else 1)
+    fail(str(error), code=2 if isinstance(error, (ParseError, _BadArgument)) else 1)
 
 
 def _time_limit(seconds: float | None) -> float:
