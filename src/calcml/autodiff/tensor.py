@@ -58,7 +58,7 @@ class Tensor:
     """
 
     __slots__ = ("value", "requires_grad", "grad", "node", "tangent", "name", "seq", "modified_at",
-                 "__weakref__")
+                 "owner", "__weakref__")
     __array_priority__ = 1000
 
     if TYPE_CHECKING:  # attached at import by tensor_methods.py and rules/indexing.py; declared for type checkers
@@ -168,15 +168,16 @@ class Tensor:
         @property
         def nbytes(self) -> int: ...
 
-
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None):
         if isinstance(data, Tensor):
             data = data.value
-        if requires_grad:  # a leaf owns a read-only copy: later writes to `data` cannot reach the graph
-            self.value = np.array(as_float_array(data), copy=True)
-            self.value.flags.writeable = False
+        if requires_grad:  # a leaf owns a copy, seen through a read-only view: writes to `data` or `t.value`
+            self.owner = np.array(as_float_array(data), copy=True)  # cannot reach the graph; updates
+            self.value = self.owner.view()                            # (writable(), copy_, -=) go through
+            self.value.flags.writeable = False                        # `owner` and are stamped
         else:
             self.value = np.asarray(data)
+            self.owner = None
         self.requires_grad = requires_grad
         self.grad = None
         self.node = None
@@ -196,18 +197,22 @@ class Tensor:
     # -- what an array has ----------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
+        """The shape of the value."""
         return self.value.shape
 
     @property
     def dtype(self) -> np.dtype:
+        """The NumPy dtype of the value."""
         return self.value.dtype
 
     @property
     def ndim(self) -> int:
+        """The number of axes of the value."""
         return self.value.ndim
 
     @property
     def size(self) -> int:
+        """The number of elements of the value."""
         return self.value.size
 
     def __len__(self) -> int:
@@ -249,6 +254,7 @@ class Tensor:
         return self.value.item()
 
     def tolist(self) -> Any:
+        """The value as nested Python lists; refused (GraphEscapeError) while the Tensor is traced."""
         self._refuse_escape(".tolist()")
         return self.value.tolist()
 
@@ -334,16 +340,14 @@ class Tensor:
                 "part of the graph of the very value it changes.\n"
                 f"  an optimizer step: `with cm.no_grad(): w {name} lr * w.grad`; a new value: `w = w {name[0]} x`."
             )
-        array = self.value
-        locked = not array.flags.writeable
-        if locked:
-            array.flags.writeable = True
-        try:
-            update(array, other.value if type(other) is Tensor else other)  # operator.isub ...: ndarray's own
-        finally:
-            if locked:
-                array.flags.writeable = False
-        self.modified_at = next(CREATION_ORDER)
+        other = other.value if type(other) is Tensor else other
+        owner = getattr(self, "owner", None)
+        if owner is not None and self.value.base is owner:  # the common case (an optimizer step), kept lean
+            update(owner, other)  # operator.isub ...: ndarray's own in-place arithmetic
+            self.modified_at = next(CREATION_ORDER)
+            return self
+        with self.writable() as array:
+            update(array, other)
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -377,20 +381,24 @@ def note_value_use(tensor: Tensor) -> None:
 class _Writable:
     """The context of ``Tensor.writable``: unlock the array, then lock it again and stamp the change."""
 
-    __slots__ = ("tensor", "array", "was_writeable")
+    __slots__ = ("tensor", "array", "unlocked")
 
     def __init__(self, tensor: Tensor):
         self.tensor = tensor
         self.array = tensor.value
 
     def __enter__(self) -> np.ndarray:
-        self.was_writeable = self.array.flags.writeable
-        if not self.was_writeable:
+        owner = getattr(self.tensor, "owner", None)
+        self.unlocked = False
+        if owner is not None and self.array.base is owner:
+            return owner  # the leaf's own writable array: no flag to flip
+        if not self.array.flags.writeable:  # a value set by hand: unlock it for the update
             self.array.flags.writeable = True
+            self.unlocked = True
         return self.array
 
     def __exit__(self, *exc: object) -> None:
-        if not self.was_writeable:
+        if self.unlocked:
             self.array.flags.writeable = False
         self.tensor.modified_at = next(CREATION_ORDER)
 
