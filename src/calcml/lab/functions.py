@@ -16,7 +16,7 @@ import numpy as np
 import sympy as sp
 
 from calcml.lab.errors import LabInputError, symbolic_errors_as_input_errors
-from calcml.symbolic import lambdify, parse
+from calcml.symbolic.numeric import read_formula
 
 MAX_DIGITS = 4000  # longer numbers are refused: Python will not print an integer of over 4,300 digits
 
@@ -30,15 +30,12 @@ def read_function(text: str, variables: Sequence[str], what: str = "the function
 
 @lru_cache(maxsize=256)
 def _read_function(text: str, variables: tuple[str, ...], what: str) -> tuple[sp.Expr, Callable]:
-    with symbolic_errors_as_input_errors(f"read {what}"):
-        expr = parse(text)
+    def checked(expr: sp.Expr) -> None:
         check_size(expr, what)
         check_defined(expr, what)
-        unknown = sorted(s.name for s in expr.free_symbols if s.name not in variables)
-        if unknown:
-            allowed = " and ".join(variables)
-            raise LabInputError(f"{what} may only use {allowed}; it also has {', '.join(unknown)}.", "domain")
-        return expr, lambdify(expr, list(variables))
+
+    with symbolic_errors_as_input_errors(f"read {what}"):  # another variable: a SymbolicError, so "domain"
+        return read_formula(text, variables, what, check=checked)
 
 
 def largest_number_digits(expr: sp.Expr) -> int:

@@ -81,15 +81,13 @@ class Surface:
         >>> float(Surface.from_expression("x**2 + 10*y**2").loss(np.array([1.0, 1.0])))
         11.0
         """
-        from calcml.symbolic.numeric import lambdify
-        from calcml.symbolic.parser import parse
+        from calcml.symbolic.errors import UnknownVariableError
+        from calcml.symbolic.numeric import read_formula
 
-        expr = parse(text)
-        names = sorted(s.name for s in expr.free_symbols)
-        unknown = [n for n in names if n not in ("x", "y")]
-        if unknown:
-            raise RaceError(f"a surface is a function of x and y; {text!r} also uses {', '.join(unknown)}.")
-        g = lambdify(expr, ["x", "y"])
+        try:
+            _, g = read_formula(text, ["x", "y"], "a surface")
+        except UnknownVariableError as error:
+            raise RaceError(str(error)) from None
         f = lambda x, y: g(x, y) + 0.0 * x  # a constant formula still gives an array over a grid
         return cls(name="custom", expression=text, f=f, bounds=bounds, start=start or _default_start(bounds),
                    **options)

@@ -51,6 +51,10 @@ class SymbolicTimeoutError(SymbolicError):
 SymbolicTimeout = SymbolicTimeoutError  # the name DESIGN.md and earlier releases use; kept as an alias
 
 
+class UnknownVariableError(SymbolicError):
+    """A formula uses a variable that the place it was typed into does not have (``z`` in a surface of x, y)."""
+
+
 class WorkerError(SymbolicError):
     """A symbolic worker process failed: it ran out of memory or stopped unexpectedly."""
 

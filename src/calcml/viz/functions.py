@@ -13,14 +13,12 @@ from calcml.autodiff.transforms import grad
 def as_function(f: str | Callable, name: str = "f") -> tuple[Callable[[Any], Any], str]:
     """(a NumPy function of x, its label). Strings are parsed (never eval'd) and lambdified."""
     if isinstance(f, str):
-        from calcml.symbolic.numeric import lambdify
-        from calcml.symbolic.parser import parse
+        from calcml.symbolic.numeric import read_formula
 
-        expr = parse(f)
+        expr, g = read_formula(f)
         names = sorted(s.name for s in expr.free_symbols)
         if len(names) > 1:
             raise ValueError(f"{f!r} has several variables ({', '.join(names)}); this picture needs one.")
-        g = lambdify(expr, names or ["x"])
         return (lambda x: g(x) + 0.0 * x), f"{name}(x) = {f}"
     if not callable(f):
         raise TypeError(f"expected a function of x or a formula such as 'sin(x**2)', got {type(f).__name__}.")
