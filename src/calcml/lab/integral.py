@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
+from calcml.integrate import rules
 from calcml.lab.errors import LabInputError, symbolic_errors_as_input_errors
 from calcml.lab.functions import MAX_DIGITS, evaluate, finite_list, finite_number, largest_number_digits, read_function
 from calcml.lab.shared_calls import shared_calls
@@ -25,32 +26,22 @@ CURVE_POINTS = 400
 GAUSS_PANELS, GAUSS_NODES = 256, 10
 
 
+RIEMANN = {"left": rules.left_riemann, "right": rules.right_riemann, "midpoint": rules.midpoint,
+           "trapezoid": rules.trapezoid}
+
+
 def riemann_sum(f, a: float, b: float, n: int, method: str) -> float:
-    """S_n of ``f`` on [a, b] with ``n`` slices by ``method`` (left, right, midpoint, trapezoid)."""
-    edges = np.linspace(a, b, n + 1)
-    width = (b - a) / n
-    if method == "left":
-        heights = evaluate(f, edges[:-1])
-    elif method == "right":
-        heights = evaluate(f, edges[1:])
-    elif method == "midpoint":
-        heights = evaluate(f, (edges[:-1] + edges[1:]) / 2)
-    else:
-        ends = evaluate(f, edges)
-        heights = (ends[:-1] + ends[1:]) / 2
+    """S_n of ``f`` on [a, b] with ``n`` slices by ``method`` (left, right, midpoint, trapezoid): the rules of
+    ``calcml.integrate.rules`` on f's values as the page evaluates them (poles become NaN, not errors)."""
     with np.errstate(all="ignore"):
-        return float(np.sum(heights) * width)
+        return RIEMANN[method](lambda x: evaluate(f, x), a, b, n)
 
 
 def gauss_legendre(f, a: float, b: float) -> float:
-    """∫_a^b f by Gauss–Legendre with GAUSS_NODES nodes on each of GAUSS_PANELS equal panels."""
-    nodes, weights = np.polynomial.legendre.leggauss(GAUSS_NODES)
-    edges = np.linspace(a, b, GAUSS_PANELS + 1)
-    half = (edges[1:] - edges[:-1])[:, None] / 2
-    middle = (edges[1:] + edges[:-1])[:, None] / 2
-    values = evaluate(f, middle + half * nodes[None, :])
+    """∫_a^b f by Gauss–Legendre with GAUSS_NODES nodes on each of GAUSS_PANELS equal panels
+    (``calcml.integrate.rules.gauss_legendre``)."""
     with np.errstate(all="ignore"):
-        return float(np.sum(values * weights[None, :] * half))
+        return rules.gauss_legendre(lambda x: evaluate(f, x), a, b, GAUSS_PANELS, GAUSS_NODES)
 
 
 @shared_calls

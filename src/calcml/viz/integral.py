@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from calcml.integrate import rules
 from calcml.viz.functions import as_function
 from calcml.viz.output import finish, new_figure, style
 
@@ -30,9 +31,10 @@ def sample_points(a: float, b: float, n: int, rule: str) -> tuple[np.ndarray, fl
 
 
 def riemann_sum(f: Callable, a: float, b: float, n: int, rule: str = "midpoint") -> float:
-    """Σᵢ f(ξᵢ) Δx with n equal pieces of [a, b]."""
-    xi, width = sample_points(a, b, n, rule)
-    return float(np.sum(np.asarray(f(xi), dtype=np.float64) * np.ones_like(xi)) * width)
+    """Σᵢ f(ξᵢ) Δx with n equal pieces of [a, b], by ``calcml.integrate.rules`` (a constant f is spread)."""
+    sample_points(a, b, n, rule)  # the picture's checks of rule and n
+    summed = {"left": rules.left_riemann, "midpoint": rules.midpoint, "right": rules.right_riemann}[rule]
+    return summed(lambda x: np.asarray(f(x), dtype=np.float64) * np.ones_like(x), a, b, n)
 
 
 def exact_integral(f: str | Callable, a: float, b: float) -> tuple[float, str]:
