@@ -9,10 +9,11 @@ says how many it used. ``loss(params)`` returns a scalar; ``params`` is an array
 from calcml.curvature.density import SpectralDensity, spectral_density
 from calcml.curvature.eigs import HessianEigs, hessian_eigs
 from calcml.curvature.lanczos import Tridiagonal, lanczos
+from calcml.curvature.monitor import SharpnessMonitor
 from calcml.curvature.operator import HessianOperator, model_loss
 from calcml.curvature.trace import TraceEstimate, hessian_trace
 
 __all__ = [
-    "HessianEigs", "HessianOperator", "SpectralDensity", "TraceEstimate", "Tridiagonal", "hessian_eigs",
+    "HessianEigs", "HessianOperator", "SharpnessMonitor", "SpectralDensity", "TraceEstimate", "Tridiagonal", "hessian_eigs",
     "hessian_trace", "lanczos", "model_loss", "spectral_density",
 ]
