@@ -14,6 +14,6 @@ from calcml.curvature.operator import HessianOperator, model_loss
 from calcml.curvature.trace import TraceEstimate, hessian_trace
 
 __all__ = [
-    "HessianEigs", "HessianOperator", "SharpnessMonitor", "SpectralDensity", "TraceEstimate", "Tridiagonal", "hessian_eigs",
-    "hessian_trace", "lanczos", "model_loss", "spectral_density",
+    "HessianEigs", "HessianOperator", "SharpnessMonitor", "SpectralDensity", "TraceEstimate", "Tridiagonal",
+    "hessian_eigs", "hessian_trace", "lanczos", "model_loss", "spectral_density",
 ]
