@@ -70,3 +70,16 @@ def test_one_version_the_one_in_pyproject():
     pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
     declared = re.search(r'^version = "([^"]+)"', pyproject, re.MULTILINE).group(1)
     assert cm.__version__ == version("calcml") == declared
+
+
+def test_every_public_layer_is_a_lazy_subpackage():
+    """A new layer (a folder of src/calcml with an __init__.py) is reached as cm.<name> only once it is listed
+    in calcml/__init__.py's _SUBPACKAGES and its TYPE_CHECKING imports; the internal ones are named here."""
+    import calcml as cm
+
+    internal = {"apps", "autodiff", "cli", "lab", "tour"}  # imported by name (calcml.apps.rl), or the engine itself
+    package = Path(cm.__file__).parent
+    layers = {path.parent.name for path in package.glob("*/__init__.py")} - internal
+    missing = layers - set(cm._SUBPACKAGES)
+    assert not missing, (f"add {sorted(missing)} to _SUBPACKAGES and to the TYPE_CHECKING imports in "
+                         "src/calcml/__init__.py, so that cm.<name> reaches them")
