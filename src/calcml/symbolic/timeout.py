@@ -57,7 +57,6 @@ def set_default_timeout(seconds: float) -> None:
 
     >>> set_default_timeout(10); get_default_timeout()
     10.0
-    >>> set_default_timeout(5)            # back to the default
     """
     if seconds is None:
         raise ValueError("the default time limit must be a number of seconds, not None")
