@@ -28,6 +28,9 @@ from calcml.autodiff.transforms import _as_output_tensor
 from calcml.autodiff.unbroadcast import unbroadcast
 
 SHOWN_ENTRIES = 4  # how many entries of an array the text shows before "…"
+# the colour of each kind of leaf, in Graph.to_dot's text and in cm.viz.graph's own layout (one table)
+NODE_FILLS = {"input": "#dbeafe", "parameter": "#fef3c7", "constant": "#f3f4f6"}
+DOT_STYLES = {"constant": "dashed,filled"}  # a constant's box is dashed as well
 
 # How the arithmetic primitives read: infix, and their local partial derivatives (∂out/∂arg_i) written
 # with the operands. Other elementwise primitives take theirs from the rule's "d/dx f = f'" docstring line.
@@ -210,9 +213,8 @@ class Graph:
             title = node.id + (f" = {shown}" if shown else "") + f"  ({node.op})"
             label = "\n".join([title, f"shape {node.shape} {node.dtype}", f"value {compact(node.value)}",
                                f"grad {compact(node.grad) if node.grad is not None else '—'}"])
-            style = {"input": ', style="rounded,filled", fillcolor="#dbeafe"',
-                     "parameter": ', style="rounded,filled", fillcolor="#fef3c7"',
-                     "constant": ', style="rounded,dashed"'}.get(node.op, "")
+            fill = NODE_FILLS.get(node.op)
+            style = "" if fill is None else f', style="rounded,{DOT_STYLES.get(node.op, "filled")}", fillcolor="{fill}"'
             if node is self.output:
                 style += ", peripheries=2"
             lines.append(f'  {node.id} [label="{_dot_escape(label)}"{style}];')

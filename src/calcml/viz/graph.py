@@ -12,12 +12,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from calcml.autodiff.graph import Graph, compact
+from calcml.autodiff.graph import NODE_FILLS, Graph, compact
 from calcml.viz.output import SvgImage
 
 ENGINES = ("auto", "graphviz", "builtin")
 NODE_WIDTH, NODE_HEIGHT, GAP_X, GAP_Y, LINE = 190, 64, 24, 46, 14
-FILLS = {"input": "#dbeafe", "parameter": "#fef3c7", "constant": "#f3f4f6"}
 
 
 def graph(g: Graph, path: str | Path | None = None, *, engine: str = "auto", timeout: float = 20.0) -> SvgImage:
@@ -93,7 +92,7 @@ def layered_svg(g: Graph) -> str:
     for node in g.nodes:
         x, y = centre[node.id]
         left, top = x - NODE_WIDTH / 2, y - NODE_HEIGHT / 2
-        fill = FILLS.get(node.op, "#ffffff")
+        fill = NODE_FILLS.get(node.op, "#ffffff")
         stroke = ' stroke-width="2.5"' if node is g.output else ""
         shown = node.name or (node.expression if node.expression != node.id else "")
         lines = [f"{node.id}{' = ' + shown if shown else ''}  ({node.op})", f"value {compact(node.value)}",
