@@ -39,6 +39,34 @@ DOCUMENTED_MODULES = [
 ]
 
 _figures: dict[str, Path] = {}  # picture stem -> file, for the pages
+_extra_pages: dict[str, str] = {}  # API pages made for public modules that have no page yet: path -> module
+
+
+def public_modules() -> list[str]:
+    """The modules ``import calcml`` exposes as ``cm.<name>``, by their import path."""
+    import types
+
+    import calcml
+
+    names = [n for n in calcml.__all__ if isinstance(getattr(calcml, n, None), types.ModuleType)]
+    return [getattr(calcml, n).__name__ for n in names]
+
+
+def on_config(config):
+    """A public module without a page of its own (one added after these pages were written) gets a page made
+    from its docstrings, listed at the end of the API reference, so the reference always covers ``cm``."""
+    if str(ROOT / "src") not in sys.path:  # check and document the same source
+        sys.path.insert(0, str(ROOT / "src"))
+    written = set()
+    for page in (Path(config["docs_dir"]) / "api").glob("*.md"):
+        written.update(re.findall(r"^:::\s+(\S+)", page.read_text(encoding="utf-8"), flags=re.M))
+    for module in public_modules():
+        if module not in written:
+            _extra_pages[f"api/{module.rsplit('.', 1)[1]}.md"] = module
+    for section in config["nav"] or []:
+        if isinstance(section, dict) and "API reference" in section:
+            section["API reference"].extend(_extra_pages)
+    return config
 
 
 def example_scripts() -> list[Path]:
@@ -85,6 +113,9 @@ def run_example(script: Path, folder: Path) -> tuple[Path, str | None]:
 
 
 def on_files(files, config):
+    for path, module in _extra_pages.items():
+        log.info("no API page was written for %s: made %s from its docstrings", module, path)
+        files.append(File.generated(config, path, content=f"# `{module}`\n\n::: {module}\n"))
     scripts = example_scripts()
     for script in scripts:  # the scripts themselves, for the chapter pages' links
         files.append(File.generated(config, f"examples/{script.name}", abs_src_path=str(script)))
@@ -135,7 +166,7 @@ def undocumented() -> list[str]:
     reference shows; NumPy's methods that Tensor mirrors are attached in a loop and described by Tensor), that
     have no docstring of their own or of the method they override."""
     missing = []
-    for module_name in DOCUMENTED_MODULES:
+    for module_name in [*DOCUMENTED_MODULES, *_extra_pages.values()]:
         module = importlib.import_module(module_name)
         if not _own_doc(module):
             missing.append(module_name)
@@ -161,7 +192,5 @@ def undocumented() -> list[str]:
 
 
 def on_pre_build(config):
-    if str(ROOT / "src") not in sys.path:  # check the same source that mkdocstrings documents
-        sys.path.insert(0, str(ROOT / "src"))
     for name in undocumented():
         log.warning("public name without a docstring: %s", name)
