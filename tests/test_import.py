@@ -33,7 +33,7 @@ def test_engine_use_never_imports_sympy():
             "cm.vmap(cm.grad(lambda w, x: np.sum(w * x)), in_axes=(None, 0))(np.ones(2), np.ones((4, 2)))\n"
             "cm.tree.leaves({'w': np.ones(2)}); cm.trace(lambda x: np.sum(np.sin(x)), np.ones(2))\n"
             "cm.nn.Linear(3, 2); cm.optim.Adam; cm.integrate.quad(np.sin, 0, 1); cm.ode.solve\n"
-            "cm.prob.normalize; cm.sde.euler_maruyama; cm.data.digits()")
+            "cm.prob.normalize; cm.sde.euler_maruyama; cm.data.digits(); cm.curvature.hessian_eigs")
     assert loaded_after(code).isdisjoint({"sympy", "matplotlib", "fastapi", "uvicorn", "plotly"})
 
 
@@ -55,7 +55,8 @@ def test_every_public_name_is_reachable():
     for dotted in ("derive", "symbolic.gradient", "symbolic.summation", "exercises.check", "integrate.quad",
                    "integrate.nquad", "integrate.qmc", "prob.grad_expectation", "ode.odeint", "sde.langevin",
                    "nn.Linear", "nn.losses", "optim.AdamW", "data.digits", "train.GradNormMonitor", "viz.graph",
-                   "tree.flatten", "vmap", "custom_vjp", "checkpoint", "stop_gradient"):
+                   "tree.flatten", "vmap", "custom_vjp", "checkpoint", "stop_gradient", "curvature.hessian_eigs",
+                   "curvature.SharpnessMonitor", "sensitivity.saliency", "sensitivity.integrated_gradients"):
         value = cm
         for part in dotted.split("."):
             value = getattr(value, part)

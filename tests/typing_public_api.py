@@ -74,6 +74,8 @@ def learning() -> None:
     history = cm.train.fit(model, cm.nn.losses.cross_entropy, optimizer, cm.data.digits(), epochs=1,
                            callbacks=[cm.train.GradNormMonitor()])
     show(history.summary(), cm.viz.grad_norms(history))
+    show(cm.curvature.hessian_eigs, cm.curvature.SharpnessMonitor, cm.sensitivity.saliency,
+         cm.sensitivity.integrated_gradients, cm.sensitivity.smoothgrad)
 
 
 def pictures() -> None:

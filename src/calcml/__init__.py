@@ -17,11 +17,28 @@ from calcml.autodiff import *  # noqa: F403
 from calcml.autodiff import __all__ as _autodiff_names
 
 # The subpackages reached as ``cm.<name>``, each imported on first use.
-_SUBPACKAGES = ("data", "exercises", "integrate", "nn", "ode", "optim", "prob", "sde", "symbolic", "train", "viz")
+_SUBPACKAGES = (
+    "curvature", "data", "exercises", "integrate", "nn", "ode", "optim", "prob", "sde", "sensitivity", "symbolic",
+    "train", "viz",
+)
 
 if _typing.TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     __version__: str
-    from calcml import data, exercises, integrate, nn, ode, optim, prob, sde, symbolic, train, viz  # noqa: F401
+    from calcml import (  # noqa: F401
+        curvature,
+        data,
+        exercises,
+        integrate,
+        nn,
+        ode,
+        optim,
+        prob,
+        sde,
+        sensitivity,
+        symbolic,
+        train,
+        viz,
+    )
     from calcml.symbolic import derive  # noqa: F401
 
 
