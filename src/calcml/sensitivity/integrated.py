@@ -57,6 +57,7 @@ class IntegratedGradients:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """The shape of ``attributions`` (that of the input x)."""
         return self.attributions.shape
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
