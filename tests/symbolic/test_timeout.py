@@ -11,6 +11,7 @@ from calcml.symbolic import (
     SymbolicTimeout,
     derive,
     get_default_timeout,
+    registry,
     set_default_timeout,
     time_limit,
     workers,
@@ -81,7 +82,7 @@ def test_a_soft_limit_inside_a_worker_interrupts_clears_the_caches_and_retires(m
     from calcml.symbolic import integrate
     from calcml.symbolic import timeout as limits
 
-    monkeypatch.setattr(workers, "_IN_WORKER", True)  # this test process plays the worker (main thread)
+    monkeypatch.setattr(registry, "_IN_WORKER", True)  # this test process plays the worker (main thread)
     limits.reset_interrupted()
     start = time.perf_counter()
     with pytest.raises(SymbolicTimeout, match="within 0.2 s"):

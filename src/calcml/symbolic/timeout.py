@@ -102,7 +102,7 @@ def clear_symbolic_caches() -> None:
 
 
 def _alarm_usable() -> bool:
-    from calcml.symbolic.workers import in_worker
+    from calcml.symbolic.registry import in_worker
 
     return in_worker() and threading.current_thread() is threading.main_thread()
 

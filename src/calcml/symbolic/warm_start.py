@@ -19,9 +19,9 @@ def warm_up() -> None:
         return
     import calcml.exercises  # noqa: F401  (registers the exercise functions)
     import calcml.symbolic  # noqa: F401  (registers the symbolic functions)
-    from calcml.symbolic import workers
+    from calcml.symbolic import registry
 
-    was_inside, workers._IN_WORKER = workers._IN_WORKER, True  # nested calls must run inline here
+    was_inside = registry.set_in_worker(True)  # nested calls must run inline here
     try:
         for name, args in (
             ("derive", ("sin(x^2)", "x")),
@@ -30,9 +30,9 @@ def warm_up() -> None:
             ("exercises.check", ("2*x*cos(x^2)", "2x cos(x^2)")),
         ):
             try:
-                workers.registered(name)(*args)
+                registry.registered(name)(*args)
             except Exception:  # a warm-up failure only costs speed
                 pass
     finally:
-        workers._IN_WORKER = was_inside
+        registry.set_in_worker(was_inside)
     _state["warm"] = True

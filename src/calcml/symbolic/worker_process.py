@@ -33,10 +33,10 @@ def serve(conn, memory_limit: int, die_with_parent: bool = True) -> None:
     """The worker's main loop: one call at a time, until the parent closes the pipe."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business; it kills us if needed
     _tie_to_parent(die_with_parent)
-    from calcml.symbolic import warm_start, workers
+    from calcml.symbolic import registry, warm_start
 
     warm_start.warm_up()
-    workers._IN_WORKER = True
+    registry.set_in_worker(True)
     _limit_memory(memory_limit)
     conn.send("ready")
     while True:
@@ -55,8 +55,8 @@ def serve(conn, memory_limit: int, die_with_parent: bool = True) -> None:
 
 def handle(request: bytes, memory_limit: int = 0) -> tuple[bytes, bool]:
     """Run one pickled call; (pickled reply, whether this worker should retire)."""
+    from calcml.symbolic.registry import registered
     from calcml.symbolic.timeout import interrupted_since_reset, reset_interrupted
-    from calcml.symbolic.workers import registered
 
     reset_interrupted()
     retire = False

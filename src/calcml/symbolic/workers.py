@@ -54,6 +54,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from calcml.symbolic.errors import SymbolicTimeoutError, WorkerError
+from calcml.symbolic.registry import REGISTRY as _REGISTRY
+from calcml.symbolic.registry import in_worker, registered
 from calcml.symbolic.timeout import MAX_TIMEOUT, resolve_timeout
 
 __all__ = [
@@ -72,15 +74,6 @@ DEFAULT_SIZE = 2
 DEFAULT_MEMORY_LIMIT = 2 * 1024**3
 STARTUP_SECONDS = 120.0  # a fresh worker must say "ready" within this (cold imports on a busy machine)
 
-_REGISTRY: dict[str, Callable] = {}
-_IN_WORKER = False
-
-
-def in_worker() -> bool:
-    """True inside a symbolic worker process (calls there run inline)."""
-    return _IN_WORKER
-
-
 def runs_in_worker(name: str) -> Callable[[Callable], Callable]:
     """Register ``fn`` under ``name`` and return its public form, which runs it in the pool within the
     caller's ``timeout=`` (else ``fn``'s own default for ``timeout``, else the global default).
@@ -97,7 +90,7 @@ def runs_in_worker(name: str) -> Callable[[Callable], Callable]:
         @functools.wraps(fn)
         def public(*args, **kwargs):
             timeout = kwargs.pop("timeout", own_default)
-            if _IN_WORKER:  # nested: the outer call's deadline applies
+            if in_worker():  # nested: the outer call's deadline applies
                 return fn(*args, **kwargs)
             return call(name, *args, timeout=timeout, **kwargs)
 
@@ -105,15 +98,6 @@ def runs_in_worker(name: str) -> Callable[[Callable], Callable]:
         return public
 
     return decorate
-
-
-def registered(name: str) -> Callable:
-    """The implementation registered as ``name`` (KeyError naming the known ones otherwise)."""
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        known = ", ".join(sorted(_REGISTRY))
-        raise KeyError(f"no symbolic function is registered as {name!r}; known: {known}") from None
 
 
 def describe(name: str, args: tuple) -> str:
@@ -132,7 +116,7 @@ def describe(name: str, args: tuple) -> str:
 
 def call(name: str, *args, timeout: float | None = None, what: str | None = None, **kwargs):
     """Run the function registered as ``name`` in a worker, within ``timeout`` seconds (see the module)."""
-    if _IN_WORKER:
+    if in_worker():
         return registered(name)(*args, **kwargs)
     registered(name)
     limit = resolve_timeout(timeout)
@@ -152,7 +136,7 @@ def probe(allocate: int = 0, seconds: float = 0.0, *, timeout: float | None = No
         block[:: 4096] = b"x" * len(block[:: 4096])
     if seconds:
         time.sleep(seconds)
-    return {"pid": os.getpid(), "peak_rss": _peak_rss(os.getpid()), "in_worker": _IN_WORKER}
+    return {"pid": os.getpid(), "peak_rss": _peak_rss(os.getpid()), "in_worker": in_worker()}
 
 
 @dataclass(frozen=True)
