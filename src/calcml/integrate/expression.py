@@ -24,15 +24,23 @@ def quad_expression(expr: str, var: str | None, lower: str, upper: str, rtol: fl
     """
     import sympy as sp
 
-    from calcml.symbolic.numeric import lambdify
+    from calcml.symbolic.errors import SymbolicError
+    from calcml.symbolic.numeric import read_formula
     from calcml.symbolic.parser import as_expr
 
-    f = as_expr(expr)
-    if f.has(sp.zoo, sp.nan):
-        raise IntegrationInputError(f"the integrand {expr} is undefined as written (it simplifies to {f}: a "
-                                    "division by zero or a log of 0); fix the formula.")
-    if f.has(sp.oo, -sp.oo):
-        raise IntegrationInputError(f"the integrand {expr} is infinite as written ({f}); fix the formula.")
+    def defined(f: sp.Expr) -> None:
+        if f.has(sp.zoo, sp.nan):
+            raise IntegrationInputError(f"the integrand {expr} is undefined as written (it simplifies to {f}: a "
+                                        "division by zero or a log of 0); fix the formula.")
+        if f.has(sp.oo, -sp.oo):
+            raise IntegrationInputError(f"the integrand {expr} is infinite as written ({f}); fix the formula.")
+
+    try:
+        f, function = read_formula(expr, check=defined)  # a function of the integrand's own variables
+    except (SymbolicError, IntegrationInputError):
+        raise
+    except Exception as error:  # SymPy's printer met something NumPy has no function for
+        raise IntegrationInputError(f"cannot evaluate {expr} numerically ({type(error).__name__}: {error}).") from error
     names = sorted(s.name for s in f.free_symbols)
     if var is None:
         if len(names) > 1:
@@ -43,10 +51,7 @@ def quad_expression(expr: str, var: str | None, lower: str, upper: str, rtol: fl
         raise IntegrationInputError(f"a numeric integral needs numbers for every other symbol: {', '.join(others)} "
                                     "have no value")
     a, b = (_limit(as_expr(bound), bound, name) for bound, name in ((lower, "--from"), (upper, "--to")))
-    try:
-        integrand = lambdify(f, [var])
-    except Exception as error:  # SymPy's printer met something NumPy has no function for
-        raise IntegrationInputError(f"cannot evaluate {expr} numerically ({type(error).__name__}: {error}).") from error
+    integrand = function  # of ``var`` alone: any other variable was refused above
     with np.errstate(all="ignore"), warnings.catch_warnings():  # quad itself reports non-finite values
         warnings.simplefilter("ignore", IntegrationWarning)
         result = quad(integrand, a, b, rtol=rtol)

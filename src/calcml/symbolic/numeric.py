@@ -9,7 +9,7 @@ import sympy as sp
 from calcml.symbolic.errors import UnknownVariableError
 from calcml.symbolic.ml_functions import to_elementary
 from calcml.symbolic.multivariable import as_symbols
-from calcml.symbolic.parser import as_expr, parse
+from calcml.symbolic.parser import as_expr
 
 
 def lambdify(expr: str | sp.Expr, variables: str | Sequence[str | sp.Symbol] | None = None) -> Callable:
@@ -26,7 +26,7 @@ def lambdify(expr: str | sp.Expr, variables: str | Sequence[str | sp.Symbol] | N
     return sp.lambdify(xs, to_elementary(f), modules="numpy")
 
 
-def read_formula(text: str, variables: Sequence[str] | None = None, what: str = "the formula",
+def read_formula(text: str | sp.Expr, variables: Sequence[str] | None = None, what: str = "the formula",
                  check: Callable[[sp.Expr], None] | None = None) -> tuple[sp.Expr, Callable]:
     """A formula typed by a person as (expression, NumPy function of ``variables``): read by calcml's safe
     parser (never ``eval``), then lambdified. Every place that takes a formula (pictures, optimizer races,
@@ -41,7 +41,7 @@ def read_formula(text: str, variables: Sequence[str] | None = None, what: str = 
 
     Raises ParseError for unreadable text and UnknownVariableError, naming them, for other variables.
     """
-    expr = parse(text)
+    expr = as_expr(text)
     if check is not None:
         check(expr)
     names = sorted(s.name for s in expr.free_symbols)
