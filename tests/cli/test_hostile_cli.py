@@ -83,16 +83,17 @@ def test_check_refuses_non_finite_points_and_tolerances(user_files):
     refused(["check", target, "--at", "1,2", "--rtol", "-1"], "--rtol must be")
 
 
-@pytest.mark.parametrize("args, match", [
-    (["integrate", "x*log(0)", "--numeric", "--from", "0", "--to", "1"], "undefined as written"),
-    (["integrate", "x", "--numeric", "--from", "0", "--to", "10^1000"], "too large for a float"),
-    (["integrate", "x", "--numeric", "--from", "0", "--to", "oo"], "did not converge"),
-    (["integrate", "1/x", "--numeric", "--from", "-1", "--to", "1"], "not finite inside the range"),
+@pytest.mark.parametrize("args, match, code", [
+    (["integrate", "x*log(0)", "--numeric", "--from", "0", "--to", "1"], "undefined as written", 2),
+    (["integrate", "x", "--numeric", "--from", "0", "--to", "10^1000"], "too large for a float", 2),
+    (["integrate", "x", "--numeric", "--from", "0", "--to", "oo"], "did not converge", 1),
+    (["integrate", "1/x", "--numeric", "--from", "-1", "--to", "1"], "not finite inside the range", 1),
 ])
-def test_numeric_integrals_fail_in_one_line(args, match):
+def test_numeric_integrals_fail_in_one_line(args, match, code):
     """The numeric path of `calcml integrate` (cli/symbolic.py) catches ValueError; quad_expression makes
-    every failure one: undefined integrands, non-real or overflowing limits, divergence."""
-    refused(args, match, code=1, seconds=30)
+    every failure one: input it cannot use (undefined integrands, non-real or overflowing limits: exit 2,
+    like any bad input) and integrals that do not converge (exit 1)."""
+    refused(args, match, code=code, seconds=30)
 
 
 def test_a_nan_bound_is_bad_input():

@@ -23,9 +23,10 @@ class _BadArgument(ValueError):
 def _fail(error: Exception) -> None:
     """Print the error (its first line after 'error:', any hint lines below it, never a traceback) and
     exit: 2 for input or arguments that cannot be used, 1 for anything else (a time limit, no answer)."""
+    from calcml.integrate.quad import IntegrationInputError
     from calcml.symbolic import ParseError
 
-    fail(str(error), code=2 if isinstance(error, (ParseError, _BadArgument)) else 1)
+    fail(str(error), code=2 if isinstance(error, (ParseError, _BadArgument, IntegrationInputError)) else 1)
 
 
 def _time_limit(seconds: float | None) -> float:

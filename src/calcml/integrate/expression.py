@@ -50,7 +50,13 @@ def quad_expression(expr: str, var: str | None, lower: str, upper: str, rtol: fl
     if others:
         raise IntegrationInputError(f"a numeric integral needs numbers for every other symbol: {', '.join(others)} "
                                     "have no value")
-    a, b = (_limit(as_expr(bound), bound, name) for bound, name in ((lower, "--from"), (upper, "--to")))
+    def limit(bound: str, name: str) -> float:
+        try:
+            return _limit(as_expr(bound), bound, name)
+        except SymbolicError as error:  # nan, zoo: refused by the parser itself
+            raise IntegrationInputError(f"{name} {bound} is not a number ({str(error).splitlines()[0]})") from error
+
+    a, b = limit(lower, "--from"), limit(upper, "--to")
     integrand = function  # of ``var`` alone: any other variable was refused above
     with np.errstate(all="ignore"), warnings.catch_warnings():  # quad itself reports non-finite values
         warnings.simplefilter("ignore", IntegrationWarning)
