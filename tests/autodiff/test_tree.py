@@ -113,3 +113,39 @@ def test_grad_of_a_models_parameters_as_a_pytree_equals_backward():
     for name, p in named.items():  # while recording, linked to the weights: a Tensor with the same values
         assert isinstance(by_name[name], cm.Tensor) and by_name[name].requires_grad
         np.testing.assert_allclose(by_name[name].value, p.grad, rtol=1e-13)
+
+
+def test_hvp_and_hessian_of_a_closure_over_the_users_leaves_are_not_zero():
+    """A leaf made with requires_grad=True is one variable wherever it is used: passing it to a forward-
+    or nested transform differentiates its uses inside the model too (was a quiet zero in hvp)."""
+    w = cm.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    f = lambda params: np.sum(w ** 3)
+    for recording in (True, False):
+        with cm.enable_grad() if recording else cm.no_grad():
+            hv = cm.hvp(f, w, np.array([1.0, 0.0]))
+            H = cm.hessian(f)(w)
+        np.testing.assert_allclose(getattr(hv, "value", hv), [6.0, 0.0])
+        np.testing.assert_allclose(getattr(H, "value", H), [[6.0, 0.0], [0.0, 12.0]])
+    assert w.tangent is None  # the leaf carried a tangent only during the call
+
+    model = cm.nn.Sequential(cm.nn.Linear(3, 4, dtype=np.float64), cm.nn.Tanh(), cm.nn.Linear(4, 1, dtype=np.float64))
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(5, 3)), np.ones((5, 1))
+    loss = lambda params: np.mean((model(X) - y) ** 2)
+    params = model.parameters()
+    v = [rng.standard_normal(p.shape) for p in params]
+    with cm.no_grad():
+        hv = cm.hvp(loss, params, v)
+        start = [p.value.copy() for p in params]
+        h = 1e-5
+
+        def gradient_at(sign):
+            for p, p0, d in zip(params, start, v):
+                p.copy_(p0 + sign * h * d)
+            return cm.grad(loss)(params)
+
+        numeric = [(a - b) / (2 * h) for a, b in zip(gradient_at(+1), gradient_at(-1))]
+        for p, p0 in zip(params, start):
+            p.copy_(p0)
+    for a, n in zip(hv, numeric):
+        np.testing.assert_allclose(a, n, rtol=1e-6, atol=1e-8)

@@ -49,11 +49,12 @@ def _is_number(leaf: Any) -> bool:
 
 def _as_input(value: Any) -> Tensor:
     """A fresh Tensor to differentiate with respect to; it stays linked to an outer trace if there is one.
-    A leaf the user made (``requires_grad=True``: a model's weight) is its own input at the top level,
-    so ``cm.grad(loss)(model.parameters(), X, y)`` differentiates the weights the model really uses; the
-    gradient then stays linked to those leaves while recording (a Tensor: ``.value`` for the array, or
-    call inside ``cm.no_grad()``), so a loss built from it still backpropagates to them."""
-    if type(value) is Tensor and value.node is None and value.requires_grad and not _nested():
+    A leaf the user made (``requires_grad=True``: a model's weight) is one variable wherever it is used:
+    it is its own input at every depth, so ``cm.grad(loss)(model.parameters(), X, y)`` and
+    ``cm.hvp(loss, model.parameters(), v)`` differentiate the weights the model really uses; the result
+    then stays linked to those leaves while recording (a Tensor: ``.value`` for the array, or call inside
+    ``cm.no_grad()``), so a loss built from it still backpropagates to them."""
+    if _is_users_leaf(value):
         return value
     if type(value) is Tensor:
         if (value.requires_grad and STATE.recording) or any(t.depends(value) for t in STATE.vmap_tracers):
@@ -64,6 +65,11 @@ def _as_input(value: Any) -> Tensor:
         fresh.requires_grad = True
         return fresh
     return Tensor.input(as_float_array(value))
+
+
+def _is_users_leaf(value: Any) -> bool:
+    """A leaf made with ``cm.Tensor(..., requires_grad=True)`` (not an input a transform made)."""
+    return type(value) is Tensor and value.node is None and value.requires_grad and getattr(value, "owner", None) is not None
 
 
 class TracedArgument(NamedTuple):
@@ -315,9 +321,13 @@ def _push_forward(f: Callable, primals: Sequence[Any], tangents: Sequence[Any],
     """
     if _needs_nesting(primals, tangents):
         return _push_forward_by_two_vjps(f, primals, tangents, rebuild) + (True,)
-    inputs = []
+    inputs, borrowed = [], []
     for primal, tangent in zip(primals, tangents):
-        x = Tensor(as_float_array(primal.value if type(primal) is Tensor else primal))
+        if _is_users_leaf(primal):  # one variable wherever it is used: it carries the tangent itself, for the call
+            x = primal
+            borrowed.append(x)
+        else:
+            x = Tensor(as_float_array(primal.value if type(primal) is Tensor else primal))
         x.tangent = np.asarray(tangent.value if type(tangent) is Tensor else tangent, dtype=x.dtype)
         inputs.append(x)
     batch = np.shape(tangents[0])[0]
@@ -329,6 +339,8 @@ def _push_forward(f: Callable, primals: Sequence[Any], tangents: Sequence[Any],
     finally:
         STATE.forward_depth -= 1
         STATE.tangents_stopped = previous
+        for x in borrowed:
+            x.tangent = None
     outs, treedef = _output_leaves(out)
     values, out_tangents = [], []
     for o in outs:
