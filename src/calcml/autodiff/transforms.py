@@ -69,7 +69,9 @@ def _as_input(value: Any) -> Tensor:
 
 def _is_users_leaf(value: Any) -> bool:
     """A leaf made with ``cm.Tensor(..., requires_grad=True)`` (not an input a transform made)."""
-    return type(value) is Tensor and value.node is None and value.requires_grad and getattr(value, "owner", None) is not None
+    if type(value) is not Tensor or value.node is not None or not value.requires_grad:
+        return False
+    return getattr(value, "owner", None) is not None  # Tensors made by operations have no owner
 
 
 class TracedArgument(NamedTuple):
