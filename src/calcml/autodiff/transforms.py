@@ -447,6 +447,11 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
         raise TypeError("jvp(f, primals, tangents) takes tuples: cm.jvp(f, (x,), (v,)).")
     if len(primals) != len(tangents):
         raise ValueError(f"jvp got {len(primals)} primal(s) but {len(tangents)} tangent(s); give one each.")
+    if all(type(p) is np.ndarray and type(t) is np.ndarray and p.shape == t.shape
+           for p, t in zip(primals, tangents)):  # plain arrays: no structure to walk (hvp's common case)
+        values, out_tangents, treedef, nested = _push_forward(f, list(primals), [t[None] for t in tangents])
+        return (tree.unflatten(treedef, [_finish(v, nested) for v in values]),
+                tree.unflatten(treedef, [_finish(t[0], nested) for t in out_tangents]))
     leaves, treedefs = _flat_primals(primals)
     batched = []
     for i, (primal, tangent) in enumerate(zip(primals, tangents)):
