@@ -1,18 +1,3 @@
-"""One warm worker pool shared by all symbolic tests (started once, so no test pays the cold start).
+"""The symbolic tests' warm worker pool (tests/symbolic_pool.py, shared with tests/symbolic)."""
 
-The default limit is raised to 30 s for the session: these tests check answers, and a loaded CI
-machine must not turn a 2 s integral into a timeout. Limits are tested with explicit ``timeout=``.
-"""
-
-import pytest
-
-
-@pytest.fixture(scope="session", autouse=True)
-def warm_symbolic_pool():
-    from calcml.symbolic import get_default_timeout, set_default_timeout, workers
-
-    workers.call("workers.probe", timeout=60)
-    old = get_default_timeout()
-    set_default_timeout(30)
-    yield
-    set_default_timeout(old)
+from tests.symbolic_pool import warm_symbolic_pool  # noqa: F401  (an autouse session fixture)

@@ -13,6 +13,18 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--no-first-run"]
 
 
+@pytest.fixture(scope="module")
+def client():
+    """The lab's app behind FastAPI's TestClient (no server, no port)."""
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from calcml.lab import app as lab_app
+
+    with TestClient(lab_app.create_app(), base_url="http://127.0.0.1") as client:
+        yield client
+
+
 @pytest.fixture(scope="session")
 def lab_server():
     """The lab on a free port of 127.0.0.1, served by uvicorn.Server in a daemon thread."""

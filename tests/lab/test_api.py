@@ -11,28 +11,11 @@ import numpy as np
 import pytest
 
 pytest.importorskip("fastapi")
-from fastapi.testclient import TestClient  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from calcml.lab import app as lab_app  # noqa: E402
 from calcml.lab import backprop, derivative, guard  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def client():
-    with TestClient(lab_app.create_app(), base_url="http://127.0.0.1") as client:
-        yield client
-
-
-def problem(response, status: int, kind: str | None = None) -> str:
-    """Assert a JSON error answer of ``status`` (and ``kind``); return its message."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert isinstance(body["error"], str) and body["error"]
-    if kind is not None:
-        assert body["kind"] == kind, body
-    return body["error"]
+from tests.lab.answers import problem  # noqa: E402
 
 
 # ---- the page and its files ---------------------------------------------------------------------------

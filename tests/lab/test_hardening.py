@@ -18,30 +18,14 @@ import sympy as sp
 
 pytest.importorskip("fastapi")
 import httpx  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
 
 from calcml.lab import app as lab_app  # noqa: E402
 from calcml.lab import integral  # noqa: E402
 from calcml.lab.errors import LabInputError  # noqa: E402
 from calcml.lab.functions import MAX_DIGITS, check_size, largest_number_digits  # noqa: E402
+from tests.lab.answers import problem  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-@pytest.fixture(scope="module")
-def client():
-    with TestClient(lab_app.create_app(), base_url="http://127.0.0.1") as client:
-        yield client
-
-
-def problem(response, status: int, kind: str | None = None) -> str:
-    """Assert a JSON error answer of ``status`` (and ``kind``); return its message."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert isinstance(body["error"], str) and body["error"]
-    if kind is not None:
-        assert body["kind"] == kind, body
-    return body["error"]
 
 
 # ---- what used to be a 500 ------------------------------------------------------------------------------------

@@ -5,8 +5,8 @@ Every public symbolic call runs in a worker process with a hard deadline (see
 seconds, greater than 0 and at most :data:`MAX_TIMEOUT` (300 s); ``timeout=None`` means the default
 (:func:`get_default_timeout`, initially 5 s). ``float("inf")`` is refused: there is no "no limit".
 
->>> resolve_timeout(None), resolve_timeout(2)
-(5.0, 2.0)
+>>> resolve_timeout(2), resolve_timeout(None) == get_default_timeout()   # None: the default (5 s at start)
+(2.0, True)
 >>> resolve_timeout(float("inf"))
 Traceback (most recent call last):
 ValueError: a time limit must be a finite number of seconds > 0 and <= 300, got inf
