@@ -241,3 +241,16 @@ def test_no_grad_in_one_thread_does_not_stop_recording_in_another():
     finally:
         release.set()
         worker.join()
+
+
+def test_check_grad_says_where_rounding_noise_hides_the_difference():
+    """A large constant in f leaves finite differences only its rounding noise to compare with: the check
+    is not a false alarm, but it says it could not resolve those elements (and how many)."""
+    with pytest.warns(cm.GradCheckWarning, match="2 element"):
+        report = cm.check_grad(lambda x: np.sum(x ** 2) + 1e10, np.array([1.0, 2.0]))
+    assert report.passed and report.unresolved == 2
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a well-scaled function resolves every element: no warning
+        assert cm.check_grad(lambda x: np.sum(np.sin(x)), np.array([0.1, 2.0])).unresolved == 0

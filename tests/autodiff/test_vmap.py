@@ -99,6 +99,20 @@ def test_control_flow_and_plain_values_fall_back_to_one_example_at_a_time():
         cm.vmap(cm.grad(lambda x: float(x[0]) * np.sum(x)))(X)
 
 
+@pytest.mark.parametrize("f, expected", [
+    (lambda x: x * float(x.value[0]), lambda X: X * X[:, :1]),
+    (lambda x: x * x.value[0], lambda X: X * X[:, :1]),          # a scalar read by indexing .value
+    (lambda x: x * sum(x.value.tolist()), lambda X: X * X.sum(1, keepdims=True)),
+    (lambda x: x * [v for v in x.value][1], lambda X: X * X[:, 1:]),
+    (lambda x: x * np.asarray(x.value).max(), lambda X: X * X.max(1, keepdims=True)),
+])
+def test_plain_reads_of_an_examples_values_are_per_example_not_the_first_examples(f, expected):
+    """Reading .value under vmap (a deliberate constant) must give each example its own constant: such reads
+    are noticed and vmap runs f example by example (the replay would bake example 0's number)."""
+    X = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    np.testing.assert_allclose(cm.vmap(f)(X), expected(X))
+
+
 def _mlp_loss(params, x, y):
     h = np.maximum(0.0, x @ params["W1"] + params["b1"])
     z = h @ params["W2"] + params["b2"]

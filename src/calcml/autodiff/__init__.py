@@ -2,7 +2,7 @@
 
 from calcml.autodiff import memory, rules, tensor_methods, tree  # noqa: F401  (registers rules and Tensor methods)
 from calcml.autodiff.batching import BatchingError, vmap
-from calcml.autodiff.check import GradCheck, check_grad
+from calcml.autodiff.check import GradCheck, GradCheckWarning, check_grad
 from calcml.autodiff.custom import checkpoint, custom_jvp, custom_vjp
 from calcml.autodiff.dispatch import supported_functions
 from calcml.autodiff.errors import (
@@ -28,8 +28,8 @@ from calcml.autodiff.tensor import Tensor
 from calcml.autodiff.transforms import grad, hessian, hvp, jacobian, jvp, stop_gradient, value_and_grad, vjp
 
 __all__ = [
-    "AnomalyError", "CalcmlError", "GradCheck", "GradientMismatch", "GradientMismatchError", "GraphEscapeError",
-    "InPlaceError",
+    "AnomalyError", "CalcmlError", "GradCheck", "GradCheckWarning", "GradientMismatch", "GradientMismatchError",
+    "GraphEscapeError", "InPlaceError",
     "NoRuleError", "StaleGraphError", "StructureError", "stop_gradient", "tree", "checkpoint", "custom_jvp",
     "custom_vjp", "memory", "vmap", "BatchingError",
     "NonScalarOutputError", "OperationError", "Primitive", "ShapeError", "Tensor",

@@ -28,7 +28,7 @@ import numpy as np
 from calcml.autodiff import tree
 from calcml.autodiff.errors import CalcmlError, ShapeError
 from calcml.autodiff.primitive import Primitive
-from calcml.autodiff.state import STATE
+from calcml.autodiff.state import STATE, recording
 from calcml.autodiff.tensor import Tensor
 
 
@@ -55,6 +55,49 @@ class ExampleArray(np.ndarray):
     def __array_function__(self, func, types, args, kwargs):
         result = func(*_untainted(args), **_untainted(kwargs))
         return result if func in SHAPE_ONLY else _tainted(result)
+
+    def __getitem__(self, index):  # x.value[0] stays an example value (a 0-d array, not a plain scalar)
+        return _tainted(super().__getitem__(index))
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    # A plain Python number or list read from the example: f may use it in any way, so the record is not
+    # replayed and vmap runs f example by example.
+    def __float__(self):
+        _read_plainly()
+        return super().__float__()
+
+    def __int__(self):
+        _read_plainly()
+        return super().__int__()
+
+    def __index__(self):
+        _read_plainly()
+        return super().__index__()
+
+    def __bool__(self):
+        _read_plainly()
+        return super().__bool__()
+
+    def __complex__(self):
+        _read_plainly()
+        return super().__complex__()
+
+    def item(self, *args):
+        _read_plainly()
+        return super().item(*args)
+
+    def tolist(self):
+        _read_plainly()
+        return super().tolist()
+
+
+def _read_plainly() -> None:
+    tracers = STATE.vmap_tracers
+    if tracers and tracers[-1].inside_primitive == 0:  # within a primitive the read is part of the record
+        for tracer in tracers:
+            tracer.tainted = True
 
 
 def _untainted(value: Any) -> Any:
@@ -102,6 +145,7 @@ class Tracer:
         self.entries: list[tuple[Any, tuple, dict, Tensor]] = []
         self.known: dict[int, Tensor] = {}  # every Tensor that depends on the inputs (kept alive: ids stay unique)
         self.tainted = False  # a constant computed from the example's values: the record cannot be replayed
+        self.inside_primitive = 0  # > 0 while a primitive's own forward runs (its reads are recorded with it)
         self.example_memory: dict[int, np.ndarray] = {}  # buffers of values computed from the example
 
     def depends(self, value: Any) -> bool:
@@ -560,22 +604,48 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
         except CalcmlError:  # a rule met a combination it cannot batch: the meaning of vmap, example by example
             return _example_by_example(f, args, axes, size, out_axes)
         leaf_out_axes = _leaf_axes(out_axes, out, "vmap: out_axes")
-        results = []
-        for leaf, axis in zip(leaves, leaf_out_axes):
+        batched = []
+        for leaf in leaves:
             physical = env.get(id(leaf)) if type(leaf) is Tensor else None
             if physical is None:  # the same for every example
                 value = leaf.value if type(leaf) is Tensor and not leaf.is_traced() else leaf
                 physical = np.broadcast_to(value, (size,) + np.shape(value))
                 physical = np.array(physical) if type(physical) is np.ndarray else physical
+            if type(physical) is Tensor and not physical.is_traced():
+                physical = physical.value  # constants of the trace made it a Tensor; nothing encloses it
+            batched.append(physical)
+        if size > 1 and not _last_example_agrees(f, args, axes, size, batched):
+            return _example_by_example(f, args, axes, size, out_axes)  # a constant of example 0 was baked in
+        results = []
+        for physical, axis in zip(batched, leaf_out_axes):
             if axis is None:
                 raise ShapeError("vmap: out_axes=None is only possible for an output that does not depend on the "
                                  "batch; this one does.")
-            if type(physical) is Tensor and not physical.is_traced():
-                physical = physical.value  # constants of the trace made it a Tensor; nothing encloses it
             results.append(np.moveaxis(physical, 0, axis) if axis != 0 else physical)
         return tree.unflatten(treedef, results)
 
     return batched_f
+
+
+def _last_example_agrees(f: Callable, args: tuple, axes: list, size: int, batched: list) -> bool:
+    """The replay's last example against f run on that example alone: a second line of defence for a
+    constant read from example 0 in a way the trace could not see (plain NumPy on np.asarray(x.value))."""
+    call = []
+    for i, (argument, axis) in enumerate(zip(args, axes)):
+        leaves, treedef = tree.flatten(argument)
+        leaf_axes = _leaf_axes(axis, argument, f"vmap: in_axes entry {i}")
+        call.append(tree.unflatten(treedef, [leaf if a is None else _example_of(leaf, size - 1, a)
+                                             for leaf, a in zip(leaves, leaf_axes)]))
+    with recording(False):  # only values are compared
+        direct = tree.leaves(f(*call))
+    if len(direct) != len(batched):
+        return False
+    for d, b in zip(direct, batched):
+        d = np.asarray(d.value if type(d) is Tensor else d, dtype=np.float64)
+        b = np.asarray(b.value if type(b) is Tensor else b, dtype=np.float64)[size - 1]
+        if d.shape != b.shape or not np.allclose(d, b, rtol=1e-6, atol=1e-9, equal_nan=True):
+            return False
+    return True
 
 
 def _escaped(leaf: Any, tracer: Tracer) -> bool:
@@ -593,12 +663,23 @@ def _example_by_example(f: Callable, args: tuple, axes: list, size: int, out_axe
         for i, (argument, axis) in enumerate(zip(args, axes)):
             leaves, treedef = tree.flatten(argument)
             leaf_axes = _leaf_axes(axis, argument, f"vmap: in_axes entry {i}")
-            call.append(tree.unflatten(treedef, [leaf if a is None else np.take(leaf, b, axis=a)
+            call.append(tree.unflatten(treedef, [leaf if a is None else _example_of(leaf, b, a)
                                                  for leaf, a in zip(leaves, leaf_axes)]))
         results.append(f(*call))
     flat = [tree.flatten(r)[0] for r in results]
     treedef = tree.flatten(results[0])[1]
     leaf_out_axes = _leaf_axes(out_axes, results[0], "vmap: out_axes")
-    stacked = [np.stack([np.asarray(r[k]) if type(r[k]) is not Tensor else r[k] for r in flat], axis=axis)
-               for k, axis in enumerate(leaf_out_axes)]
+    stacked = []
+    for k, axis in enumerate(leaf_out_axes):
+        column = np.stack([r[k] if type(r[k]) is Tensor else np.asarray(r[k]) for r in flat], axis=axis)
+        if type(column) is Tensor and not column.is_traced():
+            column = column.value  # nothing encloses this vmap: a plain array, as from the replay
+        stacked.append(column)
     return tree.unflatten(treedef, stacked)
+
+
+def _example_of(leaf: Any, b: int, axis: int) -> Any:
+    """Example ``b`` of a batched argument, as the traced run saw it: a Tensor (so ``x.value`` and methods
+    work the same), still linked to an enclosing transform when the argument was."""
+    example = np.take(leaf, b, axis=axis)
+    return example if type(example) is Tensor else Tensor(example)

@@ -137,15 +137,20 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Any:
         else:
             values.append(arg)
         i += 1
-    if kwargs and STATE.vmap_tracers:  # under vmap, masks (where=...) arrive as recorded Tensors
-        kwargs = {k: v.value if type(v) is Tensor else v for k, v in kwargs.items()} if any(
-            type(v) is Tensor for v in kwargs.values()) else kwargs
+    tracing = STATE.vmap_tracers  # cm.vmap is recording: options may hold recorded Tensors (where= masks),
+    options = kwargs              # and the forward may read the example's values (it is itself recorded)
+    if tracing:
+        options = {k: v.value if type(v) is Tensor else v for k, v in kwargs.items()}
+        tracing[-1].inside_primitive += 1
     try:
-        ans = prim.forward(*values, **kwargs)
+        ans = prim.forward(*values, **options)
     except CalcmlError:
         raise  # already says what, where and what to do
     except Exception as error:
         raise _forward_error(prim, args, kwargs, error) from error
+    finally:
+        if tracing:
+            tracing[-1].inside_primitive -= 1
     if not tensor_args:  # plain arrays in, a plain array out: like NumPy, nothing to trace
         return ans
     if type(ans) is not np.ndarray and not isinstance(ans, np.ndarray):  # subclasses kept (vmap's examples)
