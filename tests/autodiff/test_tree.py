@@ -149,3 +149,11 @@ def test_hvp_and_hessian_of_a_closure_over_the_users_leaves_are_not_zero():
             p.copy_(p0)
     for a, n in zip(hv, numeric):
         np.testing.assert_allclose(a, n, rtol=1e-6, atol=1e-8)
+
+
+def test_arrays_are_fresh_variables_but_a_requires_grad_leaf_is_one_variable():
+    """The documented rule: JAX's semantics for arrays, PyTorch's for requires_grad Tensors."""
+    values = np.array([1.0, 2.0])
+    leaf = cm.Tensor(values, requires_grad=True)
+    np.testing.assert_allclose(cm.grad(lambda v: np.sum(values * v))(values), values)       # w held fixed
+    np.testing.assert_allclose(cm.grad(lambda v: np.sum(leaf * v))(leaf).value, 2 * values)  # d/dw Σ w·w

@@ -52,6 +52,23 @@ def _is_traced(args: tuple) -> bool:
     return any(type(a) is Tensor for a in args)
 
 
+def _per_direction(tangents: list, values: tuple, tangent_of: Callable[[tuple], Any]) -> Any:
+    """A JVP rule for one direction at a time, run over the engine's batch of directions and stacked:
+    ``tangent_of(per_argument_tangents)`` for each direction b (zeros for arguments that carry none)."""
+    batch = next(t.shape[0] for t in tangents if t is not None)
+    return np.stack([tangent_of(tuple(np.zeros_like(v) if t is None else t[b] for v, t in zip(values, tangents)))
+                     for b in range(batch)])
+
+
+def _call_with_rule(custom: Any, rule: Any, declare: str, args: tuple) -> Any:
+    """A custom function called: plain arrays run it as it is; traced ones go through its primitive."""
+    if not _is_traced(args):
+        return custom.f(*args)
+    if rule is None:
+        raise NoForwardRuleError(f"{custom.prim.name} has no rule yet: declare it with .{declare}.")
+    return apply(custom.prim, args, {"call": Call()})
+
+
 # ---- custom_vjp ---------------------------------------------------------------------------------------
 class custom_vjp:  # noqa: N801  (a decorator, named like JAX's)
     """A function with its own VJP.
@@ -84,11 +101,7 @@ class custom_vjp:  # noqa: N801  (a decorator, named like JAX's)
         return self
 
     def __call__(self, *args: Any) -> Any:
-        if not _is_traced(args):
-            return self.f(*args)
-        if self.fwd is None:
-            raise NoForwardRuleError(f"{self.prim.name} has no rule yet: declare it with .defvjp(fwd, bwd).")
-        return apply(self.prim, args, {"call": Call()})
+        return _call_with_rule(self, self.fwd, "defvjp(fwd, bwd)", args)
 
     def _forward(self, *values: Any, call: Call) -> Any:
         out, call.residuals = self.fwd(*values)
@@ -139,22 +152,13 @@ class custom_jvp:  # noqa: N801
         return rule
 
     def __call__(self, *args: Any) -> Any:
-        if not _is_traced(args):
-            return self.f(*args)
-        if self.rule is None:
-            raise NoForwardRuleError(f"{self.prim.name} has no rule yet: declare it with .defjvp(rule).")
-        return apply(self.prim, args, {"call": Call()})
+        return _call_with_rule(self, self.rule, "defjvp(rule)", args)
 
     def _tangent(self, primals: tuple, tangents: tuple) -> Any:
         return self.rule(primals, tangents)[1]
 
     def _jvp_all(self, tangents: list, ans: Any, *values: Any, call: Call) -> Any:
-        batch = next(t.shape[0] for t in tangents if t is not None)
-        columns = []
-        for b in range(batch):
-            per_argument = tuple(np.zeros_like(v) if t is None else t[b] for v, t in zip(values, tangents))
-            columns.append(np.asarray(self._tangent(values, per_argument)))
-        return np.stack(columns)
+        return _per_direction(tangents, values, lambda per_argument: np.asarray(self._tangent(values, per_argument)))
 
     def _vjp(self, argnum: int, g: Any, ans: Any, *args: Any, call: Call) -> Any:
         from calcml.autodiff.transforms import grad
@@ -237,10 +241,8 @@ def _checkpoint_jvp(tangents: list, ans: Any, *values: Any, call: Call) -> Any:
     if any(t is not None for t in tangents[n:]):
         raise NoForwardRuleError("checkpoint: forward mode through the weights a block closes over is not "
                                  "supported; pass them as arguments of the block.")
-    batch = next(t.shape[0] for t in tangents if t is not None)
-    columns = []
-    for b in range(batch):
-        per_argument = tuple(np.zeros_like(v) if t is None else t[b] for v, t in zip(values[:n], tangents[:n]))
+    def tangent_of(per_argument: tuple) -> Any:
         with top_level():  # plain arrays in, plain tangents out, whatever encloses this rule
-            columns.append(jvp(call.block, values[:n], per_argument)[1])
-    return np.stack(columns)
+            return jvp(call.block, values[:n], per_argument)[1]
+
+    return _per_direction(tangents[:n], values[:n], tangent_of)

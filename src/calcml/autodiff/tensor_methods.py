@@ -48,14 +48,17 @@ def _operator(ufunc, reflected=False):
     return lambda self, other: ufunc(self, other)
 
 
+# (and, or, xor: logical operators on boolean Tensors, masks from comparisons: (x > 0) & (y < 1))
 for _name, _ufunc in [("mod", np.remainder), ("floordiv", np.floor_divide), ("divmod", np.divmod),
-                      ("matmul", np.matmul)]:
+                      ("matmul", np.matmul), ("and", np.bitwise_and), ("or", np.bitwise_or),
+                      ("xor", np.bitwise_xor)]:
     setattr(Tensor, f"__{_name}__", _operator(_ufunc))
     setattr(Tensor, f"__r{_name}__", _operator(_ufunc, reflected=True))
 
 Tensor.__neg__ = lambda self: apply(ew.negative, (self,), {})
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = lambda self: apply(ew.absolute, (self,), {})
+Tensor.__invert__ = lambda self: np.invert(self)  # ~mask
 Tensor.__round__ = lambda self, ndigits=None: np.round(self, ndigits or 0)
 Tensor.__contains__ = lambda self, value: bool(np.any(self == value))
 Tensor.__lt__ = lambda self, other: np.less(self, other)
@@ -124,12 +127,3 @@ for _name, _instead in [
 ]:
     setattr(Tensor, _name, _refused_in_place(_name, _instead))
 
-
-# Logical operators on boolean Tensors (masks from comparisons): ``(x > 0) & (y < 1)``, ``~mask``.
-Tensor.__and__ = lambda self, other: np.bitwise_and(self, other)
-Tensor.__rand__ = lambda self, other: np.bitwise_and(other, self)
-Tensor.__or__ = lambda self, other: np.bitwise_or(self, other)
-Tensor.__ror__ = lambda self, other: np.bitwise_or(other, self)
-Tensor.__xor__ = lambda self, other: np.bitwise_xor(self, other)
-Tensor.__rxor__ = lambda self, other: np.bitwise_xor(other, self)
-Tensor.__invert__ = lambda self: np.invert(self)
