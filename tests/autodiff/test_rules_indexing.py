@@ -274,3 +274,20 @@ def test_random_index_expressions(case, seed):
     hvp = cm.hvp(lambda y: np.sum(y[index] ** 3), x, v)
     np.testing.assert_allclose(hvp, positions_gradient(shape, index, 6 * x[index] * v[index]),
                                rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("index", [
+    (slice(None), 0, Ellipsis, 0, np.array([0, 2])),   # the Ellipsis (empty here) separates the advanced indices
+    (slice(None, 0), 0, Ellipsis, 0, np.array([0])),
+    (0, Ellipsis, np.array([0, 1])),
+])
+def test_an_empty_ellipsis_between_advanced_indices_keeps_numpys_layout(index):
+    """NumPy moves the advanced dimensions to the front when an Ellipsis (even an empty one) separates the
+    advanced indices; writing the Ellipsis out must not change that (it used to give a transposed result)."""
+    x = np.arange(6.0).reshape(1, 2, 1, 3)
+    np.testing.assert_array_equal(cm.Tensor(x)[index].value, x[index])
+    u = np.random.default_rng(0).standard_normal(x[index].shape)
+    expected = np.zeros_like(x)
+    np.add.at(expected, index, u)
+    np.testing.assert_allclose(cm.grad(lambda y: np.sum(y[index] * u))(x), expected)
+    np.testing.assert_array_equal(cm.jvp(lambda y: y[index], (x,), (x + 1,))[1], (x + 1)[index])

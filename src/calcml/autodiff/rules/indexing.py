@@ -119,7 +119,41 @@ scatter_add.defjvp(lambda t, ans, values, index, shape:
 
 def _tensor_getitem(self: Tensor, index: Any) -> Tensor:
     """``t[index]``: every NumPy index (ints, slices, ..., None, integer arrays, boolean masks)."""
-    return getitem(self, normalize_index(index, self.value.ndim))
+    normalized = normalize_index(index, self.value.ndim)
+    out = getitem(self, normalized)
+    moved = _block_moved_to_front(index, normalized, self.value.ndim, np.ndim(out))
+    if moved is None:
+        return out
+    start, size = moved
+    return np.moveaxis(out, list(range(start, start + size)), list(range(size)))
+
+
+def _is_advanced(part: Any) -> bool:
+    return isinstance(part, (np.ndarray, list)) and np.ndim(part) > 0
+
+
+def _advanced_positions(parts: tuple) -> list[int]:
+    """Where NumPy's advanced indices are (integers count too once an array is present)."""
+    if not any(_is_advanced(p) for p in parts):
+        return []
+    return [i for i, p in enumerate(parts) if _is_advanced(p) or isinstance(p, (int, np.integer))
+            and not isinstance(p, (bool, np.bool_))]
+
+
+def _block_moved_to_front(index: Any, normalized: tuple, ndim: int, out_ndim: int) -> tuple[int, int] | None:
+    """NumPy puts the advanced-index dimensions first when the advanced indices are not next to each other.
+    Writing an Ellipsis out as zero slices can bring them together (x[:, 0, ..., 0, [1]] on a 4-d x): then
+    the block sits where the first advanced index was, and must move to the front. Returns (where it sits,
+    how many dimensions) in that case, else None."""
+    original = index if isinstance(index, tuple) else (index,)
+    before, after = _advanced_positions(original), _advanced_positions(normalized)
+    separated = bool(before) and before != list(range(before[0], before[-1] + 1))
+    if not separated or after != list(range(after[0], after[-1] + 1)):
+        return None
+    start = sum(1 for p in normalized[:after[0]] if p is None or isinstance(p, slice))
+    consumed = sum(_dimensions_used(p) for p in normalized)
+    plain_dims = sum(1 for p in normalized if p is None or isinstance(p, slice)) + (ndim - consumed)
+    return start, out_ndim - plain_dims
 
 
 Tensor.__getitem__ = _tensor_getitem
