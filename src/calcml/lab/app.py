@@ -1,5 +1,5 @@
 """The lab's web application: one page of our own, Plotly.js from the installed ``plotly`` package, and a
-JSON API per panel (derivative, optimizer race, backprop, integral, training).
+JSON API per panel (derivative, optimizer race, backprop, integral, training, curvature).
 
 Every answer is JSON; every problem is an answer too, never a crash or a dropped connection:
 
@@ -19,7 +19,8 @@ Work is bounded: request fields have ranges (schemas.py), symbolic work runs und
 calcml.symbolic, called from the request's worker thread: the event loop never waits on SymPy, and
 /api/health is answered on the loop itself), races under a wall-clock budget, training runs have an epoch
 cap, a time cap and a cap on how many run at once, and only two races, surfaces or backprop steps compute
-at once (capacity.py). The checks before any endpoint are in guard.py.
+at once (capacity.py). A curvature run is a training run (the same caps; polled and stopped like one) with
+bounded sizes, steps and measurements. The checks before any endpoint are in guard.py.
 """
 
 from __future__ import annotations
@@ -37,13 +38,22 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from calcml.lab.backprop import backprop_step
 from calcml.lab.capacity import ENGINE_WORK
+from calcml.lab.curvature import curvature_run
 from calcml.lab.derivative import explore_derivative
 from calcml.lab.errors import LabInputError
 from calcml.lab.guard import JsonErrors, LocalOnly, problem
 from calcml.lab.integral import METHODS, explore_integral
-from calcml.lab.optimizer_race import optimizer_catalog, resolve_surface, run_race, surface_catalog, surface_grid
+from calcml.lab.optimizer_race import (
+    optimizer_catalog,
+    race_view,
+    resolve_surface,
+    run_race,
+    surface_catalog,
+    surface_grid,
+)
 from calcml.lab.schemas import (
     BackpropRequest,
+    CurvatureRequest,
     DerivativeRequest,
     IntegralRequest,
     RaceRequest,
@@ -150,7 +160,7 @@ def create_app() -> FastAPI:
             chosen = resolve_surface(body.name, body.expr, body.x_range, body.y_range)
             runs = run_race(chosen, body.start, [(run.optimizer, run.lr) for run in body.runs], body.steps)
         return JSONResponse({"surface": chosen.name, "expr": chosen.expression, "start": list(body.start),
-                             "runs": runs})
+                             "runs": runs, "view": race_view(chosen, runs)})
 
     @app.post("/api/backprop")
     def backprop(body: BackpropRequest) -> JSONResponse:
@@ -167,7 +177,12 @@ def create_app() -> FastAPI:
 
     @app.post("/api/train", status_code=202)
     def train(body: TrainRequest) -> JSONResponse:
-        job_id = jobs.start(body.epochs, body.hidden, body.optimizer, body.lr, body.batch_size, body.seed)
+        job_id = jobs.start_digits(body.epochs, body.hidden, body.optimizer, body.lr, body.batch_size, body.seed)
+        return JSONResponse(jobs.snapshot(job_id), status_code=202)
+
+    @app.post("/api/curvature", status_code=202)
+    def curvature(body: CurvatureRequest) -> JSONResponse:
+        job_id = jobs.start({**body.model_dump(), "epochs": body.steps}, curvature_run)  # full batch: a step an epoch
         return JSONResponse(jobs.snapshot(job_id), status_code=202)
 
     @app.get("/api/train/optimizers")

@@ -3,7 +3,8 @@
 Built-in surfaces come from ``race.SURFACES``; a typed f(x, y) is read by the lab's cached, time-limited
 reader and becomes a ``race.Surface``. Each optimizer runs with ``race.run_optimizer`` from the same start;
 a run ends early when it diverges or when Newton meets an indefinite Hessian, and the race as a whole
-stops starting new runs once its wall-clock budget is spent.
+stops starting new runs once its wall-clock budget is spent. ``race_view`` widens the view to take in the
+points a run visited outside it (Newton's early steps on Rosenbrock), so that no path leaves the plot.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from calcml.optim import race
 
 RACE_SECONDS = 4.0  # after this, the remaining optimizers of a race are not started
 TOLERANCE = 1e-8
+MAX_ZOOM_OUT = 10.0  # a view grows to at most this many times its width to show a path
+MARGIN = 0.05
 ENDINGS = {"converged": "reached the minimum", "unconverged": "ran every step",
            "diverged": "diverged: lower the learning rate", "failed": "stopped"}
 
@@ -101,3 +104,21 @@ def run_race(surface: race.Surface, start: tuple[float, float], runs: list[tuple
             "steps_to_tolerance": run.steps_to_tolerance,
         })
     return answers
+
+
+def race_view(surface: race.Surface, answers: list[dict]) -> dict:
+    """The ranges that show every run that did not diverge: the surface's view, widened (with a 5% margin) to
+    take in the points a path visited outside it, but to at most MAX_ZOOM_OUT times its width on each axis.
+    A diverged run is left to leave the view: its table row says so."""
+    view = {}
+    for axis, name in enumerate(("x_range", "y_range")):
+        low, high = surface.bounds[axis]
+        coords = [point[axis] for run in answers if run["status"] != "diverged" for point in run["path"]
+                  if point[axis] is not None]
+        lo, hi = min([low, *coords]), max([high, *coords])
+        if (lo, hi) != (low, high):
+            room = (MAX_ZOOM_OUT - 1) / 2 * (high - low)
+            margin = MARGIN * (hi - lo)
+            lo, hi = max(lo - margin, low - room), min(hi + margin, high + room)
+        view[name] = [float(lo), float(hi)]
+    return view

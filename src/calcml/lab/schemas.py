@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 Coordinate = Annotated[float, Field(ge=-1e6, le=1e6, allow_inf_nan=False)]
 Expression = Annotated[str, Field(min_length=1, max_length=500)]
 Range = tuple[Coordinate, Coordinate]
+MAX_STEP_SIZE = 10.0  # a race's or the stepper's learning rate; larger steps overshoot every built-in view at once
+StepSize = Annotated[float, Field(gt=0, le=MAX_STEP_SIZE, allow_inf_nan=False)]
 
 
 class Request(BaseModel):
@@ -43,7 +45,7 @@ class SurfaceRequest(Request):
 
 class RaceRun(Request):
     optimizer: Annotated[str, Field(max_length=20)]
-    lr: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]
+    lr: StepSize
 
 
 class RaceRequest(SurfaceRequest):
@@ -54,7 +56,7 @@ class RaceRequest(SurfaceRequest):
 
 class BackpropRequest(Request):
     weights: dict[str, list] | None = None
-    lr: Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)] = 0.5
+    lr: StepSize = 0.5
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
 
 
@@ -73,3 +75,26 @@ class TrainRequest(Request):
     lr: Annotated[float | None, Field(gt=0, le=1, allow_inf_nan=False)] = None
     batch_size: Annotated[int, Field(ge=8, le=512)] = 32
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+
+
+MAX_MEASUREMENTS = 100
+
+
+class CurvatureRequest(Request):
+    """A small network trained by full-batch gradient descent, its Hessian's λ_max measured every ``every`` steps."""
+
+    examples: Annotated[int, Field(ge=20, le=500)] = 200
+    hidden: Annotated[int, Field(ge=4, le=64)] = 32
+    lr: Annotated[float, Field(gt=0, le=2, allow_inf_nan=False)] = 0.5
+    steps: Annotated[int, Field(ge=1, le=1000)] = 300
+    every: Annotated[int, Field(ge=1, le=1000)] = 25
+    k: Annotated[int, Field(ge=1, le=10)] = 5
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+
+    @model_validator(mode="after")
+    def few_measurements(self):
+        measurements = self.steps // self.every + 1
+        if measurements > MAX_MEASUREMENTS:
+            raise ValueError(f"steps/every asks for {measurements} measurements of λ_max; the lab makes at most "
+                             f"{MAX_MEASUREMENTS} (raise every or lower steps)")
+        return self

@@ -1,6 +1,7 @@
 """Training on the digits in the background, watched live: loss per step, per-layer gradient norms, accuracy.
 
-``TrainingJobs.start`` runs ``cm.train.fit`` on a daemon thread (at most MAX_RUNNING at once, each with a
+``TrainingJobs.start`` runs a runner (``digits_run`` here, ``calcml.lab.curvature.curvature_run`` for the
+curvature panel) that calls ``cm.train.fit`` on a daemon thread (at most MAX_RUNNING at once, each with a
 bounded number of epochs and seconds); the page polls ``snapshot`` for what has been recorded so far and
 can stop a run at any step. The engine's switches are per thread, so a run and the other panels' requests
 compute side by side. Run ids are unguessable (``secrets.token_urlsafe``): a page cannot name another's run.
@@ -8,16 +9,19 @@ compute side by side. Run ids are unguessable (``secrets.token_urlsafe``): a pag
 
 from __future__ import annotations
 
+import copy
+import functools
 import logging
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from calcml import nn
-from calcml.data import digits
+from calcml.data import Dataset, digits
 from calcml.lab.errors import LabInputError
 from calcml.lab.functions import finite_list, finite_number
 from calcml.train import Callback, GradNormMonitor, History, TrainingState, evaluate, fit
@@ -41,13 +45,15 @@ class _Stop(Exception):
 
 @dataclass
 class TrainingJob:
-    """What one run has recorded so far, as a ``cm.train.History`` (the test set is its validation set);
-    ``status``: running, finished, stopped or failed."""
+    """What one run has recorded so far, as a ``cm.train.History`` (the test set is its validation set) and,
+    for a panel that measures more, ``records`` (JSON-ready, written under ``lock``); ``status``: running,
+    finished, stopped or failed."""
 
     id: str
     settings: dict
     status: str = "running"
     history: History = field(default_factory=History)  # fit's record, copied step by step under ``lock``
+    records: dict = field(default_factory=dict)
     message: str = ""
     started: float = field(default_factory=time.perf_counter)
     seconds: float = 0.0
@@ -79,18 +85,45 @@ class _LiveRecorder(Callback):
                 getattr(job.history, metric).extend(getattr(history, metric)[len(getattr(job.history, metric)):])
 
 
+Runner = Callable[[TrainingJob, list[Callback]], tuple[str, list[str]]]
+"""A run's work: train with the given callbacks (the live recorder), return (final message, notes)."""
+
+
+@functools.lru_cache(maxsize=1)
+def digits_data() -> Dataset:
+    """The embedded digits, read once for every run."""
+    return digits()
+
+
+def digits_run(job: TrainingJob, callbacks: list[Callback]) -> tuple[str, list[str]]:
+    """The training panel's run: the digits MLP (64 → hidden ReLU → 10) with the chosen optimizer."""
+    settings, data = job.settings, digits_data()
+    model = digits_mlp(data, hidden=settings["hidden"], seed=settings["seed"])
+    opt = make_optimizer(settings["optimizer"], model.parameters(), lr=settings["lr"])
+    monitor = GradNormMonitor(warn=False)
+    fit(model, nn.losses.cross_entropy, opt, data, epochs=settings["epochs"], batch_size=settings["batch_size"],
+        validation=data, seed=settings["seed"], progress=False, callbacks=[monitor, *callbacks])
+    test = evaluate(model, nn.losses.cross_entropy, data.X_test, data.y_test)
+    return f"test accuracy {test.accuracy:.2%} on {test.n} digits", [r.message for r in monitor.reports[-1:]]
+
+
 class TrainingJobs:
     """The lab's training runs, by id."""
 
     def __init__(self) -> None:
         self._jobs: dict[str, TrainingJob] = {}
         self._lock = threading.Lock()
-        self._data = None
 
-    def start(self, epochs: int, hidden: int, optimizer: str, lr: float | None, batch_size: int, seed: int) -> str:
+    def start_digits(self, epochs: int, hidden: int, optimizer: str, lr: float | None, batch_size: int,
+                     seed: int) -> str:
         """Start a run of the digits MLP (64 → hidden ReLU → 10) and return its id."""
         if optimizer not in OPTIMIZERS:
             raise LabInputError(f"unknown optimizer {optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}.", "domain")
+        return self.start({"epochs": epochs, "hidden": hidden, "optimizer": optimizer, "lr": lr,
+                           "batch_size": batch_size, "seed": seed}, digits_run)
+
+    def start(self, settings: dict, runner: Runner) -> str:
+        """Start ``runner`` on a thread of its own (if fewer than MAX_RUNNING runs are going) and return its id."""
         with self._lock:
             running = sum(job.status == "running" for job in self._jobs.values())
             if running >= MAX_RUNNING:
@@ -98,27 +131,15 @@ class TrainingJobs:
             finished = [key for key, job in self._jobs.items() if job.status != "running"]
             for key in finished[: max(0, len(self._jobs) - MAX_KEPT + 1)]:
                 del self._jobs[key]
-            if self._data is None:
-                self._data = digits()
-            job = TrainingJob(new_run_id(), {"epochs": epochs, "hidden": hidden, "optimizer": optimizer,
-                                                        "lr": lr, "batch_size": batch_size, "seed": seed})
+            job = TrainingJob(new_run_id(), settings)
             self._jobs[job.id] = job
-        threading.Thread(target=self._run, args=(job, self._data), daemon=True, name=f"calcml-lab-{job.id}").start()
+        threading.Thread(target=self._run, args=(job, runner), daemon=True, name=f"calcml-lab-{job.id}").start()
         return job.id
 
-    def _run(self, job: TrainingJob, data) -> None:
-        settings = job.settings
-        recorder = _LiveRecorder(job)
+    def _run(self, job: TrainingJob, runner: Runner) -> None:
         try:
-            model = digits_mlp(data, hidden=settings["hidden"], seed=settings["seed"])
-            opt = make_optimizer(settings["optimizer"], model.parameters(), lr=settings["lr"])
-            monitor = GradNormMonitor(warn=False)
-            fit(model, nn.losses.cross_entropy, opt, data, epochs=settings["epochs"],
-                batch_size=settings["batch_size"], validation=data, seed=settings["seed"], progress=False,
-                callbacks=[monitor, recorder])
-            test = evaluate(model, nn.losses.cross_entropy, data.X_test, data.y_test)
-            status, message = "finished", f"test accuracy {test.accuracy:.2%} on {test.n} digits"
-            notes = [report.message for report in monitor.reports[-1:]]
+            message, notes = runner(job, [_LiveRecorder(job)])
+            status = "finished"
         except _Stop as reason:
             status, message, notes = "stopped", str(reason), []
         except Exception as error:  # a run that fails must say why on the page, never kill the server
@@ -156,7 +177,7 @@ class TrainingJobs:
                 "epoch_loss": finite_list(np.array(history.loss)), "accuracy": list(history.accuracy),
                 "test_accuracy": list(history.val_accuracy), "layers": _layer_titles(list(history.grad_norms)),
                 "notes": list(history.notes), "message": job.message,
-                "seconds": finite_number(seconds),
+                "seconds": finite_number(seconds), "records": copy.deepcopy(job.records),
             }
 
     def stop_all(self) -> None:
