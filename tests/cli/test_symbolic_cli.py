@@ -18,17 +18,70 @@ def test_derive_prints_the_result():
     assert "d/dx [sin(x**2)] = 2*x*cos(x**2)" in result.output
 
 
-def test_derive_with_steps_shows_the_rules():
+def test_derive_with_steps_shows_readable_rule_names_not_internal_ids():
     result = runner.invoke(app, ["derive", "sigmoid(w*x + b)", "--wrt", "x", "--steps"])
     assert result.exit_code == 0
-    assert "chain rule" in result.output and "ml.sigmoid" in result.output
+    assert "chain rule:" in result.output and "derivative of the sigmoid:" in result.output
+    assert "diff.chain" not in result.output and "ml.sigmoid" not in result.output
 
 
-def test_derive_latex_and_json():
+def test_steps_are_never_wrapped_inside_an_expression():
+    from calcml.symbolic import derive
+
+    expr = "sin(x^2)*exp(tanh(x**3 + 2*x))/(1 + x**2)"
+    result = runner.invoke(app, ["derive", expr, "--steps"])  # the runner's console is 80 columns wide
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) > 120  # long claims run on instead of being broken
+    for step in derive(expr, "x").flat:
+        assert any(f"{step.title}: {step.statement()}" in line for line in lines), step.statement()
+
+
+def test_derive_latex_is_the_whole_equation_on_one_line():
     latex = runner.invoke(app, ["derive", "sin(x^2)", "--latex"])
-    assert latex.exit_code == 0 and r"2 x \cos{\left(x^{2} \right)}" in latex.output
+    assert latex.exit_code == 0
+    assert latex.output == r"\frac{d}{dx}\left(\sin{\left(x^{2} \right)}\right) = 2 x \cos{\left(x^{2} \right)}" + "\n"
+    long = runner.invoke(app, ["derive", "sin(x^2)*exp(tanh(x**3 + 2*x))/(1 + x**2)", "--latex"])
+    assert long.exit_code == 0 and len(long.output.splitlines()) == 1 and len(long.output) > 200
+    assert long.output.startswith("\\frac{d}{dx}\\left(") and " = \\frac{" in long.output
+    second = runner.invoke(app, ["derive", "x^3", "--order", "2", "--latex"])
+    assert second.output == "\\frac{d^{2}}{dx^{2}}\\left(x^{3}\\right) = 6 x\n"
+
+
+def test_integrate_latex_is_the_whole_equation():
+    indefinite = runner.invoke(app, ["integrate", "x*exp(x)", "--latex"])
+    assert indefinite.output == "\\int x e^{x} \\, dx = x e^{x} - e^{x} + C\n"
+    definite = runner.invoke(app, ["integrate", "x^2", "--from", "0", "--to", "1", "--latex"])
+    assert definite.output == "\\int\\limits_{0}^{1} x^{2}\\, dx = \\frac{1}{3}\n"
+
+
+def test_derive_json():
     payload = json.loads(runner.invoke(app, ["derive", "x^3", "--json"]).output)
     assert payload["result"] == "3*x**2" and payload["steps"]["rule"] == "diff.power"
+    assert payload["steps"]["title"] == "power rule"
+
+
+@pytest.mark.parametrize("args", [["derive", "-x**2"], ["derive", "--", "-x**2"], ["derive", "-x**2", "--wrt", "x"],
+                                  ["derive", "--wrt", "x", "-x**2"], ["derive", "--wrt=x", "-x**2", "--steps"]])
+def test_an_expression_may_start_with_a_minus(args):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("d/dx [-x**2] = -2*x")
+
+
+def test_a_negative_bound_is_still_the_option_s_value():
+    result = runner.invoke(app, ["integrate", "-x^2", "--from", "-1", "--to", "1"])
+    assert result.exit_code == 0, result.output
+    assert "= -2/3" in result.output
+    unknown = runner.invoke(app, ["derive", "x", "-y"])  # with the expression given, -y is an unknown option
+    assert unknown.exit_code == 2 and "No such option" in unknown.output
+
+
+def test_a_misspelt_function_gets_a_suggestion():
+    result = runner.invoke(app, ["derive", "sigmod(x)"])
+    assert result.exit_code == 2
+    assert _error_line(result) == ("error: cannot read the expression: unknown function 'sigmod'; did you mean "
+                                   "sigmoid? (column 1)")
 
 
 def test_derive_errors_are_readable_with_exit_code_2():

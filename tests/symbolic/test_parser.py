@@ -37,6 +37,24 @@ def test_parses_to_the_expected_sympy_expression(text, expected):
     assert parse(text) == expected
 
 
+@pytest.mark.parametrize(
+    "text, suggestion",
+    [("sigmod(x)", "sigmoid"), ("Sin(x)", "sin"), ("tanhh(x)", "tanh"), ("sofmax(1, a, b)", "softmax"),
+     ("logsumxp(a, b)", "logsumexp"), ("sqr(x)", "sqrt")],
+)
+def test_a_misspelt_function_gets_did_you_mean(text, suggestion):
+    with pytest.raises(ParseError) as info:
+        parse(text)
+    assert info.value.message.endswith(f"; did you mean {suggestion}?")
+    assert str(info.value).splitlines()[0].startswith("cannot read the expression: unknown function")
+
+
+def test_no_suggestion_when_nothing_is_close():
+    with pytest.raises(ParseError) as info:
+        parse("foo(x)")
+    assert "did you mean" not in str(info.value) and "known functions:" in str(info.value)
+
+
 def test_names_become_real_symbols_and_are_shared():
     table = {}
     a = parse("x + y", table)

@@ -104,7 +104,7 @@ def test_renderings():
     text = d.text()
     assert "chain rule" in text and "d/dx [sin(x**2)] = 2*x*cos(x**2)" in text and "u = x**2" in text
     assert r"\frac{d}{dx}" in d.latex() and d._repr_latex_().startswith("$$")
-    assert "<ul" in d.html() and "diff.chain" in d._repr_html_()
+    assert "<ul" in d.html() and "<b>chain rule</b>" in d._repr_html_() and "diff.chain" not in d.html()
     payload = json.loads(json.dumps(d.to_dict()))
     assert payload["result"] == "2*x*cos(x**2)" and payload["steps"]["children"][0]["rule"] == "diff.sin"
 
@@ -145,3 +145,19 @@ def test_unknown_variable_means_derivative_zero_and_missing_variable_is_explaine
 def test_accepts_sympy_expressions_too():
     assert derive(sp.sin(x) ** 2, x).result == 2 * sp.sin(x) * sp.cos(x)
     assert derive(parse("x^3"), "x", order=3).result == 6
+
+
+def test_every_rule_id_in_the_source_has_a_readable_name():
+    """The one table of names (rule_catalog.RULES) covers every id a step can carry: none is shown raw."""
+    import pathlib
+    import re
+
+    import calcml
+    from calcml.symbolic.rule_catalog import RULES, rule_title
+
+    source = pathlib.Path(calcml.__file__).parent
+    pattern = re.compile(r"\"((?:diff|ml|int|algebra|sum|product)\.[a-z_]+)\"")
+    ids = {rule for path in source.rglob("*.py") for rule in pattern.findall(path.read_text(encoding="utf-8"))}
+    assert {"diff.chain", "diff.power", "int.parts", "ml.sigmoid"} <= ids
+    assert sorted(ids - set(RULES)) == []
+    assert rule_title("diff.chain") == "chain rule" and rule_title("diff.power") == "power rule"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
+from typer.core import TyperCommand
 
 app = typer.Typer(
     name="calcml",
@@ -34,6 +35,49 @@ def calcml(
                                  help="Print calcml's version and exit."),
 ) -> None:
     """calcml: derivatives, integrals and backpropagation you can run, check and see."""
+
+
+class ExpressionCommand(TyperCommand):
+    """A command whose argument is a math expression: ``calcml derive "-x**2"`` reads "-x**2" as the
+    expression, not as the option -x, when the command has no other argument (``--`` works too)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        value_options = {}
+        for param in self.params:
+            if param.param_type_name == "option":
+                for name in (*param.opts, *param.secondary_opts):
+                    value_options[name] = not (param.is_flag or param.count)
+        return super().parse_args(ctx, expression_after_options(args, value_options))
+
+
+def expression_after_options(args: list[str], value_options: dict[str, bool]) -> list[str]:
+    """``args`` with an expression that starts with "-" moved behind ``--``, so that click reads it as the
+    argument. ``value_options`` maps each option name to whether it takes a value (whose own "-1" is left
+    alone). A token counts as the expression when it starts with a single "-", is not an option name, and
+    no other argument was given; anything else is returned unchanged for click to judge.
+
+    >>> expression_after_options(["-x**2", "--wrt", "x"], {"--wrt": True, "-x": True, "--steps": False})
+    ['--wrt', 'x', '--', '-x**2']
+    >>> expression_after_options(["x", "--from", "-1"], {"--from": True})
+    ['x', '--from', '-1']
+    """
+    expression, positional, index = None, False, 0
+    while index < len(args):
+        token = args[index]
+        if token == "--":
+            return args
+        name = token.split("=", 1)[0] if token.startswith("--") else token
+        if name in value_options:
+            index += 2 if value_options[name] and name == token else 1
+            continue
+        if token.startswith("-") and not token.startswith("--") and len(token) > 1:
+            expression = index if expression is None else expression
+        elif not token.startswith("--"):  # an unknown --option is left for click to report
+            positional = True
+        index += 1
+    if positional or expression is None:
+        return args
+    return [*args[:expression], *args[expression + 1:], "--", args[expression]]
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

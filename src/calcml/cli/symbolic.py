@@ -7,9 +7,8 @@ import sys
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.tree import Tree
 
-from calcml.cli.app import app, fail, print_json
+from calcml.cli.app import ExpressionCommand, app, fail, print_json
 
 _TIMEOUT = typer.Option(
     None, "--timeout", help="Seconds before the work is stopped: more than 0, at most 300 (default 5)."
@@ -39,52 +38,63 @@ def _time_limit(seconds: float | None) -> float:
         _fail(_BadArgument(f"--timeout: {error}"))
 
 
-def _tree(root) -> Tree:
-    """A rich tree of the steps: rule title, rule id, the claim and the named parts."""
+def step_lines(root) -> list[str]:
+    """The steps as rich-markup lines under tree guides (├──, └──), one line per step: the rule's readable
+    name, its claim, the named parts and the note. Printed without wrapping, so no expression is ever
+    broken across lines (a long line runs on, as the terminal shows it)."""
 
     def label(step) -> str:
-        text = f"[bold]{escape(step.title)}[/bold] [dim]{step.rule}[/dim]: {escape(step.statement())}"
+        text = f"[bold]{escape(step.title)}[/bold]: {escape(step.statement())}"
         if step.parts:
             text += f"  [cyan]where {escape(step.parts_text())}[/cyan]"
         if step.note:
             text += f"  [dim]({escape(step.note)})[/dim]"
         return text
 
-    def add(node: Tree, step) -> None:
-        for child in step.children:
-            add(node.add(label(child)), child)
+    lines = [label(root)]
 
-    tree = Tree(label(root))
-    add(tree, root)
-    return tree
+    def add(step, prefix: str) -> None:
+        for i, child in enumerate(step.children):
+            last = i == len(step.children) - 1
+            lines.append(f"{prefix}{'└── ' if last else '├── '}{label(child)}")
+            add(child, prefix + ("    " if last else "│   "))
+
+    add(root, "")
+    return lines
 
 
-def _show(console: Console, record, headline: str, steps: bool, latex: bool, as_json: bool) -> None:
-    import sympy as sp
-
+def _show(record, headline: str, steps: bool, latex: bool, as_json: bool) -> None:
+    """The result as one headline (or one LaTeX equation, or JSON), then the steps when asked; nothing is
+    wrapped or cropped to the terminal's width."""
     if as_json:
         print_json(record.to_dict())
-    elif latex:
-        console.print(record.latex() if steps else sp.latex(record.result), markup=False, highlight=False)
-    else:
-        console.print(headline, markup=False, highlight=False)
+        return
+    console = Console(soft_wrap=True)
+    if latex:
+        typer.echo(record.steps.statement_latex())  # the whole equation, on one line
         if steps:
-            console.print(_tree(record.steps))
+            typer.echo(record.latex())
+        return
+    console.print(headline, markup=False, highlight=False)
+    if steps:
+        for line in step_lines(record.steps):
+            console.print(line, highlight=False)
 
 
-@app.command()
+@app.command(cls=ExpressionCommand)
 def derive(
     expr: str = typer.Argument(..., help='The function, e.g. "sin(x^2)" (^ and ** both mean power).'),
     wrt: str = typer.Option(None, "--wrt", "-x", help="The variable (default: the only one)."),
     order: int = typer.Option(1, "--order", "-n", min=1, help="How many times to differentiate."),
     steps: bool = typer.Option(False, "--steps", help="Show every rule that was applied."),
-    latex: bool = typer.Option(False, "--latex", help="Print LaTeX."),
+    latex: bool = typer.Option(False, "--latex", help="Print the equation in LaTeX, on one line."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (result and step tree)."),
     timeout: float = _TIMEOUT,
 ) -> None:
     """Differentiate, showing how each rule produced the answer.
 
-    Example:  calcml derive "sin(x^2)" --wrt x --steps
+    Examples:  calcml derive "sin(x^2)" --wrt x --steps
+               calcml derive "-x**2" --latex
     """
     from calcml.symbolic import SymbolicError
     from calcml.symbolic import derive as derive_expr
@@ -98,17 +108,17 @@ def derive(
         _fail(error)
     power = "" if order == 1 else f"^{order}"
     headline = f"d{power}/d{d.var}{power} [{d.expr}] = {d.result}"
-    _show(Console(), d, headline, steps, latex, as_json)
+    _show(d, headline, steps, latex, as_json)
 
 
-@app.command()
+@app.command(cls=ExpressionCommand)
 def integrate(
     expr: str = typer.Argument(..., help='The integrand, e.g. "x*exp(x)".'),
     wrt: str = typer.Option(None, "--wrt", "-x", help="The variable (default: the only one)."),
     lower: str = typer.Option(None, "--from", help="Lower bound (a number, pi, -oo, ...)."),
     upper: str = typer.Option(None, "--to", help="Upper bound."),
     steps: bool = typer.Option(False, "--steps", help="Show the rules (substitution, parts, ...)."),
-    latex: bool = typer.Option(False, "--latex", help="Print LaTeX."),
+    latex: bool = typer.Option(False, "--latex", help="Print the equation in LaTeX, on one line."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (result and step tree)."),
     numeric: bool = typer.Option(False, "--numeric", help="Gauss–Kronrod quadrature (needs --from/--to)."),
     timeout: float = _TIMEOUT,
@@ -143,7 +153,7 @@ def integrate(
         headline = f"∫ from {lower} to {upper} of {result.expr} d{var} = {result.result}"
     else:
         headline = f"∫ {result.expr} d{var} = {result.result} + C"
-    _show(Console(), result, headline, steps, latex, as_json)
+    _show(result, headline, steps, latex, as_json)
 
 
 def _integrate_numerically(expr: str, wrt: str | None, lower: str | None, upper: str | None,
@@ -161,7 +171,7 @@ def _integrate_numerically(expr: str, wrt: str | None, lower: str | None, upper:
                     "error": result.error, "evals": result.evals, "method": result.method})
         return
     differential = f" d{wrt}" if wrt else ""
-    Console().print(f"∫ from {lower} to {upper} of {expr}{differential} ≈ {float(result):.16g}  "
+    Console(soft_wrap=True).print(f"∫ from {lower} to {upper} of {expr}{differential} ≈ {float(result):.16g}  "
                     f"(error ≤ {result.error:.1e}, {result.evals} evaluations, {result.method})", highlight=False)
 
 

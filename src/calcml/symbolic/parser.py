@@ -20,6 +20,7 @@ than computed: parsing is cheap enough to run in the caller's process.
 
 from __future__ import annotations
 
+import difflib
 import keyword
 import math
 import re
@@ -120,6 +121,19 @@ def tokenize(text: str) -> list[Token]:
         pos = match.end()
     tokens.append(Token("end", "", len(text) + 1))
     return tokens
+
+
+def did_you_mean(word: str) -> str:
+    """'; did you mean sigmoid?' when ``word`` is close to a known function name (difflib), else ''.
+
+    >>> did_you_mean("sigmod")
+    '; did you mean sigmoid?'
+    >>> did_you_mean("Sin"), did_you_mean("foo")
+    ('; did you mean sin?', '')
+    """
+    by_lower = {name.lower(): name for name in FUNCTIONS}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1)
+    return f"; did you mean {by_lower[close[0]]}?" if close else ""
 
 
 def _digits(value: sp.Expr) -> float:
@@ -309,7 +323,7 @@ class _Parser:
                             hint="give a finite number, or oo / -oo for an infinite bound")
         if len(word) > 1 and self.is_op("("):
             raise self.fail(
-                f"unknown function {word!r}",
+                f"unknown function {word!r}{did_you_mean(word)}",
                 token,
                 hint=f"known functions: {', '.join(FUNCTIONS)}; for a product write {word}*(...)",
             )

@@ -68,12 +68,17 @@ class Step:
         return f"{e} = {r}"
 
     def statement_latex(self) -> str:
-        """The step's claim in LaTeX."""
+        r"""The step's claim in LaTeX, a whole equation: for the root step, the result's equation.
+
+        >>> x = sp.Symbol("x")
+        >>> print(Step("diff.power", x**3, 3 * x**2, x).statement_latex())
+        \frac{d}{dx}\left(x^{3}\right) = 3 x^{2}
+        """
         e, r = sp.latex(self.expr), sp.latex(self.result)
         if self.kind == "diff":
             power = "" if self.order == 1 else f"^{{{self.order}}}"
             wrt = sp.latex(self.wrt)
-            return rf"\frac{{d{power}}}{{d{wrt}{power}}}\left[{e}\right] = {r}"
+            return rf"\frac{{d{power}}}{{d{wrt}{power}}}\left({e}\right) = {r}"
         if self.kind == "int":
             return rf"\int {e} \, d{sp.latex(self.wrt)} = {r} + C"
         return f"{e} = {r}"
@@ -133,7 +138,7 @@ def render_html(root: Step) -> str:
     def item(step: Step) -> str:
         title = html_lib.escape(step.title)
         math = html_lib.escape(step.statement_latex())
-        body = f"<b>{title}</b> <code>{html_lib.escape(step.rule)}</code>: \\({math}\\)"
+        body = f"<b>{title}</b>: \\({math}\\)"
         if step.parts:
             body += f" where \\({html_lib.escape(step.parts_latex())}\\)"
         if step.note:
