@@ -27,9 +27,11 @@ IDX_FILES = {
 IMAGES_MAGIC, LABELS_MAGIC = 0x803, 0x801
 
 
-def mnist(path: str | os.PathLike, dtype: type = np.float32, max_bytes: int = MAX_IDX_BYTES) -> Dataset:
+def mnist(path: str | os.PathLike | None = None, dtype: type = np.float32, max_bytes: int = MAX_IDX_BYTES
+          ) -> Dataset:
     """MNIST from a directory of IDX files or an ``mnist.npz``: X (n, 784) in [0, 1] (pixel / 255),
-    labels int64, the standard 60,000 / 10,000 split, ``images()`` in the (n, 28, 28) form.
+    labels int64, the standard 60,000 / 10,000 split, ``images()`` in the (n, 28, 28) form. Without
+    ``path``, the files imported once with ``calcml data fetch mnist --from DIR`` (``cm.data.fetch_mnist``).
 
     >>> data = cm.data.mnist("~/data/mnist")    # needs the MNIST files on disk  # doctest: +SKIP
     >>> data.X_train.shape                      # doctest: +SKIP
@@ -39,12 +41,14 @@ def mnist(path: str | os.PathLike, dtype: type = np.float32, max_bytes: int = MA
     (e.g. 60,000 images but 59,999 labels), or declares more than ``max_bytes`` (1 GiB; MNIST's images
     are 47 MB) — checked from the headers before anything is decompressed or allocated.
     """
+    if path is None:
+        return _imported(dtype, max_bytes)
     path = Path(path).expanduser()
     if path.is_file():
         return _from_npz(path, dtype, max_bytes)
     if not path.is_dir():
         raise DataFormatError(f"mnist: {path} is neither a directory of IDX files nor an mnist.npz file.")
-    found = {key: _find_idx(path, stem) for key, stem in IDX_FILES.items()}
+    found = {key: find_idx_file(path, stem) for key, stem in IDX_FILES.items()}
     if all(f is None for f in found.values()) and (path / "mnist.npz").is_file():
         return _from_npz(path / "mnist.npz", dtype, max_bytes)
     missing = [IDX_FILES[key] for key, f in found.items() if f is None]
@@ -61,7 +65,22 @@ def mnist(path: str | os.PathLike, dtype: type = np.float32, max_bytes: int = MA
                     dtype, f"IDX files in {path}")
 
 
-def _find_idx(directory: Path, stem: str) -> Path | None:
+def _imported(dtype: type, max_bytes: int) -> Dataset:
+    """MNIST from the data folder, where ``fetch_mnist`` put it (checked against the published files)."""
+    from calcml.data.fetch import data_home
+
+    folder = data_home() / "mnist"
+    if not all((folder / stem).is_file() for stem in IDX_FILES.values()):
+        raise DataFormatError(
+            f"mnist: no MNIST files were imported into {folder} yet (nothing is downloaded).\n"
+            "  import the four files you have once: calcml data fetch mnist --from DIR; or pass their folder: "
+            "cm.data.mnist(DIR)."
+        )
+    return mnist(folder, dtype, max_bytes)
+
+
+def find_idx_file(directory: Path, stem: str) -> Path | None:
+    """``directory/stem`` as it is found: plain or ``.gz``, with ``-idx`` or ``.idx`` in the name; else None."""
     for name in (stem, stem.replace("-idx", ".idx")):
         for suffix in ("", ".gz"):
             candidate = directory / (name + suffix)
