@@ -79,7 +79,7 @@ def test_without_torch_two_ways_still_compare():
 def test_picture_shows_each_method(tmp_path):
     params, X, y = _problem(4, 5, 3, 8, 0)
     result = bp.three_ways(params, X, y)
-    fig = bp.plot_three_ways(result, tmp_path / "bp.png")
+    fig = cm.viz.backprop_three_ways(result, tmp_path / "bp.png")
     assert (tmp_path / "bp.png").stat().st_size > 0
     # W1 and W2: one image per method and their difference
     assert sum(len(ax.images) for ax in fig.axes) == 2 * (len(result.methods) + 1)

@@ -56,7 +56,7 @@ def test_initial_filters_are_the_recipes_initialization(case, digits):
 
 def test_filters_picture_has_one_image_per_filter(case):
     panels = case.panels()
-    fig = cnn_digits.plot_filters(panels)  # (the example's test checks that the file is written)
+    fig = cm.viz.cnn_filters(panels)  # (the example's test checks that the file is written)
     assert len(fig.subfigs) == len(panels) == 4
     for subfig, stack in zip(fig.subfigs, panels.values()):
         images = [ax.images[0].get_array() for ax in subfig.axes if ax.images]
@@ -65,5 +65,5 @@ def test_filters_picture_has_one_image_per_filter(case):
 
 
 def test_filters_picture_with_fewer_filters_than_a_row():
-    fig = cnn_digits.plot_filters({"three": np.ones((3, 5, 5))})
+    fig = cm.viz.cnn_filters({"three": np.ones((3, 5, 5))})
     assert sum(len(ax.images) for ax in fig.axes) == 3

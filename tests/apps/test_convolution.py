@@ -121,7 +121,7 @@ def test_correlate1d_rejects_a_filter_longer_than_the_signal():
 def test_picture_is_written_and_reproducible(tmp_path):
     study = conv.convergence_study(hs=(0.2, 0.1, 0.05))
     first, second = tmp_path / "a.png", tmp_path / "b.png"
-    fig = conv.plot_convolution_as_integral(first, study=study)
-    conv.plot_convolution_as_integral(second, study=study)
+    fig = cm.viz.convolution_as_integral(first, study=study)
+    cm.viz.convolution_as_integral(second, study=study)
     assert len(fig.axes) == 4  # three panels and a colorbar
     assert first.read_bytes() == second.read_bytes()

@@ -96,7 +96,7 @@ def test_updates_without_clipping_are_lr_times_the_gradient(runs):
 
 def test_picture_has_four_panels(runs, linear_range, tmp_path):
     saturated = rd.through_time_study(radii=(0.9, 2.5), scale=1.0)
-    fig = rd.plot_gradients_through_time(linear_range, saturated, list(runs.values()), tmp_path / "rnn.png")
+    fig = cm.viz.rnn_gradients(linear_range, saturated, list(runs.values()), tmp_path / "rnn.png")
     assert (tmp_path / "rnn.png").stat().st_size > 0
     small, unit, losses, _ = fig.axes
     assert len(small.lines) == 2 * len(linear_range)  # measured and ρ^(T−t) for each radius

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
-from pathlib import Path
 
 import numpy as np
 
@@ -165,31 +164,3 @@ def three_ways(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, use_
         methods["PyTorch"] = by_torch
     results = {method: compute(params, X, y) for method, compute in methods.items()}
     return ThreeWays({m: r[0] for m, r in results.items()}, {m: r[1] for m, r in results.items()})
-
-
-def plot_three_ways(result: ThreeWays, path: str | Path | None = None):
-    """∂L/∂W₁ and ∂L/∂W₂ as images, one column per method on a shared colour scale, and a last column with the
-    difference between the first and last method (its own scale: rounding, ~1e-16). Written to ``path`` (PNG,
-    reproducible byte for byte) when given; returns the matplotlib Figure."""
-    from matplotlib.figure import Figure
-
-    methods = result.methods
-    fig = Figure(figsize=(3.2 * (len(methods) + 1), 6), layout="constrained")
-    axes = fig.subplots(2, len(methods) + 1, squeeze=False)
-    for row, name in zip(axes, ("W1", "W2")):
-        limit = max(float(np.max(np.abs(result.grads[m][name]))) for m in methods)
-        for ax, method in zip(row, methods):
-            shown = ax.imshow(result.grads[method][name], cmap="RdBu_r", vmin=-limit, vmax=limit)
-            ax.set_title(f"∂L/∂{name}: {method}", fontsize=10)
-        fig.colorbar(shown, ax=row[:len(methods)].tolist(), shrink=0.8)
-        difference = result.grads[methods[0]][name] - result.grads[methods[-1]][name]
-        spread = float(np.max(np.abs(difference))) or 1e-16
-        shown = row[-1].imshow(difference, cmap="PuOr", vmin=-spread, vmax=spread)
-        row[-1].set_title(f"{methods[0]} − {methods[-1]}", fontsize=10)
-        fig.colorbar(shown, ax=row[-1], shrink=0.8, format="%.0e")
-    for ax in axes.ravel():
-        ax.set(xticks=[], yticks=[])
-    if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=100, metadata={"Software": None})
-    return fig

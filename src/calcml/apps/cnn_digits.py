@@ -8,14 +8,12 @@ w_o is a 3×3 stencil slid over the image; its gradient is (see ``calcml.apps.co
 
 the images correlated with the gradient arriving at the filter's output map z_o. ``study`` measures it twice
 — by the engine's backward pass through the whole network, and by that sum from the gradient at z — and
-``plot_filters`` draws the filters and their gradients, one small image per filter.
+``cm.viz.cnn_filters`` draws the filters and their gradients, one small image per filter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -121,32 +119,3 @@ def study(data: Dataset, epochs: int = 30, seed: int = 0) -> CNNCaseStudy:
     filters = trained.model[index].weight.value[:, 0].astype(np.float64)
     gradient = filter_gradient(trained.model, data.X_train, data.y_train)
     return CNNCaseStudy(trained, initial_filters, initial_gradient, filters, gradient)
-
-
-def plot_filters(panels: Mapping[str, np.ndarray], path: str | Path | None = None, columns: int = 8):
-    """One grid per panel, one image per filter (a (filters, kh, kw) stack each), in a diverging colormap
-    centred on 0 with a colour scale shared within the panel. Written to ``path`` (PNG, reproducible byte for
-    byte) when given; returns the matplotlib Figure."""
-    from matplotlib.figure import Figure
-
-    count = max(len(stack) for stack in panels.values())
-    rows = -(-count // columns)
-    grid_cols = 2 if len(panels) > 1 else 1
-    grid_rows = -(-len(panels) // grid_cols)
-    fig = Figure(figsize=(grid_cols * columns * 0.75 + 0.8, grid_rows * (rows * 0.75 + 0.7)))
-    subfigs = np.atleast_1d(fig.subfigures(grid_rows, grid_cols)).ravel()
-    margins = {"left": 0.02, "right": 0.8, "bottom": 0.03, "top": 1 - 0.35 / (rows * 0.75 + 0.7),
-               "wspace": 0.1, "hspace": 0.1}  # fixed margins: a layout engine is slow with this many axes
-    for subfig, (title, stack) in zip(subfigs, panels.items()):
-        limit = float(np.max(np.abs(stack))) or 1.0
-        axes = subfig.subplots(rows, columns, squeeze=False, gridspec_kw=margins).ravel()
-        for ax in axes:
-            ax.set_axis_off()
-        for ax, image in zip(axes, stack):
-            shown = ax.imshow(image, cmap="RdBu_r", vmin=-limit, vmax=limit)
-        subfig.colorbar(shown, cax=subfig.add_axes((0.83, 0.1, 0.025, margins["top"] - 0.15)))
-        subfig.suptitle(title, fontsize=10)
-    if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=100, metadata={"Software": None})
-    return fig

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -230,46 +229,3 @@ def input_grad2d(g: np.ndarray, w: np.ndarray, input_size, stride=1, padding=0) 
         for b in range(kw):
             grad_p[:, :, _strided(a, h_out, sh), _strided(b, w_out, sw)] += np.einsum("noij,oc->ncij", g, w[:, :, a, b])
     return grad_p[:, :, ph:ph + height, pw:pw + width]
-
-
-# ---- the picture --------------------------------------------------------------------------------
-def plot_convolution_as_integral(path: str | Path | None = None, h: float = 0.25, sigma: float = 0.5,
-                                 half_width: float = 1.0, study: ConvergenceStudy | None = None):
-    """Three panels: f, g, the exact f ∗ g and the discrete sum at spacing ``h``; the error against h on log
-    axes (slopes 2 and 1); the 2-D discrete result. Written to ``path`` (PNG, byte-for-byte reproducible)
-    when given; returns the matplotlib Figure."""
-    from matplotlib.figure import Figure
-
-    study = study or convergence_study(sigma=sigma, half_width=half_width)
-    fig = Figure(figsize=(13, 4), layout="constrained")
-    curves, errors, image = fig.subplots(1, 3)
-
-    fine = np.linspace(-3, 3, 601)
-    coarse = gaussian_box_1d(h, sigma, half_width)
-    curves.plot(fine, gaussian(fine, sigma), color="tab:blue", label=f"f = N(0, {sigma}²)")
-    curves.plot(fine, (np.abs(fine) <= half_width).astype(float), color="tab:orange", label=f"g = box [−{half_width}, "
-                f"{half_width}]")
-    curves.plot(fine, gaussian_box_exact(fine, sigma, half_width), color="black", label="f ∗ g (integral)")
-    shown = np.abs(coarse.t) <= 3
-    curves.plot(coarse.t[shown], coarse.discrete[shown], "o", color="tab:red", markersize=4,
-                label=f"h·Σ f g, h = {h}")
-    curves.set(title="convolution: an integral, and its sum", xlabel="t")
-    curves.legend(fontsize=7, loc="upper left")
-
-    for (name, e), marker in zip(study.errors.items(), "os"):
-        slope = study.orders(name)[-1]
-        errors.loglog(study.h, e, marker + "-", label=f"{name} edges (order {slope:.2f})")
-    errors.loglog(study.h, study.errors["trapezoid"][0] * (study.h / study.h[0]) ** 2, "k:", label="∝ h²")
-    errors.loglog(study.h, study.errors["riemann"][0] * (study.h / study.h[0]), "k--", label="∝ h")
-    errors.set(title="max |sum − integral|", xlabel="grid spacing h", ylabel="error")
-    errors.legend(fontsize=8)
-
-    plane = gaussian_box_2d(0.05, sigma, half_width)
-    extent = (plane.t[0], plane.t[-1], plane.t[0], plane.t[-1])
-    shown = image.imshow(plane.discrete, extent=extent, origin="lower", cmap="viridis")
-    image.set(title=f"2-D: h²ΣΣ f g (max error {plane.max_error:.1e})", xlabel="x", ylabel="y")
-    fig.colorbar(shown, ax=image, shrink=0.8)
-    if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=100, metadata={"Software": None})
-    return fig

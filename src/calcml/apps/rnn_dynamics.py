@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -176,46 +175,3 @@ def train_next_value(radius: float, max_norm: float | None = None, lr: float = 0
             run.loss.append(float(loss.value))
             run.update_norm.append(math.sqrt(sum(float(np.sum((p.value - v) ** 2)) for p, v in zip(params, before))))
     return run
-
-
-# ---- the picture --------------------------------------------------------------------------------
-def plot_gradients_through_time(linear: Sequence[GradientsThroughTime], saturated: Sequence[GradientsThroughTime],
-                                runs: Sequence[TrainingRun], path: str | Path | None = None):
-    """Four panels: ‖∂L/∂h_t‖ against t in the linear range (with ρ^(T−t) dashed) and with unit inputs; the
-    training loss of each run; each run's gradient norm and update norm per step (clipping caps the update at
-    lr·c). Written to ``path`` (PNG, reproducible byte for byte) when given; returns the matplotlib Figure."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(12, 8.5), layout="constrained")
-    (small, unit), (losses, sizes) = fig.subplots(2, 2)
-    colors = {}
-    for ax, studies, title in ((small, linear, "inputs of size 1e-6: tanh in its linear range"),
-                               (unit, saturated, "inputs of size 1: tanh saturates")):
-        for study in studies:
-            t = np.arange(1, len(study.norms) + 1)
-            line, = ax.semilogy(t, study.norms, label=f"ρ = {study.radius:.2g} (rate {study.rate:.3f})")
-            colors[study.radius] = line.get_color()
-            if ax is small:
-                ax.semilogy(t, study.norms[-1] * study.radius ** (len(t) - t), "--", color=line.get_color(),
-                            linewidth=0.8)
-        ax.set(title=title, xlabel="time step t", ylabel="‖∂L/∂h_t‖  (L at the last step)")
-        ax.legend(fontsize=8)
-    small.text(0.02, 0.02, "dashed: ρ^(T−t)", transform=small.transAxes, fontsize=8)
-
-    for i, run in enumerate(runs):
-        label = f"ρ = {run.radius:g}, " + ("no clipping" if run.max_norm is None else f"clipped at {run.max_norm:g}")
-        style = "-" if run.max_norm is None else "--"
-        end = "" if run.diverged_at is None else f" (diverged at step {run.diverged_at})"
-        losses.semilogy(run.loss, style, color=f"C{i}", label=label + end)
-        sizes.semilogy(run.grad_norm, style, color=f"C{i}", label="‖∇θ‖, " + label)
-        if run.max_norm is not None:
-            sizes.semilogy(run.update_norm, ":", color=f"C{i}", label="‖Δθ‖, " + label)
-            sizes.axhline(run.lr * run.max_norm, color="gray", linewidth=0.8)
-    losses.set(title=f"training (SGD, lr {runs[0].lr:g}) on a noisy sine", xlabel="step", ylabel="loss (MSE)")
-    sizes.set(title="gradient norm before clipping, update norm (gray: lr·c)", xlabel="step")
-    losses.legend(fontsize=8)
-    sizes.legend(fontsize=7)
-    if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=100, metadata={"Software": None})
-    return fig

@@ -1,5 +1,6 @@
 """Drawings for the tour's chapters on checking gradients, quadrature, probability and continuous time — each
-computes its chapter's key idea afresh (seeded, under a second) and draws it with ``calcml.viz.output``.
+computes its chapter's key idea afresh (seeded, under a second) and draws it in the house style of
+``calcml.viz.theme``.
 
 Every function returns the matplotlib Figure (its lines keep the data drawn, labelled) and saves it when given
 ``path=``; ``calcml.tour.report.PICTURES`` names the files.
@@ -15,6 +16,7 @@ from matplotlib.figure import Figure
 
 import calcml as cm
 from calcml.viz.output import finish, new_figure
+from calcml.viz.theme import themed
 
 EPS = np.finfo(float).eps
 
@@ -37,6 +39,7 @@ def difference_errors(hs: np.ndarray, x: np.ndarray = GRADIENT_CHECK_X, i: int =
     return {"forward": np.abs(forward - exact), "central": np.abs(central - exact)}
 
 
+@themed
 def gradient_check_v(path: str | Path | None = None) -> Figure:
     """The classic V: truncation error (slope 1 forward, 2 central) falling with h until rounding, ~ε/h, rises."""
     hs = np.logspace(-14, -1, 53)
@@ -58,11 +61,12 @@ def gradient_check_v(path: str | Path | None = None) -> Figure:
     ax.set_ylabel("|difference quotient − autodiff|")
     ax.set_ylim(1e-13, 1e1)
     ax.set_title("∂f/∂x₀ of Σ tanh²(xᵢ)e^(−xᵢ): truncation falls with h, rounding rises")
-    ax.legend(loc="upper center", fontsize=8.5, ncols=2)
+    ax.legend(loc="upper center", ncols=2)
     return finish(fig, path)
 
 
 # ---- Adaptive quadrature with an honest error -------------------------------------------------------------
+@themed
 def adaptive_quadrature(path: str | Path | None = None) -> Figure:
     """x·sin 30x on [0, 2π] with the points quad evaluated, and its error estimate against tolerance and truth."""
     from calcml.integrate import quad
@@ -85,7 +89,7 @@ def adaptive_quadrature(path: str | Path | None = None) -> Figure:
     top.set_ylim(-8.0, 8.0)
     top.set_xlabel("x")
     top.set_title(f"∫₀^2π x sin 30x dx = −π/15: quad gives {float(result):.15f}")
-    top.legend(loc="upper left", fontsize=8.5)
+    top.legend(loc="upper left")
     rtols = np.logspace(-2, -12, 21)  # below ~1e-12·|I| float64 cannot resolve this integral
     estimates, true_errors = [], []
     for rtol in rtols:
@@ -99,11 +103,12 @@ def adaptive_quadrature(path: str | Path | None = None) -> Figure:
     bottom.set_xlabel("rtol (tighter →)")
     bottom.set_ylabel("absolute error")
     bottom.set_title("an honest estimate: the true error never exceeds it")
-    bottom.legend(fontsize=8.5)
+    bottom.legend()
     return finish(fig, path)
 
 
 # ---- Differentiating an integral ------------------------------------------------------------------------
+@themed
 def leibniz_rule(path: str | Path | None = None, b: float = 1.0) -> Figure:
     """F(b) = ∫₀ᵇ sin: the area up to b, and dF/db = sin b (cm.grad through quad) as the slope of F at b."""
     from calcml.integrate import quad
@@ -119,7 +124,7 @@ def leibniz_rule(path: str | Path | None = None, b: float = 1.0) -> Figure:
     left.plot([b, b], [0.0, math.sin(b)], color="#d62728", lw=2, label=f"f(b) = sin {b:g} = {math.sin(b):.4f}")
     left.set_xlabel("x")
     left.set_title("the area up to b")
-    left.legend(loc="lower center", fontsize=8.5)
+    left.legend(loc="lower center")
     bs = np.linspace(0.0, math.pi, 61)
     right.plot(bs, [F(v) for v in bs], label="F(b) by quad")
     near = np.linspace(b - 0.7, b + 0.7, 2)
@@ -128,11 +133,12 @@ def leibniz_rule(path: str | Path | None = None, b: float = 1.0) -> Figure:
     right.plot([b], [F(b)], "o", color="#d62728")
     right.set_xlabel("b")
     right.set_title("dF/db = f(b): Leibniz's rule, by autodiff")
-    right.legend(loc="upper left", fontsize=8.5)
+    right.legend(loc="upper left")
     return finish(fig, path)
 
 
 # ---- Probability by quadrature --------------------------------------------------------------------------
+@themed
 def normalized_density(path: str | Path | None = None) -> Figure:
     """The coin's unnormalized posterior p^8(1 − p)^15, its pdf p̃/Z (Z by quad) and its CDF (by quad)."""
     from calcml.prob import cdf, normalize
@@ -148,8 +154,7 @@ def normalized_density(path: str | Path | None = None) -> Figure:
     density.plot(p, pdf(p), color="#2ca02c", label="p̃ / Z")
     density.fill_between(p, pdf(p), alpha=0.2, color="#2ca02c")
     density.set_title(f"pdf: Z = ∫ p̃ = {float(Z):.4e}")
-    density.legend(fontsize=8.5, title=f"B(9, 16) = {math.exp(math.lgamma(9) + math.lgamma(16) - math.lgamma(25)):.4e}",
-                   title_fontsize=8.5)
+    density.legend(title=f"B(9, 16) = {math.exp(math.lgamma(9) + math.lgamma(16) - math.lgamma(25)):.4e}")
     distribution.plot(ps, cdf(pdf, ps, (0, 1)), "o-", ms=3, color="#ff7f0e")
     distribution.set_title("CDF F(p) = ∫₀ᵖ p̃/Z")
     for ax in (raw, density, distribution):
@@ -173,6 +178,7 @@ def estimator_samples(n: int = 20_000, rng: int = 0) -> dict[str, np.ndarray]:
     return {"reparameterization": np.asarray(reparam, dtype=float), "score": score}
 
 
+@themed
 def estimator_histograms(path: str | Path | None = None) -> Figure:
     """Histograms of the two estimators' per-sample values around the true gradient 2μ."""
     samples = estimator_samples()
@@ -188,11 +194,12 @@ def estimator_histograms(path: str | Path | None = None) -> Figure:
     ax.set_xlabel("one sample's gradient estimate (values beyond the axis are piled at its ends)")
     ax.set_ylabel("density")
     ax.set_title(f"∂/∂μ E[x²], x ~ N({MU}, {SIGMA}²), {samples['score'].size} samples: same mean, different spread")
-    ax.legend(fontsize=8.5)
+    ax.legend()
     return finish(fig, path)
 
 
 # ---- Stiffness ------------------------------------------------------------------------------------------
+@themed
 def stiffness_steps(path: str | Path | None = None) -> Figure:
     """Robertson's kinetics: the solution, rosenbrock23's growing steps, and dopri5's steps until it stops."""
     from calcml import ode
@@ -218,7 +225,7 @@ def stiffness_steps(path: str | Path | None = None) -> Figure:
     for k, (label, scale) in enumerate((("y₁", 1.0), ("y₂ × 10⁴", 1e4), ("y₃", 1.0))):
         top.semilogx(t, stiff.y[1:, k] * scale, label=label)
     top.set_title("Robertson's kinetics, solved by rosenbrock23")
-    top.legend(fontsize=8.5)
+    top.legend()
     bottom.loglog(stiff.t[1:], np.diff(stiff.t), ".-", ms=3, label=f"rosenbrock23: {stiff.steps} steps to t = 40")
     bottom.loglog(explicit.t[1:-1], np.diff(explicit.t)[:-1], ".-", ms=3,
                   label=f"dopri5: {explicit.steps} steps, held at h ≈ {np.diff(explicit.t)[-2]:.1e}")
@@ -226,11 +233,12 @@ def stiffness_steps(path: str | Path | None = None) -> Figure:
     bottom.set_xlabel("t")
     bottom.set_ylabel("step size h")
     bottom.set_title("an explicit method's step is capped by stability; an implicit one's grows with t")
-    bottom.legend(fontsize=8.5)
+    bottom.legend()
     return finish(fig, path)
 
 
 # ---- Differentiating through an ODE solve ---------------------------------------------------------------
+@themed
 def ode_sensitivity(path: str | Path | None = None, w: float = 0.5) -> Figure:
     """y' = −wy: y(t) and ∂y(t)/∂w by autodiff through odeint, by central differences, and in closed form."""
     from calcml import ode
@@ -247,13 +255,13 @@ def ode_sensitivity(path: str | Path | None = None, w: float = 0.5) -> Figure:
     left.plot(ts, y, label=f"y(t), w = {w:g}")
     left.set_title("y' = −w y, y(0) = 1")
     left.set_xlabel("t")
-    left.legend(fontsize=8.5)
+    left.legend()
     right.plot(ts, by_autodiff, lw=2, label="forward-mode autodiff through odeint")
     right.plot(ts[::3], by_differences[::3], "o", ms=4, label="central differences, δ = 1e-5")
     right.plot(ts, -ts * np.exp(-w * ts), "--", color="k", lw=1, label="closed form −t e^(−wt)")
     right.set_title("sensitivity ∂y(t)/∂w")
     right.set_xlabel("t")
-    right.legend(fontsize=8.5)
+    right.legend()
     return finish(fig, path)
 
 
@@ -267,6 +275,7 @@ def ou_closed_form(ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mu + (x0 - mu) * np.exp(-theta * ts), sigma ** 2 * (1 - np.exp(-2 * theta * ts)) / (2 * theta)
 
 
+@themed
 def ou_and_langevin(path: str | Path | None = None) -> Figure:
     """Ornstein–Uhlenbeck paths with their mean ± 2 sd (sampled and closed form); MALA samples of N(1, 4)."""
     from calcml import sde
@@ -287,7 +296,7 @@ def ou_and_langevin(path: str | Path | None = None) -> Figure:
                   label="closed form μ + (x₀−μ)e^(−θt) ± 2√(σ²(1−e^(−2θt))/2θ)" if sign > 0 else None)
     left.set_title(f"Ornstein–Uhlenbeck: θ = {theta:g}, μ = {mu:g}, σ = {sigma:g}, x₀ = {x0:g}")
     left.set_xlabel("t")
-    left.legend(fontsize=8, loc="upper right")
+    left.legend(loc="upper right")
     chain = sde.langevin(lambda x: -0.5 * np.sum((x - 1.0) ** 2, axis=-1) / 4.0, np.zeros((2000, 1)), 0.5, 200,
                          rng=0, burn_in=200, mala=True)
     samples = np.ravel(chain.samples)
@@ -296,5 +305,5 @@ def ou_and_langevin(path: str | Path | None = None) -> Figure:
     right.plot(x, np.exp(-(x - 1.0) ** 2 / 8.0) / math.sqrt(8 * math.pi), color="k", label="target N(1, 4)")
     right.set_title("MALA on N(1, 4), ∇log p by cm.grad")
     right.set_xlabel("x")
-    right.legend(fontsize=8.5)
+    right.legend()
     return finish(fig, path)

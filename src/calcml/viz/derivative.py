@@ -11,7 +11,8 @@ from matplotlib.figure import Figure
 
 from calcml.autodiff.transforms import grad
 from calcml.viz.functions import as_function, elementwise_derivative
-from calcml.viz.output import finish, new_figure, style
+from calcml.viz.output import finish, new_figure
+from calcml.viz.theme import theme
 
 
 def derivative(f: str | Callable, x0: float = 1.0, *, xlim: tuple[float, float] | None = None,
@@ -32,7 +33,7 @@ def derivative(f: str | Callable, x0: float = 1.0, *, xlim: tuple[float, float] 
         span = max(2.0, 1.5 * max(secants, default=1.0))
         xlim = (x0 - span, x0 + span)
     xs = np.linspace(xlim[0], xlim[1], points)
-    with style(), np.errstate(all="ignore"):
+    with theme(), np.errstate(all="ignore"):
         ys = np.asarray(fun(xs), dtype=np.float64)
         fig = new_figure(7.0, 6.5 if show_derivative else 4.5)
         axes = fig.subplots(2, 1, sharex=True, height_ratios=(2, 1)) if show_derivative else [fig.add_subplot()]
@@ -54,7 +55,7 @@ def derivative(f: str | Callable, x0: float = 1.0, *, xlim: tuple[float, float] 
             ax.set_ylim(low - pad, high + pad)
         ax.set_xlim(*xlim)
         ax.set_title(f"secants (f(x₀+h) − f(x₀))/h → f'(x₀) as h → 0, at x₀ = {x0:g}")
-        ax.legend(loc="best", fontsize=8)
+        ax.legend(loc="best")
         if show_derivative:
             bx = axes[1]
             bx.plot(xs, elementwise_derivative(fun, xs), color="#1f77b4", linewidth=1.8, label="f'(x) (autodiff)",
@@ -62,7 +63,7 @@ def derivative(f: str | Callable, x0: float = 1.0, *, xlim: tuple[float, float] 
             bx.scatter([x0], [slope], color="#d62728", s=30, zorder=4)
             bx.axhline(0.0, color="gray", linewidth=0.8)
             bx.set_xlabel("x")
-            bx.legend(loc="best", fontsize=8)
+            bx.legend(loc="best")
         else:
             ax.set_xlabel("x")
     return finish(fig, path)

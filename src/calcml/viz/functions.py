@@ -8,10 +8,12 @@ from typing import Any
 import numpy as np
 
 from calcml.autodiff.transforms import grad
+from calcml.viz.math_text import math_text
 
 
 def as_function(f: str | Callable, name: str = "f") -> tuple[Callable[[Any], Any], str]:
-    """(a NumPy function of x, its label). Strings are parsed (never eval'd) and lambdified."""
+    """(a NumPy function of x, its label). Strings are parsed (never eval'd) and lambdified; their label is
+    mathtext (``math_text``)."""
     if isinstance(f, str):
         from calcml.symbolic.numeric import read_formula
 
@@ -19,7 +21,7 @@ def as_function(f: str | Callable, name: str = "f") -> tuple[Callable[[Any], Any
         names = sorted(s.name for s in expr.free_symbols)
         if len(names) > 1:
             raise ValueError(f"{f!r} has several variables ({', '.join(names)}); this picture needs one.")
-        return (lambda x: g(x) + 0.0 * x), f"{name}(x) = {f}"
+        return (lambda x: g(x) + 0.0 * x), f"{name}(x) = {math_text(expr)}"
     if not callable(f):
         raise TypeError(f"expected a function of x or a formula such as 'sin(x**2)', got {type(f).__name__}.")
     label = getattr(f, "__name__", name)

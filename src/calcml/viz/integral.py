@@ -15,7 +15,8 @@ from matplotlib.figure import Figure
 
 from calcml.integrate import rules
 from calcml.viz.functions import as_function
-from calcml.viz.output import finish, new_figure, style
+from calcml.viz.output import finish, new_figure
+from calcml.viz.theme import theme
 
 RULES = {"left": 0.0, "midpoint": 0.5, "right": 1.0}
 
@@ -71,7 +72,7 @@ def integral(f: str | Callable, a: float = 0.0, b: float = 1.0, *, ns: Sequence[
     else:
         source = "given"
     xs = np.linspace(a, b, 400)
-    with style():
+    with theme():
         fig = new_figure(4.0 * len(ns) + 4.5, 4.2)
         grid = fig.add_gridspec(1, len(ns) + 1, width_ratios=[1.0] * len(ns) + [1.2])
         for k, n in enumerate(ns):
@@ -83,7 +84,7 @@ def integral(f: str | Callable, a: float = 0.0, b: float = 1.0, *, ns: Sequence[
                    linewidth=0.6 if n <= 64 else 0.0, gid=f"riemann-{n}", label=f"riemann-{n}")
             ax.plot(xs, np.asarray(fun(xs)) * np.ones_like(xs), color="black", linewidth=1.8)
             total = float(np.sum(heights) * width)
-            ax.set_title(f"n = {n}: sum = {total:.6g}\nerror {total - exact:+.2e}", fontsize=9)
+            ax.set_title(f"n = {n}: sum = {total:.6g}\nerror {total - exact:+.2e}")
             ax.axhline(0.0, color="gray", linewidth=0.8)
             ax.set_xlabel("x")
         counts = np.unique(np.geomspace(1, max(1024, 4 * max(ns)), 24).astype(int))
@@ -93,7 +94,7 @@ def integral(f: str | Callable, a: float = 0.0, b: float = 1.0, *, ns: Sequence[
             cx.loglog(counts, np.maximum(errors, 1e-17), marker=".", label=f"{name} sum", gid=f"error-{name}")
         cx.set_xlabel("n rectangles")
         cx.set_ylabel("|sum − exact|")
-        cx.set_title("left/right: O(1/n), midpoint: O(1/n²)", fontsize=9)
-        cx.legend(fontsize=8)
-        fig.suptitle(f"∫ from {a:g} to {b:g} of {label} dx = {exact:.10g}  ({source}); {rule} rectangles")
+        cx.set_title("left/right: O(1/n), midpoint: O(1/n²)")
+        cx.legend()
+        fig.suptitle(f"$\\int_{{{a:g}}}^{{{b:g}}} f(x)\\,dx = {exact:.10g}$ for {label}  ({source}); {rule} rectangles")
     return finish(fig, path)

@@ -18,9 +18,11 @@ from calcml.ode.solve import OdeResult
 from calcml.train.history import History
 from calcml.viz.graph import graph
 from calcml.viz.output import new_figure, svg_text
+from calcml.viz.theme import themed
 from calcml.viz.training import training_curves
 
 
+@themed
 def ode_solution_picture(result: OdeResult) -> str:
     """Each component y_i(t) of a solved ODE against t, with the solver's steps marked."""
     figure = new_figure(6.0, 3.5)

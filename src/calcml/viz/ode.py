@@ -10,7 +10,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from calcml.ode import solve
-from calcml.viz.output import finish, new_figure, style
+from calcml.viz.output import finish, new_figure
+from calcml.viz.theme import theme
 
 
 def _field_on_grid(f: Callable, t: float, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -50,7 +51,7 @@ def phase_portrait(f: Callable, starts: Sequence[Sequence[float]], t_span: tuple
     U, V = U / (x1 - x0), V / (y1 - y0)  # directions in the square box of the axes
     speed = np.hypot(U, V)
     safe = np.where(speed > 0, speed, 1.0)
-    with style():
+    with theme():
         fig = new_figure(6.5, 5.5)
         ax = fig.add_subplot()
         ax.set_box_aspect(1)
@@ -66,7 +67,7 @@ def phase_portrait(f: Callable, starts: Sequence[Sequence[float]], t_span: tuple
         ax.set_xlabel(labels[0])
         ax.set_ylabel(labels[1])
         ax.set_title(title or f"phase portrait, t from {t_span[0]:g} to {t_span[1]:g}")
-        ax.legend(loc="best", fontsize=7)
+        ax.legend(loc="best")
     fig.solutions = solutions
     return finish(fig, path)
 
@@ -82,7 +83,7 @@ def solution_curves(f: Callable, y0: Sequence[float], t_span: tuple[float, float
     res = solve(f, np.array(y0, dtype=np.float64), t_span, method=method, dense_output=method == "dopri5")
     ys = res.y.reshape(len(res.t), -1)
     names = list(labels) if labels is not None else [f"y{i}" for i in range(ys.shape[1])]
-    with style():
+    with theme():
         fig = new_figure(7.0, 4.5)
         ax = fig.add_subplot()
         if res.sol is not None:
@@ -101,6 +102,6 @@ def solution_curves(f: Callable, y0: Sequence[float], t_span: tuple[float, float
                         label="exact" if i == 0 else None, gid=f"exact-y{i}")
         ax.set_xlabel("t")
         ax.set_title(title or f"{res.method}: {res.steps} steps ({res.rejected} rejected), {res.nfev} evaluations")
-        ax.legend(loc="best", fontsize=8)
+        ax.legend(loc="best")
     fig.solution = res
     return finish(fig, path)

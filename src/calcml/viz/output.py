@@ -1,4 +1,5 @@
-"""Deterministic figures: one style for every picture, and saving to PNG/SVG with no dates or versions inside.
+"""Deterministic figures: new figures in the house style (``calcml.viz.theme``), saved as PNG/SVG/PDF with no
+dates or versions inside.
 
 Figures are built with matplotlib's object API (``matplotlib.figure.Figure``, drawn by Agg), never through
 pyplot, so nothing global changes and no figure stays open. SVG text is kept as text (``svg.fonttype =
@@ -7,27 +8,13 @@ pyplot, so nothing global changes and no figure stays open. SVG text is kept as 
 
 from __future__ import annotations
 
-import contextlib
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
-import matplotlib
 from matplotlib.figure import Figure
 
-STYLE = {
-    "svg.hashsalt": "calcml",
-    "svg.fonttype": "none",
-    "font.family": "DejaVu Sans",
-    "font.size": 10.0,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "figure.dpi": 100.0,
-    "savefig.dpi": 100.0,
-    "path.simplify": False,  # keep every point of a trajectory
-    "axes.prop_cycle": matplotlib.cycler(color=["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
-                                                "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]),
-}
+from calcml.viz.theme import theme
+
 METADATA = {
     ".svg": {"Date": None, "Creator": "calcml"},
     ".png": {"Software": None},
@@ -35,16 +22,9 @@ METADATA = {
 }
 
 
-@contextlib.contextmanager
-def style() -> Iterator[None]:
-    """calcml's plotting style, for building and for saving a figure."""
-    with matplotlib.rc_context(STYLE):
-        yield
-
-
 def new_figure(width: float = 7.0, height: float = 4.5) -> Figure:
     """A figure of its own (not registered with pyplot), with constrained layout."""
-    with style():
+    with theme():
         return Figure(figsize=(width, height), layout="constrained")
 
 
@@ -55,7 +35,7 @@ def save(figure: Figure, path: str | Path) -> Path:
     if suffix not in METADATA:
         raise ValueError(f"cannot tell the picture format of {str(path)!r}: end the name in .png, .svg or .pdf.")
     path.parent.mkdir(parents=True, exist_ok=True)
-    with style():
+    with theme():
         figure.savefig(path, format=suffix[1:], metadata=METADATA[suffix])
     return path
 
@@ -63,7 +43,7 @@ def save(figure: Figure, path: str | Path) -> Path:
 def svg_text(figure: Figure) -> str:
     """The figure as SVG text (deterministic)."""
     buffer = io.StringIO()
-    with style():
+    with theme():
         figure.savefig(buffer, format="svg", metadata=METADATA[".svg"])
     return buffer.getvalue()
 

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from calcml.viz.output import finish, new_figure, style
+from calcml.viz.output import finish, new_figure
+from calcml.viz.theme import theme
 
 
 def training_curves(history: Any, *, path: str | Path | None = None) -> Figure:
@@ -27,7 +28,7 @@ def training_curves(history: Any, *, path: str | Path | None = None) -> Figure:
     if not history.loss:
         raise ValueError("the history has no epochs: train with cm.train.fit first.")
     has_accuracy = bool(history.accuracy or history.val_accuracy)
-    with style():
+    with theme():
         fig = new_figure(11.0 if has_accuracy else 6.5, 4.2)
         axes = fig.subplots(1, 2) if has_accuracy else [fig.add_subplot()]
         ax = axes[0]
@@ -42,7 +43,7 @@ def training_curves(history: Any, *, path: str | Path | None = None) -> Figure:
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
         ax.set_title(f"loss: {history.loss[-1]:.4g} after {history.epochs} epochs")
-        ax.legend(fontsize=8)
+        ax.legend()
         if has_accuracy:
             bx = axes[1]
             for metric, name in (("accuracy", "training"), ("val_accuracy", "validation")):
@@ -54,7 +55,7 @@ def training_curves(history: Any, *, path: str | Path | None = None) -> Figure:
             bx.set_ylabel("accuracy (%)")
             last = history.val_accuracy or history.accuracy
             bx.set_title(f"accuracy: {last[-1]:.2%}")
-            bx.legend(fontsize=8)
+            bx.legend()
     return finish(fig, path)
 
 
@@ -73,7 +74,7 @@ def grad_norms(history: Any, *, path: str | Path | None = None) -> Figure:
         raise TypeError("grad_norms takes a cm.train.History or a cm.train.GradNormMonitor.")
     if not norms:
         raise ValueError("no gradient norms were recorded: train with callbacks=[cm.train.GradNormMonitor()].")
-    with style():
+    with theme():
         fig = new_figure(7.5, 4.5)
         ax = fig.add_subplot()
         for layer, values in norms.items():
@@ -82,6 +83,6 @@ def grad_norms(history: Any, *, path: str | Path | None = None) -> Figure:
         ax.set_xlabel("step")
         ax.set_ylabel("‖∂L/∂θ‖ of the layer")
         ax.set_title("gradient norm per layer" + (" — " + notes[0].split(":", 1)[1].split("(")[0].strip()
-                                                  if notes else ""), fontsize=10)
-        ax.legend(fontsize=8, ncol=2 if len(norms) > 6 else 1)
+                                                  if notes else ""))
+        ax.legend(ncol=2 if len(norms) > 6 else 1)
     return finish(fig, path)

@@ -12,7 +12,9 @@ from matplotlib.figure import Figure
 
 from calcml.autodiff.transforms import grad
 from calcml.optim.race import Bounds, Surface, surface
-from calcml.viz.output import finish, new_figure, style
+from calcml.viz.math_text import math_text
+from calcml.viz.output import finish, new_figure
+from calcml.viz.theme import theme
 
 
 def negative_gradient(where: Surface, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -37,11 +39,12 @@ def vector_field(f: str | Surface | Callable = "himmelblau", bounds: Bounds | No
     U, V = negative_gradient(where, X, Y)
     magnitude = np.hypot(U, V)
     safe = np.where(magnitude > 0, magnitude, 1.0)
-    with style():
+    with theme():
         fig = new_figure(6.5, 5.5)
         ax = fig.add_subplot()
         CX, CY, CZ = where.grid(200)
-        ax.contour(CX, CY, CZ, levels=25, cmap="Greys", linewidths=0.6, alpha=0.7)
+        levels = ax.contour(CX, CY, CZ, levels=25, colors="#404040", linewidths=0.8, alpha=0.6)
+        levels.set_gid("level-lines")
         positive = magnitude[magnitude > 0]
         norm = LogNorm(positive.min(), positive.max()) if positive.size and positive.max() > positive.min() else None
         arrows = ax.quiver(X, Y, U / safe, V / safe, np.where(magnitude > 0, magnitude, np.nan), cmap="plasma",
@@ -56,7 +59,7 @@ def vector_field(f: str | Surface | Callable = "himmelblau", bounds: Bounds | No
         ax.set_ylim(y0, y1)
         ax.set_xlabel("x")
         ax.set_ylabel("y")
-        ax.set_title(f"−∇f for f(x, y) = {where.expression}")
+        ax.set_title(f"−∇f for f(x, y) = {math_text(where.expression)}")
     return finish(fig, path)
 
 
