@@ -5,6 +5,10 @@ must hold them to, so the same code path that checks the published MNIST values 
 
 import gzip
 import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -117,3 +121,30 @@ def test_data_home_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.delenv("CALCML_DATA")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert data_home() == tmp_path / "xdg" / "calcml"
+
+
+def test_the_chapter_18_example_trains_on_imported_files(tmp_path):
+    """examples/ch18_mnist_cnn_real.py on four small 28×28 IDX files imported by fetch_mnist: the code path
+    of the real run (load, standardize, train, evaluate, draw), in seconds. Its 99% needs the real files."""
+    rng = np.random.default_rng(0)
+    source = tmp_path / "src"
+    source.mkdir()
+    for split, n in (("train", 96), ("t10k", 32)):
+        labels = rng.integers(0, 10, n).astype(np.uint8)
+        images = rng.integers(0, 40, (n, 28, 28)).astype(np.uint8)
+        for i, k in enumerate(labels):  # each class lights its own band of rows: learnable in one epoch
+            images[i, 2 * k:2 * k + 3, 4:24] = 255
+        write_idx(source / f"{split}-images-idx3-ubyte.gz", images)
+        write_idx(source / f"{split}-labels-idx1-ubyte.gz", labels)
+    home = tmp_path / "home"
+    fetch_mnist(source, home / "mnist", expected=standard_of(dict.fromkeys(MNIST_FILES), source))
+    script = Path(__file__).resolve().parents[2] / "examples" / "ch18_mnist_cnn_real.py"
+    done = subprocess.run([sys.executable, str(script), "--fast", "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "CALCML_DATA": str(home), "MPLBACKEND": "Agg"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "MNIST: 96 training and 32 test images of 28×28; 1 epoch(s)" in done.stdout
+    assert "test accuracy" in done.stdout and (tmp_path / "out" / "mnist_cnn_real.png").stat().st_size > 5_000
+    missing = subprocess.run([sys.executable, str(script), "--fast"], capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "CALCML_DATA": str(tmp_path / "empty")})
+    assert missing.returncode == 1 and "calcml data fetch mnist --from DIR" in missing.stderr
