@@ -1,6 +1,6 @@
 """The layers of DESIGN.md hold: every module imports alone, and no package imports one above it.
 
-    calcml.errors  <  symbolic  <  autodiff  <  integrate, ode, prob, sde  <  nn, optim, data
+    calcml.errors  <  symbolic  <  autodiff  <  integrate, ode, prob, sde, sweep  <  nn, optim, data
     <  train, apps, curvature, sensitivity  <  viz  <  cli, lab, tour
 
 (``exercises`` sits on ``symbolic``.) Imports inside functions count too: a lazy import of a layer above is
@@ -24,13 +24,13 @@ LAYERS = {
     "errors": 0,
     "symbolic": 1, "exercises": 1,
     "autodiff": 2,
-    "integrate": 3, "ode": 3, "prob": 3, "sde": 3,
+    "integrate": 3, "ode": 3, "prob": 3, "sde": 3, "sweep": 3,  # sweep: backends and streams for Monte Carlo too
     "nn": 4, "optim": 4, "data": 4,
     "train": 5, "apps": 5, "curvature": 5, "sensitivity": 5,  # curvature's SharpnessMonitor is a train callback
     "viz": 6,
     "cli": 7, "lab": 7, "tour": 7,
 }
-LAYER_NAMES = {0: "errors", 1: "symbolic", 2: "autodiff", 3: "integrate/ode/prob/sde", 4: "nn/optim/data",
+LAYER_NAMES = {0: "errors", 1: "symbolic", 2: "autodiff", 3: "integrate/ode/prob/sde/sweep", 4: "nn/optim/data",
                5: "train/apps/curvature/sensitivity", 6: "viz", 7: "cli/lab/tour"}
 
 

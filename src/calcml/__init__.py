@@ -18,8 +18,8 @@ from calcml.autodiff import __all__ as _autodiff_names
 
 # The subpackages reached as ``cm.<name>``, each imported on first use.
 _SUBPACKAGES = (
-    "curvature", "data", "exercises", "integrate", "nn", "ode", "optim", "prob", "sde", "sensitivity", "symbolic",
-    "train", "viz",
+    "curvature", "data", "exercises", "integrate", "nn", "ode", "optim", "prob", "sde", "sensitivity", "sweep",
+    "symbolic", "train", "viz",
 )
 
 if _typing.TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
@@ -35,6 +35,7 @@ if _typing.TYPE_CHECKING:  # what the lazy names are, for type checkers and edit
         prob,
         sde,
         sensitivity,
+        sweep,
         symbolic,
         train,
         viz,

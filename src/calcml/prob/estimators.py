@@ -7,17 +7,29 @@ Both are unbiased; their variances differ, often by orders of magnitude. The per
 come from the engine (``cm.jacobian`` in forward mode: one pass for all n samples), and their mean
 equals ``cm.grad`` of the sample average (a test checks it). The baseline ``"mean"`` uses, for each
 sample, the mean of f over the other samples (leave-one-out), so it stays unbiased.
+
+Samples are drawn in blocks of ``SAMPLES_PER_STREAM``, block b from the b-th stream spawned from the seed
+(``calcml.sweep.blocks``), so ``backend="processes"`` or ``"dask"`` computes the per-sample gradients in
+parallel and the estimate is the same, sample for sample, as on one core.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from calcml.autodiff import CalcmlError, jacobian
+from calcml.sweep.blocks import map_blocks
+
+SAMPLES_PER_STREAM = 4_096  # fixed, so that how the blocks are grouped into tasks never changes the samples
+
+
+class EstimatorInputError(CalcmlError, ValueError):
+    """An estimator, baseline, distribution or sample count ``grad_expectation`` cannot use."""
 
 
 class Normal:
@@ -94,40 +106,63 @@ class GradientEstimate:
 
 def grad_expectation(f: Callable, dist: Any, params: Sequence[float], estimator: str = "reparam",
                      n: int = 10_000, rng: np.random.Generator | int | None = None,
-                     baseline: float | str | None = None) -> GradientEstimate:
+                     baseline: float | str | None = None, backend: str | None = None, client: Any = None,
+                     chunks: int | None = None) -> GradientEstimate:
     """Estimate ∇_θ E_{x∼dist(θ)}[f(x)] from n samples, with its standard error.
 
     ``dist``: "normal" (θ = (μ, σ)), "exponential" (θ = (λ,)), "bernoulli" (θ = (p,), score only), or an
     object with ``log_prob(x, θ)`` and ``noise``/``transform`` (reparam) or ``sample`` (score).
     ``baseline`` (score only): None, a number b, or "mean" (leave-one-out mean of f).
+    ``backend`` "serial" (default), "processes" or "dask" (``client=``) computes the blocks of samples in
+    ``chunks`` tasks; the same ``rng`` seed gives the same estimate on every backend.
 
     >>> est = grad_expectation(lambda x: x ** 2, "normal", (1.5, 0.8), "reparam", n=10**4, rng=0)
     >>> bool(abs(est.grad[0] - 3.0) < 4 * est.stderr[0])     # ∂/∂μ E[x²] = 2μ
     True
     """
+    if isinstance(dist, str) and dist not in DISTRIBUTIONS:
+        raise EstimatorInputError(f"grad_expectation: dist must be one of {', '.join(DISTRIBUTIONS)} or a "
+                                  f"distribution object, not {dist!r}.")
     dist = DISTRIBUTIONS[dist]() if isinstance(dist, str) else dist
     theta = np.asarray(params, dtype=float)
-    rng = np.random.default_rng(rng)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise EstimatorInputError(f"grad_expectation: n must be a whole number ≥ 2 (samples), not {n!r}.")
     if estimator == "reparam":
         if baseline is not None:
-            raise ValueError("grad_expectation: a baseline only applies to the score estimator.")
+            raise EstimatorInputError("grad_expectation: a baseline only applies to the score estimator.")
         if not getattr(dist, "reparameterizable", False):
             raise CalcmlError(
                 f"grad_expectation: {type(dist).__name__} has no reparameterization x = T(θ, ε) (it is discrete).\n"
                 "  use estimator='score', or a continuous relaxation (Gumbel-softmax) of the variable."
             )
-        eps = dist.noise(rng, n)
-        per_sample = jacobian(lambda t: f(dist.transform(t, eps)), mode="fwd")(theta)
     elif estimator == "score":
-        x = dist.sample(theta, rng, n) if hasattr(dist, "sample") else dist.transform(theta, dist.noise(rng, n))
-        fx = np.asarray(f(x), dtype=float) * np.ones(n)
-        score = jacobian(lambda t: dist.log_prob(x, t), mode="fwd")(theta)  # ∇_θ log p_θ(x_i), shape (n, P)
-        per_sample = (fx - _baseline(fx, baseline))[:, None] * score
+        _baseline(np.zeros(2), baseline)  # refuse a bad baseline before any sampling
     else:
-        raise ValueError(f"grad_expectation: estimator must be 'reparam' or 'score', not {estimator!r}.")
-    per_sample = np.asarray(per_sample, dtype=float).reshape(n, theta.size)
+        raise EstimatorInputError(f"grad_expectation: estimator must be 'reparam' or 'score', not {estimator!r}.")
+    blocks = map_blocks(partial(_block_terms, f, dist, theta, estimator), int(n), SAMPLES_PER_STREAM, rng,
+                        backend, client, chunks)
+    if estimator == "reparam":
+        per_sample = np.concatenate(blocks)
+    else:
+        fx = np.concatenate([block_fx for block_fx, _ in blocks])
+        score = np.concatenate([block_score for _, block_score in blocks])  # ∇_θ log p_θ(x_i), shape (n, P)
+        per_sample = (fx - _baseline(fx, baseline))[:, None] * score
     variance = np.var(per_sample, axis=0, ddof=1)
-    return GradientEstimate(per_sample.mean(axis=0), variance, np.sqrt(variance / n), n, estimator)
+    return GradientEstimate(per_sample.mean(axis=0), variance, np.sqrt(variance / n), int(n), estimator)
+
+
+def _block_terms(f: Callable, dist: Any, theta: np.ndarray, estimator: str, block: range,
+                 rng: np.random.Generator) -> Any:
+    """One block's per-sample gradients (m, P) for "reparam"; its f(x_i) (m,) and scores (m, P) for "score"."""
+    m = len(block)
+    if estimator == "reparam":
+        eps = dist.noise(rng, m)
+        per_sample = jacobian(lambda t: f(dist.transform(t, eps)), mode="fwd")(theta)
+        return np.asarray(per_sample, dtype=float).reshape(m, theta.size)
+    x = dist.sample(theta, rng, m) if hasattr(dist, "sample") else dist.transform(theta, dist.noise(rng, m))
+    fx = np.asarray(f(x), dtype=float) * np.ones(m)
+    score = jacobian(lambda t: dist.log_prob(x, t), mode="fwd")(theta)
+    return fx, np.asarray(score, dtype=float).reshape(m, theta.size)
 
 
 def _baseline(fx: np.ndarray, baseline: float | str | None) -> Any:
@@ -136,5 +171,5 @@ def _baseline(fx: np.ndarray, baseline: float | str | None) -> Any:
     if baseline == "mean":
         return (fx.sum() - fx) / (fx.size - 1)  # leave-one-out: independent of sample i, so unbiased
     if isinstance(baseline, str):
-        raise ValueError(f"grad_expectation: baseline must be None, a number or 'mean', not {baseline!r}.")
+        raise EstimatorInputError(f"grad_expectation: baseline must be None, a number or 'mean', not {baseline!r}.")
     return float(baseline)
