@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from calcml.autodiff import hvp, no_grad, tree
+from calcml.autodiff import hvp, no_grad, tree, value_and_grad
 from calcml.autodiff.tensor import Tensor
 
 
@@ -57,10 +57,21 @@ class HessianOperator:
         self.hvps += 1
         return self.flatten(product)
 
-    def value(self) -> float:
-        """loss(params), as a number."""
+    def value(self, vector: np.ndarray | None = None) -> float:
+        """loss(params) as a number — or the loss at another point, given as a flat vector."""
+        point = self.params if vector is None else self.unflatten(np.asarray(vector, dtype=np.float64))
         with no_grad():
-            return float(_plain(self.loss(self.params)))
+            return float(_plain(self.loss(point)))
+
+    def value_and_gradient(self) -> tuple[float, np.ndarray]:
+        """loss(params) and ∇loss(params) as a flat vector, in one forward and one backward pass."""
+        with no_grad():
+            value, gradient = value_and_grad(self.loss)(self.params)
+        return float(_plain(value)), self.flatten(gradient)
+
+    def at(self, vector: np.ndarray) -> HessianOperator:
+        """The same loss's operator at another point, given as a flat vector (a fresh product count)."""
+        return HessianOperator(self.loss, self.unflatten(np.asarray(vector, dtype=np.float64)))
 
 
 def model_loss(model: Any, loss_fn: Callable, X: Any, y: Any) -> tuple[Callable[[Any], Any], dict[str, np.ndarray]]:

@@ -1,0 +1,20 @@
+"""The error cm.curvature raises for arguments it cannot use, and the one check most of its functions share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from calcml.errors import CalcmlError
+
+
+class CurvatureInputError(CalcmlError, ValueError):
+    """An argument of a cm.curvature function is out of its range (a count below 1, an unknown method ...)."""
+
+
+def positive_integer(value: Any, name: str, where: str, least: int = 1) -> int:
+    """``value`` as an int when it is an integer ≥ ``least``; otherwise a CurvatureInputError naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise CurvatureInputError(f"{where}: {name} must be an integer ≥ {least}, got {value!r}.")
+    return int(value)
