@@ -1,5 +1,9 @@
 """The stable rule ids that steps carry, with a human title and the rule's formula.
 
+This table is the one home of the readable names: ``Step.title`` reads it, and through it the command
+line's ``--steps``, the lab and every text, LaTeX and HTML explanation say "chain rule", never ``diff.chain``
+(the id stays in JSON, as ``rule`` beside ``title``, for programs).
+
 Ids never change meaning; new rules get new ids. Prefixes: ``diff.`` derivatives, ``ml.`` the
 machine-learning functions, ``int.`` integrals, ``algebra.`` rewrites, ``sum.`` sums and products.
 """
