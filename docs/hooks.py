@@ -1,11 +1,15 @@
 """MkDocs hooks of calcml's documentation site.
 
-- The gallery: every ``examples/NN_name.py`` is run with ``--fast`` and its picture is added to the site as
-  ``figures/<name>.png`` (or ``.svg``); a chapter page shows it where it says ``<!-- figure NAME -->``. Pictures
-  are cached outside the repository (``$CALCML_DOCS_CACHE``, default ``~/.cache/calcml-docs``), keyed by the
-  script and the library's source, so a second build costs nothing. ``CALCML_DOCS_FIGURES`` chooses which
-  examples run: unset or ``all`` for every one, ``none`` for none, or numbers such as ``1,10``.
-- The example scripts are copied into the site (``examples/NN_name.py``) so that pages can link to them.
+- The gallery: every ``examples/chNN_name.py`` (NN: the book's chapter) is run with ``--fast`` and its picture is
+  added to the site as ``figures/<name>.png`` (or ``.svg``); a chapter page shows it where it says
+  ``<!-- figure NAME -->``. Pictures are cached outside the repository (``$CALCML_DOCS_CACHE``, default
+  ``~/.cache/calcml-docs``), keyed by the script and the library's source, so a second build costs nothing.
+  ``CALCML_DOCS_FIGURES`` chooses which examples run: unset or ``all`` for every one, ``none`` for none, or
+  chapter numbers such as ``1,10``.
+- The example scripts are copied into the site (``examples/chNN_name.py``) so that pages can link to them.
+- The chapter notebooks (``notebooks/chNN_topic.py``, jupytext's percent format) become pages
+  ``notebooks/chNN_topic.md`` — their markdown as text, their code as code blocks, not executed (the tests execute
+  them) — listed under "Notebooks" in the navigation; the ``.py`` files are copied beside them to download.
 - Every public name of the documented modules must have a docstring: a missing one is a warning, which
   ``mkdocs build --strict`` turns into a failed build.
 """
@@ -29,6 +33,7 @@ from mkdocs.structure.files import File
 log = get_plugin_logger("calcml")
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+NOTEBOOKS = ROOT / "notebooks"
 FIGURE_MARKER = re.compile(r"<!--\s*figure\s+([\w.-]+)\s*-->")
 
 # The modules whose public names (``__all__``) the API reference documents.
@@ -66,15 +71,41 @@ def on_config(config):
     for section in config["nav"] or []:
         if isinstance(section, dict) and "API reference" in section:
             section["API reference"].extend(_extra_pages)
+    nav = config["nav"] or []
+    book = next((i for i, s in enumerate(nav) if isinstance(s, dict) and "The book" in s), len(nav) - 1)
+    nav.insert(book + 1, {"Notebooks": [f"notebooks/{path.stem}.md" for path in notebook_files()]})
     return config
 
 
+def notebook_files() -> list[Path]:
+    return sorted(NOTEBOOKS.glob("ch[0-9][0-9]_*.py"))
+
+
+def notebook_markdown(path: Path) -> str:
+    """A percent-format notebook as a page: markdown cells as they are, code cells as Python blocks."""
+    import jupytext
+
+    notebook = jupytext.read(path)
+    parts = [f"*This page is the notebook [`notebooks/{path.name}`]({path.name}) (jupytext percent format: "
+             f"`jupytext --to ipynb {path.name}` opens it in Jupyter). Run it to see its outputs.*"]
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            parts.append(cell.source)
+        elif cell.cell_type == "code" and cell.source.strip():
+            parts.append(f"```python\n{cell.source}\n```")
+    return "\n\n".join(parts) + "\n"
+
+
+# Examples that need data a user supplies (real MNIST is never shipped): linked, not run (as in tests/examples).
+NEEDS_USER_DATA = {"ch18_mnist_cnn_real"}
+
+
 def example_scripts() -> list[Path]:
-    return sorted(EXAMPLES.glob("[0-9][0-9]_*.py"))
+    return sorted(EXAMPLES.glob("ch[0-9][0-9]_*.py"))
 
 
 def picture_stem(script: Path) -> str:
-    """``01_limits_and_continuity.py`` draws ``limits_and_continuity.png`` (or ``.svg``)."""
+    """``ch01_limits_and_continuity.py`` draws ``limits_and_continuity.png`` (or ``.svg``)."""
     return script.stem.split("_", 1)[1]
 
 
@@ -85,7 +116,7 @@ def selected(scripts: list[Path]) -> list[Path]:
     if choice in ("0", "none", "no", "off"):
         return []
     numbers = {int(n) for n in re.split(r"[,\s]+", choice) if n}
-    return [s for s in scripts if int(s.name[:2]) in numbers]
+    return [s for s in scripts if int(s.name[2:4]) in numbers]
 
 
 def library_digest() -> str:
@@ -119,7 +150,10 @@ def on_files(files, config):
     scripts = example_scripts()
     for script in scripts:  # the scripts themselves, for the chapter pages' links
         files.append(File.generated(config, f"examples/{script.name}", abs_src_path=str(script)))
-    chosen = selected(scripts)
+    for notebook in notebook_files():
+        files.append(File.generated(config, f"notebooks/{notebook.name}", abs_src_path=str(notebook)))
+        files.append(File.generated(config, f"notebooks/{notebook.stem}.md", content=notebook_markdown(notebook)))
+    chosen = [s for s in selected(scripts) if s.stem not in NEEDS_USER_DATA]
     if not chosen:
         return files
     cache = Path(os.environ.get("CALCML_DOCS_CACHE", Path.home() / ".cache" / "calcml-docs")).expanduser()

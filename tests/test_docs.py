@@ -1,8 +1,8 @@
 """The documentation site builds with ``mkdocs build --strict``: no broken link or cross-reference, and no public
 name without a docstring (docs/hooks.py turns each missing one into a warning, which --strict makes an error).
 
-The build draws one gallery picture (example 10, a few seconds) to check that figures reach the pages; the whole
-gallery is drawn by a plain ``mkdocs build``.
+The build draws one gallery picture (chapter 10's example, a few seconds) to check that figures reach the pages;
+the whole gallery is drawn by a plain ``mkdocs build``.
 """
 
 import os
@@ -29,7 +29,7 @@ def test_site_builds_strictly_with_a_gallery_picture(tmp_path):
     chapter = (site / "chapters" / "10-losses-and-their-derivatives" / "index.html").read_text()
     assert "figures/losses_and_their_derivatives.png" in chapter
     assert (site / "figures" / "losses_and_their_derivatives.png").stat().st_size > 1000
-    assert (site / "examples" / "10_losses_and_their_derivatives.py").exists()
+    assert (site / "examples" / "ch10_losses_and_their_derivatives.py").exists()
     # a chapter whose picture was not drawn says how to get it instead of linking to nothing
     assert "CALCML_DOCS_FIGURES=all" in (site / "chapters" / "01-limits-and-continuity" / "index.html").read_text()
 

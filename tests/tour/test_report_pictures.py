@@ -12,14 +12,15 @@ from calcml.tour.report import PICTURES
 
 
 @pytest.fixture(scope="module")
-def titles():
-    return [make_chapter().title for make_chapter in CHAPTERS]
+def chapters():
+    return [make_chapter() for make_chapter in CHAPTERS]
 
 
-def test_every_chapter_has_a_picture(titles):
-    missing = [title for title in titles if title not in PICTURES]
-    assert not missing, f"chapters without a drawing in PICTURES: {missing}"
-    assert not set(PICTURES) - set(titles), "PICTURES names a chapter that is not in the tour"
+def test_every_chapter_has_a_picture(chapters):
+    missing = [c.title for c in chapters if not any(part.title in PICTURES for part in c.parts())]
+    assert not missing, f"chapters without a drawing in PICTURES (for them or a section): {missing}"
+    titles = {part.title for c in chapters for part in c.parts()}
+    assert not set(PICTURES) - titles, "PICTURES names a chapter or section that is not in the tour"
 
 
 def _line(figure, label, axes=0):
@@ -74,3 +75,17 @@ def test_the_new_pictures_are_written_into_the_chapter_folder(tmp_path):
         assert written and all(path.parent == tmp_path and path.stat().st_size > 10_000 for path in written)
     svg = (tmp_path / "stiffness-steps.svg").read_text(encoding="utf-8")
     assert "dopri5 stops: stiff at t" in svg and "rosenbrock23" in svg
+
+
+@pytest.mark.parametrize("draw", [pictures.gradient_check_v, pictures.leibniz_rule, pictures.ode_sensitivity,
+                                  pictures.estimator_histograms])
+def test_the_tour_pictures_take_the_house_style(draw):
+    from calcml.viz.theme import LEGEND_FONTSIZE
+
+    figure = draw()
+    legends = [ax.get_legend() for ax in figure.axes if ax.get_legend() is not None]
+    assert legends, f"{draw.__name__} has no legend"
+    for legend in legends:
+        assert min(text.get_fontsize() for text in legend.get_texts()) >= LEGEND_FONTSIZE
+    for ax in figure.axes:
+        assert ax.title.get_fontsize() >= 11

@@ -17,6 +17,7 @@ def tour(
     report: bool = typer.Option(True, "--report/--no-report", help="Draw the pictures and write the report."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object: every chapter's lines, tables "
                                                        "and checks."),
+    only: int | None = typer.Option(None, "--chapter", help="Run only this chapter of the book (1–20)."),
 ) -> None:
     """Walk the book: every chapter computed, explained, drawn and checked against its closed form.
 
@@ -24,8 +25,15 @@ def tour(
                calcml tour --out lecture-notes
                calcml tour --no-report           (print only)
                calcml tour --no-report --json    (the chapters and their checks as one JSON object)
+               calcml tour --chapter 5           (one chapter of the book: Jacobians, Hessians and Newton's method)
     """
     from calcml.tour import CHAPTERS, run_chapter
+
+    numbers = list(range(1, len(CHAPTERS) + 1))
+    if only is not None:
+        if only not in numbers:
+            fail(f"--chapter {only}: the book has chapters 1 to {len(CHAPTERS)}.")
+        numbers = [only]
 
     console = Console(quiet=as_json)  # with --json, standard output carries the JSON object only
     if report:
@@ -33,23 +41,14 @@ def tour(
         writable_folder(out)  # before the chapters: a bad --out must not cost the whole tour
     failures = 0
     chapters = []
-    for number in range(1, len(CHAPTERS) + 1):
+    for number in numbers:
         chapter = run_chapter(number)
         chapters.append(chapter)
         console.rule(f"[bold]{chapter.number}. {chapter.title}")
-        for line in chapter.lines:
-            console.print(line)
-        for data in chapter.tables:
-            table = Table(title=data.title, title_justify="left")
-            for column in data.columns:
-                table.add_column(column, justify="right")
-            for row in data.rows:
-                table.add_row(*row)
-            console.print(table)
-        for check in chapter.checks:
-            mark = "[green]✓[/green]" if check.passed else "[red]✗[/red]"
-            console.print(f"  {mark} {check.label}: computed {check.computed:.12g}, expected {check.expected:.12g}")
-            failures += not check.passed
+        for part in chapter.parts():
+            if part is not chapter:
+                console.print(f"\n[bold]{part.title}[/bold]")
+            failures += _print_part(console, part)
     console.rule()
     index = None
     if report:
@@ -69,17 +68,43 @@ def tour(
     console.print("[green]Every check agreed with its closed form.[/green]")
 
 
-def _chapter_json(chapter) -> dict:
-    """A chapter as plain data: its lines without console markup, its tables and its checks."""
+def _print_part(console: Console, part) -> int:
+    """Print a chapter's or a section's lines, tables and checks; return how many of its checks failed."""
+    for line in part.lines:
+        console.print(line)
+    for data in part.tables:
+        table = Table(title=data.title, title_justify="left")
+        for column in data.columns:
+            table.add_column(column, justify="right")
+        for row in data.rows:
+            table.add_row(*row)
+        console.print(table)
+    for check in part.checks:
+        mark = "[green]✓[/green]" if check.passed else "[red]✗[/red]"
+        console.print(f"  {mark} {check.label}: computed {check.computed:.12g}, expected {check.expected:.12g}")
+    return sum(not check.passed for check in part.checks)
+
+
+def _part_json(part) -> dict:
+    """A chapter or a section as plain data: its lines without console markup, its tables and its checks."""
     from rich.text import Text
 
     return {
-        "number": chapter.number, "title": chapter.title, "passed": chapter.passed,
-        "lines": [Text.from_markup(line).plain for line in chapter.lines],
-        "tables": [{"title": t.title, "columns": t.columns, "rows": t.rows} for t in chapter.tables],
+        "title": part.title, "passed": part.passed,
+        "lines": [Text.from_markup(line).plain for line in part.lines],
+        "tables": [{"title": t.title, "columns": t.columns, "rows": t.rows} for t in part.tables],
         "checks": [{"label": c.label, "computed": c.computed, "expected": c.expected, "tolerance": c.tolerance,
-                    "passed": c.passed} for c in chapter.checks],
+                    "passed": c.passed} for c in part.checks],
     }
+
+
+def _chapter_json(chapter) -> dict:
+    """A chapter as plain data: its number, and its own and its sections' lines, tables and checks (``checks``
+    holds every check of the chapter, its sections' included)."""
+    own = _part_json(chapter)
+    return {"number": chapter.number, **own,
+            "checks": [check for part in chapter.parts() for check in _part_json(part)["checks"]],
+            "sections": [_part_json(section) for section in chapter.sections]}
 
 
 def _require_matplotlib() -> None:

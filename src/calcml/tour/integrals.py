@@ -1,5 +1,6 @@
-"""Tour chapters 10–14: areas and their error orders, adaptive quadrature, differentiating integrals,
-probability by quadrature, and gradients of expectations by sampling."""
+"""The book's chapters 7 and 8. Integrals: areas and their error orders, adaptive quadrature, multiple integrals,
+differentiating integrals. Probability by integration: normalizing constants and expectations by quadrature,
+softmax as a normalized density, and gradients of expectations by sampling."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import math
 import numpy as np
 
 import calcml as cm
-from calcml.integrate import convergence_table, montecarlo, qmc, quad
+from calcml.integrate import convergence_table, montecarlo, nquad, qmc, quad
 from calcml.prob import beta_binomial, cdf, entropy, grad_expectation, kl_divergence, normalize, posterior
 from calcml.tour.chapter import Chapter
 
@@ -17,6 +18,34 @@ SQRT2PI = math.sqrt(2 * math.pi)
 
 def _normal(m: float, s: float):
     return lambda x: np.exp(-((x - m) / s) ** 2 / 2) / (s * SQRT2PI)
+
+
+def integrals() -> Chapter:
+    """Chapter 7: definite integrals by rules of increasing order, adaptively, in several dimensions, and
+    differentiated."""
+    ch = Chapter("Integrals: definite, indefinite, multiple")
+    ch.say("A definite integral is the limit of sums of areas; an antiderivative turns it into F(b) − F(a); "
+           "multiple integrals nest one inside the other. calcml computes them by rules with known orders, by "
+           "adaptive quadrature with an error estimate, and differentiates them.")
+    for section in (riemann_to_gauss, adaptive_quadrature, multiple_integrals, differentiating_integrals):
+        ch.include(section())
+    return ch
+
+
+def multiple_integrals() -> Chapter:
+    """∫∫ over a triangle (inner limit depending on x) and the antiderivative of x eˣ, against closed forms."""
+    ch = Chapter("Multiple and indefinite integrals")
+    triangle = nquad(lambda x, y: x * y, [(0, 1), (0, lambda x: x)])
+    disc = nquad(lambda x, y: 1.0, [(-1, 1), (lambda x: -np.sqrt(1 - x * x), lambda x: np.sqrt(1 - x * x))])
+    ch.say("∫₀¹ ∫₀ˣ xy dy dx = ∫₀¹ x³/2 dx = 1/8, and the area of the unit disc as a double integral with limits "
+           "±√(1 − x²) is π.")
+    ch.check("∫₀¹ ∫₀ˣ xy dy dx = 1/8", float(triangle), 0.125, 1e-12)
+    ch.check("area of the unit disc = π", float(disc), math.pi, 1e-8)
+    by_parts = cm.symbolic.integrate("x*exp(x)", ("x", 0, 1))
+    ch.say(f"Indefinite, then definite: ∫ x eˣ dx = (x − 1)eˣ by parts, so ∫₀¹ x eˣ dx = {by_parts.result}.")
+    ch.check("∫₀¹ x eˣ dx = 1 (symbolic, by parts)", float(by_parts.result), 1.0, 1e-15)
+    ch.check("∫₀¹ x eˣ dx = 1 (quad)", float(quad(lambda x: x * np.exp(x), 0.0, 1.0)), 1.0, 1e-13)
+    return ch
 
 
 def riemann_to_gauss() -> Chapter:
@@ -90,6 +119,36 @@ def differentiating_integrals() -> Chapter:
     return ch
 
 
+def probability() -> Chapter:
+    """Chapter 8: probability as integration — normalizing densities, expectations, softmax, gradients of
+    expectations."""
+    ch = Chapter("Probability by integration")
+    ch.say("A density must integrate to 1, an expectation is an integral against it, and softmax is the discrete "
+           "case: exponentials divided by their sum. Gradients of expectations are estimated by sampling.")
+    for section in (probability_by_quadrature, softmax_normalizes, gradients_of_expectations):
+        ch.include(section())
+    return ch
+
+
+def softmax_normalizes() -> Chapter:
+    """softmax(z/T) as the normalized density e^{z/T}/Σe^{z/T}: it sums to 1, is ∇ of T·logsumexp(z/T), and
+    tends to the argmax as T → 0."""
+    ch = Chapter("Softmax: a normalized density")
+    z = np.array([2.0, 1.0, 0.1, -1.0])
+    rows = []
+    for T in (5.0, 1.0, 0.2, 0.01):
+        p = cm.softmax(z / T)
+        rows.append((f"{T:g}", np.array2string(np.asarray(p), precision=4)))
+    ch.table(f"softmax(z/T) for z = {z.tolist()}", ("temperature T", "probabilities"), rows)
+    p = cm.softmax(z)
+    grad_lse = cm.grad(cm.logsumexp)(z)
+    ch.say("High temperature flattens the distribution toward uniform; T → 0 puts all mass on the largest z.")
+    ch.check("softmax sums to 1", float(np.sum(p)), 1.0, 1e-15)
+    ch.check("∇ logsumexp(z) = softmax(z)", np.max(np.abs(grad_lse - np.exp(z) / np.exp(z).sum())), 0.0, 1e-15)
+    ch.check("T = 0.01: the largest entry's probability → 1", float(cm.softmax(z / 0.01)[0]), 1.0, 1e-12)
+    return ch
+
+
 def probability_by_quadrature() -> Chapter:
     """Normalising constants, the normal CDF, KL divergence, entropy and a Bayesian posterior."""
     ch = Chapter("Probability by quadrature")
@@ -134,5 +193,4 @@ def gradients_of_expectations() -> Chapter:
     return ch
 
 
-CHAPTERS = [riemann_to_gauss, adaptive_quadrature, differentiating_integrals, probability_by_quadrature,
-            gradients_of_expectations]
+CHAPTERS = [integrals, probability]

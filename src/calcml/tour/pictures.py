@@ -60,7 +60,8 @@ def gradient_check_v(path: str | Path | None = None) -> Figure:
     ax.set_xlabel("step h")
     ax.set_ylabel("|difference quotient − autodiff|")
     ax.set_ylim(1e-13, 1e1)
-    ax.set_title("∂f/∂x₀ of Σ tanh²(xᵢ)e^(−xᵢ): truncation falls with h, rounding rises")
+    ax.set_title(r"$\partial f/\partial x_0$ of $\sum_i \tanh^2(x_i)\,e^{-x_i}$: truncation falls with h, "
+                 "rounding rises")
     ax.legend(loc="upper center", ncols=2)
     return finish(fig, path)
 
@@ -88,7 +89,7 @@ def adaptive_quadrature(path: str | Path | None = None) -> Figure:
              label=f"the {result.evals} points quad evaluated ({result.intervals} panels of G10–K21)")
     top.set_ylim(-8.0, 8.0)
     top.set_xlabel("x")
-    top.set_title(f"∫₀^2π x sin 30x dx = −π/15: quad gives {float(result):.15f}")
+    top.set_title(rf"$\int_0^{{2\pi}} x \sin 30x\,dx = -\pi/15$: quad gives {float(result):.15f}")
     top.legend(loc="upper left")
     rtols = np.logspace(-2, -12, 21)  # below ~1e-12·|I| float64 cannot resolve this integral
     estimates, true_errors = [], []
@@ -120,7 +121,7 @@ def leibniz_rule(path: str | Path | None = None, b: float = 1.0) -> Figure:
     x = np.linspace(0.0, math.pi, 400)
     left.plot(x, np.sin(x), label="f(x) = sin x")
     under = x[x <= b]
-    left.fill_between(under, np.sin(under), alpha=0.3, label=f"F({b:g}) = ∫₀^{b:g} sin = {F(b):.4f}")
+    left.fill_between(under, np.sin(under), alpha=0.3, label=rf"$F({b:g}) = \int_0^{{{b:g}}} \sin x\,dx$ = {F(b):.4f}")
     left.plot([b, b], [0.0, math.sin(b)], color="#d62728", lw=2, label=f"f(b) = sin {b:g} = {math.sin(b):.4f}")
     left.set_xlabel("x")
     left.set_title("the area up to b")
@@ -258,7 +259,7 @@ def ode_sensitivity(path: str | Path | None = None, w: float = 0.5) -> Figure:
     left.legend()
     right.plot(ts, by_autodiff, lw=2, label="forward-mode autodiff through odeint")
     right.plot(ts[::3], by_differences[::3], "o", ms=4, label="central differences, δ = 1e-5")
-    right.plot(ts, -ts * np.exp(-w * ts), "--", color="k", lw=1, label="closed form −t e^(−wt)")
+    right.plot(ts, -ts * np.exp(-w * ts), "--", color="k", lw=1, label=r"closed form $-t\,e^{-wt}$")
     right.set_title("sensitivity ∂y(t)/∂w")
     right.set_xlabel("t")
     right.legend()
@@ -293,7 +294,8 @@ def ou_and_langevin(path: str | Path | None = None) -> Figure:
         left.plot(ts, sampled_mean + sign * 2 * sampled_sd, color="#d62728", lw=2,
                   label="sampled mean ± 2 sd (4000 paths)" if sign > 0 else None)
         left.plot(ts, mean + sign * 2 * np.sqrt(var), "--", color="k", lw=1,
-                  label="closed form μ + (x₀−μ)e^(−θt) ± 2√(σ²(1−e^(−2θt))/2θ)" if sign > 0 else None)
+                  label=r"closed form $\mu + (x_0 - \mu)e^{-\theta t} \pm 2\sqrt{\sigma^2(1 - e^{-2\theta t})/2\theta}$"
+                  if sign > 0 else None)
     left.set_title(f"Ornstein–Uhlenbeck: θ = {theta:g}, μ = {mu:g}, σ = {sigma:g}, x₀ = {x0:g}")
     left.set_xlabel("t")
     left.legend(loc="upper right")
@@ -305,5 +307,5 @@ def ou_and_langevin(path: str | Path | None = None) -> Figure:
     right.plot(x, np.exp(-(x - 1.0) ** 2 / 8.0) / math.sqrt(8 * math.pi), color="k", label="target N(1, 4)")
     right.set_title("MALA on N(1, 4), ∇log p by cm.grad")
     right.set_xlabel("x")
-    right.legend()
+    right.legend(loc="upper left")
     return finish(fig, path)

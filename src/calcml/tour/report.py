@@ -1,7 +1,8 @@
 """``calcml tour --out DIR``: the book as a folder — each chapter's pictures and an ``index.html`` that holds
 every chapter's text, tables and checks, opens offline and fetches nothing (pictures are files beside it).
 
-Pictures are keyed by chapter title in ``PICTURES``; a chapter without an entry is written without pictures.
+Pictures are keyed by the title of a chapter or of one of its sections in ``PICTURES``; a part without an entry
+is written without pictures.
 """
 
 from __future__ import annotations
@@ -48,10 +49,11 @@ def _hessian(folder: Path) -> list[Path]:
 
 
 def _gradient_descent(folder: Path) -> list[Path]:
-    from calcml.viz import learning_rates
+    from calcml.optim.race import race
+    from calcml.viz import loss_surface
 
-    learning_rates("bowl", path=folder / "learning-rates.svg")
-    return [folder / "learning-rates.svg"]
+    loss_surface(race("quadratic", ["gd"], start=(-4.5, 1.5), lr=0.05, steps=40), path=folder / "descent-path.svg")
+    return [folder / "descent-path.svg"]
 
 
 def _regression(folder: Path) -> list[Path]:
@@ -65,6 +67,94 @@ def _regression(folder: Path) -> list[Path]:
                   epochs=80, batch_size=None, progress=False)
     training_curves(history, path=folder / "loss.svg")
     return [folder / "loss.svg"]
+
+
+def _one_neuron(folder: Path) -> list[Path]:
+    import calcml as cm
+    from calcml.tour.derivatives import neuron_loss
+    from calcml.viz import graph
+
+    graph(cm.trace(neuron_loss, 0.5, -1.0), folder / "neuron-graph.svg")
+    return [folder / "neuron-graph.svg"]
+
+
+def _critical_points(folder: Path) -> list[Path]:
+    from calcml.viz import vector_field
+
+    vector_field("x**3 - 3*x + y**2", bounds=((-2.0, 2.0), (-1.5, 1.5)), path=folder / "critical-points.svg")
+    return [folder / "critical-points.svg"]
+
+
+def _losses(folder: Path) -> list[Path]:
+    from calcml.viz import losses
+
+    losses(["mse", "huber", "logistic", "hinge"], path=folder / "losses.svg")
+    return [folder / "losses.svg"]
+
+
+def _matrix_backpropagation(folder: Path) -> list[Path]:
+    import calcml as cm
+    from calcml.apps import backprop_three_ways
+    from calcml.viz import graph
+
+    params = backprop_three_ways.init_params()
+    X, y = backprop_three_ways.toy_batch()
+    traced = cm.trace(lambda W1, b1, W2, b2: backprop_three_ways.loss(W1, b1, W2, b2, X, y), *params.values())
+    graph(traced, folder / "matrix-graph.svg")
+    return [folder / "matrix-graph.svg"]
+
+
+def _activation_derivatives(folder: Path) -> list[Path]:
+    from calcml.nn import sigmoid
+    from calcml.viz import derivative
+
+    derivative(sigmoid, 0.0, xlim=(-6.0, 6.0), secants=(2.0, 1.0, 0.25), path=folder / "sigmoid.svg")
+    return [folder / "sigmoid.svg"]
+
+
+def _convolution(folder: Path) -> list[Path]:
+    from calcml.viz import convolution_as_integral
+
+    convolution_as_integral(path=folder / "convolution.svg")
+    return [folder / "convolution.svg"]
+
+
+def _gradients_through_time(folder: Path) -> list[Path]:
+    from calcml.apps import rnn_dynamics
+    from calcml.viz.output import finish, new_figure
+
+    fig = new_figure(7.0, 4.2)
+    ax = fig.add_subplot()
+    for study in rnn_dynamics.through_time_study(radii=(0.8, 0.9, 1.0, 1.1, 1.2), scale=1e-6):
+        ax.semilogy(np.arange(1, len(study.norms) + 1), study.norms, label=f"ρ = {study.radius:g}")
+    ax.set_xlabel("time step t")
+    ax.set_ylabel("‖∂L/∂h_t‖")
+    ax.set_title("backpropagation through 50 steps: the gradient scales like ρ^(50 − t)")
+    ax.legend(fontsize=8.5)
+    finish(fig, folder / "gradients-through-time.svg")
+    return [folder / "gradients-through-time.svg"]
+
+
+def _digits(folder: Path) -> list[Path]:
+    from calcml import data, nn, optim
+    from calcml.train import fit
+    from calcml.viz import training_curves
+
+    digits = data.digits()
+    model = nn.Sequential(nn.Linear(64, 32, rng=0, dtype=np.float64), nn.ReLU(),
+                          nn.Linear(32, 10, rng=1, dtype=np.float64))
+    history = fit(model, nn.losses.cross_entropy, optim.Adam(model.parameters(), lr=1e-2), digits, epochs=3,
+                  batch_size=64, progress=False)
+    training_curves(history, path=folder / "digits-training.svg")
+    return [folder / "digits-training.svg"]
+
+
+def _learning_rates_bowl(folder: Path) -> list[Path]:
+    from calcml.optim.race import learning_rate_comparison
+    from calcml.viz import learning_rates
+
+    learning_rates(learning_rate_comparison("bowl", steps=40), path=folder / "learning-rates.svg")
+    return [folder / "learning-rates.svg"]
 
 
 def _two_layer_network(folder: Path) -> list[Path]:
@@ -136,7 +226,16 @@ PICTURES: dict[str, Drawing] = {
     "The rules of differentiation, computed": _rules,
     "Partial derivatives and the gradient": _gradients,
     "Checking a gradient": _drawn(pictures.gradient_check_v, "difference-errors.svg"),
+    "One neuron, node by node": _one_neuron,
     "Second derivatives: the Hessian": _hessian,
+    "Critical points, classified by the Hessian": _critical_points,
+    "MSE, cross-entropy and hinge, differentiated": _losses,
+    "By hand and by the engine": _matrix_backpropagation,
+    "The activations' derivatives": _activation_derivatives,
+    "Convolution as an integral": _convolution,
+    "Gradients through time": _gradients_through_time,
+    "A multilayer perceptron on the digits": _digits,
+    "Learning rates from the Hessian": _learning_rates_bowl,
     "Gradient descent": _gradient_descent,
     "Linear regression: gradient descent meets the normal equations": _regression,
     "A two-layer network, traced step by step": _two_layer_network,
@@ -181,21 +280,23 @@ def write_report(out: str | Path, chapters: Sequence[Chapter], pictures: bool = 
     sections, contents = [], []
     for position, chapter in enumerate(chapters, 1):
         number = getattr(chapter, "number", 0) or position
-        drawn: list[str] = []
-        problems: list[str] = []
-        drawing = PICTURES.get(chapter.title) if pictures else None
-        if drawing is not None:
+        drawn: dict[str, list[str]] = {}
+        problems: dict[str, list[str]] = {}
+        for part in chapter.parts():
+            drawing = PICTURES.get(part.title) if pictures else None
+            if drawing is None:
+                continue
             folder = out / chapter_slug(number, chapter)
             folder.mkdir(exist_ok=True)
             try:
-                drawn = [path.relative_to(out).as_posix() for path in drawing(folder)]
+                drawn[part.title] = [path.relative_to(out).as_posix() for path in drawing(folder)]
             except Exception as error:  # one broken picture must not hide the rest of the book
-                problems.append(f"{type(error).__name__}: {error}")
+                problems[part.title] = [f"{type(error).__name__}: {error}"]
         sections.append(chapter_html(number, chapter, drawn, problems))
         mark = "✓" if chapter.passed else "✗"
         contents.append(f'<li><a href="#{chapter_slug(number, chapter)}">{number}. {html.escape(chapter.title)}</a> '
                         f"{mark}</li>")
-    checks = [c for chapter in chapters for c in chapter.checks]
+    checks = [c for chapter in chapters for c in chapter.all_checks]
     failed = sum(not c.passed for c in checks)
     verdict = (f'<p class="pass">All {len(checks)} checks agreed with their closed forms.</p>' if not failed else
                f'<p class="fail">{failed} of {len(checks)} checks failed.</p>')
