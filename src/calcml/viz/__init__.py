@@ -4,8 +4,8 @@ Every function returns the matplotlib ``Figure`` (``graph`` returns SVG text) an
 ``path=``: ``derivative``, ``loss_surface``, ``learning_rates``, ``vector_field``, ``integral``,
 ``phase_portrait``, ``solution_curves``, ``training_curves``, ``grad_norms``, ``losses``, ``classifier``,
 ``confusion_matrix``, the case studies' ``backprop_three_ways``, ``cnn_filters``, ``convolution_as_integral`` and
-``rnn_gradients``, and ``graph``. ``theme`` is the house style they share (``optimizer_style``: one look per
-optimizer in every panel); ``math_text`` turns a formula into a mathematical title.
+``rnn_gradients``, a parameter ``sweep``, and ``graph``. ``theme`` is the house style they share
+(``optimizer_style``: one look per optimizer in every panel); ``math_text`` turns a formula into a mathematical title.
 """
 
 from calcml.viz.backprop_three_ways import backprop_three_ways
@@ -22,6 +22,7 @@ from calcml.viz.notebook import register_svg_formatters
 from calcml.viz.ode import phase_portrait, solution_curves
 from calcml.viz.output import SvgImage, save, svg_text
 from calcml.viz.rnn_gradients import rnn_gradients
+from calcml.viz.sweep import sweep
 from calcml.viz.theme import optimizer_style, theme, themed
 from calcml.viz.training import grad_norms, training_curves
 from calcml.viz.vector_field import vector_field
@@ -30,7 +31,7 @@ __all__ = [
     "SvgImage", "backprop_three_ways", "classifier", "cnn_filters", "confusion_matrix", "convolution_as_integral",
     "derivative", "grad_norms", "graph", "integral", "learning_rates", "loss_surface", "losses", "math_text",
     "optimizer_style", "phase_portrait", "register_svg_formatters", "riemann_sum", "rnn_gradients", "save",
-    "solution_curves", "svg_text", "theme", "themed", "training_curves", "vector_field",
+    "solution_curves", "svg_text", "sweep", "theme", "themed", "training_curves", "vector_field",
 ]
 
 register_svg_formatters()
