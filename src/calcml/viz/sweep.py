@@ -17,12 +17,12 @@ from calcml.viz.theme import CYCLE, optimizer_style, theme
 
 def sweep(result: SweepResult, y: str | None = None, x: str | None = None, *, logx: bool | None = None,
           logy: bool | None = None, path: str | Path | None = None) -> Figure:
-    """``y`` against the parameter ``x``, one line per combination of the other parameters: the line is the
+    """``y`` against the parameter ``x``, one line per combination of the other varied parameters: the line is the
     mean over seeds (gid ``mean-<label>``), the band their min–max (``spread-<label>``), the dots every seed
     (``seeds-<label>``). Failed runs are left out and counted in the title.
 
     Defaults: ``y`` the first output, ``x`` the first numeric parameter; log axes when the values are positive
-    and span more than a decade.
+    and span a decade or more.
 
     >>> result = cm.sweep(lambda lr, optimizer, seed: {"loss": lr * (1 + seed) * (2 if optimizer == "sgd" else 1)},
     ...                   {"lr": [0.01, 0.1, 1.0], "optimizer": ["sgd", "adam"]}, seeds=3, backend="serial",
@@ -36,7 +36,7 @@ def sweep(result: SweepResult, y: str | None = None, x: str | None = None, *, lo
     for name, kind, known in ((y, "output", result.outputs), (x, "parameter", result.params)):
         if name not in known:
             raise SweepInputError(f"the sweep has no {kind} {name!r}; its {kind}s are: {', '.join(known)}.")
-    others = [p for p in result.params if p != x]
+    others = [p for p in result.params if p != x and len({repr(r[p]) for r in result.records}) > 1]
     rows = [r for r in result.summary(y) if r["n"] > 0]
     if not rows:
         raise SweepInputError(f"no run of the sweep gave a number for {y!r} (failures: {len(result.failures)}); "
@@ -96,9 +96,9 @@ def _label(row: dict[str, Any], names: list[str]) -> str:
 
 
 def _scale(ax: Any, axis: str, log: bool | None, values: list[float]) -> None:
-    """A log axis when asked, or by default when the values are positive and span more than a decade."""
+    """A log axis when asked, or by default when the values are positive and span a decade or more."""
     finite = np.array([v for v in values if np.isfinite(v)])
     if log is None:
-        log = bool(finite.size) and bool(np.all(finite > 0)) and finite.max() > 10 * finite.min()
+        log = bool(finite.size) and bool(np.all(finite > 0)) and finite.max() >= 10 * finite.min()
     if log:
         (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
