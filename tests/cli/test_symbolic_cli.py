@@ -69,6 +69,18 @@ def test_an_expression_may_start_with_a_minus(args):
     assert result.output.startswith("d/dx [-x**2] = -2*x")
 
 
+@pytest.mark.parametrize("args, headline", [
+    (["derive", "-x", "--steps"], "d/dx [-x] = -1"),  # -x is also --wrt: with no value, the expression
+    (["derive", "-x", "y", "x*y"], "d/dy [x*y] = x"),  # ... and with a value and an expression, the option
+    (["integrate", "-x", "--from", "0", "--to", "1"], "∫ from 0 to 1 of -x dx = -1/2"),
+    (["integrate", "-x", "--from", "0", "--to", "1", "--numeric"], "∫ from 0 to 1 of -x ≈ -0.5"),
+])
+def test_a_minus_expression_that_looks_like_a_short_option(args, headline):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(headline)
+
+
 def test_a_negative_bound_is_still_the_option_s_value():
     result = runner.invoke(app, ["integrate", "-x^2", "--from", "-1", "--to", "1"])
     assert result.exit_code == 0, result.output

@@ -52,23 +52,33 @@ class ExpressionCommand(TyperCommand):
 
 def expression_after_options(args: list[str], value_options: dict[str, bool]) -> list[str]:
     """``args`` with an expression that starts with "-" moved behind ``--``, so that click reads it as the
-    argument. ``value_options`` maps each option name to whether it takes a value (whose own "-1" is left
-    alone). A token counts as the expression when it starts with a single "-", is not an option name, and
-    no other argument was given; anything else is returned unchanged for click to judge.
+    argument. ``value_options`` maps each option name to whether it takes a value.
+
+    A token is the expression when no other argument was given, it starts with a single "-", and it is
+    not an option: not an option's name, or the name of an option that takes a value with no value after
+    it ("-x" followed by "--from" is the expression -x, not --wrt "--from"). An option's own value is left
+    alone ("--from -1"), and anything else is returned unchanged for click to judge.
 
     >>> expression_after_options(["-x**2", "--wrt", "x"], {"--wrt": True, "-x": True, "--steps": False})
     ['--wrt', 'x', '--', '-x**2']
-    >>> expression_after_options(["x", "--from", "-1"], {"--from": True})
-    ['x', '--from', '-1']
+    >>> expression_after_options(["-x", "--from", "-1"], {"--from": True, "-x": True})
+    ['--from', '-1', '--', '-x']
+    >>> expression_after_options(["x", "-x", "y"], {"-x": True})
+    ['x', '-x', 'y']
     """
+
+    def is_option(token: str) -> bool:
+        return token == "--" or (token.split("=", 1)[0] if token.startswith("--") else token) in value_options
+
     expression, positional, index = None, False, 0
     while index < len(args):
         token = args[index]
         if token == "--":
             return args
-        name = token.split("=", 1)[0] if token.startswith("--") else token
-        if name in value_options:
-            index += 2 if value_options[name] and name == token else 1
+        takes_value = is_option(token) and value_options[token.split("=", 1)[0]] and "=" not in token
+        has_value = index + 1 < len(args) and not is_option(args[index + 1])
+        if is_option(token) and (not takes_value or has_value or token.startswith("--")):
+            index += 2 if takes_value else 1
             continue
         if token.startswith("-") and not token.startswith("--") and len(token) > 1:
             expression = index if expression is None else expression
