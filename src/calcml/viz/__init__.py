@@ -4,14 +4,17 @@ Every function returns the matplotlib ``Figure`` (``graph`` returns SVG text) an
 ``path=``: ``derivative``, ``loss_surface``, ``learning_rates``, ``vector_field``, ``integral``,
 ``phase_portrait``, ``solution_curves``, ``training_curves``, ``grad_norms``, ``losses``, ``classifier``,
 ``confusion_matrix``, the case studies' ``backprop_three_ways``, ``cnn_filters``, ``convolution_as_integral`` and
-``rnn_gradients``, a parameter ``sweep``, and ``graph``. ``theme`` is the house style they share
+``rnn_gradients``, a parameter ``sweep``, curvature's ``sharpness``, ``spectrum`` and ``convergence``,
+sensitivity's ``attributions``, and ``graph``. ``theme`` is the house style they share
 (``optimizer_style``: one look per optimizer in every panel); ``math_text`` turns a formula into a mathematical title.
 """
 
+from calcml.viz.attribution import attributions
 from calcml.viz.backprop_three_ways import backprop_three_ways
 from calcml.viz.classification import classifier, confusion_matrix
 from calcml.viz.cnn_filters import cnn_filters
 from calcml.viz.convolution_as_integral import convolution_as_integral
+from calcml.viz.curvature import convergence, sharpness, spectrum
 from calcml.viz.derivative import derivative
 from calcml.viz.graph import graph
 from calcml.viz.integral import integral, riemann_sum
@@ -32,6 +35,7 @@ __all__ = [
     "derivative", "grad_norms", "graph", "integral", "learning_rates", "loss_surface", "losses", "math_text",
     "optimizer_style", "phase_portrait", "register_svg_formatters", "riemann_sum", "rnn_gradients", "save",
     "solution_curves", "svg_text", "sweep", "theme", "themed", "training_curves", "vector_field",
+    "attributions", "convergence", "sharpness", "spectrum",
 ]
 
 register_svg_formatters()
