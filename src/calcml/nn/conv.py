@@ -3,7 +3,10 @@
     out[n, o, i, j] = Σ_{c,a,b} w[o, c, a, b] · x_pad[n, c, s·i + a, s·j + b]   (+ bias[o])
 
 Computed as im2col + one matrix product: the windows of x become the columns of a matrix
-(N, C·kh·kw, H_out·W_out) and out = W (O, C·kh·kw) @ cols, already in NCHW order.
+(N, C·kh·kw, H_out·W_out) and out = W (O, C·kh·kw) @ cols, already in NCHW order. The columns are built
+by kh·kw strided slice copies (one per kernel offset (a, b)), and with a bias they get a last row of ones,
+so that the bias rides inside the product: out = [W | b] @ [cols; 1]. The same row makes the weight
+gradient's product return the bias gradient too: g @ [cols; 1]ᵀ = [∂L/∂W | ∂L/∂b].
 
 Convolution is bilinear, so all three derivatives are the one trilinear form T(x, w, g) = ⟨g, conv(x, w)⟩
 differentiated with respect to each slot:
@@ -21,18 +24,69 @@ import numpy as np
 from calcml.autodiff.errors import ShapeError
 from calcml.autodiff.primitive import primitive
 from calcml.autodiff.tensor import Tensor
-from calcml.nn.fused import call
+from calcml.nn.fused import Residual, call
 from calcml.nn.init import initializer
 from calcml.nn.module import Module, parameter
-from calcml.nn.windows import fold, output_size, pair, unfold
+from calcml.nn.windows import fold, output_size, pad_last_two, pair
 
 
-def _columns(x: np.ndarray, kernel_size, stride, padding) -> tuple[np.ndarray, tuple[int, int]]:
-    """im2col: (..., C, H, W) -> (..., C·kh·kw, H_out·W_out), rows ordered (c, a, b) like w.reshape(O, -1)."""
-    windows = unfold.forward(x, kernel_size, stride, padding)  # (..., C, Ho, Wo, kh, kw), a view
-    h_out, w_out = windows.shape[-4:-2]
-    cols = np.moveaxis(windows, (-4, -3), (-2, -1))  # (..., C, kh, kw, Ho, Wo)
-    return cols.reshape(cols.shape[:-5] + (-1, h_out * w_out)), (h_out, w_out)
+def _columns(x: np.ndarray, kernel_size, stride, padding, ones_row: bool = False
+             ) -> tuple[np.ndarray, tuple[int, int]]:
+    """im2col: (..., C, H, W) -> (..., C·kh·kw, H_out·W_out), rows ordered (c, a, b) like w.reshape(O, -1):
+
+        cols[..., (c, a, b), (i, j)] = x_pad[..., c, s·i + a, s·j + b]
+
+    filled by one copy per kernel offset (a, b). With ``ones_row`` a last row of ones is added (shape
+    (..., C·kh·kw + 1, H_out·W_out)), the bias's column of the product [W | b] @ cols.
+    """
+    (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+    height, width = x.shape[-2:]
+    h_out, w_out = output_size(height, kh, sh, ph), output_size(width, kw, sw, pw)
+    lead = x.shape[:-2]  # (..., C)
+    rows = lead[-1] * kh * kw
+    cols = np.empty(lead[:-1] + (rows + ones_row, h_out * w_out), dtype=x.dtype)
+    windows = cols[..., :rows, :].reshape(lead + (kh, kw, h_out * w_out))  # splits axes: a view
+    if (sh, sw) == (1, 1) and w_out == width:
+        _shifted_copies(x, windows, kernel_size, padding)
+    else:
+        _strided_copies(x, windows.reshape(lead + (kh, kw, h_out, w_out)), stride, padding)
+    if ones_row:
+        cols[..., rows, :] = 1
+    return cols, (h_out, w_out)
+
+
+def _strided_copies(x: np.ndarray, windows: np.ndarray, stride, padding) -> None:
+    """windows[..., c, a, b, i, j] = x_pad[..., c, s·i + a, s·j + b]: one strided slice of the padded image
+    per kernel offset (a, b)."""
+    (sh, sw) = stride
+    kh, kw, h_out, w_out = windows.shape[-4:]
+    padded = pad_last_two(x, padding)
+    for a in range(kh):
+        for b in range(kw):
+            windows[..., a, b, :, :] = padded[..., a:a + sh * (h_out - 1) + 1:sh, b:b + sw * (w_out - 1) + 1:sw]
+
+
+def _shifted_copies(x: np.ndarray, windows: np.ndarray, kernel_size, padding) -> None:
+    """The same columns when the stride is 1 and the output is as wide as the input (2·pw = kw − 1, "same"
+    padding across): then output position q = i·W + j reads x[i + a − ph, j + b − pw], which is the
+    flattened image at q + (a − ph)·W + (b − pw). Each kernel offset is one contiguous run of the image
+    flattened between zero margins (the padding above and below); the entries whose column j + b − pw
+    left [0, W) wrapped around into the next row and are set to 0 (they are the padding at the sides).
+    """
+    (kh, kw), (ph, pw) = kernel_size, padding
+    height, width = x.shape[-2:]
+    length = windows.shape[-1]  # H_out·W
+    margin = ph * width + pw
+    flat = np.zeros(x.shape[:-2] + (2 * margin + height * width,), dtype=x.dtype)
+    flat[..., margin:margin + height * width] = x.reshape(x.shape[:-2] + (height * width,))
+    for a in range(kh):
+        for b in range(kw):
+            start = a * width + b  # margin + (a − ph)·W + (b − pw)
+            windows[..., a, b, :] = flat[..., start:start + length]
+    grid = windows.reshape(windows.shape[:-1] + (length // width, width))
+    for b in range(kw):
+        grid[..., b, :, :max(pw - b, 0)] = 0  # j + b − pw < 0
+        grid[..., b, :, width + pw - b:] = 0  # j + b − pw ≥ W
 
 
 def _weight_matrix(w: np.ndarray) -> np.ndarray:
@@ -44,12 +98,17 @@ def _weight_matrix(w: np.ndarray) -> np.ndarray:
 
 class ColumnCache:
     """The im2col matrix of one forward pass, kept for the weight gradient (a residual, as in JAX's
-    custom_vjp): the backward pass reuses it instead of building it again."""
+    custom_vjp): the backward pass reuses it instead of building it again.
 
-    __slots__ = ("cols",)
+    When the columns carry the bias's row of ones, the weight gradient's product also yields the bias
+    gradient Σ_{n,i,j} g[n, :, i, j]; ``bias_grad`` keeps it for the bias rule called with the same g.
+    """
+
+    __slots__ = ("cols", "bias_grad")
 
     def __init__(self) -> None:
         self.cols = None
+        self.bias_grad = Residual()
 
     def __repr__(self) -> str:
         return "ColumnCache()"
@@ -62,17 +121,28 @@ def conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0), cache=None):
     ∂L/∂x = conv_input_grad(g, w) (transposed convolution);  ∂L/∂w = conv_weight_grad(x, g);
     ∂L/∂b = Σ_{n,i,j} g[n, :, i, j].
     """
-    cols, (h_out, w_out) = _columns(x, w.shape[-2:], stride, padding)
+    fold_bias = b is not None and w.ndim == 4  # (a forward-mode batch of weights adds b afterwards)
+    cols, (h_out, w_out) = _columns(x, w.shape[-2:], stride, padding, ones_row=fold_bias)
     if cache is not None:
         cache.cols = cols
-    out = np.matmul(_weight_matrix(w), cols)  # (..., O, Ho·Wo): NCHW with no transpose
-    if b is not None:
+    matrix = _weight_matrix(w)
+    if fold_bias:  # [W | b], in the output's dtype (b is cast to it, as by out += b)
+        augmented = np.empty((matrix.shape[0], matrix.shape[1] + 1), dtype=np.result_type(x, w))
+        augmented[:, :-1] = matrix
+        augmented[:, -1] = b
+        matrix = augmented
+    out = np.matmul(matrix, cols)  # (..., O, Ho·Wo): NCHW with no transpose
+    if b is not None and not fold_bias:
         out += b[:, None]
     return out.reshape(out.shape[:-1] + (h_out, w_out))
 
 
-def _bias_grad(g):
-    """Σ over batch and positions of g (N, O, Ho, Wo), as a product with ones (BLAS is 3× faster than sum)."""
+def _bias_grad(g, cache: ColumnCache | None = None):
+    """Σ over batch and positions of g (N, O, Ho, Wo): taken from the weight gradient's product when it
+    was computed there from this same g, else a product with ones (BLAS is 3× faster than sum)."""
+    kept = None if cache is None else cache.bias_grad.take(g)
+    if kept is not None:
+        return kept
     shape = np.shape(g)
     ones = np.ones(shape[-2] * shape[-1], dtype=np.result_type(g))
     return np.sum(np.matmul(np.reshape(g, shape[:-2] + (-1,)), ones), axis=0)
@@ -99,11 +169,15 @@ def conv_weight_grad(x, g, kernel_size=(1, 1), stride=(1, 1), padding=(0, 0), ca
     Linear in x and in g:  ∂L/∂x = conv_input_grad(g, ḡ),  ∂L/∂g = conv2d(x, ḡ).
     """
     cached = cache is not None and cache.cols is not None
-    cols = cache.cols if cached else _columns(x, kernel_size, stride, padding)[0]  # (..., N, K, P)
+    cols = cache.cols if cached else _columns(x, kernel_size, stride, padding)[0]  # (..., N, K [+ 1], P)
     grad_out = g.reshape(g.shape[:-2] + (-1,))  # (..., N, O, P)
-    per_image = np.matmul(cols, np.swapaxes(grad_out, -1, -2))  # (..., N, K, O)
-    total = np.swapaxes(per_image.sum(axis=-3), -1, -2)  # (..., O, K)
+    per_image = np.matmul(cols, np.swapaxes(grad_out, -1, -2))  # (..., N, K [+ 1], O)
+    total = np.swapaxes(per_image.sum(axis=-3), -1, -2)  # (..., O, K [+ 1])
     channels = x.shape[-3]
+    rows = channels * kernel_size[0] * kernel_size[1]
+    if total.shape[-1] > rows:  # the ones row of a bias: its column is Σ_{n,i,j} g, ∂L/∂b
+        cache.bias_grad.keep(g, total[..., rows])
+        total = total[..., :rows]
     return total.reshape(total.shape[:-1] + (channels,) + tuple(kernel_size))
 
 
@@ -113,7 +187,7 @@ conv2d.defvjp(
     lambda g, ans, x, w, b=None, stride=(1, 1), padding=(0, 0), cache=None:
         call(conv_weight_grad, x, g, kernel_size=np.shape(w)[-2:], stride=stride, padding=padding,
              cache=cache),
-    lambda g, ans, x, w, b=None, stride=(1, 1), padding=(0, 0), cache=None: _bias_grad(g),
+    lambda g, ans, x, w, b=None, stride=(1, 1), padding=(0, 0), cache=None: _bias_grad(g, cache),
 )
 conv2d.defjvp(
     lambda t, ans, x, w, b=None, stride=(1, 1), padding=(0, 0), cache=None:

@@ -17,7 +17,7 @@ from calcml.autodiff.primitive import primitive
 from calcml.autodiff.rules.reductions import logsumexp, softmax
 from calcml.autodiff.tensor import Tensor
 from calcml.nn.activations import softplus
-from calcml.nn.fused import call
+from calcml.nn.fused import Residual, call
 from calcml.nn.module import Module
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -107,11 +107,68 @@ softmax_cross_entropy.defjvp(
 )
 
 
-def _one_hot(labels: np.ndarray, classes: int, dtype) -> np.ndarray:
+def _check_labels(labels: np.ndarray, classes: int) -> None:
     if labels.size and (labels.min() < 0 or labels.max() >= classes):
         raise CalcmlError(f"class indices must lie in [0, {classes - 1}]; got values from {labels.min()} "
                           f"to {labels.max()}.")
+
+
+def _one_hot(labels: np.ndarray, classes: int, dtype) -> np.ndarray:
+    _check_labels(labels, classes)
     return (labels[..., None] == np.arange(classes)).astype(dtype)
+
+
+def _reduce_samples(losses, reduction: str):
+    """The reduction of per-sample values along their last axis (a forward-mode batch stays in front)."""
+    if reduction == "mean":
+        return losses.mean(axis=-1)
+    return losses.sum(axis=-1) if reduction == "sum" else losses
+
+
+def _per_sample_weight(g, reduction: str, samples: int):
+    """∂(reduction)/∂ℓ_n times g, shaped to scale each row of an (N, C) slope: g/N, g, or g[:, None]."""
+    if reduction == "mean":
+        return g / samples
+    return g if reduction == "sum" else np.expand_dims(g, -1)
+
+
+@primitive
+def class_cross_entropy(logits, labels, reduction="mean", residual=None):
+    """Softmax cross-entropy of logits z (N, C) with integer class labels y (N,), then ``reduction``:
+
+        ℓ_n = −log softmax(z_n)_{y_n} = logsumexp(z_n) − z_{n, y_n},   shifted by max z_n (never overflows)
+        ∂ℓ_n/∂z_n = softmax(z_n) − onehot(y_n)   (÷ N for "mean")
+
+    No one-hot matrix in the forward pass; the softmax it computes is kept in ``residual`` (a Residual) for
+    the backward pass. Labels are data: no gradient.
+    """
+    shifted = logits - logits.max(axis=-1, keepdims=True)  # a row of −inf gives NaN, as in PyTorch
+    exps = np.exp(shifted)
+    total = exps.sum(axis=-1, keepdims=True)
+    losses = np.log(total[:, 0]) - shifted[np.arange(len(labels)), labels]
+    if residual is not None:
+        residual.keep(logits, np.divide(exps, total, out=exps))
+    return _reduce_samples(losses, reduction)
+
+
+def _class_cross_entropy_slope(logits, labels, residual):
+    """softmax(z) − onehot(y): from the forward pass's softmax when it was kept for these logits, else
+    computed (traced when the logits are a Tensor, so that the gradient can be differentiated again)."""
+    probabilities = None if residual is None else residual.take(logits)
+    if probabilities is None:
+        return call(softmax, logits, axis=-1) - _one_hot(labels, np.shape(logits)[-1], np.result_type(logits))
+    probabilities[np.arange(len(labels)), labels] -= 1  # the kept softmax is ours now: changed in place
+    return probabilities
+
+
+class_cross_entropy.defvjp(
+    lambda g, ans, z, y, reduction="mean", residual=None:
+        _per_sample_weight(g, reduction, np.shape(z)[-2]) * _class_cross_entropy_slope(z, y, residual),
+)
+class_cross_entropy.defjvp(
+    lambda t, ans, z, y, reduction="mean", residual=None:
+        _reduce_samples(np.sum(t * _class_cross_entropy_slope(z, y, None), axis=-1), reduction),
+)
 
 
 def _class_targets(logits, target, loss: str) -> np.ndarray:
@@ -133,6 +190,13 @@ def cross_entropy(logits, target, reduction: str = "mean"):
 
     −log softmax(z)_y = logsumexp(z) − z_y;  for "mean" the fused gradient is (softmax(z) − onehot)/N.
     """
+    labels = target.value if type(target) is Tensor else np.asarray(target)
+    shape = np.shape(logits)
+    if len(shape) == 2 and labels.shape == shape[:1] and np.issubdtype(labels.dtype, np.integer):
+        if reduction not in REDUCTIONS:
+            raise CalcmlError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}.")
+        _check_labels(labels, shape[1])
+        return class_cross_entropy(logits, labels, reduction=reduction, residual=Residual())
     return reduce(softmax_cross_entropy(logits, _class_targets(logits, target, "cross_entropy")), reduction)
 
 

@@ -51,7 +51,8 @@ class Adam(Optimizer):
         self.amsgrad = bool(amsgrad)
 
     def step(self) -> None:
-        """One step for every parameter that has a gradient."""
+        """One step for every parameter that has a gradient, updating w, m and v in place (one scratch
+        array per parameter, as torch.optim's foreach path: no temporary per operation)."""
         beta1, beta2 = self.betas
         for w, g, state in self.gradients():
             if not state:
@@ -67,13 +68,24 @@ class Adam(Optimizer):
                     w *= 1 - self.lr * self.weight_decay                      # AdamW: w ← w (1 − η λ)
                 else:
                     g = g + self.weight_decay * w                             # Adam: g ← g + λ w
-            m = state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g        # m ← β₁m + (1 − β₁)g
-            v = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g**2  # v ← β₂v + (1 − β₂)g²
+            m, v = state["exp_avg"], state["exp_avg_sq"]
+            scratch = np.empty_like(w)
+            np.multiply(g, 1 - beta1, out=scratch)
+            m *= beta1
+            m += scratch                                                      # m ← β₁m + (1 − β₁)g
+            np.multiply(g, g, out=scratch)
+            scratch *= 1 - beta2
+            v *= beta2
+            v += scratch                                                      # v ← β₂v + (1 − β₂)g²
             if self.amsgrad:
-                v = state["max_exp_avg_sq"] = np.maximum(state["max_exp_avg_sq"], v)    # v ← max(v_max, v)
+                v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])  # v ← max(v_max, v)
             step_size = self.lr / (1 - beta1**t)                              # η / (1 − β₁ᵗ)
-            denominator = np.sqrt(v) / math.sqrt(1 - beta2**t) + self.eps    # √v / √(1 − β₂ᵗ) + ε
-            w -= step_size * m / denominator
+            np.sqrt(v, out=scratch)
+            scratch /= math.sqrt(1 - beta2**t)
+            scratch += self.eps                                               # √v / √(1 − β₂ᵗ) + ε
+            np.divide(m, scratch, out=scratch)
+            scratch *= step_size
+            w -= scratch                                                      # w ← w − η/(1 − β₁ᵗ) · m / (…)
 
 
 class AdamW(Adam):
