@@ -47,14 +47,14 @@ def attributions(images: Sequence[Any], maps: Mapping[str, Sequence[Any]], *, ti
             ax = grid[row][0]
             ax.imshow(image.reshape(shape), cmap="gray_r")
             ax.set_gid(f"input-{row}")
-            ax.set_title(titles[row] if titles else "input", fontsize=8)
+            ax.set_title(titles[row] if titles else "input")
             for column, (name, values) in enumerate(maps.items(), start=1):
                 a = np.asarray(values[row], dtype=np.float64).reshape(shape)
                 scale = float(np.max(np.abs(a))) or 1.0
                 bx = grid[row][column]
                 bx.imshow(a, cmap="RdBu_r", vmin=-scale, vmax=scale)
                 bx.set_gid(f"{name}-{row}")
-                bx.set_title(name, fontsize=8)
+                bx.set_title(name)
         for ax in fig.axes:
             ax.set_xticks([])
             ax.set_yticks([])

@@ -42,8 +42,8 @@ def sharpness(runs: Mapping[float, Any], losses: Mapping[float, Sequence[float]]
                        gid=f"edge-{lr:g}")
         ax.set_xlabel("step")
         ax.set_ylabel("λ_max of ∇²L")
-        ax.set_title("sharpness rises to the edge of stability 2/η", fontsize=10)
-        ax.legend(fontsize=8)
+        ax.set_title("sharpness rises to the edge of stability 2/η")
+        ax.legend()
         if losses:
             bx = axes[1]
             for i, (lr, values) in enumerate(sorted(losses.items())):
@@ -51,8 +51,8 @@ def sharpness(runs: Mapping[float, Any], losses: Mapping[float, Sequence[float]]
                             gid=f"loss-{lr:g}")
             bx.set_xlabel("step")
             bx.set_ylabel("training loss")
-            bx.set_title("the loss keeps falling, not monotonically", fontsize=10)
-            bx.legend(fontsize=8)
+            bx.set_title("the loss keeps falling, not monotonically")
+            bx.legend()
     return finish(fig, path)
 
 
@@ -72,14 +72,14 @@ def spectrum(density: Any, top: Sequence[float] | None = None, *, path: str | Pa
         floor = 1e-8 * float(np.max(density.density))
         ax.semilogy(density.grid, np.maximum(density.density, floor), linewidth=1.2, gid="density",
                     label=f"SLQ density ({density.hvps} HVPs, σ = {density.sigma:.2g})")
-        for i, value in enumerate(top or []):
+        for i, value in enumerate([] if top is None else top):
             ax.axvline(value, color="C1", linestyle=":", linewidth=1, gid=f"eigenvalue-{i}",
                        label="top eigenvalues (Lanczos)" if i == 0 else None)
         ax.set_ylim(bottom=floor)
         ax.set_xlabel("eigenvalue λ of ∇²L")
         ax.set_ylabel("density φ(λ)")
-        ax.set_title("the Hessian's spectrum: a bulk near 0 and a few outliers", fontsize=10)
-        ax.legend(fontsize=8)
+        ax.set_title("the Hessian's spectrum: a bulk near 0 and a few outliers")
+        ax.legend()
     return finish(fig, path)
 
 
@@ -112,7 +112,7 @@ def convergence(runs: Sequence[Any], *, minimum: float | None = None, path: str 
         bx.set_ylabel("‖∇L(θ_k)‖")
         for axis in (ax, bx):
             axis.set_xlabel("iteration k")
-            axis.legend(fontsize=8)
-        ax.set_title("loss above its minimum", fontsize=10)
-        bx.set_title("gradient norm", fontsize=10)
+            axis.legend()
+        ax.set_title("loss above its minimum")
+        bx.set_title("gradient norm")
     return finish(fig, path)
