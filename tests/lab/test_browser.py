@@ -10,29 +10,9 @@ import time
 import numpy as np
 import pytest
 
+from tests.lab.pages import ANIMATION_MS, open_panel, plot_data, wait_until
+
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-ANIMATION_MS = 90_000  # the race draws 60 frames of Plotly.restyle: 2 s when idle, over 15 s on a busy machine
-
-
-def plot_data(page, plot_id: str) -> list[dict]:
-    """The traces Plotly holds for a plot div (x, y, name, type)."""
-    return page.evaluate(f"""() => (document.getElementById({plot_id!r}).data || []).map(t => (
-        {{x: Array.from(t.x || []), y: Array.from(t.y || []), name: t.name, type: t.type || 'scatter'}}))""")
-
-
-def wait_until(page, condition: str, timeout: float = 45.0) -> None:
-    """Poll a JavaScript condition (the page's Content-Security-Policy forbids the eval behind
-    ``page.wait_for_function``; ``page.evaluate`` of a function runs through the DevTools protocol)."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(f"() => Boolean({condition})"):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {condition}")
-        page.wait_for_timeout(50)
-
-
-def open_panel(page, url: str, panel: str) -> None:
-    page.goto(f"{url}/#{panel}")
-    page.wait_for_selector(f"#panel-{panel}:not([hidden])")
 
 
 def test_derivative_explorer_steps_plot_and_tangent(lab_page, lab_server):
@@ -96,10 +76,10 @@ def test_optimizer_race_click_start_and_animate(lab_page, lab_server):
     page.click("#race-go")
     page.wait_for_selector("#race-plot[data-state=done]", timeout=ANIMATION_MS)
     traces = plot_data(page, "race-plot")
-    assert [t["type"] for t in traces[:1]] == ["contour"] and len(traces) == 2 + 4
-    names = [t["name"].split()[0] for t in traces[2:]]
+    assert [t["type"] for t in traces[:1]] == ["contour"] and len(traces) == 3 + 4  # contour, minimum, start, runs
+    names = [t["name"].split()[0] for t in traces[3:]]
     assert names == ["gd", "momentum", "adam", "newton"]
-    for trace in traces[2:]:
+    for trace in traces[3:]:
         assert trace["x"][0] == pytest.approx(start[0], abs=0.01) and trace["y"][0] == pytest.approx(start[1], abs=0.01)
     newton = traces[-1]  # on a quadratic, one damped Newton step lands (almost) on the minimum (0, 0)
     assert abs(newton["x"][-1]) < 1e-3 and abs(newton["y"][-1]) < 1e-3

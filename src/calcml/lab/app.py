@@ -52,6 +52,7 @@ from calcml.lab.optimizer_race import (
     surface_grid,
 )
 from calcml.lab.schemas import (
+    MAX_STEP_SIZE,
     BackpropRequest,
     CurvatureRequest,
     DerivativeRequest,
@@ -145,8 +146,8 @@ def create_app() -> FastAPI:
 
     @app.get("/api/surfaces")
     def surfaces() -> JSONResponse:
-        return JSONResponse({"surfaces": surface_catalog(),
-                             "optimizers": optimizer_catalog()})
+        return JSONResponse({"surfaces": surface_catalog(), "optimizers": optimizer_catalog(),
+                             "max_lr": MAX_STEP_SIZE})
 
     @app.post("/api/surface")
     def surface(body: SurfaceRequest) -> JSONResponse:

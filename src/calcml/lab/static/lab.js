@@ -1,9 +1,15 @@
-// calcml lab: one page, five panels. Every number comes from the lab's own JSON API on this machine;
-// every problem the API reports is shown next to the panel that asked.
+// calcml lab: one page, six panels. Every number comes from the lab's own JSON API on this machine;
+// every problem the API reports is shown next to the panel that asked, and clears what that panel showed.
 "use strict";
 
 const PLOT_CONFIG = { displaylogo: false, responsive: true };
 const $ = (id) => document.getElementById(id);
+
+// Legends sit above the plotting area, so they never cover an axis title below or beside it.
+const LEGEND = { orientation: "h", x: 0, xanchor: "left", y: 1.02, yanchor: "bottom" };
+function plotLayout(extra = {}) {
+  return { margin: { t: 50, r: 10 }, legend: LEGEND, ...extra };
+}
 
 async function api(path, body) {
   const options = body === undefined ? {} : {
@@ -20,6 +26,27 @@ async function api(path, body) {
   return data;
 }
 
+// While a panel waits for the server: aria-busy on the panel, its "computing…" shown, its submit button off.
+const pending = {};
+async function busy(panel, work) {
+  const section = $(`panel-${panel}`), flag = $(`${panel}-busy`);
+  const submit = section.querySelector("button[type=submit]");
+  pending[panel] = (pending[panel] || 0) + 1;
+  section.setAttribute("aria-busy", "true");
+  if (flag) flag.hidden = false;
+  if (submit) submit.disabled = true;
+  try {
+    return await work();
+  } finally {
+    pending[panel] -= 1;
+    if (!pending[panel]) {
+      section.setAttribute("aria-busy", "false");
+      if (flag) flag.hidden = true;
+      if (submit) submit.disabled = false;
+    }
+  }
+}
+
 function showError(panel, error) {
   const box = $(`${panel}-error`);
   if (error) {
@@ -34,6 +61,31 @@ function showError(panel, error) {
 function number(id) {
   const value = parseFloat($(id).value);
   return Number.isFinite(value) ? value : null;
+}
+
+// A learning rate from an input: a number in (0, input.max]; otherwise the input is marked and an Error says why.
+function learningRate(input, name) {
+  const max = Number(input.max), text = input.value.trim(), value = Number(text);
+  let problem = null;
+  if (text === "" || !Number.isFinite(value)) {
+    problem = `${name} must be a number greater than 0 and at most ${max}; got "${input.value}".`;
+  } else if (value <= 0) {
+    problem = `${name} must be greater than 0 (a step downhill); got ${value}.`;
+  } else if (value > max) {
+    problem = `${name} must be at most ${max} (larger steps only overshoot); got ${value}.`;
+  }
+  input.setAttribute("aria-invalid", problem ? "true" : "false");
+  if (problem) throw new Error(problem);
+  return value;
+}
+
+// A whole number from an input, within its min and max.
+function wholeNumber(input, name) {
+  const min = Number(input.min), max = Number(input.max), value = Number(input.value);
+  const ok = input.value.trim() !== "" && Number.isInteger(value) && value >= min && value <= max;
+  input.setAttribute("aria-invalid", ok ? "false" : "true");
+  if (!ok) throw new Error(`${name} must be a whole number from ${min} to ${max}; got "${input.value}".`);
+  return value;
 }
 
 function fmt(value, digits = 6) {
@@ -58,20 +110,34 @@ function openPanel(name) {
 }
 
 // ---- derivative explorer ---------------------------------------------------------------------------
-let derivative = null;
+let derivative = null, derivativeAsked = 0;  // only the answer to the latest request is drawn
+
+function clearDerivative() {
+  derivative = null;
+  $("derivative-result").textContent = "";
+  $("derivative-steps").replaceChildren();
+  $("derivative-check").textContent = "";
+  $("tangent-label").textContent = "–";
+  Plotly.purge("derivative-plot");
+}
 
 async function runDerivative() {
   showError("derivative", null);
+  const asked = ++derivativeAsked;
+  let answer;
   try {
-    derivative = await api("/api/derivative", {
+    answer = await busy("derivative", () => api("/api/derivative", {
       expr: $("derivative-expr").value, x_min: number("derivative-xmin"), x_max: number("derivative-xmax"),
       points: 401,
-    });
+    }));
   } catch (error) {
+    if (asked !== derivativeAsked) return;
+    clearDerivative();
     showError("derivative", error);
     return;
   }
-  const d = derivative;
+  if (asked !== derivativeAsked) return;
+  const d = derivative = answer;
   $("derivative-result").textContent = `d/d${d.var} [${d.expr}] = ${d.result}`;
   const steps = $("derivative-steps");
   steps.replaceChildren();
@@ -101,8 +167,7 @@ async function runDerivative() {
     { x: d.x, y: d.df, name: `f'(${d.var}) = ${d.result}`, mode: "lines", line: { dash: "dash" } },
     { x: [], y: [], name: "tangent", mode: "lines", line: { color: "#b91c1c" } },
     { x: [], y: [], name: "point", mode: "markers", marker: { size: 9, color: "#b91c1c" }, showlegend: false },
-  ], { margin: { t: 20, r: 10 }, legend: { orientation: "h" }, xaxis: { title: { text: d.var } },
-       yaxis: { range: yRange(d.f.concat(d.df)) } }, PLOT_CONFIG);
+  ], plotLayout({ xaxis: { title: { text: d.var } }, yaxis: { range: yRange(d.f.concat(d.df)) } }), PLOT_CONFIG);
   drawTangent();
 }
 
@@ -136,12 +201,14 @@ function setupDerivative() {
 }
 
 // ---- optimizer race --------------------------------------------------------------------------------
-const race = { catalog: null, start: null, timer: null };
+// The plot's traces: the contour, the minima, the start, then one path per run.
+const race = { catalog: null, start: null, timer: null, view: null };
+const CONTOUR = 0, MINIMA = 1, START = 2, FIRST_RUN = 3;
 const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#4b5563", "#db2777"];
 
 async function setupRace() {
   try {
-    race.catalog = await api("/api/surfaces");
+    race.catalog = await busy("race", () => api("/api/surfaces"));
   } catch (error) {
     showError("race", error);
     return;
@@ -154,7 +221,8 @@ async function setupRace() {
   for (const opt of race.catalog.optimizers) {
     const label = document.createElement("label");
     label.innerHTML = `<input type="checkbox" data-optimizer="${opt.name}"${chosen.has(opt.name) ? " checked" : ""}> ` +
-      `${opt.name} lr <input type="number" step="any" min="0" data-lr="${opt.name}" value="${opt.lr}">`;
+      `${opt.name} lr <input type="number" step="any" min="0" max="${race.catalog.max_lr}" data-lr="${opt.name}" ` +
+      `value="${opt.lr}">`;
     box.append(label);
   }
   select.addEventListener("change", () => {
@@ -175,27 +243,46 @@ function setStart(point) {
   race.start = point;
   $("race-start").textContent = `(${fmt(point[0], 3)}, ${fmt(point[1], 3)})`;
   const plot = $("race-plot");
-  if (plot.data) Plotly.restyle(plot, { x: [[point[0]]], y: [[point[1]]] }, [1]);
+  if (plot.data) Plotly.restyle(plot, { x: [[point[0]]], y: [[point[1]]] }, [START]);
+}
+
+function clearRace() {
+  clearInterval(race.timer);
+  $("race-table").tBodies[0].replaceChildren();
+  const plot = $("race-plot");
+  if (plot.data && plot.data.length > FIRST_RUN) {
+    Plotly.deleteTraces(plot, plot.data.map((_, i) => i).slice(FIRST_RUN));
+  }
+}
+
+function contourTrace(grid) {
+  return { type: "contour", x: grid.x, y: grid.y, z: grid.display, ncontours: 30, colorscale: "Viridis",
+           showscale: false, name: "log(1 + f − min f)", hovertemplate: "x %{x:.3f}<br>y %{y:.3f}<extra></extra>" };
 }
 
 async function loadSurface() {
   showError("race", null);
-  clearInterval(race.timer);
+  clearRace();
   let grid;
   try {
-    grid = await api("/api/surface", { ...surfaceRequest(), points: 90 });
+    grid = await busy("race", () => api("/api/surface", { ...surfaceRequest(), points: 90 }));
   } catch (error) {
+    Plotly.purge("race-plot");
+    $("race-plot").dataset.state = "empty";
     showError("race", error);
     return;
   }
   const plot = $("race-plot");
+  race.view = { x_range: grid.x_range, y_range: grid.y_range };
   await Plotly.newPlot(plot, [
-    { type: "contour", x: grid.x, y: grid.y, z: grid.display, ncontours: 30, colorscale: "Viridis",
-      showscale: false, name: "log(1 + f − min f)", hovertemplate: "x %{x:.3f}<br>y %{y:.3f}<extra></extra>" },
+    contourTrace(grid),
+    { x: grid.minima.map((m) => m[0]), y: grid.minima.map((m) => m[1]), mode: "markers",
+      name: grid.minima.length > 1 ? "minima" : "minimum", showlegend: grid.minima.length > 0,
+      marker: { symbol: "star", size: 15, color: "#facc15", line: { color: "black", width: 1 } } },
     { x: [grid.start[0]], y: [grid.start[1]], mode: "markers", name: "start",
       marker: { size: 12, color: "white", line: { color: "black", width: 2 } } },
-  ], { margin: { t: 20, r: 10 }, xaxis: { range: grid.x_range, title: { text: "x" } },
-       yaxis: { range: grid.y_range, title: { text: "y" } }, legend: { orientation: "h" } }, PLOT_CONFIG);
+  ], plotLayout({ xaxis: { range: grid.x_range, title: { text: "x" } },
+                  yaxis: { range: grid.y_range, title: { text: "y" } } }), PLOT_CONFIG);
   plot.dataset.state = "surface";
   setStart(grid.start);
   plot.on("plotly_click", (event) => {
@@ -204,36 +291,54 @@ async function loadSurface() {
   });
 }
 
-async function runRace() {
-  showError("race", null);
+// Redraw the contour on the race's view when it differs from the one drawn (a path went outside it).
+async function showView(view) {
+  const same = (a, b) => a[0] === b[0] && a[1] === b[1];
+  if (same(view.x_range, race.view.x_range) && same(view.y_range, race.view.y_range)) return;
+  const grid = await api("/api/surface", { ...surfaceRequest(), ...view, points: 90 });
+  const plot = $("race-plot");
+  await Plotly.restyle(plot, { x: [grid.x], y: [grid.y], z: [grid.display] }, [CONTOUR]);
+  await Plotly.relayout(plot, { "xaxis.range": grid.x_range, "yaxis.range": grid.y_range });
+  race.view = view;
+}
+
+function raceRequest() {
   const runs = [];
   for (const box of document.querySelectorAll("#race-optimizers input[data-optimizer]")) {
-    if (!box.checked) continue;
-    const lr = parseFloat(document.querySelector(`input[data-lr="${box.dataset.optimizer}"]`).value);
-    runs.push({ optimizer: box.dataset.optimizer, lr });
+    const input = document.querySelector(`input[data-lr="${box.dataset.optimizer}"]`);
+    if (!box.checked) {
+      input.setAttribute("aria-invalid", "false");
+      continue;
+    }
+    runs.push({ optimizer: box.dataset.optimizer, lr: learningRate(input, `${box.dataset.optimizer}'s lr`) });
   }
-  if (!runs.length) {
-    showError("race", new Error("choose at least one optimizer."));
-    return;
-  }
+  if (!runs.length) throw new Error("choose at least one optimizer.");
+  return { ...surfaceRequest(), start: race.start, runs, steps: wholeNumber($("race-steps"), "steps") };
+}
+
+async function runRace() {
+  showError("race", null);
   const plot = $("race-plot");
   let result;
   try {
-    result = await api("/api/race", { ...surfaceRequest(), start: race.start, runs,
-                                      steps: parseInt($("race-steps").value, 10) });
+    const request = raceRequest();
+    result = await busy("race", async () => {
+      const answer = await api("/api/race", request);
+      clearRace();
+      await showView(answer.view);
+      return answer;
+    });
   } catch (error) {
+    clearRace();
     showError("race", error);
     return;
   }
-  clearInterval(race.timer);
-  Plotly.deleteTraces(plot, plot.data.map((_, i) => i).slice(2));
   const traces = result.runs.map((run, i) => ({
     x: [run.path[0][0]], y: [run.path[0][1]], mode: "lines+markers", name: `${run.optimizer} (lr ${run.lr})`,
     line: { color: COLORS[i % COLORS.length], width: 2 }, marker: { size: 3 },
   }));
   await Plotly.addTraces(plot, traces);
   const body = $("race-table").tBodies[0];
-  body.replaceChildren();
   for (const run of result.runs) {
     const row = body.insertRow();
     for (const text of [run.optimizer, run.lr, run.steps, fmt(run.final_loss, 4), run.message || run.status]) {
@@ -243,7 +348,7 @@ async function runRace() {
   }
   plot.dataset.state = "animating";
   const longest = Math.max(...result.runs.map((run) => run.path.length));
-  const frames = 60, indices = traces.map((_, i) => i + 2);
+  const frames = 60, indices = traces.map((_, i) => i + FIRST_RUN);
   let frame = 0;
   race.timer = setInterval(() => {
     frame += 1;
@@ -260,20 +365,30 @@ async function runRace() {
 }
 
 // ---- backprop stepper --------------------------------------------------------------------------------
-const bp = { step: null, phases: [], index: -1, iteration: 0, losses: [] };
+// bp.weights produced bp.step (null: the seed's); bp.losses[i] is L of iteration i + 1, once its loss phase is seen.
+const bp = { step: null, weights: null, phases: [], index: -1, iteration: 0, losses: [] };
+const GRAPH_HEIGHT = 360, BOX_WIDTH = 100, BOX_HEIGHT = 36;
 
+function stepperRate() {
+  return learningRate($("backprop-lr"), "η");
+}
+
+function setStepping(enabled) {
+  $("backprop-step").disabled = !enabled;
+  $("backprop-iteration").disabled = !enabled;
+}
+
+// One step of the network at ``weights`` with the η in the box; false (and the error shown) when refused.
 async function fetchBackprop(weights) {
   showError("backprop", null);
   try {
-    bp.step = await api("/api/backprop", { weights, lr: number("backprop-lr") ?? 0.5, seed: 0 });
+    bp.step = await busy("backprop", () => api("/api/backprop", { weights, lr: stepperRate(), seed: 0 }));
   } catch (error) {
     showError("backprop", error);
     return false;
   }
-  bp.iteration += 1;
+  bp.weights = weights;
   bp.phases = phasesOf(bp.step);
-  bp.index = -1;
-  $("backprop-iteration-count").textContent = bp.iteration;
   $("backprop-explain").textContent = bp.step.explanation;
   drawGraph();
   return true;
@@ -298,22 +413,27 @@ function phasesOf(step) {
   return phases;
 }
 
-function layout(step) {
+// Where each node sits: a column per depth, spread over the drawing's width in CSS pixels (so text keeps its size).
+function graphPlaces(step, width) {
   const columns = {};
   for (const node of step.nodes) (columns[node.depth] ||= []).push(node);
   const depths = Object.keys(columns).map(Number);
-  const maxDepth = Math.max(...depths), place = {};
+  const maxDepth = Math.max(...depths), place = {}, pad = BOX_WIDTH / 2 + 8;
   for (const depth of depths) {
     const column = columns[depth];
     column.forEach((node, i) => {
-      place[node.id] = { x: 50 + (800 * depth) / Math.max(maxDepth, 1), y: (360 * (i + 0.5)) / column.length };
+      place[node.id] = { x: pad + ((width - 2 * pad) * depth) / Math.max(maxDepth, 1),
+                         y: (GRAPH_HEIGHT * (i + 0.5)) / column.length };
     });
   }
   return place;
 }
 
 function drawGraph() {
-  const svg = $("backprop-graph"), step = bp.step, place = layout(step), ns = "http://www.w3.org/2000/svg";
+  const svg = $("backprop-graph"), step = bp.step, ns = "http://www.w3.org/2000/svg";
+  const width = Math.max(svg.clientWidth, 600);
+  svg.setAttribute("viewBox", `0 0 ${width} ${GRAPH_HEIGHT}`);
+  const place = graphPlaces(step, width);
   svg.replaceChildren();
   for (const node of step.nodes) {
     for (const parent of node.parents) {
@@ -328,14 +448,20 @@ function drawGraph() {
     group.setAttribute("class", `node ${node.op === "input" || node.op === "constant" ? node.op : "op"}`);
     group.dataset.node = node.id;
     const rect = document.createElementNS(ns, "rect");
-    rect.setAttribute("x", place[node.id].x - 42); rect.setAttribute("y", place[node.id].y - 17);
-    rect.setAttribute("width", 84); rect.setAttribute("height", 34); rect.setAttribute("rx", 6);
+    rect.setAttribute("x", place[node.id].x - BOX_WIDTH / 2); rect.setAttribute("y", place[node.id].y - BOX_HEIGHT / 2);
+    rect.setAttribute("width", BOX_WIDTH); rect.setAttribute("height", BOX_HEIGHT); rect.setAttribute("rx", 6);
     const label = document.createElementNS(ns, "text");
-    label.setAttribute("x", place[node.id].x); label.setAttribute("y", place[node.id].y + 4);
+    label.setAttribute("x", place[node.id].x); label.setAttribute("y", place[node.id].y + 5);
     label.textContent = node.name ? `${node.id} ${node.name}` : `${node.id} ${node.op}`;
     group.append(rect, label);
     svg.append(group);
   }
+}
+
+function drawLosses() {
+  Plotly.react("backprop-loss-plot", [{ y: bp.losses, x: bp.losses.map((_, i) => i + 1), mode: "lines+markers",
+    name: "loss" }], plotLayout({ margin: { t: 10, r: 10 }, xaxis: { title: { text: "iteration" } },
+    yaxis: { title: { text: "L" } } }), PLOT_CONFIG);
 }
 
 function showPhase() {
@@ -353,7 +479,12 @@ function showPhase() {
   $("backprop-phase").textContent = `${phase.kind} (${bp.index + 1} of ${bp.phases.length})`;
   $("backprop-phase").dataset.kind = phase.kind;
   $("backprop-detail").textContent = phase.text;
-  if (phase.kind === "loss") $("backprop-loss-value").textContent = fmt(bp.step.loss, 5);
+  const lossSeen = seen.some((done) => done.kind === "loss");  // "Finish this iteration" passes over it too
+  $("backprop-loss-value").textContent = lossSeen ? fmt(bp.step.loss, 5) : "–";
+  if (lossSeen && bp.losses.length < bp.iteration) {
+    bp.losses.push(bp.step.loss);
+    drawLosses();
+  }
 }
 
 async function advance(toEnd) {
@@ -363,47 +494,74 @@ async function advance(toEnd) {
       showError("backprop", new Error("the weights diverged (not finite): lower η and press Reset."));
       return;
     }
-    bp.losses.push(bp.step.loss);
     if (!(await fetchBackprop(bp.step.weights))) return;
-    Plotly.react("backprop-loss-plot", [{ y: bp.losses, x: bp.losses.map((_, i) => i + 1), mode: "lines+markers",
-      name: "loss" }], { margin: { t: 10, r: 10 }, xaxis: { title: { text: "iteration" } },
-      yaxis: { title: { text: "L" } } }, PLOT_CONFIG);
+    bp.iteration += 1;
+    bp.index = -1;
+    $("backprop-iteration-count").textContent = bp.iteration;
   }
   bp.index = toEnd ? bp.phases.length - 1 : bp.index + 1;
   showPhase();
+}
+
+// A new η: refused at once when out of range; otherwise this iteration is recomputed with it, at the same phase.
+async function changeRate() {
+  try {
+    stepperRate();
+  } catch (error) {
+    setStepping(false);
+    showError("backprop", error);
+    return;
+  }
+  setStepping(true);
+  if (bp.step && (await fetchBackprop(bp.weights)) && bp.index >= 0) showPhase();
 }
 
 async function setupBackprop() {
   $("backprop-step").addEventListener("click", () => advance(false));
   $("backprop-iteration").addEventListener("click", () => advance(true));
   $("backprop-reset").addEventListener("click", resetBackprop);
+  $("backprop-lr").addEventListener("change", changeRate);
   await resetBackprop();
 }
 
 async function resetBackprop() {
   bp.iteration = 0;
   bp.losses = [];
-  Plotly.react("backprop-loss-plot", [], { margin: { t: 10, r: 10 } }, PLOT_CONFIG);
+  bp.index = -1;
+  drawLosses();
+  $("backprop-loss-value").textContent = "–";
+  $("backprop-detail").textContent = "";
   if (await fetchBackprop(null)) {
+    bp.iteration = 1;
+    $("backprop-iteration-count").textContent = bp.iteration;
     $("backprop-phase").textContent = "Press Step to start the forward pass.";
-    $("backprop-detail").textContent = "";
-    $("backprop-loss-value").textContent = "–";
   }
 }
 
 // ---- integral explorer -------------------------------------------------------------------------------
-let integralTimer = null;
+let integralTimer = null, integralAsked = 0;  // only the answer to the latest request is drawn
+
+function clearIntegral() {
+  $("integral-result").textContent = "";
+  Plotly.purge("integral-plot");
+  Plotly.purge("integral-convergence");
+}
 
 async function runIntegral() {
   showError("integral", null);
+  const asked = ++integralAsked;
   let r;
   try {
-    r = await api("/api/integral", { expr: $("integral-expr").value, a: number("integral-a"), b: number("integral-b"),
-                                     n: parseInt($("integral-n").value, 10), method: $("integral-method").value });
+    r = await busy("integral", () => api("/api/integral", {
+      expr: $("integral-expr").value, a: number("integral-a"), b: number("integral-b"),
+      n: parseInt($("integral-n").value, 10), method: $("integral-method").value }));
   } catch (error) {
+    if (asked !== integralAsked) return;
+    clearIntegral();
     showError("integral", error);
     return;
   }
+  if (asked !== integralAsked) return;
   const xs = [], ys = [];
   for (let i = 0; i < r.n; i++) {
     const left = r.edges[i], right = r.edges[i + 1];
@@ -414,14 +572,13 @@ async function runIntegral() {
     { x: xs, y: ys, fill: "toself", mode: "lines", name: `${r.method} sum, n = ${r.n}`, line: { width: 1 },
       fillcolor: "rgba(37, 99, 235, 0.25)" },
     { x: r.x, y: r.f, mode: "lines", name: `f(x) = ${r.expr}`, line: { color: "#111827" } },
-  ], { margin: { t: 20, r: 10 }, legend: { orientation: "h" } }, PLOT_CONFIG);
+  ], plotLayout({ xaxis: { title: { text: "x" } } }), PLOT_CONFIG);
   const conv = r.convergence.filter((c) => c.error !== null && c.error !== 0);
   Plotly.react("integral-convergence", [
     { x: conv.map((c) => c.n), y: conv.map((c) => Math.abs(c.error)), mode: "lines+markers",
       name: `|S_n − ∫| (${r.method})` },
-  ], { margin: { t: 20, r: 10 }, xaxis: { type: "log", title: { text: "n (slices)" } },
-       yaxis: { type: "log", title: { text: "error" }, exponentformat: "e" }, legend: { orientation: "h" },
-       showlegend: true }, PLOT_CONFIG);
+  ], plotLayout({ xaxis: { type: "log", title: { text: "n (slices)" } },
+                  yaxis: { type: "log", title: { text: "error" }, exponentformat: "e" }, showlegend: true }), PLOT_CONFIG);
   const exact = r.value === null ? `no finite value: ${r.source}`
     : `∫ = ${fmt(r.value, 10)}${r.closed_form ? ` = ${r.closed_form}` : ""} (${r.source})`;
   $("integral-result").textContent = `S_${r.n} = ${fmt(r.sum, 10)};  ${exact};  error ${fmt(r.error, 3)}`;
@@ -460,13 +617,14 @@ async function setupTraining() {
 
 async function startTraining() {
   showError("training", null);
-  const lr = number("training-lr");
   let snapshot;
   try {
-    snapshot = await api("/api/train", { epochs: parseInt($("training-epochs").value, 10),
-      hidden: parseInt($("training-hidden").value, 10), optimizer: $("training-optimizer").value,
-      lr: lr === null ? null : lr });
+    const lr = $("training-lr").value.trim() === "" ? null : learningRate($("training-lr"), "lr");
+    snapshot = await api("/api/train", { epochs: wholeNumber($("training-epochs"), "epochs"),
+      hidden: wholeNumber($("training-hidden"), "hidden units"), optimizer: $("training-optimizer").value, lr });
   } catch (error) {
+    Plotly.purge("training-loss");
+    Plotly.purge("training-norms");
     showError("training", error);
     return;
   }
@@ -475,10 +633,10 @@ async function startTraining() {
   $("training-stop").disabled = false;
   $("training-start").disabled = true;
   await Plotly.newPlot("training-loss", [{ x: [], y: [], mode: "lines", name: "batch loss" }],
-    { margin: { t: 20, r: 10 }, xaxis: { title: { text: "step" } }, yaxis: { title: { text: "cross-entropy" } },
-      legend: { orientation: "h" }, showlegend: true }, PLOT_CONFIG);
-  await Plotly.newPlot("training-norms", [], { margin: { t: 20, r: 10 }, xaxis: { title: { text: "step" } },
-    yaxis: { type: "log", title: { text: "‖∂L/∂θ‖ per layer" } }, legend: { orientation: "h" } }, PLOT_CONFIG);
+    plotLayout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: "cross-entropy" } }, showlegend: true }),
+    PLOT_CONFIG);
+  await Plotly.newPlot("training-norms", [], plotLayout({ xaxis: { title: { text: "step" } },
+    yaxis: { type: "log", title: { text: "‖∂L/∂θ‖ per layer" } } }), PLOT_CONFIG);
   poll();
 }
 
@@ -521,9 +679,118 @@ function finishTraining() {
   $("training-start").disabled = false;
 }
 
+// ---- curvature ----------------------------------------------------------------------------------------------
+// A curvature run is a training run on the server: started at /api/curvature, polled and stopped at /api/train.
+const curvature = { id: null, steps: 0, timer: null, measured: 0 };
+
+function setupCurvature() {
+  $("curvature-form").addEventListener("submit", (event) => { event.preventDefault(); startCurvature(); });
+  $("curvature-stop").addEventListener("click", async () => {
+    try {
+      await api(`/api/train/${curvature.id}/stop`, {});
+    } catch (error) {
+      showError("curvature", error);
+    }
+  });
+}
+
+function curvatureRequest() {
+  return {
+    examples: wholeNumber($("curvature-examples"), "examples"), hidden: wholeNumber($("curvature-hidden"), "hidden units"),
+    lr: learningRate($("curvature-lr"), "η"), steps: wholeNumber($("curvature-steps"), "steps"),
+    every: wholeNumber($("curvature-every"), "every"), k: wholeNumber($("curvature-k"), "top k"),
+  };
+}
+
+function clearCurvature() {
+  clearTimeout(curvature.timer);
+  Plotly.purge("curvature-lambda");
+  Plotly.purge("curvature-spectrum");
+  $("curvature-eigenvalues").textContent = "";
+}
+
+async function startCurvature() {
+  showError("curvature", null);
+  let snapshot, request;
+  try {
+    request = curvatureRequest();
+    snapshot = await api("/api/curvature", request);
+  } catch (error) {
+    clearCurvature();
+    const status = $("curvature-status");
+    status.dataset.status = "idle";
+    status.textContent = "Not started.";
+    showError("curvature", error);
+    return;
+  }
+  clearCurvature();
+  Object.assign(curvature, { id: snapshot.id, steps: 0, measured: 0 });
+  $("curvature-stop").disabled = false;
+  $("curvature-start").disabled = true;
+  const edge = 2 / request.lr;
+  await Plotly.newPlot("curvature-lambda", [
+    { x: [], y: [], mode: "lines+markers", name: "λ_max (Lanczos)" },
+    { x: [0, request.steps], y: [edge, edge], mode: "lines", name: `2/η = ${fmt(edge, 4)} (edge of stability)`,
+      line: { dash: "dash", color: "#b91c1c" } },
+    { x: [], y: [], mode: "lines", name: "training loss", yaxis: "y2", line: { color: "#94a3b8", width: 1 } },
+  ], plotLayout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: "λ_max of the Hessian" } },
+                  yaxis2: { title: { text: "loss" }, overlaying: "y", side: "right", type: "log" },
+                  margin: { t: 50, r: 60 } }), PLOT_CONFIG);
+  pollCurvature();
+}
+
+async function pollCurvature() {
+  let s;
+  try {
+    s = await api(`/api/train/${curvature.id}?since=${curvature.steps}`);
+  } catch (error) {
+    showError("curvature", error);
+    finishCurvature();
+    return;
+  }
+  const records = s.records || {};
+  const steps = records.lambda_steps || [], values = records.lambda_max || [];
+  if (s.step_loss.length) {
+    Plotly.extendTraces("curvature-lambda", { x: [s.step_loss.map((_, i) => curvature.steps + i + 1)],
+                                              y: [s.step_loss] }, [2]);
+    curvature.steps = s.steps;
+  }
+  if (values.length > curvature.measured) {
+    Plotly.extendTraces("curvature-lambda", { x: [steps.slice(curvature.measured)], y: [values.slice(curvature.measured)] },
+                        [0]);
+    curvature.measured = values.length;
+  }
+  const status = $("curvature-status");
+  status.dataset.status = s.status;
+  const last = values.length ? `, λ_max ${fmt(values.at(-1), 4)} at step ${steps.at(-1)} (2/η = ${fmt(records.edge, 4)})` : "";
+  status.textContent = s.status === "running" ? `step ${s.steps} of ${s.epochs}${last}`
+    : `${s.status} after ${s.steps} steps (${fmt(s.seconds, 3)} s): ${s.message}`;
+  if (records.density) drawSpectrum(records);
+  if (s.status === "running") curvature.timer = setTimeout(pollCurvature, 250);
+  else finishCurvature();
+}
+
+function drawSpectrum(records) {
+  const density = records.density, top = records.eigenvalues, peak = Math.max(...density.density.filter(Number.isFinite));
+  $("curvature-eigenvalues").textContent = `top ${top.length} eigenvalues (Lanczos): ${top.map((v) => fmt(v, 5)).join(", ")}`;
+  Plotly.newPlot("curvature-spectrum", [
+    { x: density.grid, y: density.density, mode: "lines", name: "spectral density (SLQ)", fill: "tozeroy" },
+    { x: top, y: top.map(() => peak), mode: "markers", name: `top ${top.length} eigenvalues`,
+      marker: { symbol: "triangle-down", size: 11, color: "#dc2626" } },
+    { x: [records.edge, records.edge], y: [0, peak], mode: "lines", name: "2/η",
+      line: { dash: "dash", color: "#b91c1c" } },
+  ], plotLayout({ xaxis: { title: { text: "eigenvalue λ of the Hessian" } },
+                  yaxis: { title: { text: "density φ(λ)" } } }), PLOT_CONFIG);
+}
+
+function finishCurvature() {
+  $("curvature-stop").disabled = true;
+  $("curvature-start").disabled = false;
+}
+
 // ---- start ------------------------------------------------------------------------------------------------
 const PANELS = { derivative: setupDerivative, race: setupRace, backprop: setupBackprop, integral: setupIntegral,
-                 training: setupTraining };
+                 training: setupTraining, curvature: setupCurvature };
 
 document.addEventListener("DOMContentLoaded", () => {
   for (const button of document.querySelectorAll("nav button")) {
