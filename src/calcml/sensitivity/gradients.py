@@ -16,6 +16,7 @@ import numpy as np
 
 from calcml.autodiff import grad, no_grad, vmap
 from calcml.autodiff.tensor import Tensor
+from calcml.sensitivity.errors import SensitivityInputError
 
 
 def plain(value: Any) -> np.ndarray:
@@ -65,9 +66,9 @@ def smoothgrad(f: Callable[[Any], Any], x: Any, noise: float = 0.1, samples: int
     array([0.88, 0.88])
     """
     if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
-        raise ValueError(f"smoothgrad: samples must be an integer ≥ 1, got {samples!r}.")
+        raise SensitivityInputError(f"smoothgrad: samples must be an integer ≥ 1, got {samples!r}.")
     if noise < 0:
-        raise ValueError(f"smoothgrad: noise must be ≥ 0, got {noise!r}.")
+        raise SensitivityInputError(f"smoothgrad: noise must be ≥ 0, got {noise!r}.")
     x = plain(x)
     rng = np.random.default_rng(seed)
     points = x[None] + noise * rng.standard_normal((samples, *x.shape))

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from calcml.autodiff import no_grad
+from calcml.sensitivity.errors import SensitivityInputError
 from calcml.sensitivity.gradients import input_gradients, plain
 
 RULES = ("trapezoid", "midpoint", "riemann_left", "riemann_right")
@@ -40,7 +41,7 @@ def path_rule(rule: str, steps: int) -> tuple[np.ndarray, np.ndarray]:
         return edges[:-1], np.full(steps, h)
     if rule == "riemann_right":
         return edges[1:], np.full(steps, h)
-    raise ValueError(f"integrated_gradients: rule must be one of {', '.join(RULES)}, not {rule!r}.")
+    raise SensitivityInputError(f"integrated_gradients: rule must be one of {', '.join(RULES)}, not {rule!r}.")
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def integrated_gradients(f: Callable[[Any], Any], x: Any, baseline: Any = None, 
     (array([3., 3.]), 0.0)
     """
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"integrated_gradients: steps must be an integer ≥ 1, got {steps!r}.")
+        raise SensitivityInputError(f"integrated_gradients: steps must be an integer ≥ 1, got {steps!r}.")
     x = plain(x)
     baseline = np.zeros_like(x) if baseline is None else np.broadcast_to(plain(baseline), x.shape).copy()
     alphas, weights = path_rule(rule, int(steps))
