@@ -39,7 +39,7 @@ class FeatureSensitivity:
 
     def table(self) -> str:
         """One line per feature, most sensitive first: mean |∂f/∂x_j| and mean ∂f/∂x_j."""
-        width = max(len(name) for name in self.names)
+        width = max(len("feature"), *(len(name) for name in self.names))
         lines = [f"{'feature':<{width}}  {'mean |∂f/∂x|':>13}  {'mean ∂f/∂x':>11}"]
         for j in np.argsort(-self.mean_abs, kind="stable"):
             lines.append(f"{self.names[j]:<{width}}  {self.mean_abs[j]:13.6g}  {self.mean[j]:11.6g}")
