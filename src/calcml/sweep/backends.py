@@ -61,7 +61,7 @@ class Session:
 
             futures = [self.client.submit(_indexed, fn, index, item, pure=False) for index, item in enumerate(items)]
             try:
-                for future in as_completed(futures):
+                for future in as_completed(futures, loop=self.client.loop):
                     yield future.result()
             finally:  # the caller stopped early or a piece failed: nothing keeps running on the cluster
                 self.client.cancel(futures)
@@ -120,7 +120,7 @@ def _dask_client(client: Any) -> tuple[bool, Any]:
         return False, client
     if isinstance(client, str):
         try:
-            return True, distributed.Client(client, timeout=10, set_as_default=False)
+            return True, distributed.Client(client, set_as_default=False)  # Dask's connect timeout (config)
         except (OSError, TimeoutError) as error:
             raise BackendUnavailableError(
                 f"cannot reach the Dask scheduler at {client!r} ({error}).\n  start one with `dask scheduler` and "

@@ -63,7 +63,7 @@ def _cell(item: Any, name: str) -> Any:
         return item
     array = np.asarray(item.value if isinstance(item, Tensor) else item)
     if array.dtype.kind not in "biuf":
-        raise TypeError(f"output {name!r} is a {type(item).__name__}; return numbers, arrays or strings.")
+        raise TypeError(f"output {name!r} is of type {type(item).__name__}; return numbers, arrays or strings.")
     return array.item() if array.ndim == 0 else array.tolist()
 
 
