@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 import calcml as cm
 import calcml.nn as nn
-from calcml.nn.conv import conv2d, conv_input_grad, conv_weight_grad
+from calcml.nn.conv import _columns, _shifted_copies, _strided_copies, conv2d, conv_input_grad, conv_weight_grad
 from tests.autodiff.checks import assert_jvp_agrees_with_vjp, assert_second_derivatives
 from tests.nn.torch_reference import assert_matches_torch
 
@@ -79,3 +79,140 @@ def test_conv2d_rejects_mismatched_channels_with_a_clear_error():
         nn.convolve2d(np.ones((1, 2, 5, 5)), np.ones((1, 3, 3, 3)))
     with pytest.raises(cm.ShapeError, match="does not fit"):
         nn.convolve2d(np.ones((1, 1, 2, 2)), np.ones((1, 1, 3, 3)))
+
+
+# ---- the fast paths: columns by shifted runs, the bias inside the product, no input gradient -----------------
+def _torch_conv_grads(x, w, b, stride, padding, g, input_grad):
+    """PyTorch's output and gradients (input only when ``input_grad``) for the cotangent g."""
+    tx = torch.tensor(x, requires_grad=input_grad)
+    tw, tb = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
+    out = torch.nn.functional.conv2d(tx, tw, tb, stride, padding)
+    out.backward(torch.tensor(g))
+    return out.detach().numpy(), (tx.grad.numpy() if input_grad else None), tw.grad.numpy(), tb.grad.numpy()
+
+
+def _calcml_conv_grads(x, w, b, stride, padding, g, input_grad):
+    cx = cm.Tensor(x, requires_grad=True) if input_grad else x
+    cw, cb = cm.Tensor(w, requires_grad=True), cm.Tensor(b, requires_grad=True)
+    out = nn.convolve2d(cx, cw, cb, stride, padding)
+    out.backward(g)
+    return out.value, (cx.grad if input_grad else None), cw.grad, cb.grad
+
+
+@settings(max_examples=40, deadline=None)
+@given(batch=st.integers(1, 3), channels=st.integers(1, 3), out_channels=st.integers(1, 4),
+       size=st.tuples(st.integers(1, 9), st.integers(1, 9)), kh=st.integers(1, 5), kw=st.sampled_from([1, 3, 5]),
+       ph=st.integers(0, 3), input_grad=st.booleans(), seed=st.integers(0, 1000))
+def test_same_width_stride_one_convolution_matches_torch(batch, channels, out_channels, size, kh, kw, ph, input_grad,
+                                                         seed):
+    """Stride 1 with 2·pw = kw − 1 takes the shifted-runs columns (the first layer of a CNN: 3×3, padding 1)."""
+    height = max(size[0], kh - 2 * ph)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, channels, height, size[1]))
+    w = rng.standard_normal((out_channels, channels, kh, kw))
+    b = rng.standard_normal(out_channels)
+    padding = (ph, (kw - 1) // 2)
+    g = rng.standard_normal((batch, out_channels, height + 2 * ph - kh + 1, size[1]))
+    ours = _calcml_conv_grads(x, w, b, (1, 1), padding, g, input_grad)
+    theirs = _torch_conv_grads(x, w, b, (1, 1), padding, g, input_grad)
+    for name, a, t in zip(("output", "input gradient", "weight gradient", "bias gradient"), ours, theirs):
+        if t is not None:
+            np.testing.assert_allclose(a, t, rtol=1e-10, atol=1e-10, err_msg=name)
+
+
+@settings(max_examples=40, deadline=None)
+@given(batch=st.integers(1, 3), channels=st.integers(1, 3), out_channels=st.integers(1, 3),
+       size=st.tuples(st.integers(3, 9), st.integers(3, 9)), kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       stride=st.tuples(st.integers(1, 3), st.integers(1, 3)), padding=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+       seed=st.integers(0, 1000))
+def test_weight_and_bias_gradients_without_input_gradient_match_torch(batch, channels, out_channels, size, kernel,
+                                                                      stride, padding, seed):
+    """The input is data: only the weight and bias rules run, the bias gradient coming out of the weight
+    gradient's product."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, channels) + size)
+    w = rng.standard_normal((out_channels, channels) + kernel)
+    b = rng.standard_normal(out_channels)
+    probe = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), None, stride, padding)
+    g = rng.standard_normal(tuple(probe.shape))
+    ours = _calcml_conv_grads(x, w, b, stride, padding, g, input_grad=False)
+    theirs = _torch_conv_grads(x, w, b, stride, padding, g, input_grad=False)
+    for name, a, t in zip(("output", "input gradient", "weight gradient", "bias gradient"), ours, theirs):
+        if t is not None:
+            np.testing.assert_allclose(a, t, rtol=1e-10, atol=1e-10, err_msg=name)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lead=st.sampled_from([(1,), (2,), (2, 3)]), channels=st.integers(1, 3),
+       size=st.tuples(st.integers(1, 7), st.integers(1, 7)), kh=st.integers(1, 4), kw=st.sampled_from([1, 3, 5]),
+       ph=st.integers(0, 3), seed=st.integers(0, 100))
+def test_shifted_runs_build_the_same_columns_as_strided_slices(lead, channels, size, kh, kw, ph, seed):
+    """Both ways of filling the im2col matrix agree entry for entry (leading axes: batch, forward-mode batch)."""
+    padding = (ph, (kw - 1) // 2)
+    height = max(size[0], kh - 2 * ph)
+    x = np.random.default_rng(seed).standard_normal(lead + (channels, height, size[1]))
+    h_out = height + 2 * ph - kh + 1
+    shape = lead + (channels, kh, kw, h_out, size[1])
+    strided, shifted = np.full(shape, np.nan), np.full(shape[:-2] + (h_out * size[1],), np.nan)
+    _strided_copies(x, strided, (1, 1), padding)
+    _shifted_copies(x, shifted, (kh, kw), padding)
+    np.testing.assert_array_equal(shifted.reshape(shape), strided)
+    cols, _ = _columns(x, (kh, kw), (1, 1), padding, ones_row=True)
+    np.testing.assert_array_equal(cols[..., :-1, :], strided.reshape(lead + (-1, h_out * size[1])))
+    assert np.all(cols[..., -1, :] == 1)
+
+
+def test_benchmark_layer_in_float32_matches_torch_without_input_gradient():
+    """The benchmark's case: batch 64, 1 → 8 channels, 28×28, 3×3, padding 1, float32, the input is data."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
+    g = rng.standard_normal((64, 8, 28, 28)).astype(np.float32)
+    layer = nn.Conv2d(1, 8, 3, padding=1, rng=0)
+    layer.bias.copy_(rng.standard_normal(8).astype(np.float32))
+    out = layer(x)
+    out.backward(g)
+    reference = _torch_conv_grads(x.astype(np.float64), layer.weight.value.astype(np.float64),
+                                  layer.bias.value.astype(np.float64), (1, 1), (1, 1), g.astype(np.float64), False)
+    assert out.dtype == layer.weight.grad.dtype == layer.bias.grad.dtype == np.float32
+    np.testing.assert_allclose(out.value, reference[0], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(layer.weight.grad, reference[2], rtol=1e-4)
+    np.testing.assert_allclose(layer.bias.grad, reference[3], rtol=1e-4)
+
+
+def test_bias_gradient_is_right_when_the_weight_is_frozen_and_on_a_second_backward():
+    """The bias rule takes the weight gradient's by-product only from that very call; otherwise it sums g."""
+    rng = np.random.default_rng(1)
+    x, w, b = rng.standard_normal((2, 2, 5, 5)), rng.standard_normal((3, 2, 3, 3)), rng.standard_normal(3)
+    g = rng.standard_normal((2, 3, 5, 5))
+    expected = g.sum(axis=(0, 2, 3))
+    frozen_bias = cm.Tensor(b, requires_grad=True)
+    nn.convolve2d(x, w, frozen_bias, 1, 1).backward(g)  # the weight is a plain array: no weight rule runs
+    np.testing.assert_allclose(frozen_bias.grad, expected, rtol=1e-12)
+    cw, cb = cm.Tensor(w, requires_grad=True), cm.Tensor(b, requires_grad=True)
+    out = nn.convolve2d(x, cw, cb, 1, 1)
+    out.backward(g)
+    out.backward(2 * g)  # the graph is walked again: .grad accumulates g + 2g
+    np.testing.assert_allclose(cb.grad, 3 * expected, rtol=1e-12)
+    np.testing.assert_allclose(cw.grad, 3 * conv_weight_grad(x, g, kernel_size=(3, 3), stride=(1, 1),
+                                                            padding=(1, 1)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("stride, padding", [((1, 1), (1, 1)), ((2, 1), (1, 0))])
+def test_convolution_with_bias_has_consistent_jvp_vjp_and_second_derivatives(stride, padding):
+    rng = np.random.default_rng(6)
+    x, w, b = rng.standard_normal((2, 2, 5, 4)), rng.standard_normal((3, 2, 3, 3)), rng.standard_normal(3)
+    f = lambda x, w, b: nn.convolve2d(x, w, b, stride, padding)  # noqa: E731
+    cm.check_grad(lambda x, w, b: np.sum(np.sin(f(x, w, b))), x, w, b)
+    assert_jvp_agrees_with_vjp(f, x, w, b)
+    assert_second_derivatives(lambda w: np.sum(np.sin(f(x, w, b))), w)
+    assert_second_derivatives(lambda b: np.sum(np.sin(f(x, w, b))), b)
+
+
+def test_output_dtype_is_that_of_input_and_weight_whatever_the_bias():
+    """[W | b] is built in the output's dtype, so a float64 bias does not promote a float32 convolution."""
+    x = np.ones((1, 1, 4, 4), dtype=np.float32)
+    w = np.ones((2, 1, 3, 3), dtype=np.float32)
+    out = nn.convolve2d(x, w, np.array([0.5, -0.5]), padding=1)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out[0, :, 1, 1], [9.5, 8.5])
+    assert nn.convolve2d(x.astype(np.float64), w, np.zeros(2, dtype=np.float32)).dtype == np.float64

@@ -2,6 +2,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import calcml as cm
 import calcml.nn as nn
@@ -88,3 +90,48 @@ def test_bad_targets_get_clear_errors():
         losses.mse(PRED, TARGET, reduction="average")
     with pytest.raises(cm.CalcmlError, match="−1 or \\+1"):
         losses.hinge(LOGITS, BINARY)
+
+
+# ---- the fused class-label cross-entropy (no one-hot; the forward's softmax reused by the backward) ----------
+@settings(max_examples=40, deadline=None)
+@given(samples=st.integers(1, 9), classes=st.integers(1, 7), scale=st.sampled_from([0.1, 3.0, 300.0]),
+       reduction=st.sampled_from(["mean", "sum", "none"]), seed=st.integers(0, 1000))
+def test_cross_entropy_with_class_labels_matches_torch(samples, classes, scale, reduction, seed):
+    rng = np.random.default_rng(seed)
+    logits = rng.standard_normal((samples, classes)) * scale
+    labels = rng.integers(0, classes, size=samples)
+    assert_matches_torch(lambda z: losses.cross_entropy(z, labels, reduction=reduction),
+                         lambda z: F.cross_entropy(z, torch.tensor(labels), reduction=reduction), [logits])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_class_cross_entropy_float32_jvp_vjp_and_second_derivatives(reduction):
+    logits32 = cm.Tensor(LOGITS.astype(np.float32), requires_grad=True)
+    loss = losses.cross_entropy(logits32, LABELS, reduction=reduction)
+    np.sum(loss).backward()
+    reference = torch.tensor(LOGITS.astype(np.float32), requires_grad=True)
+    F.cross_entropy(reference, torch.tensor(LABELS), reduction=reduction).sum().backward()
+    assert loss.dtype == logits32.grad.dtype == np.float32
+    np.testing.assert_allclose(logits32.grad, reference.grad.numpy(), rtol=1e-5, atol=1e-7)
+    f = lambda z: losses.class_cross_entropy(z, LABELS, reduction=reduction)  # noqa: E731
+    assert_jvp_agrees_with_vjp(f, LOGITS)
+    assert_second_derivatives(lambda z: np.sum(np.sin(f(z))), LOGITS)
+
+
+def test_class_cross_entropy_gradient_is_right_on_every_backward_of_the_same_graph():
+    """The kept softmax serves one backward pass; a second pass over the graph computes its own."""
+    logits = cm.Tensor(LOGITS, requires_grad=True)
+    loss = losses.cross_entropy(logits, LABELS)
+    loss.backward()
+    loss.backward()
+    softmax = np.exp(LOGITS) / np.exp(LOGITS).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(logits.grad, 2 * (softmax - np.eye(4)[LABELS]) / len(LABELS), rtol=1e-12)
+    cm.check_grad(lambda z: np.sum(cm.grad(lambda u: losses.cross_entropy(u, LABELS))(z) ** 2), LOGITS)
+
+
+def test_class_labels_out_of_range_are_refused_not_wrapped():
+    for bad in (np.array([0, 4, 1, 1, 2, 3]), np.array([0, -1, 1, 1, 2, 3])):
+        with pytest.raises(cm.CalcmlError, match="class indices must lie in"):
+            losses.cross_entropy(LOGITS, bad)
+    with pytest.raises(cm.CalcmlError, match="reduction"):
+        losses.cross_entropy(LOGITS, LABELS, reduction="average")
