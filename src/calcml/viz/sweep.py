@@ -37,16 +37,18 @@ def sweep(result: SweepResult, y: str | None = None, x: str | None = None, *, lo
         if name not in known:
             raise SweepInputError(f"the sweep has no {kind} {name!r}; its {kind}s are: {', '.join(known)}.")
     others = [p for p in result.params if p != x and len({repr(r[p]) for r in result.records}) > 1]
-    rows = [r for r in result.summary(y) if r["n"] > 0]
+    summary = result.summary(y)
+    rows = [r for r in summary if r["n"] > 0]
     if not rows:
         raise SweepInputError(f"no run of the sweep gave a number for {y!r} (failures: {len(result.failures)}); "
                               "nothing to draw.")
     numeric_x = _numeric(result, x)
-    categories = list(dict.fromkeys(r[x] for r in result.summary(y)))
+    categories = list(dict.fromkeys(r[x] for r in summary))
     position = (lambda v: float(v)) if numeric_x else (lambda v: float(categories.index(v)))
-    groups: dict[str, list[dict[str, Any]]] = {}
+    groups: dict[str, list[dict[str, Any]]] = {_label(row, others): [] for row in summary}  # in grid order
     for row in rows:
-        groups.setdefault(_label(row, others), []).append(row)
+        groups[_label(row, others)].append(row)
+    groups = {label: members for label, members in groups.items() if members}
     seeds = [r for r in result.records if r.get("error") is None and isinstance(r.get(y), (int, float))]
     with theme():
         fig = new_figure(7.5, 4.6)
