@@ -46,7 +46,7 @@ class ExpressionCommand(TyperCommand):
         for param in self.params:
             if param.param_type_name == "option":
                 for name in (*param.opts, *param.secondary_opts):
-                    value_options[name] = not (param.is_flag or param.count)
+                    value_options[name] = not (getattr(param, "is_flag", False) or getattr(param, "count", False))
         return super().parse_args(ctx, expression_after_options(args, value_options))
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
 import sys
 import tempfile
@@ -22,7 +23,6 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from calcml.data.errors import DataFormatError
 from calcml.data.idx import CHUNK, GZIP_MAGIC
@@ -84,8 +84,8 @@ def fetch_mnist(source: str | os.PathLike, destination: str | os.PathLike | None
     if not source.is_dir():
         raise DataFormatError(f"fetch mnist: {source} is not a folder; give the folder holding the four MNIST "
                               "files (train-images-idx3-ubyte.gz and the others).")
-    found = {stem: find_idx_file(source, stem) for stem in IDX_FILES.values()}
-    missing = [stem for stem, file in found.items() if file is None]
+    found = {stem: file for stem in IDX_FILES.values() if (file := find_idx_file(source, stem)) is not None}
+    missing = [stem for stem in IDX_FILES.values() if stem not in found]
     if missing:
         raise DataFormatError(f"fetch mnist: {source} lacks {', '.join(missing)} (plain or .gz).\n"
                               "  give the folder holding all four files under their standard names.")
@@ -139,7 +139,7 @@ def _checked_copy(file: Path, stem: str, standard: StandardFile, target: Path) -
     return temporary
 
 
-def _content(file: Path) -> BinaryIO:
+def _content(file: Path) -> io.BufferedIOBase:
     """The file's bytes, decompressed when it is gzip (known by its first two bytes, not its name)."""
     with file.open("rb") as raw:
         compressed = raw.read(2) == GZIP_MAGIC
