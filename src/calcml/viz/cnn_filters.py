@@ -27,7 +27,7 @@ def cnn_filters(panels: Mapping[str, np.ndarray], path: str | Path | None = None
     grid_cols = 2 if len(panels) > 1 else 1
     grid_rows = -(-len(panels) // grid_cols)
     fig = Figure(figsize=(grid_cols * columns * 0.75 + 0.8, grid_rows * (rows * 0.75 + 0.8)))
-    subfigs = np.atleast_1d(fig.subfigures(grid_rows, grid_cols)).ravel()
+    subfigs = fig.subfigures(grid_rows, grid_cols, squeeze=False).ravel()
     margins = {"left": 0.02, "right": 0.8, "bottom": 0.03, "top": 1 - 0.45 / (rows * 0.75 + 0.8),
                "wspace": 0.1, "hspace": 0.1}  # fixed margins: a layout engine is slow with this many axes
     for subfig, (title, stack) in zip(subfigs, panels.items()):

@@ -11,14 +11,15 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable, Iterator
-from typing import NamedTuple, ParamSpec, TypeVar
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 import matplotlib
+from cycler import cycler
 
 CYCLE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
          "#bcbd22"]
 LEGEND_FONTSIZE = 10.0  # the smallest text of a figure: still readable on paper at 100 dpi
-HOUSE_STYLE = {
+HOUSE_STYLE: dict[str, Any] = {
     "svg.hashsalt": "calcml",
     "svg.fonttype": "none",
     "font.family": "DejaVu Sans",
@@ -39,7 +40,7 @@ HOUSE_STYLE = {
     "figure.dpi": 100.0,
     "savefig.dpi": 100.0,
     "path.simplify": False,  # keep every point of a trajectory
-    "axes.prop_cycle": matplotlib.cycler(color=CYCLE),
+    "axes.prop_cycle": cycler(color=CYCLE),
 }
 
 
@@ -96,7 +97,7 @@ def theme() -> Iterator[None]:
     ...     print(matplotlib.rcParams["legend.fontsize"])
     10.0
     """
-    with matplotlib.rc_context(HOUSE_STYLE):
+    with matplotlib.rc_context(HOUSE_STYLE):  # type: ignore[arg-type]  # keys checked by matplotlib
         yield
 
 
