@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import calcml.cli.check  # noqa: F401  (each import registers its commands)
+import calcml.cli.exercises  # noqa: F401
 import calcml.cli.optimize  # noqa: F401
 import calcml.cli.symbolic  # noqa: F401
 import calcml.cli.tour  # noqa: F401

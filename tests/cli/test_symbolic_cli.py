@@ -1,4 +1,4 @@
-"""``calcml derive``, ``integrate`` and ``exercise`` through typer's test runner."""
+"""``calcml derive`` and ``integrate`` through typer's test runner (``exercise``: test_exercises_cli.py)."""
 
 import json
 import time
@@ -111,28 +111,6 @@ def test_integrate_indefinite_and_definite():
     assert definite.exit_code == 0 and "= 1" in definite.output and "fundamental theorem" in definite.output
     half = runner.invoke(app, ["integrate", "x", "--from", "0"])
     assert half.exit_code == 2 and "both --from and --to" in half.output
-
-
-def test_exercise_reads_the_answer_from_stdin():
-    from calcml.exercises import generate
-
-    expected = generate("chain-rule", 1, 3).answer_text
-    right = runner.invoke(app, ["exercise", "--topic", "chain-rule", "--seed", "3"], input=expected + "\n")
-    assert right.exit_code == 0 and "equivalent" in right.output
-    wrong = runner.invoke(app, ["exercise", "--topic", "chain-rule", "--seed", "3"], input="cos(x)\n")
-    assert wrong.exit_code == 1 and "not equivalent" in wrong.output and "Expected:" in wrong.output
-
-
-def test_exercise_without_an_answer_does_not_hang():
-    result = runner.invoke(app, ["exercise", "--topic", "integrals", "--seed", "1"], input="")
-    assert result.exit_code == 1 and "No answer was given" in result.output
-
-
-def test_exercise_answer_option_and_unknown_topic():
-    ok = runner.invoke(app, ["exercise", "-t", "limits", "-s", "0", "--answer", "4", "--solution"])
-    assert "lim" in ok.output
-    bad = runner.invoke(app, ["exercise", "--topic", "topology"])
-    assert bad.exit_code == 2 and "power-rule" in bad.output
 
 
 def test_integrate_numeric_matches_the_closed_form():

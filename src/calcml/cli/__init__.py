@@ -14,7 +14,7 @@ def main() -> None:
     import sys
     import warnings
 
-    from calcml.cli import check, lab, optimize, symbolic, tour, train  # noqa: F401  (registers the commands)
+    from calcml.cli import check, data, exercises, lab, optimize, sweep, symbolic, tour, train  # noqa: F401
 
     if os.environ.get("CALCML_DEBUG"):
         app()

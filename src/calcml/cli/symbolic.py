@@ -1,8 +1,6 @@
-"""``calcml derive``, ``calcml integrate`` and ``calcml exercise``: symbolic calculus at the prompt."""
+"""``calcml derive`` and ``calcml integrate``: symbolic calculus at the prompt (exercises: cli/exercises.py)."""
 
 from __future__ import annotations
-
-import sys
 
 import typer
 from rich.console import Console
@@ -83,7 +81,7 @@ def _show(record, headline: str, steps: bool, latex: bool, as_json: bool) -> Non
 
 @app.command(cls=ExpressionCommand)
 def derive(
-    expr: str = typer.Argument(..., help='The function, e.g. "sin(x^2)" (^ and ** both mean power).'),
+    expr: str = typer.Argument(..., help='The function, e.g. "sin(x^2)" or "-x**2" (^ and ** both mean power).'),
     wrt: str = typer.Option(None, "--wrt", "-x", help="The variable (default: the only one)."),
     order: int = typer.Option(1, "--order", "-n", min=1, help="How many times to differentiate."),
     steps: bool = typer.Option(False, "--steps", help="Show every rule that was applied."),
@@ -93,8 +91,7 @@ def derive(
 ) -> None:
     """Differentiate, showing how each rule produced the answer.
 
-    Examples:  calcml derive "sin(x^2)" --wrt x --steps
-               calcml derive "-x**2" --latex
+    Example:  calcml derive "sin(x^2)" --wrt x --steps
     """
     from calcml.symbolic import SymbolicError
     from calcml.symbolic import derive as derive_expr
@@ -173,80 +170,3 @@ def _integrate_numerically(expr: str, wrt: str | None, lower: str | None, upper:
     differential = f" d{wrt}" if wrt else ""
     Console(soft_wrap=True).print(f"∫ from {lower} to {upper} of {expr}{differential} ≈ {float(result):.16g}  "
                     f"(error ≤ {result.error:.1e}, {result.evals} evaluations, {result.method})", highlight=False)
-
-
-@app.command()
-def exercise(
-    topic: str = typer.Option("chain-rule", "--topic", "-t", help="power-rule, chain-rule, integrals, ..."),
-    seed: int = typer.Option(0, "--seed", "-s", help="The same seed gives the same problem."),
-    difficulty: int = typer.Option(1, "--difficulty", "-d", min=1, max=3, help="1 (easy) to 3 (hard)."),
-    answer: str = typer.Option(None, "--answer", "-a", help="Give the answer here instead of typing it."),
-    solution: bool = typer.Option(False, "--solution", help="Show the worked solution afterwards."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object: the problem, the answer, the "
-                                                       "verdict (the answer is read without a prompt)."),
-) -> None:
-    """Ask one exercise, read your answer (from --answer or standard input) and check it.
-
-    Exit code 0 when the answer is right, 1 when it is wrong or missing.
-    Example:  calcml exercise --topic chain-rule --seed 3
-    """
-    from calcml.exercises import TOPICS, generate
-    from calcml.symbolic import SymbolicError
-
-    console = Console()
-    try:
-        problem = generate(topic, difficulty, seed)
-    except SymbolicError as error:
-        _fail(error)
-    except ValueError as error:
-        _fail(_BadArgument(f"{error}. Topics: {', '.join(TOPICS)}"))
-    if as_json:
-        _exercise_json(problem, answer, solution)
-    console.print(f"[bold]{escape(problem.prompt)}[/bold]")
-    console.print(f"[dim]Answer format: {escape(problem.answer_format)}[/dim]")
-    if answer is None:
-        console.print("Your answer: ", end="")
-        line = sys.stdin.readline()
-        if not sys.stdin.isatty():
-            console.print()  # the typed answer was not echoed
-        if not line.strip():
-            console.print("\nNo answer was given (end of input).")
-            console.print(f"Expected: {escape(problem.answer_text)}", highlight=False)
-            raise typer.Exit(code=1)
-        answer = line.strip()
-    try:
-        result = problem.check(answer)
-    except (SymbolicError, ValueError) as error:
-        _fail(error)
-    colour = "green" if result.correct else "red"
-    console.print(f"[{colour}]{result.verdict}[/{colour}]: {escape(result.feedback)}", highlight=False)
-    if not result.correct or solution:
-        console.print(f"Expected: {escape(problem.answer_text)}", highlight=False)
-    if solution:
-        console.print(escape(problem.solution_text()), highlight=False)
-    if not result.correct:
-        raise typer.Exit(code=1)
-
-
-def _exercise_json(problem, answer: str | None, solution: bool) -> None:
-    """``calcml exercise --json``: read the answer (from --answer, else one line of standard input, with
-    no prompt), print one JSON object and exit 0 when it is right, 1 when it is wrong or missing."""
-    from calcml.symbolic import SymbolicError
-
-    if answer is None:
-        answer = sys.stdin.readline().strip() or None
-    result = None
-    if answer is not None:
-        try:
-            result = problem.check(answer)
-        except (SymbolicError, ValueError) as error:
-            _fail(error)
-    correct = result is not None and result.correct
-    print_json({
-        "topic": problem.topic, "difficulty": problem.difficulty, "seed": problem.seed,
-        "prompt": problem.prompt, "answer_format": problem.answer_format, "answer": answer,
-        "correct": correct, "verdict": None if result is None else result.verdict,
-        "feedback": "no answer was given" if result is None else result.feedback,
-        "expected": problem.answer_text, "solution": problem.solution_text() if solution else None,
-    })
-    raise typer.Exit(code=0 if correct else 1)

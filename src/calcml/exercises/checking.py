@@ -1,27 +1,38 @@
-"""Is an answer equivalent to the expected one? Decided in layers, cheapest first.
+"""Is an answer right? Four outcomes, decided in layers, cheapest first.
+
+Outcomes: **correct**; **equivalent but not simplified** (right, but much longer than the expected form);
+**wrong**, with a counterexample — a real point where both sides are defined and differ, or where only one
+of them is — and a hint naming the likely mistake; **malformed**, saying where and why the answer could not
+be read (a syntax error, a name the problem does not have, the wrong number of components).
+
+Equivalence layers:
 
 1. structure: the same SymPy expression once parsed;
 2. cheap normal forms: the difference expands or cancels to 0;
-3. numbers: high-precision (30 digits) values at many points of the domain, including both sides
+3. numbers: high-precision (30 digits) real values at many points of the domain, including both sides
    of every kink; one point where they differ settles "not equivalent" and is the counterexample;
 4. rewrites: ML functions, max/abs/relu as Piecewise, then ``simplify`` of the difference under a
    time limit; 0 means "equivalent", otherwise the numbers' verdict "likely equivalent" stands.
 
-Antiderivatives are compared by their derivatives and must differ by a constant; vectors and
-matrices entry by entry; lists of points as sets.
+A number written with decimals (3.14159 for π) is accepted when it is the expected value rounded to the
+digits given (at least three significant digits), or within an explicit ``tolerance``. Antiderivatives
+are compared by their derivatives and must differ by a constant; vectors and matrices entry by entry;
+lists of points as sets.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy as sp
 
+from calcml.exercises.notation import unicode_math
+from calcml.exercises.reading import read_answer, read_rows, significant_digits
 from calcml.symbolic.errors import ParseError, SymbolicTimeoutError
 from calcml.symbolic.ml_functions import to_elementary
-from calcml.symbolic.parser import as_expr, parse, parse_rows
+from calcml.symbolic.parser import as_expr, as_symbol, parse_rows
 from calcml.symbolic.sampling import close, evaluate, kink_locations, points_around, sample_points
 from calcml.symbolic.timeout import time_limit
 from calcml.symbolic.workers import in_worker, runs_in_worker
@@ -29,41 +40,75 @@ from calcml.symbolic.workers import in_worker, runs_in_worker
 EQUIVALENT = "equivalent"
 NOT_EQUIVALENT = "not equivalent"
 LIKELY_EQUIVALENT = "likely equivalent"
+MALFORMED = "malformed"
+CORRECT = "correct"
+UNSIMPLIFIED = "equivalent but not simplified"
+WRONG = "wrong"
+OUTCOMES = (CORRECT, UNSIMPLIFIED, WRONG, MALFORMED)
 KINDS = ("expression", "derivative", "antiderivative", "value", "vector", "matrix", "points")
+MIN_SIGNIFICANT = 3
 _DIGITS = 30
 _CONSTANT_NAMES = ("C", "c", "K")
+_OUTCOME_OF = {EQUIVALENT: CORRECT, LIKELY_EQUIVALENT: CORRECT, NOT_EQUIVALENT: WRONG, MALFORMED: MALFORMED}
 
 
 @dataclass(frozen=True)
 class CheckResult:
-    """``verdict`` is "equivalent", "not equivalent" or "likely equivalent"; ``layer`` says which test
-    decided; ``counterexample`` is a point where the two differ; ``feedback`` explains."""
+    """The checker's answer.
+
+    ``outcome`` is one of ``OUTCOMES``: "correct", "equivalent but not simplified", "wrong", "malformed".
+    ``verdict`` says whether the two are the same mathematical object: "equivalent", "likely equivalent"
+    (agrees numerically, not proven), "not equivalent" or "malformed". ``layer`` says which test decided;
+    ``counterexample`` is a real point where they differ (``{}`` for numbers); ``hint`` names the likely
+    mistake; ``column`` is where a malformed answer went wrong (1-based); ``feedback`` explains.
+    """
 
     verdict: str
     feedback: str
     layer: str
     counterexample: dict | None = None
+    hint: str = ""
+    column: int | None = None
+    outcome: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.outcome:
+            object.__setattr__(self, "outcome", _OUTCOME_OF[self.verdict])
 
     @property
     def correct(self) -> bool:
-        """True for "equivalent" and "likely equivalent"."""
-        return self.verdict != NOT_EQUIVALENT
+        """True when the answer is mathematically right (outcome "correct" or "equivalent but not simplified")."""
+        return self.verdict in (EQUIVALENT, LIKELY_EQUIVALENT)
 
     def __bool__(self) -> bool:
         return self.correct
 
     def __str__(self) -> str:
-        return f"{self.verdict}: {self.feedback}"
+        hint = f" (hint: {self.hint})" if self.hint and self.hint not in self.feedback else ""
+        return f"{self.outcome}: {self.feedback}{hint}"
 
 
-def _show(value: complex) -> str:
-    if abs(value.imag) < 1e-12 * max(1.0, abs(value.real)):
-        return f"{value.real:.10g}"
-    return f"{value.real:.6g}{value.imag:+.6g}i"
+def malformed(error: ParseError) -> CheckResult:
+    """The result for an answer that could not be read: where (column) and why."""
+    why = error.message + (f"; {error.hint}" if error.hint else "")
+    return CheckResult(MALFORMED, f"could not read your answer at column {error.column}: {why}", "parse",
+                       column=error.column, hint=error.hint)
+
+
+def _show(value: float) -> str:
+    return f"{value:.10g}"
 
 
 def _point_text(point: dict) -> str:
     return ", ".join(f"{k} = {float(v):.6g}" for k, v in point.items())
+
+
+def _real(expr: sp.Expr, point: dict) -> float | None:
+    """The value at ``point`` if it is a finite real number; None where it is undefined or not real."""
+    value = evaluate(expr, point, _DIGITS)
+    if value is None or abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
+        return None
+    return value.real
 
 
 def _test_points(exprs: Sequence[sp.Expr], symbols: Sequence[sp.Symbol], domain: dict, seed: int) -> list[dict]:
@@ -86,17 +131,32 @@ def _test_points(exprs: Sequence[sp.Expr], symbols: Sequence[sp.Symbol], domain:
     return points
 
 
-def _compare_numbers(a: sp.Expr, e: sp.Expr, symbols: Sequence[sp.Symbol], domain: dict, rtol: float):
-    """(counterexample point or None, number of points where both were defined, values at the point)."""
-    agreed = 0
+@dataclass(frozen=True)
+class _Numbers:
+    """What the sample points showed: a real counterexample (values of both sides, None = undefined there),
+    or none, with the number of points where the two agreed."""
+
+    agreed: int
+    point: dict | None = None
+    yours: float | None = None
+    expected: float | None = None
+
+
+def _compare_numbers(a: sp.Expr, e: sp.Expr, symbols: Sequence[sp.Symbol], domain: dict, rtol: float) -> _Numbers:
+    """A point where both are real and differ wins; else a point where only one of them is real."""
+    agreed, one_sided = 0, None
     for point in _test_points([a, e], symbols, domain, seed=11):
-        va, ve = evaluate(a, point, _DIGITS), evaluate(e, point, _DIGITS)
-        if ve is None:
+        va, ve = _real(a, point), _real(e, point)
+        if va is None and ve is None:
             continue
-        if va is None or not close(va, ve, rtol):
-            return {s.name: v for s, v in point.items()}, agreed, (va, ve)
-        agreed += 1
-    return None, agreed, None
+        named = {s.name: v for s, v in point.items()}
+        if va is None or ve is None:
+            one_sided = one_sided or _Numbers(0, named, va, ve)
+        elif not close(va, ve, rtol):
+            return _Numbers(agreed, named, va, ve)
+        else:
+            agreed += 1
+    return replace(one_sided, agreed=agreed) if one_sided else _Numbers(agreed)
 
 
 def _diagnose(a: sp.Expr, e: sp.Expr, symbols: Sequence[sp.Symbol], domain: dict) -> str:
@@ -105,14 +165,15 @@ def _diagnose(a: sp.Expr, e: sp.Expr, symbols: Sequence[sp.Symbol], domain: dict
         return "the sign is flipped"
     differences, ratios = [], []
     for point in _test_points([a, e], symbols, domain, seed=5):
-        differences.append(evaluate(a - e, point, _DIGITS))
-        ratios.append(evaluate(a / e, point, _DIGITS))
-    differences = [d for d in differences if d is not None]
-    ratios = [r for r in ratios if r is not None]
+        va, ve = _real(a, point), _real(e, point)
+        if va is not None and ve is not None:
+            differences.append(va - ve)
+            if ve != 0:
+                ratios.append(va / ve)
     if len(differences) >= 3 and abs(differences[0]) > 0:
         if all(close(d, differences[0], 1e-12) for d in differences):
             return f"your answer is off by the constant {_show(differences[0])}"
-    if len(ratios) >= 3 and all(close(r, ratios[0], 1e-12) for r in ratios):
+    if len(ratios) >= 3 and abs(ratios[0] - 1) > 1e-6 and all(close(r, ratios[0], 1e-12) for r in ratios):
         return f"your answer is {_show(ratios[0])} times the expected one (a missing or extra factor?)"
     return ""
 
@@ -125,29 +186,67 @@ def _proved_equal(a: sp.Expr, e: sp.Expr) -> bool:
     return sp.simplify(a.rewrite(sp.Piecewise) - e.rewrite(sp.Piecewise)) == 0
 
 
+def _decimal_verdict(a: sp.Expr, e: sp.Expr, tolerance: float | None, digits: int | None) -> CheckResult | None:
+    """A number against a number, judged to the digits given or within ``tolerance`` (None: not numbers)."""
+    va, ve = _real(a, {}), _real(e, {})
+    if va is None or ve is None:
+        return None
+    exact = _show(ve) if e.is_Integer else f"{unicode_math(e)} ≈ {_show(ve)}"
+    if tolerance is not None:
+        allowed = tolerance * abs(ve) if ve != 0 else tolerance
+        if abs(va - ve) <= allowed:
+            return CheckResult(EQUIVALENT, f"within the relative tolerance {tolerance:g} of {exact}", "tolerance")
+        return CheckResult(NOT_EQUIVALENT, f"yours is {_show(va)}, expected {exact}: farther than the relative "
+                           f"tolerance {tolerance:g}", "tolerance", {}, hint=_number_hint(va, ve))
+    last_place = 10.0 ** (math.floor(math.log10(abs(va))) - digits + 1) if va != 0 else 10.0 ** (1 - digits)
+    if abs(va - ve) <= 0.5 * last_place * (1 + 1e-9):
+        if digits >= MIN_SIGNIFICANT:
+            return CheckResult(EQUIVALENT, f"correct to the {digits} significant digits given ({exact})", "tolerance")
+        return CheckResult(NOT_EQUIVALENT, f"{_show(va)} agrees with {exact} only to {digits} significant "
+                           f"digit{'s' if digits > 1 else ''}", "tolerance", {},
+                           hint=f"give at least {MIN_SIGNIFICANT} significant digits")
+    return CheckResult(NOT_EQUIVALENT, f"yours is {_show(va)}, expected {exact} (not the same to the {digits} "
+                       f"significant digits given)", "tolerance", {}, hint=_number_hint(va, ve))
+
+
+def _number_hint(yours: float, expected: float) -> str:
+    if expected != 0 and close(yours, -expected, 1e-6):
+        return "the sign is flipped"
+    if expected != 0 and yours != 0 and close(yours / expected, round(yours / expected), 1e-6):
+        return f"your answer is {round(yours / expected)} times the expected one (a missing or extra factor?)"
+    return ""
+
+
 def check_expression(
-    answer: sp.Expr, expected: sp.Expr, domain: dict | None = None, simplify_timeout: float = 3.0
+    answer: sp.Expr,
+    expected: sp.Expr,
+    domain: dict | None = None,
+    simplify_timeout: float = 3.0,
+    *,
+    tolerance: float | None = None,
+    digits: int | None = None,
 ) -> CheckResult:
-    """Layered equivalence of two scalar expressions (see the module docstring)."""
+    """Layered equivalence of two scalar expressions (see the module docstring).
+
+    ``digits``: the answer was written with decimals, to this many significant digits; ``tolerance``: a
+    relative tolerance for numbers (absolute when the expected value is 0) and for values at sample points.
+    """
     domain = domain or {}
     if answer == expected:
         return CheckResult(EQUIVALENT, "exactly the expected expression", "structure")
     a, e = to_elementary(answer), to_elementary(expected)
+    symbols = sorted(a.free_symbols | e.free_symbols, key=lambda s: s.name)
+    if not symbols and (tolerance is not None or digits is not None):
+        judged = _decimal_verdict(a, e, tolerance, digits)
+        if judged is not None:
+            return judged
     difference = a - e
     if sp.expand(difference) == 0 or sp.cancel(sp.together(difference)) == 0:
         return CheckResult(EQUIVALENT, "equal to the expected answer after expanding", "normal form")
-    symbols = sorted(a.free_symbols | e.free_symbols, key=lambda s: s.name)
-    rtol = 1e-12 if (a.has(sp.Float) or e.has(sp.Float)) else 1e-20
-    counterexample, agreed, values = _compare_numbers(a, e, symbols, domain, rtol)
-    if counterexample is not None:
-        va, ve = values
-        where = f" at {_point_text(counterexample)}" if counterexample else ""
-        yours = "undefined" if va is None else _show(va)
-        reason = _diagnose(a, e, symbols, domain)
-        feedback = (
-            f"{reason + '; ' if reason else ''}{where.strip() or 'its value'}: yours is {yours}, expected {_show(ve)}"
-        )
-        return CheckResult(NOT_EQUIVALENT, feedback, "numeric", counterexample)
+    rtol = tolerance if tolerance is not None else 1e-12 if (a.has(sp.Float) or e.has(sp.Float)) else 1e-20
+    numbers = _compare_numbers(a, e, symbols, domain, rtol)
+    if numbers.point is not None:
+        return _counterexample(a, e, symbols, domain, numbers, digits)
     if in_worker():  # a proof is optional: it gets its own short budget (see calcml.symbolic.timeout)
         try:
             with time_limit(simplify_timeout, "simplify"):
@@ -157,20 +256,36 @@ def check_expression(
                     )
         except SymbolicTimeoutError:
             pass
-    if agreed == 0:
+    if numbers.agreed == 0:
         return CheckResult(LIKELY_EQUIVALENT, "could not evaluate either side on the domain; not proven", "numeric")
     return CheckResult(
         LIKELY_EQUIVALENT,
-        f"equal to {_DIGITS} digits at {agreed} points (including both sides of any kink), not proven symbolically",
+        f"equal to {_DIGITS} digits at {numbers.agreed} points (including both sides of any kink), not proven "
+        "symbolically",
         "numeric",
     )
 
 
-def _read(answer, symbols: dict[str, sp.Symbol]) -> sp.Expr:
-    if isinstance(answer, str):
-        return parse(answer, symbols)
-    value = as_expr(answer)
-    return value.xreplace({s: symbols[s.name] for s in value.free_symbols if s.name in symbols})
+def _counterexample(a, e, symbols, domain, numbers: _Numbers, digits: int | None) -> CheckResult:
+    """"Not equivalent", with the real point and what each side is there."""
+    where = f"at {_point_text(numbers.point)}" if numbers.point else "its value"
+    if numbers.yours is None or numbers.expected is None:
+        undefined, defined = ("yours", "the expected answer") if numbers.yours is None else ("the expected answer",
+                                                                                             "yours")
+        value = numbers.expected if numbers.yours is None else numbers.yours
+        agree = f"they agree where both are real ({numbers.agreed} points), but " if numbers.agreed else ""
+        feedback = f"{agree}{where} {defined} is {_show(value)} while {undefined} is not a real number"
+        hint = "the two are defined on different domains (a logarithm or root of a negative number?)"
+        return CheckResult(NOT_EQUIVALENT, feedback, "domain", numbers.point, hint=hint)
+    hint = _diagnose(a, e, symbols, domain)
+    if not hint and digits is not None:
+        hint = "decimals are read exactly (0.333 is 333/1000): write fractions such as 1/3, or check with tolerance="
+    yours, expected = _show(numbers.yours), _show(numbers.expected)
+    if yours == expected:  # they differ beyond ten digits: show all of them
+        yours, expected = repr(numbers.yours), repr(numbers.expected)
+    feedback = f"{where}: yours is {yours}, expected {expected}"
+    return CheckResult(NOT_EQUIVALENT, f"{hint + '; ' if hint else ''}{feedback}", "numeric", numbers.point,
+                       hint=hint)
 
 
 def _symbol_table(*exprs) -> dict[str, sp.Symbol]:
@@ -193,6 +308,7 @@ def check_antiderivative(answer: sp.Expr, expected: sp.Expr, var: sp.Symbol, dom
             f"the derivative of your answer is not the integrand: {slope.feedback}",
             "derivative",
             slope.counterexample,
+            hint=slope.hint,
         )
     reminder = "" if has_constant else "; remember the constant of integration: + C"
     difference = check_expression(answer, expected, domain)
@@ -205,37 +321,30 @@ def check_antiderivative(answer: sp.Expr, expected: sp.Expr, var: sp.Symbol, dom
     )
 
 
-def _rows(answer, symbols: dict[str, sp.Symbol]) -> list[list[sp.Expr]]:
-    if isinstance(answer, str):
-        return parse_rows(answer, symbols)
-    if isinstance(answer, sp.MatrixBase):
-        return [[_read(v, symbols) for v in row] for row in answer.tolist()]
-    rows = list(answer)
-    if rows and not isinstance(rows[0], (list, tuple, sp.MatrixBase)):
-        return [[_read(v, symbols) for v in rows]]
-    return [[_read(v, symbols) for v in row] for row in rows]
-
-
-def check_matrix(answer_rows: list[list[sp.Expr]], expected: sp.Matrix, domain: dict | None) -> CheckResult:
+def check_matrix(answer_rows: list[list[sp.Expr]], expected: sp.Matrix, domain: dict | None, *,
+                 tolerance: float | None = None, digits: int | None = None) -> CheckResult:
     """Entry by entry; a vector may be given as one row or one column."""
     flat = [v for row in answer_rows for v in row]
     if 1 in expected.shape:
         if len(flat) != len(expected):
-            return CheckResult(NOT_EQUIVALENT, f"expected {len(expected)} components, got {len(flat)}", "shape")
+            return CheckResult(MALFORMED, f"expected {len(expected)} components separated by commas, got "
+                               f"{len(flat)}", "shape")
         pairs = [((i + 1,), a, e) for i, (a, e) in enumerate(zip(flat, expected, strict=True))]
     else:
         shape = (len(answer_rows), len(answer_rows[0]) if answer_rows else 0)
         if shape != expected.shape or any(len(r) != shape[1] for r in answer_rows):
             rows, cols = expected.shape
-            return CheckResult(NOT_EQUIVALENT, f"expected a {rows}×{cols} matrix (rows separated by ';')", "shape")
+            given = f"{len(answer_rows)} row(s) of {', '.join(str(len(r)) for r in answer_rows)} entries"
+            return CheckResult(MALFORMED, f"expected a {rows}×{cols} matrix (rows separated by ';', entries "
+                               f"by ','); got {given}", "shape")
         pairs = [((i + 1, j + 1), answer_rows[i][j], expected[i, j]) for i in range(shape[0]) for j in range(shape[1])]
     verdicts = []
     for index, a, e in pairs:
-        result = check_expression(a, e, domain)
+        result = check_expression(a, e, domain, tolerance=tolerance, digits=digits)
         if not result.correct:
             where = "component " if len(index) == 1 else "entry "
             feedback = f"{where}{','.join(map(str, index))} is wrong: {result.feedback}"
-            return CheckResult(NOT_EQUIVALENT, feedback, result.layer, result.counterexample)
+            return CheckResult(NOT_EQUIVALENT, feedback, result.layer, result.counterexample, hint=result.hint)
         verdicts.append(result.verdict)
     if all(v == EQUIVALENT for v in verdicts):
         return CheckResult(EQUIVALENT, "every entry is right", "entries")
@@ -251,7 +360,7 @@ def check_points(answer_rows: list[list[sp.Expr]], expected: Sequence[Sequence[s
     try:
         given = {key(p) for p in answer_rows if p}
     except TypeError:
-        return CheckResult(NOT_EQUIVALENT, "each point must be numbers, like (1, -2)", "points")
+        return CheckResult(MALFORMED, "each point must be numbers, like (1, -2)", "points")
     wanted = {key(p) for p in expected}
     if given == wanted:
         return CheckResult(EQUIVALENT, f"all {len(wanted)} points, and no others", "points")
@@ -282,6 +391,48 @@ def _checked_domain(domain: dict | None) -> dict:
     return checked
 
 
+def _checked_tolerance(tolerance: float | None) -> float | None:
+    if tolerance is None:
+        return None
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 < tolerance < 1:
+        raise ValueError(f"tolerance is a relative tolerance between 0 and 1, e.g. 1e-3; got {tolerance!r}")
+    return float(tolerance)
+
+
+def _size(value) -> int:
+    entries = value if isinstance(value, sp.MatrixBase) else [value]
+    return sum(sp.count_ops(v) for v in entries)
+
+
+def _unsimplified(result: CheckResult, answer, expected) -> CheckResult:
+    """A right answer much longer than the expected form is "equivalent but not simplified"."""
+    mine, theirs = _size(answer), _size(expected)
+    if result.correct and result.layer != "tolerance" and mine > theirs + max(3, theirs):
+        feedback = f"{result.feedback}; but it is not simplified ({mine} operations, the expected form has {theirs})"
+        return replace(result, outcome=UNSIMPLIFIED, feedback=feedback)
+    return result
+
+
+def _expected_rows(expected) -> list[list[sp.Expr]]:
+    """The expected rows as the problem's author gave them (text goes through the parser, any names)."""
+    table: dict[str, sp.Symbol] = {}
+    if isinstance(expected, str):
+        return parse_rows(expected, table)
+    if isinstance(expected, sp.MatrixBase):
+        return expected.tolist()
+    rows = list(expected)
+    if rows and not isinstance(rows[0], (list, tuple, sp.MatrixBase)):
+        rows = [rows]
+    return [[as_expr(v, table) for v in row] for row in rows]
+
+
+def _expected_matrix(expected, kind: str) -> sp.Matrix:
+    if isinstance(expected, sp.MatrixBase):
+        return expected
+    matrix = sp.Matrix(_expected_rows(expected))
+    return matrix.T if kind == "vector" else matrix
+
+
 @runs_in_worker("exercises.check")
 def check(
     answer,
@@ -290,54 +441,76 @@ def check(
     *,
     var: str | None = None,
     domain: dict | None = None,
+    tolerance: float | None = None,
+    variables: Sequence[str] = (),
     timeout: float | None = None,
 ) -> CheckResult:
-    """Is ``answer`` equivalent to ``expected``? Three outcomes: "equivalent", "not equivalent" (with a
-    counterexample point) or "likely equivalent" (agrees numerically, not proven).
+    """Is ``answer`` right? Four outcomes: "correct", "equivalent but not simplified", "wrong" (with a real
+    counterexample and a hint) or "malformed" (where and why it could not be read); see :class:`CheckResult`.
 
     ``kind``: "expression" / "derivative" / "value" (scalars), "antiderivative" (up to + C),
     "vector", "matrix" (rows ';'-separated), "points" ("(0, 0); (1, -1)"). ``expected`` may also be
-    an :class:`~calcml.exercises.Exercise`, which supplies kind, variable and domain.
-    ``domain`` maps names to (low, high) for the numeric test.
+    an :class:`~calcml.exercises.Exercise`, which supplies kind, variables, domain and its likely mistakes.
+    The answer may use only the expected answer's names, ``var`` and ``variables``; any other name is malformed.
+    ``domain`` maps names to (low, high) for the numeric test. Decimals are accepted to the digits given
+    (at least 3 significant); ``tolerance`` (relative) widens that.
 
-    >>> check("sigmoid(x)*(1 - sigmoid(x))", "1/(4*cosh(x/2)^2)").verdict
-    'equivalent'
-    >>> check("x^3/3", "x^3/3 + 5", kind="antiderivative").feedback
-    'correct: ... remember the constant of integration: + C'
+    >>> check("sigmoid(x)*(1 - sigmoid(x))", "1/(4*cosh(x/2)^2)").outcome
+    'correct'
+    >>> check("3.14159", "pi", kind="value").feedback
+    'correct to the 6 significant digits given (π ≈ 3.141592654)'
+    >>> print(check("2x + banana", "2x").feedback)
+    could not read your answer at column 6: unknown name 'banana'; the answer may use: x
     """
-    if hasattr(expected, "expected") and hasattr(expected, "kind"):
-        exercise = expected
+    exercise = expected if hasattr(expected, "expected") and hasattr(expected, "kind") else None
+    if isinstance(variables, str) or not all(isinstance(v, str) for v in variables):
+        raise ValueError(f"variables is a list of names such as ['x', 'y']; got {variables!r}")
+    names = {v: as_symbol(v) for v in variables}
+    if exercise is not None:
         expected, kind = exercise.expected, exercise.kind
         var = var or (exercise.variables[0].name if exercise.variables else None)
         domain = domain or exercise.domain
+        tolerance = tolerance if tolerance is not None else exercise.tolerance
+        names.update(_symbol_table(*exercise.variables))
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
-    domain = _checked_domain(domain)
-    if kind == "points":
-        table = _symbol_table()
-        try:
-            rows = _rows(answer, table)
-        except ParseError as error:
-            return CheckResult(NOT_EQUIVALENT, f"could not read your answer: {error}", "parse")
-        return check_points(rows, _rows(expected, {}))
-    if kind in ("vector", "matrix"):
-        if isinstance(expected, sp.MatrixBase):
-            matrix = expected
-        else:
-            matrix = sp.Matrix(_rows(expected, {}))
-            matrix = matrix.T if kind == "vector" else matrix
-        table = _symbol_table(matrix)
-        try:
-            rows = _rows(answer, table)
-        except ParseError as error:
-            return CheckResult(NOT_EQUIVALENT, f"could not read your answer: {error}", "parse")
-        return check_matrix(rows, matrix, domain)
-    expected_expr = as_expr(expected)
-    table = _symbol_table(expected_expr)
+    domain, tolerance = _checked_domain(domain), _checked_tolerance(tolerance)
+    result = _judge(answer, expected, kind, var, domain, tolerance, names)
+    if exercise is not None and result.verdict == NOT_EQUIVALENT:
+        result = _name_the_mistake(result, answer, exercise, domain, tolerance, names)
+    return result
+
+
+def _judge(answer, expected, kind, var, domain, tolerance, names) -> CheckResult:
+    """The verdict for one answer against one expected answer (no exercise-specific hints)."""
     try:
-        answer_expr = _read(answer, table)
+        digits = significant_digits(answer)
     except ParseError as error:
-        return CheckResult(NOT_EQUIVALENT, f"could not read your answer: {error}", "parse")
+        return malformed(error)
+    if kind == "points":
+        try:
+            rows = read_rows(answer, {})
+        except ParseError as error:
+            return malformed(error)
+        return check_points(rows, _expected_rows(expected))
+    if kind in ("vector", "matrix"):
+        matrix = _expected_matrix(expected, kind)
+        try:
+            rows = read_rows(answer, {**_symbol_table(matrix), **names})
+        except ParseError as error:
+            return malformed(error)
+        result = check_matrix(rows, matrix, domain, tolerance=tolerance, digits=digits)
+        return _unsimplified(result, sp.Matrix([v for row in rows for v in row]), matrix)
+    expected_expr = as_expr(expected)
+    table = {**_symbol_table(expected_expr), **names}
+    if var:
+        table.setdefault(var, sp.Symbol(var, real=True))
+    if kind == "antiderivative":
+        table.update({c: sp.Symbol(c, real=True) for c in _CONSTANT_NAMES if c not in table})
+    try:
+        answer_expr = read_answer(answer, table)
+    except ParseError as error:
+        return malformed(error)
     if kind == "antiderivative":
         x = table.get(var) if var else None
         if x is None:
@@ -346,4 +519,13 @@ def check(
                 raise ValueError("say which variable the antiderivative is in: check(..., var='x')")
             x = free[0]
         return check_antiderivative(answer_expr, expected_expr, x, domain)
-    return check_expression(answer_expr, expected_expr, domain)
+    result = check_expression(answer_expr, expected_expr, domain, tolerance=tolerance, digits=digits)
+    return _unsimplified(result, answer_expr, expected_expr)
+
+
+def _name_the_mistake(result: CheckResult, answer, exercise, domain, tolerance, names) -> CheckResult:
+    """When a wrong answer matches one of the exercise's typical mistakes, the hint names it."""
+    for mistake, hint in exercise.mistakes:
+        if _judge(answer, mistake, exercise.kind, None, domain, tolerance, names).correct:
+            return replace(result, hint=hint, feedback=f"{hint}; {result.feedback}")
+    return result
