@@ -14,7 +14,8 @@ pytest.importorskip("fastapi")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from calcml.lab import backprop, derivative, guard  # noqa: E402
+from calcml.lab import backprop, derivative, guard, optimizer_race  # noqa: E402
+from calcml.optim import race  # noqa: E402
 from tests.lab.answers import problem  # noqa: E402
 
 
@@ -149,6 +150,28 @@ def test_divergent_and_failing_runs_are_reported_in_the_answer(client):
     assert run["status"] == "failed" and "not positive definite" in run["message"]
 
 
+def test_race_view_takes_in_every_path_that_did_not_diverge(client):
+    body = {"name": "rosenbrock", "start": [-1.2, 1.0], "steps": 100,
+            "runs": [{"optimizer": "newton", "lr": 1.0}, {"optimizer": "gd", "lr": 10}]}
+    answer = client.post("/api/race", json=body).json()
+    newton, gd = answer["runs"]
+    assert gd["status"] == "diverged"
+    lowest = min(y for _, y in newton["path"])
+    assert lowest == pytest.approx(-3.175, abs=1e-3)  # Newton's second step, below the view's −1
+    (x0, x1), (y0, y1) = answer["view"]["x_range"], answer["view"]["y_range"]
+    assert (x0, x1) == (-2.0, 2.0)  # every x stays inside [−2, 2]: the view keeps it
+    assert y0 == pytest.approx(lowest - 0.05 * (3.0 - lowest)) and y1 == 3.0  # a 5% margin, only where needed
+    quadratic = client.post("/api/race", json={**body, "name": "quadratic"}).json()
+    assert quadratic["view"] == {"x_range": [-5.0, 5.0], "y_range": [-2.5, 2.5]}  # all inside: the surface's own
+
+
+def test_race_view_grows_at_most_tenfold():
+    square = race.Surface("square", "x^2 + y^2", lambda x, y: x**2 + y**2, ((-1.0, 1.0), (-1.0, 1.0)), (0.5, 0.5))
+    far = [{"status": "converged", "path": [[0.5, 0.5], [100.0, 0.5], [0.0, 0.0]]},
+           {"status": "diverged", "path": [[0.5, 0.5], [0.5, -1e5]]}]
+    assert optimizer_race.race_view(square, far) == {"x_range": [-1.0, 10.0], "y_range": [-1.0, 1.0]}
+
+
 def test_race_on_a_typed_surface(client):
     body = {"expr": "(x - 1)^2 + 2 (y + 0.5)^2", "x_range": [-3, 3], "y_range": [-3, 3], "start": [2, 2],
             "steps": 300, "runs": [{"optimizer": "adam", "lr": 0.1}]}
@@ -161,6 +184,7 @@ def test_race_on_a_typed_surface(client):
     ({"runs": []}, 422, "runs"),
     ({"runs": [{"optimizer": "gd", "lr": 0.1}] * 9}, 422, "runs"),
     ({"runs": [{"optimizer": "gd", "lr": -1}]}, 422, "lr"),
+    ({"runs": [{"optimizer": "gd", "lr": 50}]}, 422, "less than or equal to 10"),
     ({"steps": 100_000}, 422, "steps"),
     ({"start": [1e300, 0]}, 422, "start"),
     ({"name": None, "expr": "x + z"}, 422, "may only use x and y"),
@@ -202,6 +226,24 @@ def test_backprop_graph_values_gradients_and_update(client):
         np.testing.assert_allclose(update["after"], before - 0.5 * grad, rtol=1e-14)
         np.testing.assert_allclose(step["weights"][update["name"]], update["after"])
     assert "Backward pass" in step["explanation"]
+
+
+def test_backprop_rules_are_formulas_without_docstring_prose(client):
+    step = client.post("/api/backprop", json={"lr": 0.5, "seed": 0}).json()
+    rules = {node["op"]: node["derivative"] for node in step["nodes"]}
+    assert rules["mean"] == "∂ mean(x)/∂x_i = 1/n" and rules["tanh"] == "d/dx tanh x = 1 − tanh² x"
+    assert not any("``" in rule or "Average" in rule for rule in rules.values())
+    assert "(mean: ∂ mean(x)/∂x_i = 1/n)" in step["explanation"] and "Average over" not in step["explanation"]
+
+
+@pytest.mark.parametrize("docstring, shown", [
+    ("Average over ``axis`` (of the entries ``where`` allows).  ∂ mean(x)/∂x_i = 1/n.", "∂ mean(x)/∂x_i = 1/n"),
+    ("d/dx tanh x = 1 − tanh² x", "d/dx tanh x = 1 − tanh² x"),
+    ("Running product p_k.  ∂p_k/∂x_i = ∏_{j≠i} x_j for i ≤ k (exact at zeros,", "∂p_k/∂x_i = ∏_{j≠i} x_j for i ≤ k"),
+    ("", ""),
+])
+def test_rule_text_keeps_the_formula_only(docstring, shown):
+    assert backprop.rule_text(docstring) == shown
 
 
 def test_backprop_steps_learn_xor(client):
@@ -302,6 +344,49 @@ def test_training_can_be_stopped_and_is_bounded(client):
     problem(client.post("/api/train/run999/stop", json={}), 404, "not_found")
     assert "epochs" in problem(client.post("/api/train", json={"epochs": 1000}), 422, "validation")
     assert "unknown optimizer" in problem(client.post("/api/train", json={"optimizer": "lion"}), 422)
+
+
+# ---- curvature -----------------------------------------------------------------------------------------------------
+def test_curvature_run_records_lambda_max_eigenvalues_and_density(client):
+    started = client.post("/api/curvature", json={"examples": 60, "hidden": 8, "lr": 0.4, "steps": 40, "every": 10,
+                                                  "k": 4, "seed": 3})
+    assert started.status_code == 202 and started.json()["status"] == "running"
+    done = wait_for(client, started.json()["id"])
+    assert done["status"] == "finished" and done["steps"] == 40 == len(done["step_loss"])
+    records = done["records"]
+    assert records["edge"] == pytest.approx(2 / 0.4) and records["lambda_steps"] == [0, 10, 20, 30, 40]
+    assert all(value > 0 for value in records["lambda_max"])
+    top = records["eigenvalues"]
+    assert len(top) == 4 and top == sorted(top, reverse=True)
+    assert top[0] == pytest.approx(records["lambda_max"][-1], rel=1e-3)  # 40 and 20 Lanczos steps agree on λ_max
+    grid, density = np.array(records["density"]["grid"]), np.array(records["density"]["density"])
+    assert np.trapezoid(density, grid) == pytest.approx(1.0, abs=1e-3) and grid[-1] > top[0]
+    assert "Hessian-vector products" in done["message"]
+
+
+def test_curvature_run_can_be_stopped_and_shares_the_training_cap(client):
+    ids = [client.post("/api/curvature", json={"examples": 500, "hidden": 64, "steps": 1000, "every": 20}).json()["id"]
+           for _ in range(2)]
+    assert "stop one first" in problem(client.post("/api/train", json={"epochs": 1}), 409, "busy")
+    for job_id in ids:
+        client.post(f"/api/train/{job_id}/stop", json={})
+    for job_id in ids:
+        snapshot = wait_for(client, job_id, 30)
+        assert snapshot["status"] == "stopped" and snapshot["steps"] < 1000
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"steps": 1000, "every": 1}, "1001 measurements"),
+    ({"examples": 10_000}, "examples"),
+    ({"hidden": 1000}, "hidden"),
+    ({"lr": 0}, "lr"),
+    ({"lr": 5}, "lr"),
+    ({"k": 0}, "k"),
+    ({"steps": 10**6}, "steps"),
+    ({"optimizer": "adam"}, "optimizer"),
+])
+def test_curvature_bad_input(client, body, words):
+    assert words in problem(client.post("/api/curvature", json=body), 422, "validation")
 
 
 # ---- fuzzing: whatever arrives, the answer is JSON and never a 500 ------------------------------------------------

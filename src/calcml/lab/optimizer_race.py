@@ -107,8 +107,8 @@ def run_race(surface: race.Surface, start: tuple[float, float], runs: list[tuple
 
 
 def race_view(surface: race.Surface, answers: list[dict]) -> dict:
-    """The ranges that show every run that did not diverge: the surface's view, widened (with a 5% margin) to
-    take in the points a path visited outside it, but to at most MAX_ZOOM_OUT times its width on each axis.
+    """The ranges that show every run that did not diverge: the surface's view, widened on the side a path left
+    it (with a 5% margin) to take in the points visited outside, but to at most MAX_ZOOM_OUT times its width.
     A diverged run is left to leave the view: its table row says so."""
     view = {}
     for axis, name in enumerate(("x_range", "y_range")):
@@ -116,9 +116,10 @@ def race_view(surface: race.Surface, answers: list[dict]) -> dict:
         coords = [point[axis] for run in answers if run["status"] != "diverged" for point in run["path"]
                   if point[axis] is not None]
         lo, hi = min([low, *coords]), max([high, *coords])
-        if (lo, hi) != (low, high):
-            room = (MAX_ZOOM_OUT - 1) / 2 * (high - low)
-            margin = MARGIN * (hi - lo)
-            lo, hi = max(lo - margin, low - room), min(hi + margin, high + room)
+        room, margin = (MAX_ZOOM_OUT - 1) / 2 * (high - low), MARGIN * (hi - lo)
+        if lo < low:
+            lo = max(lo - margin, low - room)
+        if hi > high:
+            hi = min(hi + margin, high + room)
         view[name] = [float(lo), float(hi)]
     return view

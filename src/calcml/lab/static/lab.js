@@ -734,7 +734,7 @@ async function startCurvature() {
       line: { dash: "dash", color: "#b91c1c" } },
     { x: [], y: [], mode: "lines", name: "training loss", yaxis: "y2", line: { color: "#94a3b8", width: 1 } },
   ], plotLayout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: "λ_max of the Hessian" } },
-                  yaxis2: { title: { text: "loss" }, overlaying: "y", side: "right", type: "log" },
+                  yaxis2: { title: { text: "loss" }, overlaying: "y", side: "right", showgrid: false },
                   margin: { t: 50, r: 60 } }), PLOT_CONFIG);
   pollCurvature();
 }
@@ -777,10 +777,11 @@ function drawSpectrum(records) {
     { x: density.grid, y: density.density, mode: "lines", name: "spectral density (SLQ)", fill: "tozeroy" },
     { x: top, y: top.map(() => peak), mode: "markers", name: `top ${top.length} eigenvalues`,
       marker: { symbol: "triangle-down", size: 11, color: "#dc2626" } },
-    { x: [records.edge, records.edge], y: [0, peak], mode: "lines", name: "2/η",
+    { x: [records.edge, records.edge], y: [peak * 1e-6, peak], mode: "lines", name: "2/η",
       line: { dash: "dash", color: "#b91c1c" } },
-  ], plotLayout({ xaxis: { title: { text: "eigenvalue λ of the Hessian" } },
-                  yaxis: { title: { text: "density φ(λ)" } } }), PLOT_CONFIG);
+  ], plotLayout({ xaxis: { title: { text: "eigenvalue λ of the Hessian" } },  // log: the outliers beside the bulk
+                  yaxis: { title: { text: "density φ(λ)" }, type: "log", exponentformat: "e",
+                           range: [Math.log10(peak) - 6, Math.log10(peak) + 0.3] } }), PLOT_CONFIG);
 }
 
 function finishCurvature() {
