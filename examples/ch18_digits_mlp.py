@@ -6,8 +6,8 @@
 The 1,797 handwritten digits (8×8 images) that ship with calcml are split into training and test images.
 The network is calcml's MLP recipe: standardize the 64 pixels, a hidden layer of 512 ReLU units, 10 logits;
 the loss is the softmax cross-entropy, whose gradient with respect to the logits is (softmax(z) − onehot)/N
-(example 10); Adam takes the steps, with a cosine learning-rate schedule. Every gradient is calcml's
-backpropagation through plain NumPy operations.
+(chapter 10: examples/ch10_losses_and_their_derivatives.py); Adam takes the steps, with a cosine learning-rate
+schedule. Every gradient is calcml's backpropagation through plain NumPy operations.
 
 What to look at: the test accuracy (images the network never saw during training), the digits it still gets
 wrong, and the picture: training loss and accuracy per epoch.

@@ -20,11 +20,14 @@ class Check:
 
     @property
     def passed(self) -> bool:
+        """|computed − expected| ≤ tolerance · max(1, |expected|)."""
         return abs(self.computed - self.expected) <= self.tolerance * max(1.0, abs(self.expected))
 
 
 @dataclass(frozen=True)
 class Table:
+    """A titled table of text cells."""
+
     title: str
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
@@ -46,12 +49,15 @@ class Chapter:
     sections: list[Chapter] = field(default_factory=list)
 
     def say(self, text: str) -> None:
+        """Add a line of prose (indented lines are shown as preformatted steps)."""
         self.lines.append(text)
 
     def table(self, title: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        """Add a table; its cells are shown as text."""
         self.tables.append(Table(title, columns, tuple(tuple(str(c) for c in row) for row in rows)))
 
     def check(self, label: str, computed: float, expected: float, tolerance: float = 1e-8) -> None:
+        """Record that ``computed`` must equal ``expected`` within ``tolerance`` (relative beyond magnitude 1)."""
         self.checks.append(Check(label, float(computed), float(expected), tolerance))
 
     def include(self, section: Chapter) -> None:
@@ -69,6 +75,7 @@ class Chapter:
 
     @property
     def passed(self) -> bool:
+        """Whether every check of the chapter and of its sections passed."""
         return all(c.passed for c in self.all_checks)
 
     def _repr_html_(self) -> str:
