@@ -75,3 +75,9 @@ def test_hessian_eigs_refuses_bad_arguments(bad):
     loss, params, _, _ = problem()
     with pytest.raises(ValueError):
         hessian_eigs(loss, params, **bad)
+
+
+def test_a_loss_that_is_not_finite_is_named_not_a_linalg_failure():
+    loss = lambda w: np.sum(np.exp(w) ** 2)
+    with pytest.raises(cm.curvature.CurvatureInputError, match="not finite"), np.errstate(all="ignore"):
+        hessian_eigs(loss, np.full(3, 400.0), k=1)

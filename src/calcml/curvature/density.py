@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from calcml.curvature.errors import CurvatureInputError, positive_integer
 from calcml.curvature.lanczos import lanczos
 from calcml.curvature.operator import HessianOperator
 from calcml.curvature.trace import rademacher
@@ -54,9 +55,8 @@ def spectral_density(loss: Callable[[Any], Any], params: Any, num_probes: int = 
     >>> round(d.moment(1), 10), round(float(np.trapezoid(d.density, d.grid)), 6)   # mean eigenvalue 3, area 1
     (3.0, 1.0)
     """
-    for value, name in ((num_probes, "num_probes"), (lanczos_steps, "lanczos_steps")):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"spectral_density: {name} must be an integer ≥ 1, got {value!r}.")
+    num_probes = positive_integer(num_probes, "num_probes", "spectral_density")
+    lanczos_steps = positive_integer(lanczos_steps, "lanczos_steps", "spectral_density")
     H = HessianOperator(loss, params)
     rng = np.random.default_rng(seed)
     nodes, weights = [], []
@@ -71,11 +71,11 @@ def spectral_density(loss: Callable[[Any], Any], params: Any, num_probes: int = 
     if sigma is None:
         sigma = 0.01 * width
     if sigma <= 0:
-        raise ValueError(f"spectral_density: sigma must be > 0, got {sigma!r}.")
+        raise CurvatureInputError(f"spectral_density: sigma must be > 0, got {sigma!r}.")
     if np.ndim(grid) == 0:
         points = int(grid)
         if points < 2:
-            raise ValueError(f"spectral_density: grid needs at least 2 points, got {grid!r}.")
+            raise CurvatureInputError(f"spectral_density: grid needs at least 2 points, got {grid!r}.")
         grid = np.linspace(low - 5 * sigma, high + 5 * sigma, points)
     grid = np.asarray(grid, dtype=np.float64)
     gauss = np.exp(-0.5 * ((grid[:, None] - theta_all[None, :]) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from calcml.curvature.errors import CurvatureInputError, positive_integer
 from calcml.curvature.lanczos import lanczos
 from calcml.curvature.operator import HessianOperator
 
@@ -35,12 +36,6 @@ class HessianEigs:
                 f"max_residual={float(np.max(self.residuals)):.1e}, method={self.method!r})")
 
 
-def _check_positive(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"hessian_eigs: {name} must be an integer ≥ 1, got {value!r}.")
-    return int(value)
-
-
 def hessian_eigs(loss: Callable[[Any], Any], params: Any, k: int = 5, method: str = "lanczos",
                  iters: int | None = None, seed: int | None = 0, tol: float = 1e-10) -> HessianEigs:
     """The k largest eigenvalues of ∇²loss(params) and their eigenvectors, from Hessian-vector products only.
@@ -55,26 +50,26 @@ def hessian_eigs(loss: Callable[[Any], Any], params: Any, k: int = 5, method: st
     >>> r.eigenvalues, r.hvps
     (array([5., 4.]), 5)
     """
-    k = _check_positive(k, "k")
+    k = positive_integer(k, "k", "hessian_eigs")
     if method not in ("lanczos", "power"):
-        raise ValueError(f"hessian_eigs: method must be 'lanczos' or 'power', not {method!r}.")
+        raise CurvatureInputError(f"hessian_eigs: method must be 'lanczos' or 'power', not {method!r}.")
     H = HessianOperator(loss, params)
     if k > H.size:
-        raise ValueError(f"hessian_eigs: k={k} is more than the {H.size} parameters.")
+        raise CurvatureInputError(f"hessian_eigs: k={k} is more than the {H.size} parameters.")
     rng = np.random.default_rng(seed)
     if method == "lanczos":
-        steps = min(H.size, max(4 * k, 40)) if iters is None else _check_positive(iters, "iters")
+        steps = min(H.size, max(4 * k, 40)) if iters is None else positive_integer(iters, "iters", "hessian_eigs")
         basis = lanczos(H, rng.standard_normal(H.size), steps, restart=rng)
         theta, S = basis.eigh()
         if len(theta) < k:
-            raise ValueError(f"hessian_eigs: {len(theta)} Lanczos steps cannot give k={k} eigenvalues; "
+            raise CurvatureInputError(f"hessian_eigs: {len(theta)} Lanczos steps cannot give k={k} eigenvalues; "
                              f"use iters >= k.")
         order = np.argsort(theta)[::-1][:k]
         values = theta[order]
         vectors = basis.Q @ S[:, order]
         residuals = basis.last_beta * np.abs(S[-1, order])
     else:
-        per_value = 1000 if iters is None else _check_positive(iters, "iters")
+        per_value = 1000 if iters is None else positive_integer(iters, "iters", "hessian_eigs")
         values, columns, residuals = _power(H, k, per_value, rng, tol)
         vectors = np.stack(columns, axis=1)
     return HessianEigs(np.asarray(values), [H.unflatten(vectors[:, i].copy()) for i in range(k)], H.hvps,

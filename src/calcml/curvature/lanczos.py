@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from calcml.curvature.errors import CurvatureInputError
+
 
 class Tridiagonal(NamedTuple):
     """Q (n × m, orthonormal columns), the diagonal α (m) and off-diagonal β (m − 1) of T, and β_m."""
@@ -47,6 +49,9 @@ def lanczos(matvec: Callable[[np.ndarray], np.ndarray], start: np.ndarray, steps
     for j in range(steps):
         Q[:, j] = q
         w = matvec(q)
+        if not np.all(np.isfinite(w)):
+            raise CurvatureInputError(f"Lanczos step {j + 1}: the Hessian-vector product has nan or inf entries — the "
+                                      "loss is not finite near these parameters (did training diverge?).")
         a = float(q @ w)
         alpha.append(a)
         basis = Q[:, :j + 1]

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from calcml.curvature.eigs import hessian_eigs
+from calcml.curvature.errors import positive_integer
 from calcml.curvature.operator import model_loss
 from calcml.train.callbacks import Callback, TrainingState
 
@@ -37,8 +38,7 @@ class SharpnessMonitor(Callback):
 
     def __init__(self, X: Any, y: Any, loss: Callable, every: int = 10, k: int = 1, iters: int = 20,
                  seed: int | None = 0):
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"SharpnessMonitor: every must be an integer ≥ 1, got {every!r}.")
+        every = positive_integer(every, "every", "SharpnessMonitor")
         self.X, self.y, self.loss = X, y, loss
         self.every, self.k, self.iters, self.seed = every, k, iters, seed
         self.steps: list[int] = []

@@ -15,6 +15,7 @@ import numpy as np
 
 from calcml.autodiff import hvp, no_grad, tree, value_and_grad
 from calcml.autodiff.tensor import Tensor
+from calcml.curvature.errors import CurvatureInputError
 
 
 def _plain(leaf: Any) -> np.ndarray:
@@ -32,7 +33,7 @@ class HessianOperator:
     def __init__(self, loss: Callable[[Any], Any], params: Any):
         leaves, self.treedef = tree.flatten(params)
         if not leaves:
-            raise ValueError("curvature: params has no arrays to differentiate.")
+            raise CurvatureInputError("curvature: params has no arrays to differentiate.")
         arrays = [_plain(leaf) for leaf in leaves]
         self.shapes = [a.shape for a in arrays]
         self.sizes = [a.size for a in arrays]

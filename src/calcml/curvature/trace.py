@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from calcml.curvature.errors import positive_integer
 from calcml.curvature.operator import HessianOperator
 
 
@@ -41,8 +42,7 @@ def hessian_trace(loss: Callable[[Any], Any], params: Any, samples: int = 100, s
     >>> r.value, r.stderr                      # a diagonal Hessian: every zᵀHz is exactly 1+2+3+4+5
     (15.0, 0.0)
     """
-    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 2:
-        raise ValueError(f"hessian_trace: samples must be an integer ≥ 2 (for a standard error), got {samples!r}.")
+    samples = positive_integer(samples, "samples", "hessian_trace (2 at least, for a standard error)", least=2)
     H = HessianOperator(loss, params)
     rng = np.random.default_rng(seed)
     values = np.empty(samples)
