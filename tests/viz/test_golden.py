@@ -63,6 +63,18 @@ def test_confusion_matrix(golden_png):
     golden_png("confusion-matrix", viz.confusion_matrix(y_true, y_pred))
 
 
+def test_digits_classifier(golden_png):
+    history = cm.train.History(loss=[1.2, 0.45, 0.25, 0.17, 0.12], accuracy=[0.70, 0.89, 0.94, 0.96, 0.97],
+                               val_loss=[0.60, 0.38, 0.27, 0.22, 0.20], val_accuracy=[0.84, 0.90, 0.93, 0.94, 0.95])
+    rng = np.random.default_rng(1)
+    y_true = rng.integers(0, 10, 360)
+    y_pred = np.where(rng.random(360) < 0.95, y_true, rng.integers(0, 10, 360))
+    figure = viz.classifier(history, y_true, y_pred)
+    golden_png("digits-classifier", figure)
+    assert_readable_legend(figure.axes[0], 2)  # training and test, on both curve panels
+    assert_readable_legend(figure.axes[1], 2)
+
+
 @pytest.mark.skipif(UPDATE, reason="compares against the goldens being rewritten")
 def test_a_dropped_legend_fails_the_png_comparison(tmp_path):
     figure = race_figure()

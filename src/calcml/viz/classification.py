@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from calcml.viz.output import finish, new_figure
 from calcml.viz.theme import themed
@@ -94,6 +95,7 @@ def classifier(history: Any, y_true: Any, y_pred: Any, *, names: Sequence[str] |
                 ax.plot(epochs[:len(values)], scale * np.asarray(values), linestyle=style, marker=".",
                         color="C0" if name == "training" else "C1", label=name, gid=key)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if not history.val_accuracy:
         accuracy = 100 * np.trace(counts) / max(counts.sum(), 1)
         accuracy_ax.plot([history.epochs], [accuracy], linestyle="none", marker="D", markersize=8, color="C1",

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from calcml.viz.output import finish, new_figure
 from calcml.viz.theme import theme
@@ -41,6 +42,7 @@ def training_curves(history: Any, *, path: str | Path | None = None) -> Figure:
         if positive.size and positive.max() > 10 * positive.min():
             ax.set_yscale("log")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("loss")
         ax.set_title(f"loss: {history.loss[-1]:.4g} after {history.epochs} epochs")
         ax.legend()
@@ -52,6 +54,7 @@ def training_curves(history: Any, *, path: str | Path | None = None) -> Figure:
                     bx.plot(np.arange(1, len(values) + 1), 100 * np.asarray(values), marker=".", label=name,
                             gid=metric)
             bx.set_xlabel("epoch")
+            bx.xaxis.set_major_locator(MaxNLocator(integer=True))
             bx.set_ylabel("accuracy (%)")
             last = history.val_accuracy or history.accuracy
             bx.set_title(f"accuracy: {last[-1]:.2%}")
