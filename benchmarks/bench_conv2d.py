@@ -1,6 +1,7 @@
 """Conv2d forward + backward (batch 64, 1 -> 8 channels, 28×28, 3×3 kernel, padding 1, float32):
-calcml's Conv2d vs PyTorch CPU (2 threads) vs a hand-written NumPy im2col, in one process, median of many
-repetitions.   python benchmarks/bench_conv2d.py
+calcml's Conv2d vs PyTorch CPU (2 threads, and 1 thread) vs a hand-written NumPy im2col, in one process,
+interleaved: in each round every contender runs ``--repeats`` times (median kept), taking turns, and the
+ranges over ``--rounds`` rounds are printed.   python benchmarks/bench_conv2d.py [--rounds 7 --repeats 60]
 
 Two settings: the input is data (the first layer of a CNN: gradients for weight and bias only), and the
 input needs a gradient too (a hidden layer: also the transposed convolution).
@@ -8,10 +9,12 @@ input needs a gradient too (a hidden layer: also the transposed convolution).
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
-from timing import median_seconds, report
+from timing import interleaved_rounds, report_rounds
 
 import calcml as cm
 import calcml.nn  # noqa: F401  (cm.nn)
@@ -77,16 +80,30 @@ def check_agreement() -> None:
     torch_layer.zero_grad(set_to_none=True)
 
 
+def torch_on(threads: int, work):
+    """``work`` run with PyTorch's intra-op pool set to ``threads`` (restored to 2 afterwards)."""
+    def run():
+        torch.set_num_threads(threads)
+        work()
+        torch.set_num_threads(2)
+    return run
+
+
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=60)
+    options = parser.parse_args()
     check_agreement()
     for input_grad in (False, True):
         x = cm.Tensor(X, requires_grad=True) if input_grad else X
         tx = torch.from_numpy(X).requires_grad_(input_grad)
-        timings = {
-            "calcml": median_seconds(lambda: calcml_step(x), repeats=300, warmup=30),
-            "pytorch (2 threads)": median_seconds(lambda: torch_step(tx), repeats=300, warmup=30),
-            "numpy im2col by hand": median_seconds(lambda: numpy_step(X, input_grad), repeats=300, warmup=30),
-        }
+        medians = interleaved_rounds({
+            "calcml": lambda: calcml_step(x),
+            "pytorch (2 threads)": lambda: torch_step(tx),
+            "pytorch (1 thread)": torch_on(1, lambda: torch_step(tx)),
+            "numpy im2col by hand": lambda: numpy_step(X, input_grad),
+        }, repeats=options.repeats, rounds=options.rounds)
         which = "input, weight and bias" if input_grad else "weight and bias (input is data)"
-        report(f"Conv2d forward+backward, {N}×{C}×{H}×{W} -> {O} channels, {K}×{K}, float32; "
-               f"gradients for {which}", timings)
+        report_rounds(f"Conv2d forward+backward, {N}×{C}×{H}×{W} -> {O} channels, {K}×{K}, float32; "
+                      f"gradients for {which}", medians)

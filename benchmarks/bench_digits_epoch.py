@@ -1,21 +1,25 @@
 """One training epoch on the embedded digits (1,438 samples, batch 32: 45 Adam steps) of the digits MLP
 recipe (standardize → 64 → 512 ReLU → 10, softmax cross-entropy, float32): calcml's ``fit`` against the same
-model and loop in PyTorch CPU eager (2 threads).   python benchmarks/bench_digits_epoch.py
+model and loop in PyTorch CPU eager (2 threads, and 1 thread).
 
 calcml runs as ``calcml train digits`` does (BLAS capped at 1 thread while training) and also with NumPy's
-BLAS threads left alone, to show what the cap is worth.
+BLAS threads left alone, to show what the cap is worth. The contenders take turns: in each of ``--rounds``
+rounds each runs ``--repeats`` epochs (median kept), and the ranges over the rounds are printed.
+    python benchmarks/bench_digits_epoch.py [--rounds 5 --repeats 8]
 """
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
-from timing import median_seconds, report
+from timing import interleaved_rounds, report_rounds
 
 import calcml as cm
 from calcml import data, nn
 from calcml.train import fit, recipes
 
-BATCH, LR, REPEATS, WARMUP = 32, 1e-3, 40, 3
+BATCH, LR = 32, 1e-3
 ds = data.digits()
 
 
@@ -31,10 +35,9 @@ def calcml_epoch_factory(blas_threads):
     return epoch, model
 
 
-def torch_epoch_factory(calcml_model):
+def torch_epoch_factory(calcml_model, threads: int = 2):
     import torch
 
-    torch.set_num_threads(2)
     standardize, first, _, last = calcml_model
     mean, scale = torch.tensor(standardize.mean), torch.tensor(standardize.scale)
     net = torch.nn.Sequential(torch.nn.Linear(64, 512), torch.nn.ReLU(), torch.nn.Linear(512, 10))
@@ -47,6 +50,7 @@ def torch_epoch_factory(calcml_model):
     generator = torch.Generator().manual_seed(0)
 
     def epoch():
+        torch.set_num_threads(threads)
         net.train()
         for idx in torch.randperm(len(X), generator=generator).split(BATCH):
             opt.zero_grad()
@@ -80,11 +84,17 @@ def check_same_first_step():
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=8)
+    options = parser.parse_args()
     check_same_first_step()
     capped, model = calcml_epoch_factory(1)
-    timings = {"calcml": median_seconds(capped, repeats=REPEATS, warmup=WARMUP)}
-    timings["calcml, BLAS default"] = median_seconds(calcml_epoch_factory(None)[0], repeats=REPEATS, warmup=WARMUP)
-    timings["pytorch eager"] = median_seconds(torch_epoch_factory(model), repeats=REPEATS, warmup=WARMUP)
-    report(f"digits MLP 64-512-10, Adam, batch {BATCH}: one epoch ({len(ds.X_train)} samples)", timings)
-    print(f"  calcml: {len(ds.X_train) / timings['calcml']:,.0f} samples/s (numpy {np.__version__}, "
-          f"calcml {cm.__version__})")
+    medians = interleaved_rounds({"calcml": capped, "calcml, BLAS default": calcml_epoch_factory(None)[0],
+                                  "pytorch eager": torch_epoch_factory(model),
+                                  "pytorch eager, 1 thread": torch_epoch_factory(model, threads=1)},
+                                 repeats=options.repeats, rounds=options.rounds, warmup=3)
+    report_rounds(f"digits MLP 64-512-10, Adam, batch {BATCH}: one epoch ({len(ds.X_train)} samples)", medians)
+    fastest = min(medians["calcml"])
+    print(f"  calcml: up to {len(ds.X_train) / fastest:,.0f} samples/s "
+          f"(numpy {np.__version__}, calcml {cm.__version__})")
