@@ -113,8 +113,8 @@ def sweep_command(
     if fresh:
         store.unlink(missing_ok=True)
     console = Console(quiet=as_json)
-    grid = {"lr": rates, "optimizer": optimizers, "epochs": [epochs], "train_size": [train_size],
-            "model": [model.value]}
+    grid: dict[str, list[Any]] = {"lr": rates, "optimizer": optimizers, "epochs": [epochs],
+                                  "train_size": [train_size], "model": [model.value]}
     console.print(f"sweeping digits ({model.value}): {len(rates)} learning rates × {len(optimizers)} optimizers × "
                   f"{seeds} seeds = {len(rates) * len(optimizers) * seeds} runs of {epochs} epochs")
     try:
