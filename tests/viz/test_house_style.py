@@ -74,6 +74,12 @@ def test_each_optimizer_has_one_colour_in_the_2d_and_3d_panels(race_figure):
     assert len(colours) == len(RACE)
 
 
+def test_learning_rates_keep_one_colour_per_run_in_both_panels():
+    contour, losses = viz.learning_rates("bowl", steps=20).axes
+    paths = [line.get_color() for line in contour.lines]
+    assert [line.get_color() for line in losses.lines] == paths and len(set(paths)) == 4
+
+
 def test_gradient_descent_is_drawn_on_top_dashed(race_figure):
     contour, surface3d = race_figure.axes
     for ax, prefix in ((contour, "path-"), (surface3d, "path3d-")):
