@@ -2,6 +2,10 @@
 (A, B, A, B ...) and the best round of each is compared, so the host's drifting speed cancels out.
 
    python benchmarks/bench_engine_versions.py 9a4a4ae      # any git revision of this repository
+   python benchmarks/bench_engine_versions.py 9a4a4ae --cpu   # CPU time of this process, not wall time
+
+With ``--cpu`` each round is timed by ``time.process_time``: the time other jobs take from a busy
+host is not counted, so the ratio holds on a loaded machine (BLAS threads add up the same on both sides).
 
 The earlier version is taken with `git archive` into a temporary folder and imported as `calcml_base`
 (its imports renamed), beside the working tree's `calcml`. Prints new/base per workload.
@@ -46,7 +50,9 @@ def import_revision(revision: str):
 
 
 sys.path.insert(0, str(ROOT / "src"))
-B = import_revision(sys.argv[1] if len(sys.argv) > 1 else "HEAD~1")
+REVISION = next((a for a in sys.argv[1:] if not a.startswith("--")), "HEAD~1")
+CLOCK = time.process_time if "--cpu" in sys.argv else time.perf_counter
+B = import_revision(REVISION)
 import calcml as N  # noqa: E402
 
 rng = np.random.default_rng(0)
@@ -69,6 +75,16 @@ def tiny_loss(W1, b1, W2, b2, W3, b3, x, y):
     h = np.tanh(x @ W1 + b1)
     h = np.tanh(h @ W2 + b2)
     return np.mean((h @ W3 + b3 - y) ** 2)
+
+
+def tiny_cross_entropy(W1, b1, W2, b2, W3, b3, x, y):
+    """The 2-16-16-2 network with softmax cross-entropy written out (bench_tiny_network.py's)."""
+    h = np.tanh(x @ W1 + b1)
+    h = np.tanh(h @ W2 + b2)
+    logits = h @ W3 + b3
+    shifted = logits - np.max(logits, axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    return -np.sum(y * log_probs) / x.shape[0]
 
 
 def mlp_loss(W1, b1, W2, b2, W3, b3, x, y):
@@ -96,6 +112,8 @@ def tensor_api_step(engine, params, loss, lr, *batch):
 
 
 TINY = tiny_parameters()
+TINY_CE = TINY[:4] + [(rng.standard_normal((16, 2)) / 4).astype(np.float32), np.zeros(2, np.float32)]
+ONE_HOT = np.eye(2, dtype=np.float32)[(Y[:, 0] > 0).astype(int)]
 MLP = [(rng.standard_normal(s) * 0.05).astype(np.float32) for s in [(784, 256), (256,), (256, 256), (256,),
                                                                      (256, 10), (10,)]]
 XM = rng.standard_normal((128, 784)).astype(np.float32)
@@ -114,10 +132,15 @@ def f(x):
 def workloads(engine):
     tiny = [engine.Tensor(p.copy(), requires_grad=True) for p in TINY]
     mlp = [engine.Tensor(w.copy(), requires_grad=True) for w in MLP]
+    tiny_ce = [engine.Tensor(p.copy(), requires_grad=True) for p in TINY_CE]
     value_and_grad = engine.value_and_grad(tiny_loss, argnums=(0, 1, 2, 3, 4, 5))
+    value_and_grad_ce = engine.value_and_grad(tiny_cross_entropy, argnums=(0, 1, 2, 3, 4, 5))
     return {
         "tiny step (Tensor API)": (lambda: tensor_api_step(engine, tiny, tiny_loss, 0.05, X, Y), 200),
         "tiny step (value_and_grad)": (lambda: value_and_grad(*TINY, X, Y), 200),
+        "tiny CE step (Tensor API)": (lambda: tensor_api_step(engine, tiny_ce, tiny_cross_entropy, 0.05, X,
+                                                              ONE_HOT), 200),
+        "tiny CE (value_and_grad)": (lambda: value_and_grad_ce(*TINY_CE, X, ONE_HOT), 200),
         "MLP 784-256-256-10 step": (lambda: tensor_api_step(engine, mlp, mlp_loss, 0.01, XM, YM), 10),
         "Hessian 100x100": (lambda: engine.hessian(f)(X0), 40),
         "hvp": (lambda: engine.hvp(f, X0, V0), 100),
@@ -132,21 +155,21 @@ def interleaved(a, b, n: int, rounds: int = 15) -> tuple[float, float, float]:
         b()
     ta, tb = [], []
     for _ in range(rounds):
-        start = time.perf_counter()
+        start = CLOCK()
         for _ in range(n):
             a()
-        ta.append(time.perf_counter() - start)
-        start = time.perf_counter()
+        ta.append(CLOCK() - start)
+        start = CLOCK()
         for _ in range(n):
             b()
-        tb.append(time.perf_counter() - start)
+        tb.append(CLOCK() - start)
     paired = float(np.median(np.array(tb) / np.array(ta)))
     return min(ta) / n, min(tb) / n, paired
 
 
 if __name__ == "__main__":
     base, new = workloads(B), workloads(N)
-    print(f"new = this working tree; base = {sys.argv[1] if len(sys.argv) > 1 else 'HEAD~1'}")
+    print(f"new = this working tree; base = {REVISION}; clock = {CLOCK.__name__}")
     for name, (work, n) in base.items():
         ta, tb, paired = interleaved(work, new[name][0], n)
         print(f"{name:<28} base {ta * 1e6:9.1f} µs   new {tb * 1e6:9.1f} µs   new/base {tb / ta:.3f} "

@@ -1,72 +1,129 @@
-"""Per-operation overhead: a 2-16-16-1 tanh network, batch 32, MSE, one SGD step, float64.
-calcml vs hand-written NumPy, PyTorch CPU eager and HIPS autograd.   python benchmarks/bench_tiny_network.py
+"""Per-operation overhead: a 2-16-16-k tanh network, batch 32, one SGD step, float32, written as plain
+NumPy code, with two losses and both of calcml's APIs:
+
+- MSE (k = 1) and softmax cross-entropy written out with a max-shifted log-sum-exp (k = 2 classes, not a
+  fused library loss), as users write them;
+- the Tensor API (``loss.backward()``, update in ``no_grad``) and the functional API
+  (``cm.value_and_grad(loss, argnums=...)`` on plain arrays, update on the arrays).
+
+Baselines in the same process: the forward and backward passes written by hand in NumPy, PyTorch CPU
+eager (the same written-out losses) and HIPS autograd.   python benchmarks/bench_tiny_network.py [--runs N]
 """
 
 from __future__ import annotations
+
+import argparse
 
 import numpy as np
 from timing import calcml_sgd_step, median_seconds, report
 
 import calcml as cm
 
-SIZES = (2, 16, 16, 1)
 BATCH, LR = 32, 0.05
 rng = np.random.default_rng(0)
 X = rng.standard_normal((BATCH, 2)).astype(np.float32)
-Y = np.sin(X[:, :1] * X[:, 1:]).astype(np.float32)
+Y = np.sin(X[:, :1] * X[:, 1:]).astype(np.float32)  # regression target for MSE
+LABELS = (Y[:, 0] > 0).astype(np.int64)
+ONE_HOT = np.eye(2, dtype=np.float32)[LABELS]  # two classes for cross-entropy
 
 
-def initial_parameters():
+def initial_parameters(outputs: int = 1) -> list[np.ndarray]:
     params = []
-    for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
+    sizes = (2, 16, 16, outputs)
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         params.append((rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)).astype(np.float32))
         params.append(np.zeros(n_out, dtype=np.float32))
     return params
 
 
+# ---- the model and its losses as plain NumPy code: calcml traces exactly these ---------------------
 def loss_numpy_code(W1, b1, W2, b2, W3, b3, x, y):
+    """Mean squared error of the 2-16-16-1 network."""
     h = np.tanh(x @ W1 + b1)
     h = np.tanh(h @ W2 + b2)
     return np.mean((h @ W3 + b3 - y) ** 2)
 
 
-calcml_params = [cm.Tensor(p, requires_grad=True) for p in initial_parameters()]
+def cross_entropy_numpy_code(W1, b1, W2, b2, W3, b3, x, y):
+    """Softmax cross-entropy of the 2-16-16-2 network, log-sum-exp shifted by the row maximum."""
+    h = np.tanh(x @ W1 + b1)
+    h = np.tanh(h @ W2 + b2)
+    logits = h @ W3 + b3
+    shifted = logits - np.max(logits, axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    return -np.sum(y * log_probs) / x.shape[0]
 
 
-def calcml_step():
-    calcml_sgd_step(calcml_params, loss_numpy_code, LR, X, Y)
+LOSSES = {"mse": (loss_numpy_code, 1, Y), "cross-entropy": (cross_entropy_numpy_code, 2, ONE_HOT)}
 
 
-hand_params = initial_parameters()
+# ---- calcml, both APIs ---------------------------------------------------------------------------
+def tensor_api_step_factory(loss_name: str):
+    loss, outputs, target = LOSSES[loss_name]
+    params = [cm.Tensor(p, requires_grad=True) for p in initial_parameters(outputs)]
+    return lambda: calcml_sgd_step(params, loss, LR, X, target)
 
 
-def numpy_step():
-    W1, b1, W2, b2, W3, b3 = hand_params
-    h1 = np.tanh(X @ W1 + b1)
-    h2 = np.tanh(h1 @ W2 + b2)
-    d_out = 2 * (h2 @ W3 + b3 - Y) / Y.size
-    dW3, db3 = h2.T @ d_out, d_out.sum(0)
-    d2 = (d_out @ W3.T) * (1 - h2 * h2)
-    dW2, db2 = h1.T @ d2, d2.sum(0)
-    d1 = (d2 @ W2.T) * (1 - h1 * h1)
-    dW1, db1 = X.T @ d1, d1.sum(0)
-    for p, g in zip(hand_params, (dW1, db1, dW2, db2, dW3, db3)):
-        p -= LR * g
+def functional_step_factory(loss_name: str):
+    loss, outputs, target = LOSSES[loss_name]
+    params = initial_parameters(outputs)
+    value_and_grad = cm.value_and_grad(loss, argnums=(0, 1, 2, 3, 4, 5))
+
+    def step():
+        _, grads = value_and_grad(*params, X, target)
+        for p, g in zip(params, grads):
+            p -= LR * g
+
+    return step
 
 
-def torch_step_factory():
-    import torch
+# ---- by hand: the forward pass and the chain rule written out ------------------------------------
+def numpy_step_factory(loss_name: str):
+    params = initial_parameters(LOSSES[loss_name][1])
 
-    torch.set_num_threads(2)
-    params = [torch.tensor(p, requires_grad=True) for p in initial_parameters()]
-    x, y = torch.tensor(X), torch.tensor(Y)
+    def output_gradient(out):
+        if loss_name == "mse":
+            return 2 * (out - Y) / Y.size
+        probs = np.exp(out - out.max(axis=1, keepdims=True))
+        probs /= probs.sum(axis=1, keepdims=True)
+        return (probs - ONE_HOT) / BATCH
 
     def step():
         W1, b1, W2, b2, W3, b3 = params
+        h1 = np.tanh(X @ W1 + b1)
+        h2 = np.tanh(h1 @ W2 + b2)
+        d_out = output_gradient(h2 @ W3 + b3)
+        dW3, db3 = h2.T @ d_out, d_out.sum(0)
+        d2 = (d_out @ W3.T) * (1 - h2 * h2)
+        dW2, db2 = h1.T @ d2, d2.sum(0)
+        d1 = (d2 @ W2.T) * (1 - h1 * h1)
+        dW1, db1 = X.T @ d1, d1.sum(0)
+        for p, g in zip(params, (dW1, db1, dW2, db2, dW3, db3)):
+            p -= LR * g
+
+    return step
+
+
+def torch_step_factory(loss_name: str = "mse"):
+    import torch
+
+    torch.set_num_threads(2)
+    _, outputs, target = LOSSES[loss_name]
+    params = [torch.tensor(p, requires_grad=True) for p in initial_parameters(outputs)]
+    x, y = torch.tensor(X), torch.tensor(target)
+
+    def loss_of(W1, b1, W2, b2, W3, b3):
         h = torch.tanh(x @ W1 + b1)
         h = torch.tanh(h @ W2 + b2)
-        loss = ((h @ W3 + b3 - y) ** 2).mean()
-        loss.backward()
+        out = h @ W3 + b3
+        if loss_name == "mse":
+            return ((out - y) ** 2).mean()
+        shifted = out - out.max(dim=1, keepdim=True).values
+        log_probs = shifted - torch.log(torch.exp(shifted).sum(dim=1, keepdim=True))
+        return -(y * log_probs).sum() / x.shape[0]
+
+    def step():
+        loss_of(*params).backward()
         with torch.no_grad():
             for p in params:
                 p -= LR * p.grad
@@ -75,18 +132,25 @@ def torch_step_factory():
     return step
 
 
-def autograd_step_factory():
+def autograd_step_factory(loss_name: str = "mse"):
     import autograd
     import autograd.numpy as anp
+
+    _, outputs, target = LOSSES[loss_name]
 
     def loss(params):
         W1, b1, W2, b2, W3, b3 = params
         h = anp.tanh(anp.dot(X, W1) + b1)
         h = anp.tanh(anp.dot(h, W2) + b2)
-        return anp.mean((anp.dot(h, W3) + b3 - Y) ** 2)
+        out = anp.dot(h, W3) + b3
+        if loss_name == "mse":
+            return anp.mean((out - target) ** 2)
+        shifted = out - anp.max(out, axis=1, keepdims=True)
+        log_probs = shifted - anp.log(anp.sum(anp.exp(shifted), axis=1, keepdims=True))
+        return -anp.sum(target * log_probs) / BATCH
 
     gradient = autograd.grad(loss)
-    params = initial_parameters()
+    params = initial_parameters(outputs)
 
     def step():
         for p, g in zip(params, gradient(params)):
@@ -95,9 +159,40 @@ def autograd_step_factory():
     return step
 
 
+def check_same_gradients() -> None:
+    """The comparison is only fair if calcml computes the hand-written gradient (cross-entropy case)."""
+    params = initial_parameters(2)
+    grads = cm.grad(lambda *ps: cross_entropy_numpy_code(*ps, X, ONE_HOT), argnums=tuple(range(6)))(*params)
+    W1, b1, W2, b2, W3, b3 = params
+    h1 = np.tanh(X @ W1 + b1)
+    h2 = np.tanh(h1 @ W2 + b2)
+    out = h2 @ W3 + b3
+    probs = np.exp(out - out.max(1, keepdims=True))
+    probs /= probs.sum(1, keepdims=True)
+    d2 = (((probs - ONE_HOT) / BATCH) @ W3.T) * (1 - h2 * h2)
+    dW1 = X.T @ ((d2 @ W2.T) * (1 - h1 * h1))
+    np.testing.assert_allclose(grads[0], dW1, rtol=1e-4, atol=1e-6)
+
+
+def measure(loss_name: str) -> dict[str, float]:
+    """Median step times of every variant for one loss, interleaved so that host drift hits all alike."""
+    work = {"calcml Tensor API": tensor_api_step_factory(loss_name),
+            "calcml value_and_grad": functional_step_factory(loss_name),
+            "numpy by hand": numpy_step_factory(loss_name),
+            "pytorch eager": torch_step_factory(loss_name),
+            "hips autograd": autograd_step_factory(loss_name)}
+    return {name: median_seconds(step, repeats=2000, warmup=200) for name, step in work.items()}
+
+
 if __name__ == "__main__":
-    timings = {"calcml": median_seconds(calcml_step, repeats=2000, warmup=200),
-               "numpy by hand": median_seconds(numpy_step, repeats=2000, warmup=200),
-               "pytorch eager": median_seconds(torch_step_factory(), repeats=2000, warmup=200),
-               "hips autograd": median_seconds(autograd_step_factory(), repeats=2000, warmup=200)}
-    report("tiny 2-16-16-1 tanh network, batch 32, float32: one SGD step", timings)
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=1, help="repeat the whole measurement N times")
+    runs = parser.parse_args().runs
+    check_same_gradients()
+    for run in range(runs):
+        for loss_name in LOSSES:
+            timings = measure(loss_name)
+            for api in ("calcml Tensor API", "calcml value_and_grad"):
+                shown = {api: timings[api], **{k: v for k, v in timings.items() if not k.startswith("calcml")}}
+                report(f"run {run + 1}: tiny 2-16-16-{LOSSES[loss_name][1]} tanh network, batch 32, float32, "
+                       f"{loss_name}: one SGD step", shown, reference=api)

@@ -508,7 +508,7 @@ def _getitem_tracing_indices(self: Tensor, index: Any) -> Any:
         tracers[-1].entries.append((getitem, (self, traced_index), {}, out))
         tracers[-1].mark(out)
     if out.node is not None:
-        out.node.args = (self, traced_index)
+        out.node = out.node._replace(args=(self, traced_index))
     return out
 
 

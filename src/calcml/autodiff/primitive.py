@@ -31,7 +31,7 @@ import numpy as np
 from calcml.autodiff.errors import AnomalyError, CalcmlError, OperationError, describe
 from calcml.autodiff.forward import push_tangent
 from calcml.autodiff.state import STATE
-from calcml.autodiff.tensor import CREATION_ORDER, Node, Tensor
+from calcml.autodiff.tensor import CREATION_ORDER, Node, Tensor, new_node
 
 REGISTRY: dict[str, Primitive] = {}
 
@@ -137,46 +137,39 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Any:
         else:
             values.append(arg)
         i += 1
-    tracing = STATE.vmap_tracers  # cm.vmap is recording: options may hold recorded Tensors (where= masks),
-    options = kwargs              # and the forward may read the example's values (it is itself recorded)
-    if tracing:
-        options = {k: v.value if type(v) is Tensor else v for k, v in kwargs.items()}
-        tracing[-1].inside_primitive += 1
-    try:
-        ans = prim.forward(*values, **options)
-    except CalcmlError:
-        raise  # already says what, where and what to do
-    except Exception as error:
-        raise _forward_error(prim, args, kwargs, error) from error
-    finally:
-        if tracing:
-            tracing[-1].inside_primitive -= 1
+    state = STATE
+    if state.watching:
+        ans = _forward_watched(prim, args, values, kwargs, state)
+    else:
+        try:
+            ans = prim.forward(*values, **kwargs)
+        except CalcmlError:
+            raise  # already says what, where and what to do
+        except Exception as error:
+            raise _forward_error(prim, args, kwargs, error) from error
     if not tensor_args:  # plain arrays in, a plain array out: like NumPy, nothing to trace
         return ans
     if type(ans) is not np.ndarray and not isinstance(ans, np.ndarray):  # subclasses kept (vmap's examples)
         ans = np.asarray(ans)
-    out = Tensor.__new__(Tensor)
+    out = new_tensor(Tensor)
     out.value = ans
     out.grad = out.tangent = out.name = None
     out.seq = next(CREATION_ORDER)
     out.modified_at = 0
-    state = STATE
     if tangent_args and state.tangents_stopped:  # inside no_grad: a constant in forward mode too
         tangent_args = False
-    if parents or tangent_args:
+    if parents and state.recording:
         if ans.dtype.kind == "c":
             raise _complex_error(prim, args)
-        if parents and state.recording:
-            out.requires_grad = True
-            out.node = Node(prim, args, values, kwargs, parents)
-        else:
-            out.requires_grad = False
-            out.node = None
-        if tangent_args:
-            out.tangent = push_tangent(prim, ans, args, values, kwargs)
+        out.requires_grad = True
+        out.node = new_node(Node, (prim, args, values, kwargs, parents))
     else:
         out.requires_grad = False
         out.node = None
+    if tangent_args:
+        if ans.dtype.kind == "c":
+            raise _complex_error(prim, args)
+        out.tangent = push_tangent(prim, ans, args, values, kwargs)
     if state.watching:
         if state.detect_anomaly:
             check_finite(ans, prim, args, "forward")
@@ -185,6 +178,28 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Any:
         if state.vmap_tracers:
             state.vmap_tracers[-1].record(prim, args, kwargs, out)
     return out
+
+
+new_tensor = object.__new__  # a Tensor without __init__: apply sets every slot itself
+
+
+def _forward_watched(prim: Primitive, args: tuple, values: list, kwargs: dict, state: Any) -> Any:
+    """The forward call while cm.vmap records (options may hold recorded Tensors, such as where= masks,
+    and the forward may read the example's values: it is itself recorded), or under anomaly detection."""
+    tracing = state.vmap_tracers
+    options = kwargs
+    if tracing:
+        options = {k: v.value if type(v) is Tensor else v for k, v in kwargs.items()}
+        tracing[-1].inside_primitive += 1
+    try:
+        return prim.forward(*values, **options)
+    except CalcmlError:
+        raise
+    except Exception as error:
+        raise _forward_error(prim, args, kwargs, error) from error
+    finally:
+        if tracing:
+            tracing[-1].inside_primitive -= 1
 
 
 def check_finite(value: Any, prim: Primitive, args: tuple, where: str) -> None:

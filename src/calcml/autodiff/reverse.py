@@ -7,6 +7,7 @@ places receives the sum of its gradients (the multivariable chain rule).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -25,8 +26,9 @@ def reverse_topological_order(roots: Tensor | Sequence[Tensor], stop_at: set[int
     newest first, is a reverse topological order. The walk does not go past Tensors whose ``id`` is
     in ``stop_at`` (the inputs of a transform).
     """
-    roots = [roots] if type(roots) is Tensor else list(roots)
-    reachable = {id(root): root for root in roots}
+    roots = [roots] if type(roots) is Tensor else list({id(root): root for root in roots}.values())
+    seen = {id(root) for root in roots}
+    reachable = list(roots)
     stack = list(roots)
     while stack:
         tensor = stack.pop()
@@ -36,14 +38,17 @@ def reverse_topological_order(roots: Tensor | Sequence[Tensor], stop_at: set[int
         args = node.args
         for i in node.parents:
             parent = args[i]
-            if id(parent) not in reachable:
-                reachable[id(parent)] = parent
-                stack.append(parent)
-    return sorted(reachable.values(), key=_creation_number, reverse=True)
+            key = id(parent)
+            if key not in seen:
+                seen.add(key)
+                reachable.append(parent)
+                if parent.node is not None:
+                    stack.append(parent)
+    reachable.sort(key=creation_number, reverse=True)
+    return reachable
 
 
-def _creation_number(tensor: Tensor) -> int:
-    return tensor.seq
+creation_number = attrgetter("seq")  # a Tensor's number, given when it was made
 
 
 def leading_to(order: list[Tensor], targets: set[int]) -> set[int]:
@@ -86,37 +91,42 @@ def backward_pass(roots: Tensor | Sequence[Tensor], seeds: Any, inputs: Sequence
             seed = Tensor(seed)
         previous = grads.get(id(root))
         grads[id(root)] = seed if previous is None else previous + seed
+    take = grads.get if keep_all else grads.pop
+    anomaly = STATE.detect_anomaly
     previous_recording = STATE.recording
     STATE.recording = create_graph
-    anomaly = STATE.detect_anomaly
     try:
         for tensor in order:
             node = tensor.node
-            key = id(tensor)
-            if node is None or key in targets or (relevant is not None and key not in relevant):
+            if node is None:
                 continue
-            g = grads.get(key) if keep_all else grads.pop(key, None)
+            key = id(tensor)
+            if key in targets or (relevant is not None and key not in relevant):
+                continue
+            g = take(key, None)
             if g is None:  # nothing flows back through this Tensor
                 continue
             prim = node.prim
-            ans, args = (tensor, node.args) if traced else (tensor.value, node.values)
+            args = node.args
+            ans, operands = (tensor, args) if traced else (tensor.value, node.values)
+            kwargs = node.kwargs
+            seq = tensor.seq
             for i in node.parents:
-                parent = node.args[i]
+                parent = args[i]
                 parent_key = id(parent)
                 if relevant is not None and parent_key not in relevant:
                     continue
-                if parent.node is None and parent.modified_at > tensor.seq:
-                    check_not_stale(parent, tensor.seq)
-                rule = prim.vjps.get(i) or prim.vjp_rule(i)
-                gi = rule(g, ans, *args, **node.kwargs)
+                if parent.modified_at > seq:  # only leaves are ever modified (in place, by an update)
+                    check_not_stale(parent, seq)
+                gi = (prim.vjps.get(i) or prim.vjp_rule(i))(g, ans, *operands, **kwargs)
                 target = parent.value
                 shape = getattr(gi, "shape", None)
                 if shape != target.shape:
                     gi = unbroadcast(gi if shape is not None else np.asarray(gi), target.shape)
-                if gi.dtype != target.dtype:  # float32 in, float32 gradients out
+                if gi.dtype is not target.dtype and gi.dtype != target.dtype:  # float32 in, float32 out
                     gi = gi.astype(target.dtype)
                 if anomaly:
-                    check_finite(gi, prim, node.args, "backward")
+                    check_finite(gi, prim, args, "backward")
                 previous = grads.get(parent_key)
                 grads[parent_key] = gi if previous is None else previous + gi
     finally:
@@ -133,7 +143,7 @@ def seed_for(output: Tensor, gradient: Any, caller: str) -> Any:
                 "  pass the cotangent explicitly (backward(gradient=...), cm.vjp), reduce the output "
                 "(e.g. .sum() or .mean()), or use cm.jacobian for every output at once."
             )
-        return np.ones_like(output.value)
+        return np.ones(output.value.shape, output.value.dtype)
     # a copy: gradients computed from the seed must never alias the caller's array
     gradient = np.array(gradient.value if isinstance(gradient, Tensor) else gradient, dtype=output.dtype)
     if gradient.shape != output.shape:
@@ -157,18 +167,19 @@ def backward_into_leaves(output: Tensor, gradient: Any, create_graph: bool) -> N
     grads, order = backward_pass(output, seed, create_graph=create_graph)
     handed_out = {id(seed)}
     for tensor in order:
-        if tensor.node is None and tensor.requires_grad:
-            g = grads.get(id(tensor))
-            if g is None:
-                continue
-            if not create_graph and type(g) is Tensor:
-                g = g.value
-            if tensor.grad is not None:
-                tensor.grad = tensor.grad + g
-                continue
-            g = own_copy(g, handed_out)
-            handed_out.add(id(g))
-            tensor.grad = g
+        if tensor.node is not None or not tensor.requires_grad:
+            continue
+        g = grads.get(id(tensor))
+        if g is None:
+            continue
+        if not create_graph and type(g) is Tensor:
+            g = g.value
+        if tensor.grad is not None:
+            tensor.grad = tensor.grad + g
+            continue
+        g = own_copy(g, handed_out)
+        handed_out.add(id(g))
+        tensor.grad = g
 
 
 def own_copy(g: Any, handed_out: set[int]) -> Any:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import operator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -32,18 +32,19 @@ def as_float_array(data: Any) -> np.ndarray:
 CREATION_ORDER = itertools.count()  # every Tensor is numbered when made: inputs before outputs
 
 
-class Node:
+class Node(NamedTuple):
     """How a Tensor was computed: ``prim(*args, **kwargs)``; ``parents`` are the indices of the
-    arguments that require gradients. ``values`` are the arguments with Tensors replaced by arrays."""
+    arguments that require gradients. ``values`` are the arguments with Tensors replaced by arrays.
+    (A tuple: the engine makes one per traced operation, so it is made without a Python ``__init__``.)"""
 
-    __slots__ = ("prim", "args", "values", "kwargs", "parents")
+    prim: Any
+    args: tuple
+    values: list
+    kwargs: dict
+    parents: list[int]
 
-    def __init__(self, prim, args, values, kwargs, parents):
-        self.prim = prim
-        self.args = args
-        self.values = values
-        self.kwargs = kwargs
-        self.parents = parents
+
+new_node = tuple.__new__  # new_node(Node, (prim, args, values, kwargs, parents)): a Node at C speed
 
 
 class Tensor:

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from calcml.autodiff.dispatch import dispatch_function, dispatch_ufunc
+from calcml.autodiff.dispatch import UFUNCS, dispatch_function, dispatch_ufunc
 from calcml.autodiff.errors import InPlaceError
-from calcml.autodiff.primitive import apply
+from calcml.autodiff.primitive import Primitive, apply
+from calcml.autodiff.rules import contraction
 from calcml.autodiff.rules import elementwise as ew
 from calcml.autodiff.tensor import Tensor
 
 
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    if not kwargs and method == "__call__":  # np.tanh(t), a @ t: straight to the primitive
+        handler = UFUNCS.get(ufunc)
+        if type(handler) is Primitive:
+            return apply(handler, inputs, kwargs)
     return dispatch_ufunc(ufunc, method, inputs, kwargs)
 
 
@@ -37,7 +42,7 @@ def _binary(prim, reflected=False):
 
 # The arithmetic of every training step goes straight to its primitive (no dispatch on the way).
 for _name, _prim in [("add", ew.add), ("sub", ew.subtract), ("mul", ew.multiply),
-                     ("truediv", ew.divide), ("pow", ew.power)]:
+                     ("truediv", ew.divide), ("pow", ew.power), ("matmul", contraction.matmul)]:
     setattr(Tensor, f"__{_name}__", _binary(_prim))
     setattr(Tensor, f"__r{_name}__", _binary(_prim, reflected=True))
 
@@ -50,7 +55,7 @@ def _operator(ufunc, reflected=False):
 
 # (and, or, xor: logical operators on boolean Tensors, masks from comparisons: (x > 0) & (y < 1))
 for _name, _ufunc in [("mod", np.remainder), ("floordiv", np.floor_divide), ("divmod", np.divmod),
-                      ("matmul", np.matmul), ("and", np.bitwise_and), ("or", np.bitwise_or),
+                      ("and", np.bitwise_and), ("or", np.bitwise_or),
                       ("xor", np.bitwise_xor)]:
     setattr(Tensor, f"__{_name}__", _operator(_ufunc))
     setattr(Tensor, f"__r{_name}__", _operator(_ufunc, reflected=True))

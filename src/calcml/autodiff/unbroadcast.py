@@ -22,8 +22,10 @@ def unbroadcast(gradient: Any, shape: tuple[int, ...]) -> Any:
     """
     extra = gradient.ndim - len(shape)  # gradients are arrays or Tensors: both know their shape
     if extra > 0:  # np.add.reduce is np.sum without its Python wrapper (and it is traced on Tensors too)
-        gradient = np.add.reduce(gradient, axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and gradient.shape[i] != 1)
+        gradient = np.add.reduce(gradient, axis=0 if extra == 1 else tuple(range(extra)))
+        if gradient.shape == shape:  # a bias: (batch, n) summed to (n,)
+            return gradient
+    stretched = tuple([i for i, n in enumerate(shape) if n == 1 and gradient.shape[i] != 1])
     if stretched:
         gradient = np.add.reduce(gradient, axis=stretched, keepdims=True)
     if gradient.shape != shape:  # e.g. a scalar gradient for a broadcast 0-d input

@@ -35,7 +35,9 @@ def restore_reduced(g: Any, shape: tuple[int, ...], axis: Any, keepdims: bool) -
         g = np.reshape(g, kept_shape(shape, axis))
     if type(g) is Tensor:
         return np.broadcast_to(g, shape)  # traced, so that it can be differentiated again
-    return np.full(shape, g, dtype=np.result_type(g))  # plain: a copy is 3× faster than broadcast_to
+    spread = np.empty(shape, dtype=getattr(g, "dtype", None) or np.result_type(g))  # plain: a filled copy is
+    spread[...] = g                                                                # faster than broadcast_to
+    return spread
 
 
 def count_reduced(shape: tuple[int, ...], axis: Any) -> int:

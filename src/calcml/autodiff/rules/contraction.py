@@ -190,16 +190,25 @@ def _matmul_subscripts(ndim1: int, ndim2: int) -> str:
     return explicit_subscripts(f"{a},{b}->{out}", (ndim1, ndim2))
 
 
+def _rank(x: Any) -> int:
+    """np.ndim without NumPy's dispatch for the arrays and Tensors the rules meet on the hot path."""
+    return x.ndim if type(x) is np.ndarray or type(x) is Tensor else np.ndim(x)
+
+
 def _matmul_vjp_x1(g: Any, ans: Any, x1: Any, x2: Any) -> Any:
-    if np.ndim(x1) >= 2 and np.ndim(x2) >= 2:
+    if type(x2) is np.ndarray and x2.ndim >= 2 and _rank(x1) >= 2:  # a dense layer's backward pass
+        return g @ x2.mT
+    if _rank(x1) >= 2 and _rank(x2) >= 2:
         return g @ mT(x2)
-    return _einsum_vjp(1, g, ans, _matmul_subscripts(np.ndim(x1), np.ndim(x2)), x1, x2)
+    return _einsum_vjp(1, g, ans, _matmul_subscripts(_rank(x1), _rank(x2)), x1, x2)
 
 
 def _matmul_vjp_x2(g: Any, ans: Any, x1: Any, x2: Any) -> Any:
-    if np.ndim(x1) >= 2 and np.ndim(x2) >= 2:
+    if type(x1) is np.ndarray and x1.ndim >= 2 and _rank(x2) >= 2:
+        return x1.mT @ g
+    if _rank(x1) >= 2 and _rank(x2) >= 2:
         return mT(x1) @ g
-    return _einsum_vjp(2, g, ans, _matmul_subscripts(np.ndim(x1), np.ndim(x2)), x1, x2)
+    return _einsum_vjp(2, g, ans, _matmul_subscripts(_rank(x1), _rank(x2)), x1, x2)
 
 
 def _as_matrices(x1: np.ndarray, x2: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:

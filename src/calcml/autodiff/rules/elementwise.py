@@ -99,6 +99,8 @@ implements(np.divmod, _numpy_divmod)
 def _power_base_slope(ans, x, y):
     """∂(x^y)/∂x = y·x^(y−1), and 0 where y = 0: x⁰ = 1 is constant, also at x = 0 (0·0⁻¹ would be NaN)."""
     if isinstance(y, (int, float)):  # x ** 2 and friends: no mask needed
+        if y == 2:
+            return 2 * x
         return y * x ** (y - 1) if y != 0 else np.zeros_like(x)
     base = np.where((y == 0) & (x == 0), 1.0, x)  # there y·1^(y−1) = 0, and no 0⁻¹ even in higher derivatives
     return y * base ** (y - 1)

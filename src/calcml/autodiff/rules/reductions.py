@@ -70,9 +70,15 @@ def mean(x, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     return np.mean(x, axis=axis, dtype=dtype, keepdims=keepdims, where=where)
 
 
-mean.defvjp(lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True:
-            _masked(restore_reduced(g / _included(x.shape, axis, keepdims, where, x.dtype), x.shape, axis, keepdims),
-                    where))
+def _mean_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+    """∂L/∂x_i = g/n for the n entries each mean combines (0 where ``where`` leaves x_i out)."""
+    if where is True:
+        return restore_reduced(g / count_reduced(x.shape, axis), x.shape, axis, keepdims)
+    return _masked(restore_reduced(g / _included(x.shape, axis, keepdims, where, x.dtype), x.shape, axis, keepdims),
+                   where)
+
+
+mean.defvjp(_mean_vjp)
 mean.defjvp(lambda t, ans, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True:
             np.sum(_masked(t, where), axis=negative_axes(axis, x.ndim), keepdims=keepdims)
             / _included(x.shape, axis, keepdims, where, x.dtype))
