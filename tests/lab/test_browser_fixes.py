@@ -168,14 +168,28 @@ def test_busy_indicator_while_symbolic_work_runs(lab_page, lab_server):
 
 
 # ---- the race: every path in view, minima marked -----------------------------------------------------------------
-def test_race_keeps_newton_in_view_and_marks_the_minimum(lab_page, lab_server):
-    page = lab_page
-    open_panel(page, lab_server.url, "race")
+def open_rosenbrock(page, url: str) -> None:
+    open_panel(page, url, "race")
     page.wait_for_selector("#race-plot[data-state=surface]")
     page.select_option("#race-surface", "rosenbrock")
     wait_until(page, "document.getElementById('race-plot').data[0].x[0] === -2")
-    minimum = next(t for t in plot_data(page, "race-plot") if t["name"] == "minimum")
-    assert minimum["x"] == [1] and minimum["y"] == [1]
+
+
+def test_race_marks_the_minimum(lab_page, lab_server):
+    page = lab_page
+    open_rosenbrock(page, lab_server.url)
+    minimum = [t for t in plot_data(page, "race-plot") if t["name"] == "minimum"]
+    assert len(minimum) == 1 and minimum[0]["x"] == [1] and minimum[0]["y"] == [1]
+    page.select_option("#race-surface", "himmelblau")  # four minima, one trace
+    wait_until(page, "document.getElementById('race-plot').data[0].x[0] === -5")
+    minima = [t for t in plot_data(page, "race-plot") if t["name"] == "minima"]
+    assert len(minima) == 1 and len(minima[0]["x"]) == 4
+    assert (3, 2) in zip(minima[0]["x"], minima[0]["y"])
+
+
+def test_race_keeps_newtons_path_in_view(lab_page, lab_server):
+    page = lab_page
+    open_rosenbrock(page, lab_server.url)
     page.click("#race-go")
     page.wait_for_selector("#race-plot[data-state=done]", timeout=ANIMATION_MS)
     traces = plot_data(page, "race-plot")
@@ -187,4 +201,3 @@ def test_race_keeps_newton_in_view_and_marks_the_minimum(lab_page, lab_server):
     assert all(x0 <= x <= x1 for x in newton["x"]) and all(y0 <= y <= y1 for y in newton["y"])
     contour = traces[0]
     assert contour["y"][0] <= y0 + 0.1 and contour["y"][-1] >= y1 - 0.1  # the surface is drawn on the whole view
-    assert any(t["name"] == "minimum" and t["x"] == [1] for t in traces)
