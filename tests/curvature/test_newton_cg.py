@@ -131,3 +131,15 @@ def test_newton_cg_on_the_nonconvex_rosenbrock_function_finds_its_minimum():
 def test_bad_arguments_are_refused_with_a_curvature_input_error(call):
     with pytest.raises(CurvatureInputError):
         call()
+
+
+def test_lanczos_on_the_shifted_operator_has_the_same_ritz_values_shifted():
+    """condition_number reads λ_min from the plain run: Krylov spaces do not change under H → σI − H."""
+    from calcml.curvature import lanczos
+
+    H = HessianOperator(lr.loss, HessianOperator(lr.loss, lr.start()).unflatten(lr.dense_newton_solution()))
+    start = np.random.default_rng(3).standard_normal(H.size)
+    plain = lanczos(H, start, 40).eigh()[0]
+    sigma = plain[-1]
+    shifted = lanczos(lambda v: sigma * v - H(v), start, 40).eigh()[0]
+    np.testing.assert_allclose(np.sort(sigma - shifted), plain, rtol=1e-7, atol=1e-10)
