@@ -168,3 +168,16 @@ def test_dask_without_a_client_says_how_to_get_one():
         pass
     with pytest.raises(SweepInputError, match="backend='dask' needs client="):
         cm.sweep(abs, {"x": [1]}, backend="dask", progress=False)
+
+
+def test_without_joblib_dask_and_pandas_serial_works_and_the_others_say_what_to_install(monkeypatch):
+    for name in ("joblib", "distributed", "pandas"):
+        monkeypatch.setitem(sys.modules, name, None)  # as if not installed: importing it raises ImportError
+    result = cm.sweep(fails_at_large_lr, {"lr": [0.5]}, seeds=2, backend="serial", progress=False)
+    assert result.table == result.records and [r["value"] for r in result.records] == [0.5, 1.0]
+    assert cm.integrate.montecarlo(np.cos, [(0, 1)], n=1000, rng=0).evals == 1000
+    hint = r"needs joblib; install it with: pip install 'calcml\[scale\]'"
+    with pytest.raises(cm.sweep.BackendUnavailableError, match=hint):
+        cm.sweep(fails_at_large_lr, {"lr": [0.5]}, seeds=1, progress=False)
+    with pytest.raises(cm.sweep.BackendUnavailableError, match="needs dask.distributed"):
+        cm.integrate.montecarlo(np.cos, [(0, 1)], n=1000, rng=0, client="tcp://127.0.0.1:8786")
