@@ -190,6 +190,7 @@ def test_another_page_cannot_stop_a_run(running_run, headers, status):
     message = problem(http.post(f"/api/train/{run_id}/stop", content=b"{}", headers=sent), status)
     assert ("refuses" in message) if status == 403 else ("JSON" in message)
     problem(http.post("/api/train", content=b"{}", headers=sent), status)
+    problem(http.post("/api/curvature", content=b"{}", headers=sent), status)  # nor start a curvature run
     assert http.get(f"/api/train/{run_id}").json()["status"] == "running"
 
 
