@@ -36,18 +36,18 @@ def sharpness(runs: Mapping[float, Any], losses: Mapping[float, Sequence[float]]
         ax = axes[0]
         for i, (lr, monitor) in enumerate(sorted(runs.items())):
             colour = f"C{i}"
-            ax.plot(monitor.steps, monitor.values, marker=".", color=colour, label=f"λ_max, η = {lr:g}",
+            ax.plot(monitor.steps, monitor.values, marker=".", color=colour, label=f"λ_max, η = {lr:.3g}",
                     gid=f"lambda-max-{lr:g}")
             ax.axhline(2 / lr, linestyle="--", color=colour, linewidth=1, label=f"2/η = {2 / lr:.3g}",
                        gid=f"edge-{lr:g}")
         ax.set_xlabel("step")
         ax.set_ylabel("λ_max of ∇²L")
         ax.set_title("sharpness rises to the edge of stability 2/η")
-        ax.legend()
+        ax.legend(loc="lower right", ncols=2 if len(runs) > 2 else 1)
         if losses:
             bx = axes[1]
             for i, (lr, values) in enumerate(sorted(losses.items())):
-                bx.semilogy(np.arange(len(values)), values, color=f"C{i}", linewidth=1, label=f"η = {lr:g}",
+                bx.semilogy(np.arange(len(values)), values, color=f"C{i}", linewidth=1, label=f"η = {lr:.3g}",
                             gid=f"loss-{lr:g}")
             bx.set_xlabel("step")
             bx.set_ylabel("training loss")
