@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 
 import numpy as np
@@ -14,7 +15,7 @@ pytest.importorskip("fastapi")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from calcml.lab import backprop, derivative, guard, optimizer_race  # noqa: E402
+from calcml.lab import backprop, derivative, guard, optimizer_race, schemas  # noqa: E402
 from calcml.optim import race  # noqa: E402
 from tests.lab.answers import problem  # noqa: E402
 
@@ -30,6 +31,33 @@ def test_index_and_assets_are_served_from_the_package(client):
     plotly = client.get("/vendor/plotly.min.js")
     assert plotly.status_code == 200 and b"plotly.js" in plotly.content[:200]
     assert client.get("/api/health").json() == {"status": "ok", "plotly": True}
+
+
+PAGE_BOUNDS = [  # (input on the page, request model, field): the page checks what the server checks
+    ("backprop-lr", schemas.BackpropRequest, "lr"), ("race-steps", schemas.RaceRequest, "steps"),
+    ("training-epochs", schemas.TrainRequest, "epochs"), ("training-hidden", schemas.TrainRequest, "hidden"),
+    ("training-lr", schemas.TrainRequest, "lr"),
+    *[(f"curvature-{name}", schemas.CurvatureRequest, name)
+      for name in ("examples", "hidden", "lr", "steps", "every", "k")],
+]
+
+
+def bounds(model, field: str) -> tuple[float, float]:
+    """(lower, upper) of a request field, from its pydantic constraints (ge or gt, le)."""
+    found = {name: getattr(rule, name) for rule in model.model_fields[field].metadata for name in ("ge", "gt", "le")
+             if hasattr(rule, name)}
+    return found.get("ge", found.get("gt")), found["le"]
+
+
+@pytest.mark.parametrize("input_id, model, field", PAGE_BOUNDS)
+def test_the_pages_inputs_have_the_servers_bounds(client, input_id, model, field):
+    tag = re.search(rf'<input id="{input_id}"[^>]*>', client.get("/").text).group(0)
+    shown = tuple(float(re.search(rf'{side}="([^"]+)"', tag).group(1)) for side in ("min", "max"))
+    assert shown == bounds(model, field)
+
+
+def test_the_race_learning_rate_bound_is_served(client):
+    assert client.get("/api/surfaces").json()["max_lr"] == bounds(schemas.RaceRun, "lr")[1] == 10
 
 
 # ---- derivative ---------------------------------------------------------------------------------------
