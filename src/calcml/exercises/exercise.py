@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from calcml.exercises.checking import CheckResult, check
-from calcml.exercises.notation import latex_math, latex_text, mathml, render, unicode_math
+from calcml.exercises.notation import latex_math, latex_text, mathml, python_to_math, render, unicode_math
 
 FORMATS = {
     "derivative": "an expression such as 2*x*cos(x^2)",
@@ -107,8 +107,8 @@ class Exercise:
         return sp.sstr(self.expected) + suffix
 
     def solution_text(self) -> str:
-        """The worked solution, step by step."""
-        return self.solution.text()
+        """The worked solution, step by step, in mathematical notation (x³, 3x², √5, σ(z))."""
+        return "\n".join(python_to_math(line) for line in self.solution.text().splitlines())
 
     def _answer_object(self):
         if self.kind == "points":

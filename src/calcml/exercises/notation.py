@@ -21,6 +21,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
+_JUXTAPOSE = re.compile(r"(?<![\w.])(\d+)\*(?=[A-Za-z](?![A-Za-z(])|[σπ√(|])")  # a number times a variable
 _SUPERSCRIPT = str.maketrans("0123456789-/", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᐟ")
 _NAMES = {"sigmoid": "σ", "pi": "π", "oo": "∞", "E": "e", "Abs": "abs"}
 
@@ -73,7 +74,7 @@ class _UnicodePrinter(StrPrinter):
 def unicode_math(expr) -> str:
     """``expr`` on one line in the notation of a textbook: 3x³ − x/2 + √x, σ(z), e·π, |x|."""
     text = _UnicodePrinter().doprint(expr)
-    text = re.sub(r"(?<![\w.])(\d+)\*(?=[A-Za-zσπ√(|])", r"\1", text)  # 3*x → 3x
+    text = _JUXTAPOSE.sub(r"\1", text)  # 3*x → 3x, but 2·exp(x)
     return text.replace("*", "·").replace(" - ", " − ").replace("(-", "(−").replace("-", "−")
 
 
@@ -135,6 +136,31 @@ def latex_text(text: str) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+_PYTHON_MATH = (
+    (re.compile(r"\*\*\((-?\d+)/(\d+)\)"), lambda m: f"{m[1]}/{m[2]}".translate(_SUPERSCRIPT)),
+    (re.compile(r"\*\*(-?\d+)"), lambda m: m[1].translate(_SUPERSCRIPT)),
+    (re.compile(r"\*\*"), lambda m: "^"),
+    (re.compile(r"\bsqrt\("), lambda m: "√("),
+    (re.compile(r"\bsigmoid\("), lambda m: "σ("),
+    (re.compile(r"\bE\b"), lambda m: "e"),
+    (_JUXTAPOSE, lambda m: m[1]),
+    (re.compile(r"\*"), lambda m: "·"),
+    (re.compile(r" - "), lambda m: " − "),
+    (re.compile(r"(?<=[\s(\[,=])-(?=[\w(√σ])|^-(?=[\w(√σ])"), lambda m: "−"),
+)
+
+
+def python_to_math(text: str) -> str:
+    """Formulas that SymPy printed in Python syntax, inside running text, in mathematical notation.
+
+    >>> python_to_math("d/dx [x**3] = 3*x**2, (-1 + sqrt(5))/2, exp(-x)*sigmoid(x)")
+    'd/dx [x³] = 3x², (−1 + √(5))/2, exp(−x)·σ(x)'
+    """
+    for pattern, replacement in _PYTHON_MATH:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def render(segments: Sequence, notation: str) -> str:

@@ -9,6 +9,7 @@ import sympy as sp
 
 from calcml.exercises.drawing import fraction, integers
 from calcml.exercises.exercise import Problem, Topic
+from calcml.exercises.notation import unicode_math
 
 X, Y, T = sp.symbols("x y t", real=True)
 
@@ -101,8 +102,8 @@ def _gradient_flow(rng: random.Random, level: int) -> Problem:
         expected = sp.Matrix([x0 * sp.exp(-rate * T), y0 * sp.exp(-b * T)])
         return Problem(("Gradient flow d(x, y)/dt = −∇f on f(x, y) = ", f, f", from (x, y)(0) = ({x0}, {y0}): give "
                         "(x(t), y(t))."), "vector", expected, question=f, variables=(T,), domain={"t": (0, 3)},
-                       steps=(f"−∇f = (−{rate}x, −{b}y): each coordinate decays on its own",
-                              f"x(t) = {x0}·exp(−{rate}t), y(t) = {y0}·exp(−{b}t)"),
+                       steps=(f"−∇f = ({unicode_math(-rate * X)}, {unicode_math(-b * Y)}): each coordinate decays "
+                              "on its own", f"x(t) = {unicode_math(expected[0])}, y(t) = {unicode_math(expected[1])}"),
                        mistakes=((expected.subs(T, -T), "the sign of the exponent: the flow runs downhill and "
                                   "decays"),),
                        given={"velocity": (-rate * X, -b * Y), "state": (X, Y), "start": (x0, y0)})
