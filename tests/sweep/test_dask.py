@@ -3,6 +3,7 @@ closed here. The sweep's table and the Monte Carlo estimates on it equal the ser
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -19,11 +20,16 @@ distributed = pytest.importorskip("distributed")
 
 @pytest.fixture(scope="module")
 def cluster():
+    environment = dict(os.environ)  # the nannies write their workers' variables (OMP_NUM_THREADS ...) in here
     started = time.perf_counter()
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as local:
-        with distributed.Client(local, set_as_default=False) as client:
-            yield local, client
+    try:
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                      dashboard_address=None) as local:
+            with distributed.Client(local, set_as_default=False) as client:
+                yield local, client
+    finally:
+        os.environ.clear()
+        os.environ.update(environment)
     assert time.perf_counter() - started < 60  # the whole module, cluster start and stop included
 
 
