@@ -181,3 +181,13 @@ def test_without_joblib_dask_and_pandas_serial_works_and_the_others_say_what_to_
         cm.sweep(fails_at_large_lr, {"lr": [0.5]}, seeds=1, progress=False)
     with pytest.raises(cm.sweep.BackendUnavailableError, match="needs dask.distributed"):
         cm.integrate.montecarlo(np.cos, [(0, 1)], n=1000, rng=0, client="tcp://127.0.0.1:8786")
+
+
+def test_points_may_set_different_parameters_and_still_resume(tmp_path):
+    points = [{"a": 1}, {"a": 2, "b": 3}]
+    store = tmp_path / "runs.jsonl"
+    first = cm.sweep(lambda a, b=10: a * b, points, backend="serial", store=store, progress=False)
+    assert [r["value"] for r in first.records] == [10, 6] and first.params == ("a", "b")
+    assert [row["mean"] for row in first.summary("value")] == [10.0, 6.0]
+    again = cm.sweep(lambda a, b=10: -1, points, backend="serial", store=store, progress=False)
+    assert again.resumed == 2 and [r["value"] for r in again.records] == [10, 6]

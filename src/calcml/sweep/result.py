@@ -55,7 +55,7 @@ class SweepResult:
             raise SweepInputError(f"no output {y!r} in this sweep; its outputs are: {', '.join(self.outputs)}.")
         groups: dict[tuple, list[float]] = {}
         for record in self.records:
-            values = groups.setdefault(tuple(record[name] for name in self.params), [])
+            values = groups.setdefault(tuple(record.get(name) for name in self.params), [])
             value = record.get(y)
             if record.get("error") is None and isinstance(value, (int, float)) and not isinstance(value, bool):
                 values.append(float(value))

@@ -32,8 +32,8 @@ def load_done(path: Path, params: tuple[str, ...]) -> dict[str, dict[str, Any]]:
                                   "by cm.sweep(..., store=...), or a new path.") from None
         if not isinstance(record, dict):
             raise SweepInputError(f"{path}: line {number} is not a sweep record; give a new path.")
-        if record.get("error") is None and all(name in record for name in params):
-            done[run_key({name: record[name] for name in params}, record.get("seed"))] = record
+        if record.get("error") is None:  # a point may leave out parameters that other points set
+            done[run_key({name: record[name] for name in params if name in record}, record.get("seed"))] = record
     return done
 
 

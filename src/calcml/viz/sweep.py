@@ -36,7 +36,7 @@ def sweep(result: SweepResult, y: str | None = None, x: str | None = None, *, lo
     for name, kind, known in ((y, "output", result.outputs), (x, "parameter", result.params)):
         if name not in known:
             raise SweepInputError(f"the sweep has no {kind} {name!r}; its {kind}s are: {', '.join(known)}.")
-    others = [p for p in result.params if p != x and len({repr(r[p]) for r in result.records}) > 1]
+    others = [p for p in result.params if p != x and len({repr(r.get(p)) for r in result.records}) > 1]
     summary = result.summary(y)
     rows = [r for r in summary if r["n"] > 0]
     if not rows:
@@ -63,7 +63,7 @@ def sweep(result: SweepResult, y: str | None = None, x: str | None = None, *, lo
             ax.plot(xs, [r["mean"] for r in members], color=color, marker=style.marker if style else "o",
                     linestyle=style.linestyle if style else "-", label=label or y, gid=f"mean-{label}")
             own = [r for r in seeds if _label(r, others) == label]
-            ax.plot([position(r[x]) for r in own], [float(r[y]) for r in own], linestyle="none", marker=".",
+            ax.plot([position(r.get(x)) for r in own], [float(r[y]) for r in own], linestyle="none", marker=".",
                     color=color, alpha=0.6, gid=f"seeds-{label}")
         _scale(ax, "x", logx, [position(r[x]) for r in rows] if numeric_x else [])
         _scale(ax, "y", logy, [float(r[y]) for r in seeds])
@@ -87,14 +87,14 @@ def _first(names: Any, kind: str) -> str:
 
 
 def _numeric(result: SweepResult, name: str) -> bool:
-    values = [r[name] for r in result.records]
+    values = [r.get(name) for r in result.records]
     return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
 
 def _label(row: dict[str, Any], names: list[str]) -> str:
     if len(names) == 1:
-        return str(row[names[0]])
-    return ", ".join(f"{name}={row[name]}" for name in names)
+        return str(row.get(names[0]))
+    return ", ".join(f"{name}={row.get(name)}" for name in names)
 
 
 def _scale(ax: Any, axis: str, log: bool | None, values: list[float]) -> None:
