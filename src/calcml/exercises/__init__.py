@@ -6,10 +6,13 @@ counterexample and a hint) or "malformed" (where and why); ``write_worksheet`` h
 HTML and LaTeX (PDF when LaTeX is installed) with a separate answer key.
 """
 
-from calcml.exercises.checking import (
+from calcml.exercises.checking import KINDS, check
+from calcml.exercises.exercise import Exercise, Topic
+from calcml.exercises.problems import generate
+from calcml.exercises.reading import UnknownNameError
+from calcml.exercises.results import (
     CORRECT,
     EQUIVALENT,
-    KINDS,
     LIKELY_EQUIVALENT,
     MALFORMED,
     NOT_EQUIVALENT,
@@ -17,11 +20,7 @@ from calcml.exercises.checking import (
     UNSIMPLIFIED,
     WRONG,
     CheckResult,
-    check,
 )
-from calcml.exercises.exercise import Exercise, Topic
-from calcml.exercises.problems import generate
-from calcml.exercises.reading import UnknownNameError
 from calcml.exercises.topics import CHAPTERS, TOPICS, chapter_of, for_chapter
 from calcml.exercises.worksheet import Worksheet, write_worksheet
 

@@ -24,158 +24,30 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import sympy as sp
 
-from calcml.exercises.notation import unicode_math
+from calcml.exercises.decimals import decimal_verdict
 from calcml.exercises.reading import read_answer, read_rows, significant_digits
+from calcml.exercises.results import (
+    EQUIVALENT,
+    LIKELY_EQUIVALENT,
+    MALFORMED,
+    NOT_EQUIVALENT,
+    UNSIMPLIFIED,
+    CheckResult,
+    malformed,
+)
+from calcml.exercises.witness import DIGITS, compare_numbers, counterexample
 from calcml.symbolic.errors import ParseError, SymbolicTimeoutError
 from calcml.symbolic.ml_functions import to_elementary
 from calcml.symbolic.parser import as_expr, as_symbol, parse_rows
-from calcml.symbolic.sampling import close, evaluate, kink_locations, points_around, sample_points
 from calcml.symbolic.timeout import time_limit
 from calcml.symbolic.workers import in_worker, runs_in_worker
 
-EQUIVALENT = "equivalent"
-NOT_EQUIVALENT = "not equivalent"
-LIKELY_EQUIVALENT = "likely equivalent"
-MALFORMED = "malformed"
-CORRECT = "correct"
-UNSIMPLIFIED = "equivalent but not simplified"
-WRONG = "wrong"
-OUTCOMES = (CORRECT, UNSIMPLIFIED, WRONG, MALFORMED)
 KINDS = ("expression", "derivative", "antiderivative", "value", "vector", "matrix", "points")
-MIN_SIGNIFICANT = 3
-_DIGITS = 30
 _CONSTANT_NAMES = ("C", "c", "K")
-_OUTCOME_OF = {EQUIVALENT: CORRECT, LIKELY_EQUIVALENT: CORRECT, NOT_EQUIVALENT: WRONG, MALFORMED: MALFORMED}
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """The checker's answer.
-
-    ``outcome`` is one of ``OUTCOMES``: "correct", "equivalent but not simplified", "wrong", "malformed".
-    ``verdict`` says whether the two are the same mathematical object: "equivalent", "likely equivalent"
-    (agrees numerically, not proven), "not equivalent" or "malformed". ``layer`` says which test decided;
-    ``counterexample`` is a real point where they differ (``{}`` for numbers); ``hint`` names the likely
-    mistake; ``column`` is where a malformed answer went wrong (1-based); ``feedback`` explains.
-    """
-
-    verdict: str
-    feedback: str
-    layer: str
-    counterexample: dict | None = None
-    hint: str = ""
-    column: int | None = None
-    outcome: str = ""
-
-    def __post_init__(self) -> None:
-        if not self.outcome:
-            object.__setattr__(self, "outcome", _OUTCOME_OF[self.verdict])
-
-    @property
-    def correct(self) -> bool:
-        """True when the answer is mathematically right (outcome "correct" or "equivalent but not simplified")."""
-        return self.verdict in (EQUIVALENT, LIKELY_EQUIVALENT)
-
-    def __bool__(self) -> bool:
-        return self.correct
-
-    def __str__(self) -> str:
-        hint = f" (hint: {self.hint})" if self.hint and self.hint not in self.feedback else ""
-        return f"{self.outcome}: {self.feedback}{hint}"
-
-
-def malformed(error: ParseError) -> CheckResult:
-    """The result for an answer that could not be read: where (column) and why."""
-    why = error.message + (f"; {error.hint}" if error.hint else "")
-    return CheckResult(MALFORMED, f"could not read your answer at column {error.column}: {why}", "parse",
-                       column=error.column, hint=error.hint)
-
-
-def _show(value: float) -> str:
-    return f"{value:.10g}"
-
-
-def _point_text(point: dict) -> str:
-    return ", ".join(f"{k} = {float(v):.6g}" for k, v in point.items())
-
-
-def _real(expr: sp.Expr, point: dict) -> float | None:
-    """The value at ``point`` if it is a finite real number; None where it is undefined or not real."""
-    value = evaluate(expr, point, _DIGITS)
-    if value is None or abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
-        return None
-    return value.real
-
-
-def _test_points(exprs: Sequence[sp.Expr], symbols: Sequence[sp.Symbol], domain: dict, seed: int) -> list[dict]:
-    """Random points of the domain box, plus both sides of each kink when there is one variable."""
-    if not symbols:
-        return [{}]
-    lows = [domain.get(s.name, (-3, 3))[0] for s in symbols]
-    highs = [domain.get(s.name, (-3, 3))[1] for s in symbols]
-    points = []
-    for i, point in enumerate(sample_points(symbols, 24, seed=seed, low=min(lows), high=max(highs), digits=_DIGITS)):
-        clipped = {s: v for s, v in point.items() if lows[symbols.index(s)] <= v <= highs[symbols.index(s)]}
-        if len(clipped) == len(symbols) or i < 2:
-            points.append(point)
-    if len(symbols) == 1:
-        (x,) = symbols
-        kinks = set()
-        for e in exprs:
-            kinks.update(kink_locations(e, x))
-        points += [{x: sp.Float(v, _DIGITS)} for v in points_around(kinks)]
-    return points
-
-
-@dataclass(frozen=True)
-class _Numbers:
-    """What the sample points showed: a real counterexample (values of both sides, None = undefined there),
-    or none, with the number of points where the two agreed."""
-
-    agreed: int
-    point: dict | None = None
-    yours: float | None = None
-    expected: float | None = None
-
-
-def _compare_numbers(a: sp.Expr, e: sp.Expr, symbols: Sequence[sp.Symbol], domain: dict, rtol: float) -> _Numbers:
-    """A point where both are real and differ wins; else a point where only one of them is real."""
-    agreed, one_sided = 0, None
-    for point in _test_points([a, e], symbols, domain, seed=11):
-        va, ve = _real(a, point), _real(e, point)
-        if va is None and ve is None:
-            continue
-        named = {s.name: v for s, v in point.items()}
-        if va is None or ve is None:
-            one_sided = one_sided or _Numbers(0, named, va, ve)
-        elif not close(va, ve, rtol):
-            return _Numbers(agreed, named, va, ve)
-        else:
-            agreed += 1
-    return replace(one_sided, agreed=agreed) if one_sided else _Numbers(agreed)
-
-
-def _diagnose(a: sp.Expr, e: sp.Expr, symbols: Sequence[sp.Symbol], domain: dict) -> str:
-    """A short reason: off by a constant, by a factor, a flipped sign — when that is what it is."""
-    if sp.expand(a + e) == 0:
-        return "the sign is flipped"
-    differences, ratios = [], []
-    for point in _test_points([a, e], symbols, domain, seed=5):
-        va, ve = _real(a, point), _real(e, point)
-        if va is not None and ve is not None:
-            differences.append(va - ve)
-            if ve != 0:
-                ratios.append(va / ve)
-    if len(differences) >= 3 and abs(differences[0]) > 0:
-        if all(close(d, differences[0], 1e-12) for d in differences):
-            return f"your answer is off by the constant {_show(differences[0])}"
-    if len(ratios) >= 3 and abs(ratios[0] - 1) > 1e-6 and all(close(r, ratios[0], 1e-12) for r in ratios):
-        return f"your answer is {_show(ratios[0])} times the expected one (a missing or extra factor?)"
-    return ""
 
 
 def _proved_equal(a: sp.Expr, e: sp.Expr) -> bool:
@@ -184,37 +56,6 @@ def _proved_equal(a: sp.Expr, e: sp.Expr) -> bool:
     if sp.cancel(sp.together(sp.powsimp(sp.expand(in_exp)))) == 0 or sp.simplify(in_exp) == 0:
         return True
     return sp.simplify(a.rewrite(sp.Piecewise) - e.rewrite(sp.Piecewise)) == 0
-
-
-def _decimal_verdict(a: sp.Expr, e: sp.Expr, tolerance: float | None, digits: int | None) -> CheckResult | None:
-    """A number against a number, judged to the digits given or within ``tolerance`` (None: not numbers)."""
-    va, ve = _real(a, {}), _real(e, {})
-    if va is None or ve is None:
-        return None
-    exact = _show(ve) if e.is_Integer else f"{unicode_math(e)} ≈ {_show(ve)}"
-    if tolerance is not None:
-        allowed = tolerance * abs(ve) if ve != 0 else tolerance
-        if abs(va - ve) <= allowed:
-            return CheckResult(EQUIVALENT, f"within the relative tolerance {tolerance:g} of {exact}", "tolerance")
-        return CheckResult(NOT_EQUIVALENT, f"yours is {_show(va)}, expected {exact}: farther than the relative "
-                           f"tolerance {tolerance:g}", "tolerance", {}, hint=_number_hint(va, ve))
-    last_place = 10.0 ** (math.floor(math.log10(abs(va))) - digits + 1) if va != 0 else 10.0 ** (1 - digits)
-    if abs(va - ve) <= 0.5 * last_place * (1 + 1e-9):
-        if digits >= MIN_SIGNIFICANT:
-            return CheckResult(EQUIVALENT, f"correct to the {digits} significant digits given ({exact})", "tolerance")
-        return CheckResult(NOT_EQUIVALENT, f"{_show(va)} agrees with {exact} only to {digits} significant "
-                           f"digit{'s' if digits > 1 else ''}", "tolerance", {},
-                           hint=f"give at least {MIN_SIGNIFICANT} significant digits")
-    return CheckResult(NOT_EQUIVALENT, f"yours is {_show(va)}, expected {exact} (not the same to the {digits} "
-                       f"significant digits given)", "tolerance", {}, hint=_number_hint(va, ve))
-
-
-def _number_hint(yours: float, expected: float) -> str:
-    if expected != 0 and close(yours, -expected, 1e-6):
-        return "the sign is flipped"
-    if expected != 0 and yours != 0 and close(yours / expected, round(yours / expected), 1e-6):
-        return f"your answer is {round(yours / expected)} times the expected one (a missing or extra factor?)"
-    return ""
 
 
 def check_expression(
@@ -237,16 +78,16 @@ def check_expression(
     a, e = to_elementary(answer), to_elementary(expected)
     symbols = sorted(a.free_symbols | e.free_symbols, key=lambda s: s.name)
     if not symbols and (tolerance is not None or digits is not None):
-        judged = _decimal_verdict(a, e, tolerance, digits)
+        judged = decimal_verdict(a, e, tolerance, digits)
         if judged is not None:
             return judged
     difference = a - e
     if sp.expand(difference) == 0 or sp.cancel(sp.together(difference)) == 0:
         return CheckResult(EQUIVALENT, "equal to the expected answer after expanding", "normal form")
     rtol = tolerance if tolerance is not None else 1e-12 if (a.has(sp.Float) or e.has(sp.Float)) else 1e-20
-    numbers = _compare_numbers(a, e, symbols, domain, rtol)
+    numbers = compare_numbers(a, e, symbols, domain, rtol)
     if numbers.point is not None:
-        return _counterexample(a, e, symbols, domain, numbers, digits)
+        return counterexample(a, e, symbols, domain, numbers, digits)
     if in_worker():  # a proof is optional: it gets its own short budget (see calcml.symbolic.timeout)
         try:
             with time_limit(simplify_timeout, "simplify"):
@@ -260,32 +101,10 @@ def check_expression(
         return CheckResult(LIKELY_EQUIVALENT, "could not evaluate either side on the domain; not proven", "numeric")
     return CheckResult(
         LIKELY_EQUIVALENT,
-        f"equal to {_DIGITS} digits at {numbers.agreed} points (including both sides of any kink), not proven "
+        f"equal to {DIGITS} digits at {numbers.agreed} points (including both sides of any kink), not proven "
         "symbolically",
         "numeric",
     )
-
-
-def _counterexample(a, e, symbols, domain, numbers: _Numbers, digits: int | None) -> CheckResult:
-    """"Not equivalent", with the real point and what each side is there."""
-    where = f"at {_point_text(numbers.point)}" if numbers.point else "its value"
-    if numbers.yours is None or numbers.expected is None:
-        undefined, defined = ("yours", "the expected answer") if numbers.yours is None else ("the expected answer",
-                                                                                             "yours")
-        value = numbers.expected if numbers.yours is None else numbers.yours
-        agree = f"they agree where both are real ({numbers.agreed} points), but " if numbers.agreed else ""
-        feedback = f"{agree}{where} {defined} is {_show(value)} while {undefined} is not a real number"
-        hint = "the two are defined on different domains (a logarithm or root of a negative number?)"
-        return CheckResult(NOT_EQUIVALENT, feedback, "domain", numbers.point, hint=hint)
-    hint = _diagnose(a, e, symbols, domain)
-    if not hint and digits is not None:
-        hint = "decimals are read exactly (0.333 is 333/1000): write fractions such as 1/3, or check with tolerance="
-    yours, expected = _show(numbers.yours), _show(numbers.expected)
-    if yours == expected:  # they differ beyond ten digits: show all of them
-        yours, expected = repr(numbers.yours), repr(numbers.expected)
-    feedback = f"{where}: yours is {yours}, expected {expected}"
-    return CheckResult(NOT_EQUIVALENT, f"{hint + '; ' if hint else ''}{feedback}", "numeric", numbers.point,
-                       hint=hint)
 
 
 def _symbol_table(*exprs) -> dict[str, sp.Symbol]:

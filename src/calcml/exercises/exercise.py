@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from calcml.exercises.checking import CheckResult, check
+from calcml.exercises.checking import check
 from calcml.exercises.notation import latex_math, latex_text, mathml, python_to_math, render, unicode_math
+from calcml.exercises.results import CheckResult
 
 FORMATS = {
     "derivative": "an expression such as 2*x*cos(x^2)",
