@@ -3,6 +3,7 @@ closed here. The sweep's table and the Monte Carlo estimates on it equal the ser
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -84,3 +85,22 @@ def test_an_unreachable_scheduler_is_a_clear_error():
     refused = pytest.raises(BackendUnavailableError, match="cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'")
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}), refused:
         cm.sweep(abs, {"x": [1]}, client="tcp://127.0.0.1:9", progress=False)
+
+
+def test_calcml_sweep_on_the_cluster_writes_the_recipes_own_results(cluster, tmp_path):
+    from typer.testing import CliRunner
+
+    from calcml.cli.app import app
+    from calcml.cli.sweep import digits_run  # importing it registers the command
+
+    local, _ = cluster
+    result = CliRunner().invoke(app, ["sweep", "digits", "--lr", "1e-2", "--optimizer", "sgd,adam", "--seeds", "1",
+                                      "--epochs", "1", "--train-size", "100", "--format", "json", "--backend", "dask",
+                                      "--scheduler", local.scheduler_address, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "on dask" in " ".join(result.output.split())
+    table = json.loads((tmp_path / "sweep-digits.json").read_text())
+    assert [(row["optimizer"], row["seed"]) for row in table] == [("sgd", 0), ("adam", 0)]
+    for row in table:  # computed on a worker, bit for bit what this process computes
+        here = digits_run(1e-2, row["optimizer"], 0, epochs=1, train_size=100)
+        assert (row["train_loss"], row["test_accuracy"]) == (here["train_loss"], here["test_accuracy"])
