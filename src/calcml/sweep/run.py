@@ -20,7 +20,7 @@ import numpy as np
 from calcml.sweep import store as results_file
 from calcml.sweep.backends import session
 from calcml.sweep.errors import SweepInputError
-from calcml.sweep.record import attempt, run_key
+from calcml.sweep.record import RESERVED, attempt, run_key
 from calcml.sweep.result import SweepResult
 from calcml.sweep.space import as_points
 
@@ -67,7 +67,7 @@ def run(fn: Callable[..., Any], grid: Mapping[str, Iterable[Any]] | Sequence[Map
                     results_file.append(path, record)
                 advance(record["error"] is not None)
     finished = [record for record in records if record is not None]
-    skip = set(params) | {"seed", "error", "seconds"}
+    skip = set(params) | set(RESERVED)
     outputs = tuple(dict.fromkeys(name for record in finished for name in record if name not in skip))
     return SweepResult(finished, params, outputs, backend_session.name, time.perf_counter() - started,
                        resumed=len(tasks) - len(todo))
