@@ -127,3 +127,15 @@ def test_exercise_mistakes_are_named():
     assert adam.check(adam.mistakes[0][0]).hint == adam.mistakes[0][1]
     assert "bias correction" in adam.mistakes[0][1]
     assert adam.check(", ".join(f"{float(v):.8f}" for v in adam.expected)).outcome == CORRECT
+
+
+@pytest.mark.parametrize("topic, hint", [("chain-rule", "derivative of the inner function"),
+                                         ("product-rule", "not f′g′"), ("quotient-rule", "minus sign")])
+def test_classic_mistakes_are_named(topic, hint):
+    for seed in range(3):
+        exercise = generate(topic, 2, seed=seed)
+        mistaken = exercise.check(sp.sstr(exercise.mistakes[0][0]))
+        assert mistaken.outcome == WRONG and hint in mistaken.hint, mistaken
+        x = sp.Symbol("x", real=True)
+        point = {x: sp.Float(mistaken.counterexample["x"], 30)}  # the counterexample really separates them
+        assert abs(sp.N((exercise.mistakes[0][0] - exercise.expected).subs(point))) > 1e-9

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import sympy as sp
 
 from calcml.exercises.exercise import Problem, Topic
+from calcml.exercises.notation import unicode_math
 from calcml.symbolic.ml_functions import sigmoid
 
 X, Y, Z = sp.symbols("x y z", real=True)
@@ -50,10 +51,13 @@ def _product_rule(rng: random.Random, level: int):
     picks = rng.sample(range(len(_FACTORS)), 2 if level < 3 else 3)
     if level == 1:
         picks = [0, rng.choice([1, 2, 3])]
-    f = sp.Mul(*[_FACTORS[i](rng) for i in picks])
+    factors = [_FACTORS[i](rng) for i in picks]
+    f = sp.Mul(*factors)
     domain = {"x": (0.1, 3)} if f.has(sp.log) or f.has(sp.sqrt(X)) else {}
+    product_of_slopes = sp.Mul(*[sp.diff(g, X) for g in factors])
     return Problem(("Differentiate f(x) = ", f, " with respect to x (product rule)."), "derivative", question=f,
-                   variables=(X,), domain=domain)
+                   variables=(X,), domain=domain,
+                   mistakes=((product_of_slopes, "the product rule is (fg)′ = f′g + fg′, not f′g′"),))
 
 
 def _quotient_rule(rng: random.Random, level: int):
@@ -62,8 +66,11 @@ def _quotient_rule(rng: random.Random, level: int):
     top = numerators[0 if level == 1 else rng.randrange(len(numerators))]
     bottom = denominators[rng.randrange(2 if level == 1 else len(denominators))]
     f = top / bottom
+    dtop, dbottom = sp.diff(top, X), sp.diff(bottom, X)
+    mistakes = (((dtop * bottom + top * dbottom) / bottom**2, "the numerator is f′g − fg′: a minus sign"),
+                ((dtop * bottom - top * dbottom) / bottom, "divide by g², the square of the denominator"))
     return Problem(("Differentiate f(x) = ", f, " with respect to x (quotient rule)."), "derivative", question=f,
-                   variables=(X,), domain={"x": (0, 3)})
+                   variables=(X,), domain={"x": (0, 3)}, mistakes=mistakes)
 
 
 def _chain_rule(rng: random.Random, level: int):
@@ -82,8 +89,11 @@ def _chain_rule(rng: random.Random, level: int):
     f = rng.choice(pool)(inner)
     if level == 3:
         f = rng.choice(outers[:3] + [sigmoid])(f)
+    u = sp.Symbol("u", real=True)
+    outer_slope_only = sp.diff(f.subs(inner, u), u).subs(u, inner)
+    hint = f"multiply by the derivative of the inner function {unicode_math(inner)} too"
     return Problem(("Differentiate f(x) = ", f, " with respect to x (chain rule)."), "derivative", question=f,
-                   variables=(X,), domain={"x": (0.1, 2)})
+                   variables=(X,), domain={"x": (0.1, 2)}, mistakes=((outer_slope_only, hint),))
 
 
 def _two_variable_function(rng: random.Random, level: int, variables=(X, Y)) -> sp.Expr:
