@@ -216,3 +216,21 @@ def test_output_dtype_is_that_of_input_and_weight_whatever_the_bias():
     assert out.dtype == np.float32
     np.testing.assert_allclose(out[0, :, 1, 1], [9.5, 8.5])
     assert nn.convolve2d(x.astype(np.float64), w, np.zeros(2, dtype=np.float32)).dtype == np.float64
+
+
+def test_per_example_gradients_through_convolution_and_cross_entropy_match_a_loop():
+    """vmap replays the convolution (columns, the bias in the product) and the fused class cross-entropy
+    example by example; each gradient must be the one computed alone."""
+    rng = np.random.default_rng(7)
+    X, y = rng.standard_normal((5, 1, 6, 6)), rng.integers(0, 3, 5)
+    params = (rng.standard_normal((2, 1, 3, 3)), rng.standard_normal(2), rng.standard_normal((2 * 6 * 6, 3)))
+
+    def loss(params, x, label):
+        w, b, V = params
+        hidden = np.maximum(nn.convolve2d(x[None], w, b, 1, 1), 0).reshape(1, -1)
+        return nn.losses.cross_entropy(hidden @ V, label[None])
+
+    batched = cm.vmap(cm.grad(loss), in_axes=(None, 0, 0))(params, X, y)
+    alone = [cm.grad(loss)(params, X[i], y[i]) for i in range(len(X))]
+    for k, name in enumerate(("weight", "bias", "dense")):
+        np.testing.assert_allclose(batched[k], np.stack([a[k] for a in alone]), rtol=1e-10, atol=1e-12, err_msg=name)
