@@ -19,7 +19,7 @@ from calcml.exercises.results import CheckResult
 
 FORMATS = {
     "derivative": "an expression such as 2*x*cos(x^2)",
-    "expression": "an expression such as 2*x*cos(x^2)",
+    "expression": "an expression in the variables of the problem, e.g. 3*exp(-2*t)",
     "vector": "components separated by commas, e.g. 2*x*y, x^2 or 0.25, -1/3",
     "matrix": "rows separated by ';' and entries by ',', e.g. 2, 0; 0, 2",
     "points": "points separated by ';', e.g. (0, 0); (1, -1)",
