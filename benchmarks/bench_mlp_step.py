@@ -6,7 +6,7 @@ a NumPy engine), PyTorch CPU eager and HIPS autograd.   python benchmarks/bench_
 from __future__ import annotations
 
 import numpy as np
-from timing import calcml_sgd_step, median_seconds, report
+from timing import calcml_sgd_step, interleaved_rounds, report_rounds
 
 import calcml as cm
 
@@ -42,6 +42,17 @@ calcml_params = [cm.Tensor(p, requires_grad=True) for p in initial_parameters()]
 
 def calcml_step():
     calcml_sgd_step(calcml_params, loss_numpy_code, LR, X, Y)
+
+
+# ---- calcml: cm.value_and_grad on plain arrays, update on the arrays ------------------------------
+functional_params = initial_parameters()
+value_and_grad = cm.value_and_grad(loss_numpy_code, argnums=(0, 1, 2, 3, 4, 5))
+
+
+def calcml_functional_step():
+    _, grads = value_and_grad(*functional_params, X, Y)
+    for p, g in zip(functional_params, grads):
+        p -= LR * g
 
 
 # ---- by hand: the forward pass and the chain rule written out --------------------------------------
@@ -132,7 +143,10 @@ def check_same_gradients():
 
 if __name__ == "__main__":
     check_same_gradients()
-    timings = {"calcml": median_seconds(calcml_step), "numpy by hand": median_seconds(numpy_step)}
-    timings["pytorch eager"] = median_seconds(torch_step_factory())
-    timings["hips autograd"] = median_seconds(autograd_step_factory())
-    report("MLP 784-256-256-10, batch 128, float32: one SGD step", timings)
+    medians = interleaved_rounds({"calcml Tensor API": calcml_step, "calcml value_and_grad": calcml_functional_step,
+                                  "numpy by hand": numpy_step, "pytorch eager": torch_step_factory(),
+                                  "hips autograd": autograd_step_factory()}, repeats=40, rounds=7)
+    for api in ("calcml Tensor API", "calcml value_and_grad"):
+        shown = {api: medians[api], **{k: v for k, v in medians.items() if not k.startswith("calcml")}}
+        report_rounds("MLP 784-256-256-10, batch 128, float32, cross-entropy written out: one SGD step", shown,
+                      reference=api)

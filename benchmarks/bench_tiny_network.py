@@ -7,7 +7,7 @@ NumPy code, with two losses and both of calcml's APIs:
   (``cm.value_and_grad(loss, argnums=...)`` on plain arrays, update on the arrays).
 
 Baselines in the same process: the forward and backward passes written by hand in NumPy, PyTorch CPU
-eager (the same written-out losses) and HIPS autograd.   python benchmarks/bench_tiny_network.py [--runs N]
+eager (the same written-out losses) and HIPS autograd.   python benchmarks/bench_tiny_network.py [--rounds N]
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from timing import calcml_sgd_step, median_seconds, report
+from timing import calcml_sgd_step, interleaved_rounds, report_rounds
 
 import calcml as cm
 
@@ -174,25 +174,24 @@ def check_same_gradients() -> None:
     np.testing.assert_allclose(grads[0], dW1, rtol=1e-4, atol=1e-6)
 
 
-def measure(loss_name: str) -> dict[str, float]:
-    """Median step times of every variant for one loss, interleaved so that host drift hits all alike."""
+def measure(loss_name: str, rounds: int) -> dict[str, list[float]]:
+    """Per-round median step times of every variant for one loss, interleaved so that host drift hits all alike."""
     work = {"calcml Tensor API": tensor_api_step_factory(loss_name),
             "calcml value_and_grad": functional_step_factory(loss_name),
             "numpy by hand": numpy_step_factory(loss_name),
             "pytorch eager": torch_step_factory(loss_name),
             "hips autograd": autograd_step_factory(loss_name)}
-    return {name: median_seconds(step, repeats=2000, warmup=200) for name, step in work.items()}
+    return interleaved_rounds(work, repeats=400, rounds=rounds, warmup=200)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=1, help="repeat the whole measurement N times")
-    runs = parser.parse_args().runs
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per loss")
+    rounds = parser.parse_args().rounds
     check_same_gradients()
-    for run in range(runs):
-        for loss_name in LOSSES:
-            timings = measure(loss_name)
-            for api in ("calcml Tensor API", "calcml value_and_grad"):
-                shown = {api: timings[api], **{k: v for k, v in timings.items() if not k.startswith("calcml")}}
-                report(f"run {run + 1}: tiny 2-16-16-{LOSSES[loss_name][1]} tanh network, batch 32, float32, "
-                       f"{loss_name}: one SGD step", shown, reference=api)
+    for loss_name in LOSSES:
+        medians = measure(loss_name, rounds)
+        for api in ("calcml Tensor API", "calcml value_and_grad"):
+            shown = {api: medians[api], **{k: v for k, v in medians.items() if not k.startswith("calcml")}}
+            report_rounds(f"tiny 2-16-16-{LOSSES[loss_name][1]} tanh network, batch 32, float32, {loss_name}: "
+                          "one SGD step", shown, reference=api)

@@ -194,4 +194,7 @@ def reaches_other_leaves(order: list[Tensor], own: set[int]) -> bool:
     """True when the graph reaches leaves that require grad besides the inputs (ids in ``own``). While
     recording, a gradient taken at the top level must then stay traced, so that ``loss.backward()`` of a
     loss built from it (a gradient penalty) reaches those leaves through it (PyTorch's create_graph)."""
-    return any(t.node is None and t.requires_grad and id(t) not in own for t in order)
+    for tensor in order:
+        if tensor.node is None and tensor.requires_grad and id(tensor) not in own:
+            return True
+    return False

@@ -23,7 +23,7 @@ from calcml.autodiff.state import STATE
 
 def as_float_array(data: Any) -> np.ndarray:
     """An ndarray of a floating dtype: floats keep theirs (float32 stays float32), the rest become float64."""
-    array = np.asarray(data)
+    array = data if type(data) is np.ndarray else np.asarray(data)
     if array.dtype.kind not in "fc":  # floating or complex
         array = array.astype(np.float64)
     return array
@@ -191,8 +191,12 @@ class Tensor:
     def input(cls, array: np.ndarray) -> Tensor:
         """A leaf that requires grad around ``array`` itself, not a copy: the input a transform makes
         for the duration of one call (the transform owns it; nothing else can write to it meanwhile)."""
-        leaf = cls(array)
+        leaf = object.__new__(cls)  # made once per argument per call: without __init__'s checks
+        leaf.value = array
         leaf.requires_grad = True
+        leaf.grad = leaf.node = leaf.tangent = leaf.name = leaf.owner = None
+        leaf.seq = next(CREATION_ORDER)
+        leaf.modified_at = 0
         return leaf
 
     # -- what an array has ----------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from calcml.autodiff.dispatch import UFUNCS, dispatch_function, dispatch_ufunc
+from calcml.autodiff.dispatch import FUNCTIONS, UFUNCS, dispatch_function, dispatch_ufunc
 from calcml.autodiff.errors import InPlaceError
 from calcml.autodiff.primitive import Primitive, apply
 from calcml.autodiff.rules import contraction
@@ -27,6 +27,9 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
 
 
 def _array_function(self, func, types, args, kwargs):
+    handler = FUNCTIONS.get(func)
+    if type(handler) is Primitive and kwargs.get("out") is None:  # np.sum(t, axis=1): straight to it
+        return apply(handler, args, kwargs)
     return dispatch_function(func, args, kwargs)
 
 

@@ -85,7 +85,10 @@ class TracedArgument(NamedTuple):
 
 def _trace_argument(value: Any) -> tuple[Any, TracedArgument]:
     """Replace the numeric leaves of one argument (an array or a pytree of arrays) by fresh inputs."""
-    if type(value) is np.ndarray or type(value) is Tensor or type(value) is float:  # the common case, fast
+    if type(value) is np.ndarray and value.dtype.kind == "f":  # the commonest case: an array of floats
+        x = Tensor.input(value)
+        return x, TracedArgument(tree.LEAF, [x], [x])
+    if type(value) is Tensor or type(value) is float or type(value) is np.ndarray:  # the common cases
         x = _as_input(value)
         return x, TracedArgument(tree.LEAF, [x], [] if x is value else [x])
     leaves, treedef = tree.flatten(value)
@@ -161,7 +164,8 @@ def _finish(value: Any, keep_traced: bool) -> Any:
         return value
     if type(value) is Tensor:
         value = value.value
-    value = np.asarray(value)
+    if type(value) is not np.ndarray:
+        value = np.asarray(value)
     if not value.flags.writeable:
         value = value.copy()  # broadcast views from the rules become ordinary arrays
     return value[()] if value.ndim == 0 else value
@@ -195,12 +199,13 @@ def _gradients(outs: list[Tensor], seeds: list[Any], traced: list[TracedArgument
                 leaves.append(None)
                 continue
             g = grads.get(id(x))
+            value = x.value
             if g is None:
-                g = np.zeros_like(x.value)
-            elif np.shape(g) != x.shape:
-                g = np.broadcast_to(g, x.shape)
-            if type(g) is not Tensor and g.dtype != x.dtype:
-                g = g.astype(x.dtype)
+                g = np.zeros_like(value)
+            elif g.shape != value.shape:
+                g = np.broadcast_to(g, value.shape)
+            if type(g) is not Tensor and g.dtype is not value.dtype and g.dtype != value.dtype:
+                g = g.astype(value.dtype)
             g = own_copy(g, handed_out)
             handed_out.add(id(g))
             leaves.append(_finish(g, keep_traced))

@@ -29,6 +29,13 @@ def kept_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
+def with_kept_axes(g: Any, shape: tuple[int, ...], axis: Any, keepdims: bool) -> Any:
+    """A reduction's result (or gradient) in its ``keepdims=True`` form, so it broadcasts against the input."""
+    if keepdims or axis is None:  # already kept, or 0-d (broadcasts against anything)
+        return g
+    return np.reshape(g, kept_shape(shape, axis))
+
+
 def restore_reduced(g: Any, shape: tuple[int, ...], axis: Any, keepdims: bool) -> Any:
     """Spread a reduction's gradient back over the input: reshape to keepdims form, then broadcast."""
     if not keepdims and axis is not None:

@@ -20,6 +20,7 @@ from calcml.autodiff.rules.axes import (
     negative_axes,
     normalize_axes,
     restore_reduced,
+    with_kept_axes,
 )
 from calcml.autodiff.rules.indexing import index_along
 
@@ -127,32 +128,33 @@ implements(np.prod, prod)
 def _winners(ans, x, axis, keepdims, where):
     """Where x attains its max (or min), weighted 1/k when k elements tie (PyTorch's amax convention);
     all 0 when ``initial`` won or ``where`` left the whole slice out."""
-    hits = x == restore_reduced(ans, x.shape, axis, keepdims)
+    hits = x == with_kept_axes(ans, x.shape, axis, keepdims)
     if where is not True:
         hits = hits & where
-    counts = np.sum(hits, axis=axis, keepdims=True)
+    counts = np.add.reduce(hits, axis=axis, keepdims=True)
     return (hits / np.maximum(counts, 1)).astype(x.dtype)  # a plain array: comparisons are not traced
 
 
-def _extremum(name, numpy_function, description):
+def _extremum(name, reduce, description):
     @primitive(name=name)
     def extremum(x, axis=None, out=None, keepdims=False, initial=None, where=True):
-        return numpy_function(x, axis=axis, keepdims=keepdims, **_reduce_options(initial, where))
+        if initial is None and where is True:
+            return reduce(x, axis=axis, keepdims=keepdims)
+        return reduce(x, axis=axis, keepdims=keepdims, **_reduce_options(initial, where))
 
     extremum.__doc__ = extremum.derivative = description
     extremum.defvjp(lambda g, ans, x, axis=None, out=None, keepdims=False, initial=None, where=True:
-                    restore_reduced(g, x.shape, axis, keepdims) * _winners(ans, x, axis, keepdims, where))
+                    with_kept_axes(g, x.shape, axis, keepdims) * _winners(ans, x, axis, keepdims, where))
     extremum.defjvp(lambda t, ans, x, axis=None, out=None, keepdims=False, initial=None, where=True:
                     np.sum(t * _winners(ans, x, axis, keepdims, where), axis=negative_axes(axis, x.ndim),
                            keepdims=keepdims))
-    implements(numpy_function, extremum)
     return extremum
 
 
-max_ = _extremum("max", np.max, "∂ max(x)/∂x_i = 1 at the maximum, shared 1/k among k ties")
-min_ = _extremum("min", np.min, "∂ min(x)/∂x_i = 1 at the minimum, shared 1/k among k ties")
-implements(np.amax, max_)
-implements(np.amin, min_)
+max_ = _extremum("max", np.maximum.reduce, "∂ max(x)/∂x_i = 1 at the maximum, shared 1/k among k ties")
+min_ = _extremum("min", np.minimum.reduce, "∂ min(x)/∂x_i = 1 at the minimum, shared 1/k among k ties")
+for _numpy_function, _prim in [(np.max, max_), (np.amax, max_), (np.min, min_), (np.amin, min_)]:
+    implements(_numpy_function, _prim)
 
 
 def _centered_scaled(x, axis, ddof):
