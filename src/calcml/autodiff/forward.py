@@ -7,8 +7,6 @@ the contributions of the arguments simply add:  ṫ_out = Σ_i (∂ out/∂ arg_
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from calcml.autodiff.errors import NoForwardRuleError
@@ -53,9 +51,3 @@ def push_tangent(prim, ans: np.ndarray, args: tuple, values: list, kwargs: dict)
     if total.dtype != ans.dtype and ans.dtype.kind in "fc":
         total = total.astype(ans.dtype)
     return total
-
-
-def zero_tangent(value: Any, batch: int) -> np.ndarray:
-    """A batch of zero tangents for a value that does not depend on the inputs."""
-    value = np.asarray(value)
-    return np.zeros((batch,) + value.shape, dtype=value.dtype)

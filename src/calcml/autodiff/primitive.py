@@ -34,6 +34,7 @@ from calcml.autodiff.state import STATE
 from calcml.autodiff.tensor import CREATION_ORDER, Node, Tensor, new_node
 
 REGISTRY: dict[str, Primitive] = {}
+NO_OPTIONS: dict[str, Any] = {}  # the keyword arguments of an operator call (t + u): shared, never written to
 
 
 class Primitive:

@@ -12,7 +12,7 @@ import numpy as np
 
 from calcml.autodiff.dispatch import FUNCTIONS, UFUNCS, dispatch_function, dispatch_ufunc
 from calcml.autodiff.errors import InPlaceError
-from calcml.autodiff.primitive import Primitive, apply
+from calcml.autodiff.primitive import NO_OPTIONS, Primitive, apply
 from calcml.autodiff.rules import contraction
 from calcml.autodiff.rules import elementwise as ew
 from calcml.autodiff.tensor import Tensor
@@ -39,8 +39,8 @@ Tensor.__array_function__ = _array_function
 
 def _binary(prim, reflected=False):
     if reflected:
-        return lambda self, other: apply(prim, (other, self), {})
-    return lambda self, other: apply(prim, (self, other), {})
+        return lambda self, other: apply(prim, (other, self), NO_OPTIONS)
+    return lambda self, other: apply(prim, (self, other), NO_OPTIONS)
 
 
 # The arithmetic of every training step goes straight to its primitive (no dispatch on the way).
@@ -63,9 +63,9 @@ for _name, _ufunc in [("mod", np.remainder), ("floordiv", np.floor_divide), ("di
     setattr(Tensor, f"__{_name}__", _operator(_ufunc))
     setattr(Tensor, f"__r{_name}__", _operator(_ufunc, reflected=True))
 
-Tensor.__neg__ = lambda self: apply(ew.negative, (self,), {})
+Tensor.__neg__ = lambda self: apply(ew.negative, (self,), NO_OPTIONS)
 Tensor.__pos__ = lambda self: self
-Tensor.__abs__ = lambda self: apply(ew.absolute, (self,), {})
+Tensor.__abs__ = lambda self: apply(ew.absolute, (self,), NO_OPTIONS)
 Tensor.__invert__ = lambda self: np.invert(self)  # ~mask
 Tensor.__round__ = lambda self, ndigits=None: np.round(self, ndigits or 0)
 Tensor.__contains__ = lambda self, value: bool(np.any(self == value))
