@@ -64,6 +64,19 @@ def test_gradients_of_different_leaves_never_share_memory():
     assert seed[0] == 1.0  # the caller's cotangent is untouched
 
 
+def test_a_pullback_of_the_identity_does_not_hand_back_the_callers_cotangent():
+    cotangent = np.array([1.0, 2.0])
+    _, pullback = cm.vjp(lambda x: x, np.array([3.0, 4.0]))
+    (g,) = pullback(cotangent)
+    np.testing.assert_array_equal(g, cotangent)
+    g[0] = 99.0
+    assert cotangent[0] == 1.0
+    u = leaf([1.0, 1.0])
+    (u + 0.0).backward(cotangent)  # add's VJP passes the cotangent itself through
+    u.grad[1] = 77.0
+    assert cotangent[1] == 2.0
+
+
 def test_functional_gradients_of_two_arguments_never_alias():
     ga, gb = cm.grad(lambda a, b: np.sum(a + b), argnums=(0, 1))(np.ones(2), np.ones(2))
     ga[0] = 5.0

@@ -144,8 +144,9 @@ def seed_for(output: Tensor, gradient: Any, caller: str) -> Any:
                 "(e.g. .sum() or .mean()), or use cm.jacobian for every output at once."
             )
         return np.ones(output.value.shape, output.value.dtype)
-    # a copy: gradients computed from the seed must never alias the caller's array
-    gradient = np.array(gradient.value if isinstance(gradient, Tensor) else gradient, dtype=output.dtype)
+    # not copied (a large cotangent costs a copy's time): the gradients handed out are copied instead where
+    # they would alias it (own_copy, with the seed among the arrays already handed out)
+    gradient = np.asarray(gradient.value if isinstance(gradient, Tensor) else gradient, dtype=output.dtype)
     if gradient.shape != output.shape:
         raise ShapeError(
             f"{caller}: the cotangent has shape {gradient.shape} but the output has shape {output.shape}; "

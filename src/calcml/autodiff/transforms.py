@@ -190,7 +190,7 @@ def _gradients(outs: list[Tensor], seeds: list[Any], traced: list[TracedArgument
         keep_traced = nested or (STATE.recording and (users_leaves or other_leaves))
         grads, _ = backward_pass(roots, [s for _, s in live], inputs, create_graph=STATE.reverse_depth > 0 or
                                  keep_traced, order=order, prune=other_leaves)
-    handed_out: set[int] = set()
+    handed_out = {id(seed) for seed in seeds}  # a gradient may be a seed itself (f returns its input)
     result = []
     for argument in traced:
         leaves = []
