@@ -55,6 +55,18 @@ def test_does_not_stop_when_every_first_sample_is_zero():
     assert abs(float(default) - exact) <= 1e-12 and default.evals > 21
 
 
+def test_does_not_stop_when_a_peak_hides_between_the_first_nodes():
+    # found by the exercises' checks: on [-60, 60] the first 21 nodes see only the far tails (~1e-20) of a
+    # peak of width ~1 at -1/2, and the integrand is 0 at the middle node, so Gauss and Kronrod both give
+    # ~0 with an error "estimate" of 1e-20 — no significant digit, which must not count as converged
+    f = lambda m: m * np.exp(-(m + 0.5) ** 2 / 1.4)
+    exact = -0.5 * np.sqrt(1.4 * np.pi)  # ∫ m e^{-(m+½)²/1.4} dm = −½ · √(1.4 π) (the tails beyond ±60 are 0)
+    for rtol in (1e-6, 1e-12):
+        result = quad(f, -60, 60, rtol=rtol)
+        assert abs(float(result) - exact) <= max(result.error, 1e-14), (rtol, result)
+        assert abs(float(result) - exact) <= 10 * rtol * abs(exact)
+
+
 def test_a_zero_integrand_is_zero_after_sixteen_panels():
     result = quad(lambda x: 0.0 * x, 0, 1)
     assert float(result) == 0.0 and result.intervals >= 16 and result.converged

@@ -46,7 +46,7 @@ from calcml.integrate.extrapolation import epsilon_table, extrapolate
 from calcml.integrate.kronrod import gauss_kronrod
 
 EPS = np.finfo(float).eps
-MIN_PANELS_WHEN_ZERO = 16
+MIN_PANELS_WHEN_BLIND = 16  # panels to split into before trusting a rule that has seen nothing (see below)
 SUSPECT_DEPTH = 8  # an end panel narrower than (range)/2^8 still worst: treat the endpoint as singular
 MAX_LEVELS = 60
 MAIN_RULE = 10  # G10–K21 for the adaptive bisection
@@ -245,7 +245,11 @@ class Integrand:
 
 # ---- one Gauss–Kronrod step on many panels at once ------------------------------------------------
 def gauss_kronrod_panels(g: Callable, lo: np.ndarray, hi: np.ndarray, points: int):
-    """Kronrod value, QUADPACK error estimate and "all samples zero" for each panel [lo_i, hi_i]."""
+    """Kronrod value, QUADPACK error estimate and "blind" for each panel [lo_i, hi_i].
+
+    A panel is blind when its samples cannot vouch for its value: all of them are 0, or the error estimate
+    is as large as the integral of |f| the samples saw (not one significant digit; QUADPACK's QAGS refuses
+    to stop on that too). A narrow peak between the nodes of a wide panel looks like that."""
     rule = gauss_kronrod(points)
     center, half = lo / 2.0 + hi / 2.0, hi / 2.0 - lo / 2.0  # halves first: (lo + hi) overflows near 1e308
     t = center[:, None] + half[:, None] * rule.nodes
@@ -258,8 +262,9 @@ def gauss_kronrod_panels(g: Callable, lo: np.ndarray, hi: np.ndarray, points: in
     error = np.abs(kronrod - gauss)
     scaled = spread * np.minimum(1.0, (200.0 * error / np.where(spread > 0, spread, 1.0)) ** 1.5)
     error = np.where((spread > 0) & (error > 0), scaled, error)
+    blind = np.all(values == 0.0, axis=1) | (error >= 0.5 * absolute)
     error = np.maximum(error, 50.0 * EPS * absolute)
-    return kronrod, error, np.all(values == 0.0, axis=1)
+    return kronrod, error, blind
 
 
 @dataclass
@@ -277,8 +282,8 @@ def adaptive(g: Callable, lo: float, hi: float, rtol: float, atol: float, max_pa
              points: int = MAIN_RULE, panels: int = 1, watch_ends: bool = False) -> Adaptive:
     """Global adaptive bisection: always halve the panel with the largest error estimate."""
     edges = np.linspace(lo, hi, panels + 1)
-    values, errors, zero = gauss_kronrod_panels(g, edges[:-1], edges[1:], points)
-    all_zero = bool(np.all(zero))
+    values, errors, blind = gauss_kronrod_panels(g, edges[:-1], edges[1:], points)
+    all_blind = bool(np.all(blind))
     # worst error first; among equal errors (all 0 while f has only shown zeros) the widest panel
     heap = [(-e, l - h, l, h, v, e) for l, h, v, e in zip(edges[:-1], edges[1:], values, errors)]
     heapq.heapify(heap)
@@ -286,7 +291,7 @@ def adaptive(g: Callable, lo: float, hi: float, rtol: float, atol: float, max_pa
     width = abs(hi - lo)
     while True:
         tolerance = max(atol, rtol * abs(total))
-        enough = not all_zero or len(heap) >= MIN_PANELS_WHEN_ZERO
+        enough = not all_blind or len(heap) >= MIN_PANELS_WHEN_BLIND
         if total_error <= tolerance and enough:
             return Adaptive(total, total_error, [p[2:] for p in heap], points, True)
         if len(heap) >= max_panels:
@@ -298,8 +303,8 @@ def adaptive(g: Callable, lo: float, hi: float, rtol: float, atol: float, max_pa
         if not (min(l, h) < m < max(l, h)) or abs(h - l) < 100 * EPS * max(abs(l), abs(h)):
             return Adaptive(total, total_error, [p[2:] for p in heap], points, False, too_small=True)
         heapq.heappop(heap)
-        halves, half_errors, half_zero = gauss_kronrod_panels(g, np.array([l, m]), np.array([m, h]), points)
-        all_zero = all_zero and bool(np.all(half_zero))
+        halves, half_errors, half_blind = gauss_kronrod_panels(g, np.array([l, m]), np.array([m, h]), points)
+        all_blind = all_blind and bool(np.all(half_blind))
         for pl, ph, pv, pe in zip((l, m), (m, h), halves, half_errors):
             heapq.heappush(heap, (-pe, pl - ph, pl, ph, pv, pe))
         total += halves[0] + halves[1] - v
