@@ -161,3 +161,17 @@ def test_every_rule_id_in_the_source_has_a_readable_name():
     assert {"diff.chain", "diff.power", "int.parts", "ml.sigmoid"} <= ids
     assert sorted(ids - set(RULES)) == []
     assert rule_title("diff.chain") == "chain rule" and rule_title("diff.power") == "power rule"
+
+
+def test_powers_of_the_ml_functions_print_as_latex():
+    # SymPy passes exp= to a function's _latex for σ(z)**2; the ML functions once refused it (TypeError)
+    import sympy as sp
+
+    from calcml.symbolic.ml_functions import logsumexp, relu, sigmoid, softplus
+
+    z, w = sp.symbols("z w")
+    assert sp.latex(sigmoid(z) ** 2) == r"\sigma^{2}\left(z\right)"
+    assert sp.latex(relu(z) ** 3) == r"\operatorname{relu}^{3}\left(z\right)"
+    assert sp.latex(softplus(z) ** 2) == r"\operatorname{softplus}^{2}\left(z\right)"
+    assert sp.latex(logsumexp(z, w) ** 2) == r"\operatorname{logsumexp}^{2}\left(z, w\right)"
+    assert sp.latex(sigmoid(z)) == r"\sigma\left(z\right)"

@@ -19,6 +19,16 @@ def _has_float(args: tuple[sp.Expr, ...]) -> bool:
     return all(a.is_number for a in args) and any(a.has(sp.Float) for a in args)
 
 
+def function_latex(name: str, arguments: str, exp: str | None = None) -> str:
+    """``name(arguments)`` in LaTeX; SymPy passes ``exp`` for a power of the function: σ²(z) for σ(z)**2.
+
+    >>> print(function_latex(r"\\sigma", "z", "2"))
+    \\sigma^{2}\\left(z\\right)
+    """
+    power = "" if exp is None else "^{%s}" % exp
+    return r"%s%s\left(%s\right)" % (name, power, arguments)
+
+
 class sigmoid(sp.Function):  # noqa: N801  (SymPy functions are lower case, like sin)
     """The logistic function σ(x) = 1/(1 + e^(−x));  σ'(x) = σ(x)(1 − σ(x))."""
 
@@ -51,8 +61,8 @@ class sigmoid(sp.Function):  # noqa: N801  (SymPy functions are lower case, like
     def _eval_evalf(self, prec):
         return (1 / (1 + sp.exp(-self.args[0]))).evalf(prec_to_dps(prec))
 
-    def _latex(self, printer):
-        return r"\sigma\left(%s\right)" % printer._print(self.args[0])
+    def _latex(self, printer, exp=None):
+        return function_latex(r"\sigma", printer._print(self.args[0]), exp)
 
 
 class relu(sp.Function):  # noqa: N801
@@ -88,8 +98,8 @@ class relu(sp.Function):  # noqa: N801
     def _eval_is_nonnegative(self):
         return True if self.args[0].is_real else None
 
-    def _latex(self, printer):
-        return r"\operatorname{relu}\left(%s\right)" % printer._print(self.args[0])
+    def _latex(self, printer, exp=None):
+        return function_latex(r"\operatorname{relu}", printer._print(self.args[0]), exp)
 
 
 class softplus(sp.Function):  # noqa: N801
@@ -122,8 +132,8 @@ class softplus(sp.Function):  # noqa: N801
     def _eval_evalf(self, prec):
         return sp.log(1 + sp.exp(self.args[0])).evalf(prec_to_dps(prec))
 
-    def _latex(self, printer):
-        return r"\operatorname{softplus}\left(%s\right)" % printer._print(self.args[0])
+    def _latex(self, printer, exp=None):
+        return function_latex(r"\operatorname{softplus}", printer._print(self.args[0]), exp)
 
 
 class logsumexp(sp.Function):  # noqa: N801
@@ -153,8 +163,8 @@ class logsumexp(sp.Function):  # noqa: N801
     def _eval_is_real(self):
         return all(v.is_real for v in self.args) or None
 
-    def _latex(self, printer):
-        return r"\operatorname{logsumexp}\left(%s\right)" % ", ".join(printer._print(v) for v in self.args)
+    def _latex(self, printer, exp=None):
+        return function_latex(r"\operatorname{logsumexp}", ", ".join(printer._print(v) for v in self.args), exp)
 
 
 class softmax(sp.Function):  # noqa: N801
@@ -203,9 +213,9 @@ class softmax(sp.Function):  # noqa: N801
     def _eval_is_positive(self):
         return True if all(v.is_real for v in self.logits) else None
 
-    def _latex(self, printer):
+    def _latex(self, printer, exp=None):
         z = ", ".join(printer._print(v) for v in self.logits)
-        return r"\operatorname{softmax}_{%d}\left(%s\right)" % (self.index, z)
+        return function_latex(r"\operatorname{softmax}_{%d}" % self.index, z, exp)
 
 
 ML_FUNCTIONS = (sigmoid, relu, softplus, logsumexp, softmax)
