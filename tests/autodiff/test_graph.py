@@ -317,3 +317,18 @@ def test_explain_writes_the_power_rule_even_when_its_value_is_one():
     # at x = 0.5, d(x²)/dx = 2·0.5 = 1: the text must still show the rule, not a bare "· 1"
     text = cm.trace(lambda x: x ** 2, 0.5).explain()
     assert "2·v0^(2−1)" in text
+
+
+SIGNED_ZERO = re.compile(r"(?<![\w.])-0(?![\w.])")
+
+
+def test_a_signed_zero_prints_as_zero_in_every_text():
+    # −max(x, 0) at x = −2: the value is −0.0 and ∂L/∂x = −1 · ReLU′(−2) = −0.0
+    graph = cm.trace(lambda x: -np.maximum(x, 0.0), -2.0)
+    assert np.signbit(graph.output.value) and np.signbit(graph.inputs[0].grad)
+    texts = {"explain": graph.explain(), "to_dot": graph.to_dot(), "html": graph._repr_html_()}
+    for name, text in texts.items():
+        assert SIGNED_ZERO.search(text) is None, name
+    assert "v2 = −v1 = 0    ← output L" in texts["explain"] and "∂L/∂x = 0" in texts["explain"]
+    assert "value 0\\ngrad 1" in texts["to_dot"] and "value -2\\ngrad 0" in texts["to_dot"]
+    assert "v1 = v0 · 0 = 0    ← output L" in cm.trace(lambda x: x * 0.0, -2.0).explain()  # −2 · 0 = −0.0

@@ -443,18 +443,25 @@ def _times(a: Any, b: Any) -> str:
     return "·" if np.size(a) == 1 and np.size(b) == 1 else "⊙"
 
 
-def _number(x: Any) -> str:
+def format_number(x: Any) -> str:
+    """A number as calcml's graph texts print it: four significant digits, a signed zero as ``0``.
+
+    >>> format_number(0.76159), format_number(-0.0), format_number(3)
+    ('0.7616', '0', '3')
+    """
     if isinstance(x, (bool, np.bool_)):
         return str(bool(x))
     if isinstance(x, (int, np.integer)):
         return str(int(x))
+    if x == 0:  # −0.0 (e.g. x · 0 with x < 0) is zero: it prints as 0, not "-0"
+        x = x + 0.0
     return format(x, ".4g")
 
 
 def _literal(value: Any) -> str:
     """An argument that is not a node, as it reads in code: ``2``, ``None``, ``1:3``, ``(0, -1)``."""
     if isinstance(value, (int, float, complex, np.number, np.bool_)):
-        return _number(value)
+        return format_number(value)
     if isinstance(value, slice):
         parts = ["" if v is None else _literal(v) for v in (value.start, value.stop, value.step)]
         return ":".join(parts[:2] if value.step is None else parts)
@@ -472,17 +479,17 @@ def compact(value: Any) -> str:
     """A short text for a value: ``0.7616``; ``[1, 2, 3]``; ``(32, 16) [0.1, -0.2, 0.3, 0.4, …]``."""
     array = np.asarray(value)
     if array.ndim == 0:
-        return _number(array.item())
+        return format_number(array.item())
     if array.size <= SHOWN_ENTRIES:
         return _nested(array.tolist())
-    entries = ", ".join(_number(v) for v in array.reshape(-1)[:SHOWN_ENTRIES].tolist())
+    entries = ", ".join(format_number(v) for v in array.reshape(-1)[:SHOWN_ENTRIES].tolist())
     return f"{array.shape} [{entries}, …]"
 
 
 def _nested(items: Any) -> str:
     if isinstance(items, list):
         return "[" + ", ".join(_nested(item) for item in items) + "]"
-    return _number(items)
+    return format_number(items)
 
 
 def _dot_escape(text: str) -> str:

@@ -8,7 +8,6 @@ give one ``<g class="node">`` per graph node, titled with the node's id.
 from __future__ import annotations
 
 import html
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -47,24 +46,12 @@ def graph(g: Graph, path: str | Path | None = None, *, engine: str = "auto", tim
 
 
 def _graphviz(g: Graph, dot: str, timeout: float) -> str:
-    done = subprocess.run([dot, "-Tsvg"], input=without_negative_zeros(g.to_dot()), capture_output=True, text=True,
+    done = subprocess.run([dot, "-Tsvg"], input=g.to_dot(), capture_output=True, text=True,
                           timeout=timeout, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"dot failed (exit {done.returncode}): {done.stderr.strip()}")
     svg = done.stdout
     return svg[svg.index("<svg"):]  # drop the XML prolog and the comment naming Graphviz's version
-
-
-NEGATIVE_ZERO = re.compile(r"(?<![\w.])-0(?![\w.])")
-
-
-def without_negative_zeros(text: str) -> str:
-    """"-0" (a float's signed zero, printed) as "0": a value or gradient of −0.0 is zero on a picture.
-
-    >>> without_negative_zeros("value -0, grad [-0, -0.5]")
-    'value 0, grad [0, -0.5]'
-    """
-    return NEGATIVE_ZERO.sub("0", text)
 
 
 def _rows(g: Graph) -> list[list[str]]:
@@ -112,7 +99,7 @@ def layered_svg(g: Graph) -> str:
                  f"grad {compact(node.grad) if node.grad is not None else '—'}"]
         weights = [' font-weight="bold"'] + [""] * (len(lines) - 1)
         texts = "".join(f'<text x="{x:.1f}" y="{top + 17 + i * LINE:.1f}" text-anchor="middle"{weight}>'
-                        f"{html.escape(_clip(without_negative_zeros(line)))}</text>"
+                        f"{html.escape(_clip(line))}</text>"
                         for i, (line, weight) in enumerate(zip(lines, weights)))
         parts.append(f'<g class="node" id="{node.id}"><title>{node.id}</title>'
                      f'<rect x="{left:.1f}" y="{top:.1f}" width="{NODE_WIDTH}" height="{NODE_HEIGHT}" rx="8" '
