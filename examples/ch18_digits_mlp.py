@@ -10,7 +10,8 @@ the loss is the softmax cross-entropy, whose gradient with respect to the logits
 schedule. Every gradient is calcml's backpropagation through plain NumPy operations.
 
 What to look at: the test accuracy (images the network never saw during training), the digits it still gets
-wrong, and the picture: training loss and accuracy per epoch.
+wrong, and the picture: loss and accuracy per epoch on the training images (solid) and on the test images
+(dashed; the recipe evaluates the test split after every epoch), and the confusion matrix.
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ def test_the_new_pictures_are_written_into_the_chapter_folder(tmp_path):
 
 
 @pytest.mark.parametrize("draw", [pictures.gradient_check_v, pictures.leibniz_rule, pictures.ode_sensitivity,
-                                  pictures.estimator_histograms])
+                                  pictures.estimator_histograms, pictures.gradients_through_time])
 def test_the_tour_pictures_take_the_house_style(draw):
     from calcml.viz.theme import LEGEND_FONTSIZE
 
@@ -89,3 +89,12 @@ def test_the_tour_pictures_take_the_house_style(draw):
         assert min(text.get_fontsize() for text in legend.get_texts()) >= LEGEND_FONTSIZE
     for ax in figure.axes:
         assert ax.title.get_fontsize() >= 11
+
+
+def test_the_digits_picture_has_test_curves_and_the_confusion_matrix(tmp_path):
+    written = PICTURES["A multilayer perceptron on the digits"](tmp_path)
+    svg = written[0].read_text(encoding="utf-8")
+    for gid in ("loss", "val_loss", "accuracy", "val_accuracy"):
+        assert f'id="{gid}"' in svg, gid
+    assert 'id="test-accuracy"' not in svg  # a curve per epoch, not one point after training
+    assert "confusion" in svg

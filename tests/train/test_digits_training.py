@@ -33,3 +33,25 @@ def test_small_cnn_reaches_97_percent_on_digits():
     ds = data.digits()
     result = recipes.train_classifier(ds, model="cnn", optimizer="adam", epochs=30, seed=0)
     assert result.test.accuracy >= 0.97, result.test
+
+
+class EvaluateOnTestSplit(cm.train.Callback):
+    """Evaluates the model on the test split at the end of every epoch, independently of fit."""
+
+    def __init__(self, ds):
+        self.ds, self.accuracy, self.loss = ds, [], []
+
+    def on_epoch_end(self, state):
+        result = cm.train.evaluate(state.model, cm.nn.losses.cross_entropy, self.ds.X_test, self.ds.y_test)
+        self.accuracy.append(result.accuracy)
+        self.loss.append(result.loss)
+
+
+def test_the_history_has_the_test_curves_one_point_per_epoch():
+    ds = data.digits()
+    probe = EvaluateOnTestSplit(ds)
+    result = recipes.train_classifier(ds, epochs=3, seed=2, callbacks=[probe])
+    assert result.history.val_accuracy == probe.accuracy and len(probe.accuracy) == 3
+    np.testing.assert_allclose(result.history.val_loss, probe.loss, rtol=1e-12)
+    assert result.history.val_accuracy[0] != result.history.val_accuracy[-1]  # a curve, not one point repeated
+    assert result.history.val_accuracy[-1] == result.test.accuracy

@@ -1,4 +1,5 @@
-"""Drawings for the tour's chapters on checking gradients, quadrature, probability and continuous time — each
+"""Drawings for the tour's chapters on checking gradients, gradients through time, quadrature, probability and
+continuous time — each
 computes its chapter's key idea afresh (seeded, under a second) and draws it in the house style of
 ``calcml.viz.theme``.
 
@@ -63,6 +64,24 @@ def gradient_check_v(path: str | Path | None = None) -> Figure:
     ax.set_title(r"$\partial f/\partial x_0$ of $\sum_i \tanh^2(x_i)\,e^{-x_i}$: truncation falls with h, "
                  "rounding rises")
     ax.legend(loc="upper center", ncols=2)
+    return finish(fig, path)
+
+
+# ---- Gradients through time -----------------------------------------------------------------------------
+@themed
+def gradients_through_time(path: str | Path | None = None) -> Figure:
+    """‖∂L/∂h_t‖ over the 50 steps of an RNN for spectral radii ρ from 0.8 to 1.2, inputs of size 1e-6 (tanh in
+    its linear range): a straight line on the log axis, the gradient scaling like ρ^(50 − t)."""
+    from calcml.apps import rnn_dynamics
+
+    fig = new_figure(7.0, 4.2)
+    ax = fig.add_subplot()
+    for study in rnn_dynamics.through_time_study(radii=(0.8, 0.9, 1.0, 1.1, 1.2), scale=1e-6):
+        ax.semilogy(np.arange(1, len(study.norms) + 1), study.norms, label=f"ρ = {study.radius:g}")
+    ax.set_xlabel("time step t")
+    ax.set_ylabel("‖∂L/∂h_t‖")
+    ax.set_title("backpropagation through 50 steps: the gradient scales like ρ^(50 − t)")
+    ax.legend()
     return finish(fig, path)
 
 

@@ -119,34 +119,20 @@ def _convolution(folder: Path) -> list[Path]:
     return [folder / "convolution.svg"]
 
 
-def _gradients_through_time(folder: Path) -> list[Path]:
-    from calcml.apps import rnn_dynamics
-    from calcml.viz.output import finish, new_figure
-
-    fig = new_figure(7.0, 4.2)
-    ax = fig.add_subplot()
-    for study in rnn_dynamics.through_time_study(radii=(0.8, 0.9, 1.0, 1.1, 1.2), scale=1e-6):
-        ax.semilogy(np.arange(1, len(study.norms) + 1), study.norms, label=f"ρ = {study.radius:g}")
-    ax.set_xlabel("time step t")
-    ax.set_ylabel("‖∂L/∂h_t‖")
-    ax.set_title("backpropagation through 50 steps: the gradient scales like ρ^(50 − t)")
-    ax.legend(fontsize=8.5)
-    finish(fig, folder / "gradients-through-time.svg")
-    return [folder / "gradients-through-time.svg"]
-
-
 def _digits(folder: Path) -> list[Path]:
-    from calcml import data, nn, optim
+    from calcml import data, nn, no_grad, optim
     from calcml.train import fit
-    from calcml.viz import training_curves
+    from calcml.viz import classifier
 
     digits = data.digits()
     model = nn.Sequential(nn.Linear(64, 32, rng=0, dtype=np.float64), nn.ReLU(),
                           nn.Linear(32, 10, rng=1, dtype=np.float64))
     history = fit(model, nn.losses.cross_entropy, optim.Adam(model.parameters(), lr=1e-2), digits, epochs=3,
-                  batch_size=64, progress=False)
-    training_curves(history, path=folder / "digits-training.svg")
-    return [folder / "digits-training.svg"]
+                  batch_size=64, validation=digits, progress=False)
+    with no_grad():
+        predicted = np.asarray(model(digits.X_test)).argmax(axis=1)
+    classifier(history, digits.y_test, predicted, path=folder / "digits-classifier.svg")
+    return [folder / "digits-classifier.svg"]
 
 
 def _learning_rates_bowl(folder: Path) -> list[Path]:
@@ -233,7 +219,7 @@ PICTURES: dict[str, Drawing] = {
     "By hand and by the engine": _matrix_backpropagation,
     "The activations' derivatives": _activation_derivatives,
     "Convolution as an integral": _convolution,
-    "Gradients through time": _gradients_through_time,
+    "Gradients through time": _drawn(pictures.gradients_through_time, "gradients-through-time.svg"),
     "A multilayer perceptron on the digits": _digits,
     "Learning rates from the Hessian": _learning_rates_bowl,
     "Gradient descent": _gradient_descent,

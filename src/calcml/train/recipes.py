@@ -107,13 +107,20 @@ def train_classifier(data: Dataset, model: str = "mlp", optimizer: str = "adam",
                      callbacks: Sequence[Callback] = (), console: Any = None) -> TrainedModel:
     """Train the ``model`` recipe on ``data`` with the ``optimizer`` recipe and a cosine learning-rate
     schedule over ``epochs``, on one BLAS thread (fastest for networks this small); evaluate on the test
-    set. The MLP reaches ≥ 97% on the digits in 30 epochs."""
+    set after every epoch (``history.val_loss``, ``history.val_accuracy``: the test curves) and at the end
+    (``.test``). The MLP reaches ≥ 97% on the digits in 30 epochs.
+
+    >>> trained = train_classifier(cm.data.digits(), epochs=3)
+    >>> len(trained.history.val_accuracy), trained.history.val_accuracy[-1] == trained.test.accuracy
+    (3, True)
+    """
     network = make_model(model, data, seed=seed)
     opt = make_optimizer(optimizer, network.parameters(), lr=lr)
     schedule = optim.CosineAnnealingLR(opt, T_max=max(epochs, 1))
     started = time.perf_counter()
     history = fit(network, nn.losses.cross_entropy, opt, data, epochs=epochs, batch_size=batch_size, seed=seed,
-                  progress=progress, callbacks=callbacks, scheduler=schedule, blas_threads=1, console=console)
+                  progress=progress, callbacks=callbacks, validation=data, scheduler=schedule, blas_threads=1,
+                  console=console)
     seconds = time.perf_counter() - started
     with blas_thread_limit(1):
         test = evaluate(network, nn.losses.cross_entropy, data.X_test, data.y_test)
