@@ -90,8 +90,9 @@ def test_an_unreachable_scheduler_is_a_clear_error():
 def test_calcml_sweep_on_the_cluster_writes_the_recipes_own_results(cluster, tmp_path):
     from typer.testing import CliRunner
 
+    import calcml.cli.sweep  # noqa: F401  (registers the command)
     from calcml.cli.app import app
-    from calcml.cli.sweep import digits_run  # importing it registers the command
+    from calcml.train.recipes import digits_run
 
     local, _ = cluster
     result = CliRunner().invoke(app, ["sweep", "digits", "--lr", "1e-2", "--optimizer", "sgd,adam", "--seeds", "1",

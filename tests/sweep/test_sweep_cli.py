@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import calcml.cli.sweep  # noqa: F401  (registers the command)
 from calcml.cli.app import app
-from calcml.cli.sweep import digits_run
+from calcml.train.recipes import digits_run
 
 runner = CliRunner()
 SMALL = ["--epochs", "1", "--train-size", "200", "--backend", "serial"]
@@ -61,3 +61,15 @@ def test_bad_options_are_one_clear_line(tmp_path, extra, message):
 def test_an_unknown_recipe_is_refused(tmp_path):
     result = runner.invoke(app, ["sweep", "cifar", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "unknown recipe 'cifar'" in result.output
+
+
+def test_the_run_function_lives_with_the_recipes_and_the_command_line_loads_it_only_when_sweeping():
+    import subprocess
+    import sys
+
+    from calcml.train import recipes
+
+    assert calcml.cli.sweep.digits_run is recipes.digits_run  # the old path (benchmarks/bench_sweep.py) still works
+    code = "import sys, calcml.cli.sweep; print('calcml.train' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "False"

@@ -1,17 +1,18 @@
-"""Ready-made models and optimizers for the embedded data, shared by ``calcml train``, the tour and the
-benchmarks: the same network everywhere, so the numbers quoted for it are comparable."""
+"""Ready-made models and optimizers for the embedded data, shared by ``calcml train``, ``calcml sweep``, the tour
+and the benchmarks: the same network everywhere, so the numbers quoted for it are comparable."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from calcml import nn, optim
 from calcml.autodiff.tensor import Tensor
+from calcml.data import digits
 from calcml.data.dataset import Dataset
 from calcml.optim import catalog
 from calcml.train.callbacks import Callback
@@ -92,7 +93,7 @@ def make_model(name: str, data: Dataset, seed: int = 0) -> nn.Module:
     raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}.")
 
 
-@dataclass
+@dataclasses.dataclass
 class TrainedModel:
     """What ``train_classifier`` returns: the model, its training history and its test evaluation."""
 
@@ -125,3 +126,23 @@ def train_classifier(data: Dataset, model: str = "mlp", optimizer: str = "adam",
     with blas_thread_limit(1):
         test = evaluate(network, nn.losses.cross_entropy, data.X_test, data.y_test)
     return TrainedModel(network, history, test, seconds)
+
+
+def digits_run(lr: float, optimizer: str, seed: int, epochs: int = 5, train_size: int | None = None,
+               model: str = "mlp", batch_size: int = 32) -> dict[str, Any]:
+    """One run of ``calcml sweep digits`` (a point of its grid, one seed): train the digits recipe
+    (``train_classifier``) on the first ``train_size`` training images (all when None); return the final training
+    loss, the test accuracy and loss, and the loss per epoch.
+
+    >>> run = digits_run(1e-2, "adam", seed=0, epochs=1, train_size=200)
+    >>> sorted(run), 0.5 < run["test_accuracy"] <= 1
+    (['loss_per_epoch', 'test_accuracy', 'test_loss', 'train_loss'], True)
+    """
+    data = digits()
+    if train_size is not None:
+        data = dataclasses.replace(data, X_train=data.X_train[:train_size], y_train=data.y_train[:train_size])
+    trained = train_classifier(data, model=model, optimizer=optimizer, epochs=epochs, batch_size=batch_size, lr=lr,
+                               seed=seed)
+    losses = trained.history.loss
+    return {"train_loss": losses[-1], "test_accuracy": trained.test.accuracy, "test_loss": trained.test.loss,
+            "loss_per_epoch": losses}
