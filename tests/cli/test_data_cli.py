@@ -1,5 +1,6 @@
 """``calcml data fetch mnist --from DIR`` on small IDX files the test writes (real MNIST is not shipped)."""
 
+import json
 import subprocess
 import sys
 
@@ -7,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 import calcml.cli.data  # noqa: F401  (registers the commands)
+import calcml.cli.train  # noqa: F401
 import calcml.data.fetch as fetch_module
 from calcml.cli.app import app
 from calcml.data import mnist
@@ -35,6 +37,22 @@ def test_fetch_stores_the_checked_files_where_mnist_finds_them(source, tmp_path)
     assert f"match the published sizes and SHA-256; stored in {stored}:" in result.output
     assert "t10k-labels-idx1-ubyte  13 bytes" in result.output  # 8-byte header + 5 labels, decompressed
     assert len(mnist().y_test) == 5
+
+
+def test_train_mnist_reads_the_imported_files_without_data(source, tmp_path):
+    fetched = runner.invoke(app, ["data", "fetch", "mnist", "--from", str(source)])
+    assert fetched.exit_code == 0 and "use them with cm.data.mnist() or: calcml train mnist\n" in fetched.output
+    result = runner.invoke(app, ["train", "mnist", "--epochs", "1", "--json", "--out", str(tmp_path / "models")])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["test_n"] == 5 and report["dataset"] == "mnist"  # the five test images the fixture wrote
+    assert (tmp_path / "models" / "mnist-mlp.npz").is_file()
+
+
+def test_fetch_elsewhere_tells_how_to_point_at_the_folder(source, tmp_path):
+    result = runner.invoke(app, ["data", "fetch", "mnist", "--from", str(source), "--to", str(tmp_path / "to")])
+    assert result.exit_code == 0, result.output
+    assert f"calcml train mnist --data {tmp_path / 'to'}" in " ".join(result.output.split())
 
 
 def test_fetch_refuses_a_file_that_differs_in_one_line_with_exit_2(source, tmp_path):

@@ -33,11 +33,16 @@ def test_train_cnn_with_sgd(tmp_path):
     assert "training cnn with sgd for 1 epochs" in result.output and (tmp_path / "digits-cnn.npz").is_file()
 
 
-def test_unknown_optimizer_and_mnist_without_data_are_refused(tmp_path):
+def test_unknown_optimizer_and_mnist_without_data_are_refused(tmp_path, monkeypatch):
     result = runner.invoke(app, ["train", "digits", "--optimizer", "lbfgs"])
     assert result.exit_code != 0 and "lbfgs" in result.output
-    result = runner.invoke(app, ["train", "mnist"])
-    assert result.exit_code != 0 and "--data" in result.output
+    monkeypatch.setenv("CALCML_DATA", str(tmp_path / "empty"))  # nothing imported there
+    result = runner.invoke(app, ["train", "mnist", "--out", str(tmp_path)], env={"COLUMNS": "250"})
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == 1, result.output
+    assert lines[0] == (f"error: mnist: no MNIST files were imported into {tmp_path / 'empty' / 'mnist'} (nothing "
+                        "is downloaded): import yours once with `calcml data fetch mnist --from DIR`, or give their "
+                        "folder with --data DIR.")
     (tmp_path / "mnist.npz").write_bytes(b"not an archive")
     result = runner.invoke(app, ["train", "mnist", "--data", str(tmp_path / "mnist.npz")])
     assert result.exit_code == 2 and "not a readable .npz" in " ".join(result.output.split())

@@ -51,6 +51,8 @@ def test_mnist_reads_a_directory_of_idx_files(tmp_path, compress):
     np.testing.assert_allclose(ds.X_train, arrays["train-images-idx3-ubyte"].reshape(12, 12) / 255.0, rtol=1e-6)
     np.testing.assert_array_equal(ds.y_test, arrays["t10k-labels-idx1-ubyte"])
     assert ds.images("test").shape == (5, 4, 3)
+    # these 17 labels lack the digit 6, yet there are ten classes: a model needs a logit for label 9
+    assert 6 not in np.union1d(ds.y_train, ds.y_test) and ds.classes == tuple(range(10)) and ds.n_classes == 10
 
 
 def test_mnist_reads_the_kaggle_spelling_and_an_npz(tmp_path):

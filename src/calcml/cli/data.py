@@ -43,4 +43,8 @@ def fetch(
     console.print(f"MNIST: the four files match the published sizes and SHA-256; stored in {folder}:", markup=False)
     for stem in IDX_FILES.values():
         console.print(f"  {stem}  {(folder / stem).stat().st_size:,} bytes", markup=False)
-    console.print(f"use them with cm.data.mnist() or: calcml train mnist --data {folder}", markup=False)
+    if to is None:  # the data folder, where both look by default
+        console.print("use them with cm.data.mnist() or: calcml train mnist", markup=False)
+    else:
+        console.print(f"use them with cm.data.mnist({str(folder)!r}) or: calcml train mnist --data {folder}",
+                      markup=False)

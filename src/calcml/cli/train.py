@@ -36,7 +36,8 @@ class OptimizerName(str, Enum):
 
 @app.command("train")
 def train_command(
-    dataset: Annotated[DatasetName, typer.Argument(help="digits (embedded) or mnist (--data).")] = DatasetName.digits,
+    dataset: Annotated[DatasetName, typer.Argument(help="digits (embedded) or mnist (imported, or --data).")
+                       ] = DatasetName.digits,
     model: Annotated[ModelName, typer.Option(help="mlp: 512 ReLU units; cnn: conv-pool-dense.")] = ModelName.mlp,
     optimizer: Annotated[OptimizerName, typer.Option(help="update rule (cm.optim).")] = OptimizerName.adam,
     epochs: Annotated[int, typer.Option(min=1, help="passes over the training set.")] = 30,
@@ -44,27 +45,29 @@ def train_command(
     lr: Annotated[Optional[float], typer.Option(help="learning rate (default: the optimizer's tuned one).")] = None,
     seed: Annotated[int, typer.Option(min=0, help="seed of the initialization and the shuffling.")] = 0,
     out: Annotated[Path, typer.Option(help="directory where the model .npz is saved.")] = Path("."),
-    data: Annotated[Optional[Path], typer.Option(help="mnist: directory of IDX files or an mnist.npz.")] = None,
+    data: Annotated[Optional[Path], typer.Option(help="mnist: directory of IDX files or an mnist.npz (default: the "
+                                                      "files imported with `calcml data fetch mnist`).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: the test accuracy and loss, "
                                                          "the history's last values and the model's path.")] = False,
 ) -> None:
     """Train a network and print the test accuracy it reached; the model is saved as DIR/<dataset>-<model>.npz.
 
-    Example:  calcml train digits --model mlp --optimizer adam --epochs 30 --out models/
+    Examples:  calcml train digits --model mlp --optimizer adam --epochs 30 --out models/
+               calcml train mnist --model cnn --epochs 4   (the files imported with calcml data fetch mnist)
     """
     from calcml.autodiff.errors import CalcmlError
-    from calcml.data import DataFormatError, digits, mnist
+    from calcml.data import DataFormatError, NotImportedError, digits, mnist
     from calcml.train.recipes import train_classifier
 
     console = Console(quiet=as_json)  # with --json, standard output carries the JSON object only
     finite_number(lr, "--lr", 0.0, strict=True, hint="e.g. --lr 1e-3 (or leave it out for the tuned one).")
     writable_folder(out)  # before training: a bad --out must not cost the whole run
     if dataset is DatasetName.mnist:
-        if data is None:
-            raise typer.BadParameter("mnist needs --data PATH (the IDX files or mnist.npz; nothing is downloaded).",
-                                     param_hint="--data")
         try:
             chosen = mnist(data)
+        except NotImportedError as error:
+            fail(f"mnist: no MNIST files were imported into {error.folder} (nothing is downloaded): import yours "
+                 "once with `calcml data fetch mnist --from DIR`, or give their folder with --data DIR.")
         except DataFormatError as error:
             fail(str(error))
     else:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from calcml.data.dataset import Dataset
-from calcml.data.errors import DataFormatError
+from calcml.data.errors import DataFormatError, NotImportedError
 from calcml.data.idx import MAX_IDX_BYTES, read_idx
 from calcml.data.npz import npz_members, read_members
 
@@ -71,11 +71,10 @@ def _imported(dtype: type, max_bytes: int) -> Dataset:
 
     folder = data_home() / "mnist"
     if not all((folder / stem).is_file() for stem in IDX_FILES.values()):
-        raise DataFormatError(
+        raise NotImportedError(
             f"mnist: no MNIST files were imported into {folder} yet (nothing is downloaded).\n"
             "  import the four files you have once: calcml data fetch mnist --from DIR; or pass their folder: "
-            "cm.data.mnist(DIR)."
-        )
+            "cm.data.mnist(DIR).", folder)
     return mnist(folder, dtype, max_bytes)
 
 
@@ -135,7 +134,8 @@ def _dataset(x_train, y_train, x_test, y_test, dtype, source: str) -> Dataset:
     scale = 255.0 if np.issubdtype(x_train.dtype, np.integer) else 1.0
     X_train = (x_train.reshape(len(x_train), flat) / scale).astype(dtype)
     X_test = (x_test.reshape(len(x_test), flat) / scale).astype(dtype)
-    classes = tuple(int(c) for c in np.union1d(np.unique(y_train), np.unique(y_test)))
+    # labels are class indices: classes 0 … the largest label, also when a cut-down copy lacks one of them
+    classes = tuple(range(int(max(y_train.max(initial=0), y_test.max(initial=0))) + 1))
     return Dataset(name="mnist", X_train=X_train, y_train=y_train.astype(np.int64), X_test=X_test,
                    y_test=y_test.astype(np.int64), image_shape=image_shape, classes=classes,
                    description=f"MNIST from {source}, pixels / 255")
