@@ -62,9 +62,7 @@ def on_config(config):
     from its docstrings, listed at the end of the API reference, so the reference always covers ``cm``."""
     if str(ROOT / "src") not in sys.path:  # check and document the same source
         sys.path.insert(0, str(ROOT / "src"))
-    written = set()
-    for page in (Path(config["docs_dir"]) / "api").glob("*.md"):
-        written.update(re.findall(r"^:::\s+(\S+)", page.read_text(encoding="utf-8"), flags=re.M))
+    written = documented_modules(Path(config["docs_dir"]))
     for module in public_modules():
         if module not in written:
             _extra_pages[f"api/{module.rsplit('.', 1)[1]}.md"] = module
@@ -75,6 +73,15 @@ def on_config(config):
     book = next((i for i, s in enumerate(nav) if isinstance(s, dict) and "The book" in s), len(nav) - 1)
     nav.insert(book + 1, {"Notebooks": [f"notebooks/{path.stem}.md" for path in notebook_files()]})
     return config
+
+
+def documented_modules(docs: Path) -> set[str]:
+    """The modules some page of the site documents with ``::: module`` — in api/ or anywhere else (the
+    curvature and sensitivity pages document their modules themselves)."""
+    written = set()
+    for page in docs.rglob("*.md"):
+        written.update(re.findall(r"^:::\s+(\S+)", page.read_text(encoding="utf-8"), flags=re.M))
+    return written
 
 
 def notebook_files() -> list[Path]:
@@ -200,7 +207,7 @@ def undocumented() -> list[str]:
     reference shows; NumPy's methods that Tensor mirrors are attached in a loop and described by Tensor), that
     have no docstring of their own or of the method they override."""
     missing = []
-    for module_name in [*DOCUMENTED_MODULES, *_extra_pages.values()]:
+    for module_name in dict.fromkeys([*DOCUMENTED_MODULES, *public_modules()]):
         module = importlib.import_module(module_name)
         if not _own_doc(module):
             missing.append(module_name)

@@ -38,14 +38,21 @@ def test_site_builds_strictly_with_a_gallery_picture(tmp_path):
                  "calcml.autodiff.checkpoint", "calcml.autodiff.Tensor"):
         assert f'id="{name}"' in reference, name
     assert "&gt;&gt;&gt;" in reference and "<blockquote>" not in reference  # examples are code, not quotes
+    assert not (site / "api" / "curvature").exists()  # documented once, on its own page
+    assert 'id="calcml.curvature.hessian_eigs"' in (site / "curvature" / "index.html").read_text()
 
 
-def test_a_public_name_without_a_docstring_is_reported(monkeypatch):
+@pytest.fixture
+def hooks():
     sys.path.insert(0, str(ROOT / "docs"))
     try:
         import hooks
     finally:
         sys.path.remove(str(ROOT / "docs"))
+    return hooks
+
+
+def test_a_public_name_without_a_docstring_is_reported(monkeypatch, hooks):
     assert hooks.undocumented() == []
 
     import calcml.optim
@@ -64,6 +71,18 @@ def test_a_public_name_without_a_docstring_is_reported(monkeypatch):
     monkeypatch.setattr(calcml.optim, "Undocumented", Undocumented, raising=False)
     monkeypatch.setattr(calcml.optim, "__all__", [*calcml.optim.__all__, "Undocumented"])
     assert hooks.undocumented() == ["calcml.optim.Undocumented", "calcml.optim.Undocumented.extra"]
+
+
+def test_a_module_documented_outside_api_gets_no_second_page(monkeypatch, hooks):
+    monkeypatch.setattr(hooks, "_extra_pages", {})
+    config = {"docs_dir": str(ROOT / "docs"), "nav": [{"The book": []}, {"API reference": ["api/index.md"]}]}
+    hooks.on_config(config)
+    made = dict(hooks._extra_pages)
+    assert "calcml.curvature" in hooks.public_modules() and "calcml.sensitivity" in hooks.public_modules()
+    assert "calcml.curvature" not in made.values() and "calcml.sensitivity" not in made.values()  # docs/*.md have them
+    assert made == {"api/sweep.md": "calcml.sweep"}  # a public module with no page anywhere still gets one
+    reference = next(section["API reference"] for section in config["nav"] if "API reference" in section)
+    assert reference == ["api/index.md", "api/sweep.md"]
 
 
 def test_readme_links_the_design_page_inside_the_repository():
