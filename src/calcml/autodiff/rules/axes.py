@@ -14,13 +14,19 @@ def normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     """The reduced axes as sorted non-negative ints (``None`` means all of them)."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) or np.ndim(axis) == 0 else tuple(axis)
     return tuple(sorted(int(a) % ndim if ndim else 0 for a in axes))
 
 
 def negative_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     """The same axes counted from the end; they stay right when a batch axis is put in front."""
     return tuple(a - ndim for a in normalize_axes(axis, ndim))
+
+
+def reduce_tangent(t: Any, axis: Any, ndim: int, keepdims: bool) -> Any:
+    """Σ of a batch of tangents over a reduction's axes, counted from the end (the batch axis in front
+    is kept): the JVP of a sum, and of every reduction once its tangent is weighted."""
+    return np.add.reduce(t, axis=negative_axes(axis, ndim), keepdims=keepdims)
 
 
 def kept_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:

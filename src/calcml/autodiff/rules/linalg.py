@@ -19,7 +19,7 @@ from calcml.autodiff.dispatch import implements, plain
 from calcml.autodiff.errors import OperationError, ShapeError, describe
 from calcml.autodiff.forward import align_to_rank
 from calcml.autodiff.primitive import primitive
-from calcml.autodiff.rules.axes import negative_axes, restore_reduced
+from calcml.autodiff.rules.axes import reduce_tangent, restore_reduced
 from calcml.autodiff.rules.contraction import mT
 from calcml.autodiff.rules.decompositions import svd
 from calcml.autodiff.rules.reductions import _product_of_others
@@ -222,7 +222,7 @@ def euclidean_norm(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 euclidean_norm.defvjp(lambda g, ans, x, axis=None, keepdims=False:
                       restore_reduced(g / _nonzero(ans), np.shape(x), axis, keepdims) * x)
 euclidean_norm.defjvp(lambda t, ans, x, axis=None, keepdims=False:
-                      np.sum(t * x, axis=negative_axes(axis, np.ndim(x)), keepdims=keepdims) / _nonzero(ans))
+                      reduce_tangent(t * x, axis, np.ndim(x), keepdims) / _nonzero(ans))
 
 
 def _vector_norm(x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:

@@ -19,6 +19,7 @@ from calcml.autodiff.rules.axes import (
     kept_shape,
     negative_axes,
     normalize_axes,
+    reduce_tangent,
     restore_reduced,
     with_kept_axes,
 )
@@ -50,7 +51,7 @@ def sum_(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
 sum_.defvjp(lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True:
             _masked(restore_reduced(g, x.shape, axis, keepdims), where))
 sum_.defjvp(lambda t, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True:
-            np.sum(_masked(t, where), axis=negative_axes(axis, x.ndim), keepdims=keepdims))
+            reduce_tangent(_masked(t, where), axis, x.ndim, keepdims))
 implements(np.sum, sum_)
 
 
@@ -81,7 +82,7 @@ def _mean_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, *, whe
 
 mean.defvjp(_mean_vjp)
 mean.defjvp(lambda t, ans, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True:
-            np.sum(_masked(t, where), axis=negative_axes(axis, x.ndim), keepdims=keepdims)
+            reduce_tangent(_masked(t, where), axis, x.ndim, keepdims)
             / _included(x.shape, axis, keepdims, where, x.dtype))
 implements(np.mean, mean)
 
@@ -120,8 +121,7 @@ def prod(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
 prod.defvjp(lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True:
             restore_reduced(g, x.shape, axis, keepdims) * _prod_partial(ans, x, axis, keepdims, initial, where))
 prod.defjvp(lambda t, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True:
-            np.sum(t * _prod_partial(ans, x, axis, keepdims, initial, where), axis=negative_axes(axis, x.ndim),
-                   keepdims=keepdims))
+            reduce_tangent(t * _prod_partial(ans, x, axis, keepdims, initial, where), axis, x.ndim, keepdims))
 implements(np.prod, prod)
 
 
@@ -146,8 +146,7 @@ def _extremum(name, reduce, description):
     extremum.defvjp(lambda g, ans, x, axis=None, out=None, keepdims=False, initial=None, where=True:
                     with_kept_axes(g, x.shape, axis, keepdims) * _winners(ans, x, axis, keepdims, where))
     extremum.defjvp(lambda t, ans, x, axis=None, out=None, keepdims=False, initial=None, where=True:
-                    np.sum(t * _winners(ans, x, axis, keepdims, where), axis=negative_axes(axis, x.ndim),
-                           keepdims=keepdims))
+                    reduce_tangent(t * _winners(ans, x, axis, keepdims, where), axis, x.ndim, keepdims))
     return extremum
 
 
@@ -172,8 +171,7 @@ def var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
 var.defvjp(lambda g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False:
            2 * restore_reduced(g, x.shape, axis, keepdims) * _centered_scaled(x, axis, ddof))
 var.defjvp(lambda t, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False:
-           np.sum(2 * t * _centered_scaled(x, axis, ddof), axis=negative_axes(axis, x.ndim),
-                  keepdims=keepdims))
+           reduce_tangent(2 * t * _centered_scaled(x, axis, ddof), axis, x.ndim, keepdims))
 @primitive(name="std")
 def std(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     """Standard deviation √var.  ∂std/∂x_i = (x_i − x̄)/((n − ddof)·std)."""
@@ -183,8 +181,7 @@ def std(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
 std.defvjp(lambda g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False:
            restore_reduced(g / ans, x.shape, axis, keepdims) * _centered_scaled(x, axis, ddof))
 std.defjvp(lambda t, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False:
-           np.sum(t * _centered_scaled(x, axis, ddof), axis=negative_axes(axis, x.ndim),
-                  keepdims=keepdims) / ans)
+           reduce_tangent(t * _centered_scaled(x, axis, ddof), axis, x.ndim, keepdims) / ans)
 
 
 def _variance(a, axis, ddof, keepdims, where, mean):
@@ -370,8 +367,7 @@ def _softmax_of_logsumexp(ans, x, axis, keepdims):
 logsumexp.defvjp(lambda g, ans, x, axis=None, keepdims=False:
                  restore_reduced(g, x.shape, axis, keepdims) * _softmax_of_logsumexp(ans, x, axis, keepdims))
 logsumexp.defjvp(lambda t, ans, x, axis=None, keepdims=False:
-                 np.sum(t * _softmax_of_logsumexp(ans, x, axis, keepdims),
-                        axis=negative_axes(axis, x.ndim), keepdims=keepdims))
+                 reduce_tangent(t * _softmax_of_logsumexp(ans, x, axis, keepdims), axis, x.ndim, keepdims))
 
 
 @primitive
@@ -390,7 +386,7 @@ def softmax(x, axis=-1):
 
 softmax.defvjp(lambda g, ans, x, axis=-1: ans * (g - np.sum(g * ans, axis=axis, keepdims=True)))
 softmax.defjvp(lambda t, ans, x, axis=-1:
-               ans * (t - np.sum(t * ans, axis=negative_axes(axis, x.ndim), keepdims=True)))
+               ans * (t - reduce_tangent(t * ans, axis, x.ndim, keepdims=True)))
 
 
 # ---- reductions that skip NaNs: the NaN entries are replaced by the operation's identity through
