@@ -143,7 +143,7 @@ def seed_for(output: Tensor, gradient: Any, caller: str) -> Any:
                 "  pass the cotangent explicitly (backward(gradient=...), cm.vjp), reduce the output "
                 "(e.g. .sum() or .mean()), or use cm.jacobian for every output at once."
             )
-        return np.ones(output.value.shape, output.value.dtype)
+        return np.array(1, dtype=output.value.dtype).reshape(output.value.shape)  # 1, as C calls only
     # not copied (a large cotangent costs a copy's time): the gradients handed out are copied instead where
     # they would alias it (own_copy, with the seed among the arrays already handed out)
     gradient = np.asarray(gradient.value if isinstance(gradient, Tensor) else gradient, dtype=output.dtype)
