@@ -40,9 +40,11 @@ def test_the_type_check_catches_a_misuse(cache_dir, tmp_path):
         "print(cm.integrate.quad(np.sin, 0, 1).valu)\n"
         "cm.Tensor(np.ones(2), requires_grad='yes').backward()\n"
         "name: int = cm.__version__\n"
+        "cm.sweep(abs, {'x': [1]}, seeds=2, backend=3)\n"  # a module that is called: checked like a function
     )
     result = mypy(cache_dir, str(program))
-    assert result.returncode == 1 and "Found 4 errors" in result.stdout, result.stdout + result.stderr
+    assert result.returncode == 1 and "Found 5 errors" in result.stdout, result.stdout + result.stderr
     for expected in ('Module has no attribute "no_such_function"', 'has no attribute "valu"',
-                     '"requires_grad" to "Tensor" has incompatible type "str"', 'expression has type "str"'):
+                     '"requires_grad" to "Tensor" has incompatible type "str"', 'expression has type "str"',
+                     '"backend" has incompatible type "int"; expected "str | None"'):
         assert expected in result.stdout, result.stdout

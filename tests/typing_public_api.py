@@ -76,8 +76,27 @@ def learning() -> None:
     show(history.summary(), cm.viz.grad_norms(history))
     show(cm.curvature.hessian_eigs, cm.curvature.SharpnessMonitor, cm.sensitivity.saliency,
          cm.sensitivity.integrated_gradients, cm.sensitivity.smoothgrad)
+    solved = cm.curvature.newton_cg(lambda w: np.sum(w ** 2) / 2, np.ones(2), tol=1e-8)
+    show(solved.params, solved.iterations, solved.cg_iterations)
+    weights = np.array([2.0, -0.5, 0.0])
+    sensitivity = cm.sensitivity.feature_sensitivity(lambda x: x @ weights, np.ones((4, 3)), names=["a", "b", "c"])
+    ranking: list[str] = sensitivity.ranking()
+    show(ranking, sensitivity.mean_abs, sensitivity.mean)
+    topics: tuple[str, ...] = cm.exercises.for_chapter(2)
+    show(cm.exercises.generate(topics[0], seed=1))
+
+
+def beyond_one_machine() -> None:
+    def final_loss(lr: float, optimizer: str, seed: int) -> float:
+        return lr * seed
+
+    runs = cm.sweep(final_loss, {"lr": [1e-3, 1e-2], "optimizer": ["sgd", "adam"]}, seeds=3, backend="serial",
+                    progress=False)
+    show(runs.records, runs.failures, runs.table, runs.summary("value"), cm.viz.sweep(runs, "value", "lr"))
 
 
 def pictures() -> None:
     show(cm.viz.derivative("sin(x)"), cm.viz.loss_surface("rosenbrock"), cm.viz.vector_field("himmelblau"))
+    with cm.viz.theme():
+        show(cm.viz.losses(["mse", "hinge"]))
     show(cm.viz.graph(cm.trace(lambda x: np.sum(x * x), np.ones(2))), cm.__version__)

@@ -35,12 +35,14 @@ if _typing.TYPE_CHECKING:  # what the lazy names are, for type checkers and edit
         prob,
         sde,
         sensitivity,
-        sweep,
         symbolic,
         train,
         viz,
     )
+    from calcml.sweep import SweepModule as _SweepModule
     from calcml.symbolic import derive  # noqa: F401
+
+    sweep: _SweepModule  # a module that is called: cm.sweep(fn, grid, ...)
 
 
 if not _typing.TYPE_CHECKING:  # hidden from type checkers, which would take any cm.<name> as valid through it

@@ -15,7 +15,6 @@ every backend.
 
 import sys
 import types
-from typing import Any
 
 from calcml.sweep.backends import BACKENDS, Session, session
 from calcml.sweep.blocks import map_blocks
@@ -30,11 +29,15 @@ __all__ = [
 ]
 
 
-class _CallableModule(types.ModuleType):
-    """The module ``calcml.sweep``, callable: ``cm.sweep(fn, grid, ...)`` is ``cm.sweep.run(fn, grid, ...)``."""
+class SweepModule(types.ModuleType):
+    """The module ``calcml.sweep``, callable: ``cm.sweep(fn, grid, ...)`` is ``cm.sweep.run(fn, grid, ...)``.
 
-    def __call__(self, *args: Any, **kwargs: Any) -> SweepResult:
-        return run(*args, **kwargs)
+    Type checkers see ``cm.sweep`` as this class (``calcml/__init__.py`` says so, as they cannot call a module):
+    the call is checked against ``run``'s signature; the module's other names read as ``Any`` through it
+    (import them from ``calcml.sweep`` to have their types).
+    """
+
+    __call__ = staticmethod(run)
 
 
-sys.modules[__name__].__class__ = _CallableModule
+sys.modules[__name__].__class__ = SweepModule
