@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 import calcml as cm
-from calcml.cli.sweep import digits_run
+from calcml.train.recipes import digits_run
 
 
 def timed(work):

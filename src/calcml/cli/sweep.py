@@ -122,13 +122,3 @@ def sweep_command(
                     "backend": result.backend, "seconds": result.seconds, "summary": summary,
                     "failures": [{k: r[k] for k in ("lr", "optimizer", "seed", "error")} for r in result.failures],
                     "table": table, "picture": picture, "resume_file": store})
-
-
-def __getattr__(name: str) -> Any:
-    """``calcml.cli.sweep.digits_run``, the recipe's old home (benchmarks/bench_sweep.py imports it from here),
-    imported on first use: the command line does not load the training layers at start-up."""
-    if name == "digits_run":
-        from calcml.train.recipes import digits_run
-
-        return digits_run
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
