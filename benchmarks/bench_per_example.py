@@ -6,7 +6,7 @@ cm.vmap(cm.grad(loss)) against a Python loop of cm.grad and against torch.func.v
 from __future__ import annotations
 
 import numpy as np
-from timing import median_seconds, report
+from timing import interleaved_rounds, report_rounds
 
 import calcml as cm
 
@@ -56,10 +56,10 @@ if __name__ == "__main__":
     ours = per_example(PARAMS, X, Y)
     for k in PARAMS:
         assert np.allclose(ours[k], np.stack([r[k] for r in reference]), rtol=1e-10, atol=1e-14)
-    timings = {"calcml": median_seconds(lambda: per_example(PARAMS, X, Y), repeats=30, warmup=3),
-               "calcml loop of grad": median_seconds(looped, repeats=10, warmup=2)}
+    works = {"calcml": lambda: per_example(PARAMS, X, Y), "calcml loop of grad": looped}
     try:
-        timings["torch.func vmap(grad)"] = median_seconds(torch_factory(), repeats=30, warmup=3)
+        works["torch.func vmap(grad)"] = torch_factory()
     except ImportError:
         pass
-    report(f"Per-example gradients, digits MLP 64-128-10, batch {BATCH}", timings)
+    report_rounds(f"Per-example gradients, digits MLP 64-128-10, batch {BATCH}",
+                  interleaved_rounds(works, repeats=15, rounds=7))
