@@ -53,6 +53,9 @@ sys.path.insert(0, str(ROOT / "src"))
 REVISION = next((a for a in sys.argv[1:] if not a.startswith("--")), "HEAD~1")
 CLOCK = time.process_time if "--cpu" in sys.argv else time.perf_counter
 B = import_revision(REVISION)
+from bench_tiny_network import cross_entropy_numpy_code as tiny_cross_entropy  # noqa: E402  (plain NumPy)
+from bench_tiny_network import loss_numpy_code as tiny_loss  # noqa: E402
+
 import calcml as N  # noqa: E402
 
 rng = np.random.default_rng(0)
@@ -69,22 +72,6 @@ def tiny_parameters() -> list[np.ndarray]:
 
 X = rng.standard_normal((32, 2)).astype(np.float32)
 Y = np.sin(X[:, :1] * X[:, 1:]).astype(np.float32)
-
-
-def tiny_loss(W1, b1, W2, b2, W3, b3, x, y):
-    h = np.tanh(x @ W1 + b1)
-    h = np.tanh(h @ W2 + b2)
-    return np.mean((h @ W3 + b3 - y) ** 2)
-
-
-def tiny_cross_entropy(W1, b1, W2, b2, W3, b3, x, y):
-    """The 2-16-16-2 network with softmax cross-entropy written out (bench_tiny_network.py's)."""
-    h = np.tanh(x @ W1 + b1)
-    h = np.tanh(h @ W2 + b2)
-    logits = h @ W3 + b3
-    shifted = logits - np.max(logits, axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
-    return -np.sum(y * log_probs) / x.shape[0]
 
 
 def mlp_loss(W1, b1, W2, b2, W3, b3, x, y):
