@@ -116,7 +116,7 @@ def backward_pass(roots: Tensor | Sequence[Tensor], seeds: Any, inputs: Sequence
                 parent_key = id(parent)
                 if relevant is not None and parent_key not in relevant:
                     continue
-                if parent.modified_at > seq:  # only leaves are ever modified (in place, by an update)
+                if parent.modified_at > seq:  # changed in place after this op used it (an update, writable())
                     check_not_stale(parent, seq)
                 gi = (prim.vjps.get(i) or prim.vjp_rule(i))(g, ans, *operands, **kwargs)
                 target = parent.value
