@@ -127,6 +127,8 @@ def test_newton_cg_on_the_nonconvex_rosenbrock_function_finds_its_minimum():
     lambda: gradient_descent(lambda w: np.sum(w ** 2), np.ones(2), lr=-1.0),
     lambda: condition_number(lambda w: np.sum(w ** 2), np.ones(2), iters=1),
     lambda: conjugate_gradient(lambda v: v, np.ones(2), rtol=0.0),
+    lambda: newton_cg(lambda w: np.sum(w ** 2), np.array([np.nan, 0.0])),  # was a "not converged" NaN run
+    lambda: gradient_descent(lambda w: np.sum(w ** 2), np.array([0.0, np.inf]), lr=0.1),
 ])
 def test_bad_arguments_are_refused_with_a_curvature_input_error(call):
     with pytest.raises(CurvatureInputError):

@@ -42,6 +42,7 @@ def test_a_nonlinear_function_matches_central_differences_and_its_closed_form():
     lambda: feature_sensitivity(f, np.ones(4)),
     lambda: feature_sensitivity(f, np.ones((0, 4))),
     lambda: feature_sensitivity(f, np.ones((3, 4)), names=["a"]),
+    lambda: feature_sensitivity(f, np.array([[1.0, np.nan, 0.0, 0.0]])),  # was a NaN ranked among the features
 ])
 def test_bad_inputs_are_refused(call):
     with pytest.raises(SensitivityInputError):

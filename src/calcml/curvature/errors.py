@@ -1,4 +1,4 @@
-"""The error cm.curvature raises for arguments it cannot use, and the one check most of its functions share."""
+"""The error cm.curvature raises for arguments it cannot use, and the checks its functions share."""
 
 from __future__ import annotations
 
@@ -18,3 +18,13 @@ def positive_integer(value: Any, name: str, where: str, least: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
         raise CurvatureInputError(f"{where}: {name} must be an integer ≥ {least}, got {value!r}.")
     return int(value)
+
+
+def finite_start(theta: np.ndarray, where: str) -> np.ndarray:
+    """The flattened starting parameters when every entry is finite; a NaN or ±inf start is refused (a solver
+    started there would only report "not converged" with a NaN loss)."""
+    if not np.all(np.isfinite(theta)):
+        bad = int(np.flatnonzero(~np.isfinite(theta))[0])
+        raise CurvatureInputError(f"{where}: the starting parameters hold {theta[bad]!r} (entry {bad} of the "
+                                  f"flattened parameters); start from finite values.")
+    return theta

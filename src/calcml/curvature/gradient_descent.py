@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from calcml.curvature.errors import CurvatureInputError, positive_integer
+from calcml.curvature.errors import CurvatureInputError, finite_start, positive_integer
 from calcml.curvature.operator import HessianOperator
 from calcml.curvature.solver_run import SolverRun
 
@@ -31,7 +31,7 @@ def gradient_descent(loss: Callable[[Any], Any], params: Any, lr: float, tol: fl
         raise CurvatureInputError(f"gradient_descent: tol must be > 0, got {tol!r}.")
     max_iter = positive_integer(max_iter, "max_iter", "gradient_descent")
     operator = HessianOperator(loss, params)
-    theta = operator.flatten(operator.params)
+    theta = finite_start(operator.flatten(operator.params), "gradient_descent")
     value, gradient = operator.value_and_gradient()
     losses, norms = [value], [float(np.linalg.norm(gradient))]
     while norms[-1] > tol and len(losses) <= max_iter and np.isfinite(value):

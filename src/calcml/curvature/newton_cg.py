@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from calcml.curvature.conjugate_gradient import conjugate_gradient
-from calcml.curvature.errors import CurvatureInputError, positive_integer
+from calcml.curvature.errors import CurvatureInputError, finite_start, positive_integer
 from calcml.curvature.gauss_newton import GaussNewtonOperator
 from calcml.curvature.operator import HessianOperator
 from calcml.curvature.solver_run import SolverRun
@@ -57,7 +57,7 @@ def minimize(operator: HessianOperator, method: str, tol: float, max_iter: int) 
     if not tol > 0:
         raise CurvatureInputError(f"{method}: tol must be > 0, got {tol!r}.")
     max_iter = positive_integer(max_iter, "max_iter", method)
-    theta = operator.flatten(operator.params)
+    theta = finite_start(operator.flatten(operator.params), method)
     value, gradient = operator.value_and_gradient()
     losses, norms, cg_counts, lengths = [value], [float(np.linalg.norm(gradient))], [], []
     products = 0

@@ -62,6 +62,11 @@ def feature_sensitivity(f: Callable[[Any], Any], X: Any, names: Sequence[str] | 
     if X.ndim != 2 or len(X) == 0:
         raise SensitivityInputError(f"feature_sensitivity: X must be a non-empty N × d array of samples, got shape "
                                     f"{X.shape}.")
+    if not np.all(np.isfinite(X)):
+        row, column = np.argwhere(~np.isfinite(X))[0]
+        raise SensitivityInputError(f"feature_sensitivity: X[{row}, {column}] is {X[row, column]!r}; the sensitivity "
+                                    "is averaged over the rows, so one non-finite sample would make it NaN. Drop or "
+                                    "impute that row.")
     labels = tuple(f"x{j}" for j in range(X.shape[1])) if names is None else tuple(str(n) for n in names)
     if len(labels) != X.shape[1]:
         raise SensitivityInputError(f"feature_sensitivity: {len(labels)} names for {X.shape[1]} features.")
