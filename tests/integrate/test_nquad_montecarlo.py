@@ -60,3 +60,18 @@ def test_qmc_within_four_standard_errors_and_far_below_montecarlo(method):
 def test_montecarlo_rejects_an_infinite_box():
     with pytest.raises(ValueError, match="finite box"):
         montecarlo(lambda x: x, [(0, np.inf)], n=10)
+
+
+@pytest.mark.parametrize("f", [lambda x: x[0] ** 2, lambda x: np.sum(x), lambda x: np.max(x)])
+def test_montecarlo_refuses_an_f_written_for_one_point(f):
+    # such an f returns one number for all the points, which was broadcast: ∫₀¹ x² came back as x₀² ± 0
+    with pytest.raises(ValueError, match="one value per point"):
+        montecarlo(f, [(0, 1)], n=1000, rng=0)
+    with pytest.raises(ValueError, match="one value per point"):
+        qmc(f, [(0, 1)])
+
+
+@pytest.mark.parametrize("constant", [2.0, np.nan])
+def test_montecarlo_of_a_constant_f_is_the_box_volume_times_it(constant):
+    result = montecarlo(lambda x, y: constant, [(0, 2), (0, 3)], n=100, rng=0)
+    np.testing.assert_equal(float(result), 6 * constant)

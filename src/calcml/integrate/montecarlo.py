@@ -60,9 +60,18 @@ def _box(domain: Sequence[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray,
 
 
 def _evaluate(f: Callable, points: np.ndarray) -> Any:
-    """f(x₀, x₁, …) with each coordinate an array of the n sample points."""
+    """f(x₀, x₁, …) with each coordinate an array of the n sample points. A constant f may return one number;
+    one number that changes with the points (f read x[0] or summed x: written for a single point) is refused."""
     values = f(*points.T)
-    return values if np.shape(values) == (points.shape[0],) else np.broadcast_to(values, (points.shape[0],))
+    if np.shape(values) == (points.shape[0],):
+        return values
+    if (np.ndim(values) == 0 and len(points) > 1
+            and not np.array_equal(_values(f(*points[-1:].T)), _values(values), equal_nan=True)):
+        raise IntegrationInputError(
+            f"f returned one number for {len(points)} points, and another for a single point: it reads the arrays "
+            "as one point (x[0], np.sum(x) ...). f takes one array per coordinate, all the points at once, and "
+            "returns one value per point: f(x, y) = x * y for a 2-D box, f(x) = x ** 2 for [(0, 1)].")
+    return np.broadcast_to(values, (points.shape[0],))
 
 
 def montecarlo(f: Callable, domain: Sequence[tuple[float, float]], n: int = 100_000,
