@@ -50,6 +50,7 @@ class Primitive:
         self.jvps: dict[int, Callable] = {}
         self.vjp_any: Callable | None = None  # (argnum, g, ans, *args) for variadic primitives
         self.jvp_all: Callable | None = None  # (tangents, ans, *args): one rule for all arguments
+        self.vmap_rule: Callable | None = None  # (fn, args, kwargs, size): the batched call, for cm.vmap
         self.__doc__ = forward.__doc__
         REGISTRY[self.name] = self
 
@@ -65,6 +66,11 @@ class Primitive:
         for argnum, rule in zip(argnums or range(len(rules)), rules):
             if rule is not None:
                 self.jvps[argnum] = rule
+        return self
+
+    def defvmap(self, rule: Callable) -> Primitive:
+        """Declare how ``cm.vmap`` runs this primitive on a batch: ``rule(prim, args, kwargs, size)``."""
+        self.vmap_rule = rule
         return self
 
     def vjp_rule(self, argnum: int) -> Callable:
