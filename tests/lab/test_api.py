@@ -264,16 +264,6 @@ def test_backprop_rules_are_formulas_without_docstring_prose(client):
     assert "(mean: ∂ mean(x)/∂x_i = 1/n)" in step["explanation"] and "Average over" not in step["explanation"]
 
 
-@pytest.mark.parametrize("docstring, shown", [
-    ("Average over ``axis`` (of the entries ``where`` allows).  ∂ mean(x)/∂x_i = 1/n.", "∂ mean(x)/∂x_i = 1/n"),
-    ("d/dx tanh x = 1 − tanh² x", "d/dx tanh x = 1 − tanh² x"),
-    ("Running product p_k.  ∂p_k/∂x_i = ∏_{j≠i} x_j for i ≤ k (exact at zeros,", "∂p_k/∂x_i = ∏_{j≠i} x_j for i ≤ k"),
-    ("", ""),
-])
-def test_rule_text_keeps_the_formula_only(docstring, shown):
-    assert backprop.rule_text(docstring) == shown
-
-
 def test_backprop_steps_learn_xor(client):
     weights, losses = None, []
     for _ in range(300):

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from calcml.autodiff.errors import NoForwardRuleError
+from calcml.autodiff.formula import Formula
 from calcml.autodiff.primitive import Primitive, apply
 from calcml.autodiff.reverse import backward_pass, reverse_topological_order
 from calcml.autodiff.state import recording, top_level
@@ -92,7 +93,7 @@ class custom_vjp:  # noqa: N801  (a decorator, named like JAX's)
         self.fwd: Callable | None = None
         self.bwd: Callable | None = None
         self.prim = Primitive(self._forward, name=f"custom_vjp({getattr(f, '__name__', 'f')})",
-                              derivative="ḡ ↦ bwd(residuals, ḡ)")
+                              formula=Formula("ḡ ↦ bwd(residuals, ḡ)"))
         self.prim.vjp_any = self._vjp
 
     def defvjp(self, fwd: Callable, bwd: Callable) -> custom_vjp:
@@ -142,7 +143,7 @@ class custom_jvp:  # noqa: N801
         self.rule: Callable | None = None
         self.prim = Primitive(lambda *values, call: f(*values),
                               name=f"custom_jvp({getattr(f, '__name__', 'f')})",
-                              derivative="ṫ ↦ jvp(primals, ṫ)")
+                              formula=Formula("ṫ ↦ jvp(primals, ṫ)"))
         self.prim.jvp_all = self._jvp_all
         self.prim.vjp_any = self._vjp
 
@@ -191,7 +192,7 @@ def checkpoint(block: Callable) -> Callable:
     True
     """
     prim = Primitive(_checkpoint_forward, name=f"checkpoint({getattr(block, '__name__', 'block')})",
-                     derivative="recomputed: ḡ ↦ vjp(block)(ḡ)")
+                     formula=Formula("recomputed: ḡ ↦ vjp(block)(ḡ)"))
     prim.vjp_any = _checkpoint_vjp
     prim.jvp_all = _checkpoint_jvp
 

@@ -3,13 +3,15 @@
 A primitive is a NumPy forward function with, for each differentiable argument, a VJP rule
 (reverse mode) and a JVP rule (forward mode), declared together:
 
-    @primitive
+    @primitive(formula=Formula("d/dx tanh x = 1 − tanh² x", partials=("1 − tanh² {0}",)))
     def tanh(x):
-        "d/dx tanh(x) = 1 − tanh(x)²"
+        "Hyperbolic tangent."
         return np.tanh(x)
 
     tanh.defvjp(lambda g, ans, x: g * (1 - ans * ans))
     tanh.defjvp(lambda t, ans, x: t * (1 - ans * ans))
+
+The ``Formula`` is how ``cm.trace(...).explain()`` writes the chain rule at a tanh node.
 
 VJP rules ``vjp(g, ans, *args, **kwargs)`` return ∂L/∂arg given g = ∂L/∂ans. They are written with
 NumPy calls, so they run on plain arrays when speed matters and on Tensors (traced, differentiable
@@ -29,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from calcml.autodiff.errors import AnomalyError, CalcmlError, OperationError, describe
+from calcml.autodiff.formula import Formula
 from calcml.autodiff.forward import push_tangent
 from calcml.autodiff.state import STATE
 from calcml.autodiff.tensor import CREATION_ORDER, Node, Tensor, new_node
@@ -38,14 +41,18 @@ NO_OPTIONS: dict[str, Any] = {}  # the keyword arguments of an operator call (t 
 
 
 class Primitive:
-    """A differentiable operation: forward, VJP per argument and JVP per argument, side by side."""
+    """A differentiable operation: forward, VJP per argument and JVP per argument, side by side.
+
+    ``formula`` says how its derivative reads in explanations; ``derivative="rule"`` is short for
+    ``formula=Formula("rule")``. Without either, explanations show the numbers but no rule.
+    """
 
     def __init__(self, forward: Callable, name: str | None = None, broadcasts: bool = False,
-                 derivative: str = ""):
+                 derivative: str = "", formula: Formula | None = None):
         self.forward = forward
         self.name = name or forward.__name__.rstrip("_")
         self.broadcasts = broadcasts  # elementwise with NumPy broadcasting: gradients are un-broadcast
-        self.derivative = derivative or _first_math_line(forward.__doc__)
+        self.formula = formula or (Formula(derivative) if derivative else None)
         self.vjps: dict[int, Callable] = {}
         self.jvps: dict[int, Callable] = {}
         self.vjp_any: Callable | None = None  # (argnum, g, ans, *args) for variadic primitives
@@ -73,6 +80,11 @@ class Primitive:
         self.vmap_rule = rule
         return self
 
+    @property
+    def derivative(self) -> str:
+        """The derivative rule in words (``formula.rule``), or "" when none was declared."""
+        return self.formula.rule if self.formula is not None else ""
+
     def vjp_rule(self, argnum: int) -> Callable:
         """The VJP rule for argument ``argnum``: ``rule(g, ans, *args) -> ḡ_argnum``."""
         rule = self.vjps.get(argnum)
@@ -94,14 +106,15 @@ class Primitive:
 
 
 def primitive(forward: Callable | None = None, *, name: str | None = None, broadcasts: bool = False,
-              derivative: str = "") -> Any:
+              derivative: str = "", formula: Formula | None = None) -> Any:
     """Make a NumPy function a calcml primitive; then declare its rules with ``defvjp``/``defjvp``.
 
-    Use it to teach the engine an operation it lacks (like JAX's ``custom_vjp``):
+    Use it to teach the engine an operation it lacks (like JAX's ``custom_vjp``); ``derivative=`` (or a
+    ``Formula``) is the rule that ``cm.trace(...).explain()`` shows at its nodes:
 
-    >>> @cm.primitive
+    >>> @cm.primitive(derivative="d/dx softclip(x) = 1 / (1 + |x|)²")
     ... def softclip(x):
-    ...     "softclip(x) = x / (1 + |x|);  d/dx = 1 / (1 + |x|)²"
+    ...     "softclip(x) = x / (1 + |x|)"
     ...     return x / (1 + np.abs(x))
     >>> softclip.defvjp(lambda g, ans, x: g / (1 + np.abs(x)) ** 2)
     <primitive softclip>
@@ -111,16 +124,8 @@ def primitive(forward: Callable | None = None, *, name: str | None = None, broad
     array([1.  , 0.25])
     """
     if forward is None:
-        return lambda f: Primitive(f, name=name, broadcasts=broadcasts, derivative=derivative)
-    return Primitive(forward, name=name, broadcasts=broadcasts, derivative=derivative)
-
-
-def _first_math_line(doc: str | None) -> str:
-    """The line of a docstring that holds its derivative formula (it contains ``d/d`` or ``∂``)."""
-    for line in (doc or "").splitlines():
-        if "d/d" in line or "∂" in line:
-            return line.strip()
-    return ""
+        return lambda f: Primitive(f, name=name, broadcasts=broadcasts, derivative=derivative, formula=formula)
+    return Primitive(forward, name=name, broadcasts=broadcasts, derivative=derivative, formula=formula)
 
 
 def apply(prim: Primitive, args: tuple, kwargs: dict) -> Any:

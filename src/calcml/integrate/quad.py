@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from calcml.autodiff import CalcmlError, Tensor, primitive
+from calcml.autodiff.formula import Formula
 from calcml.autodiff.rules.elementwise import derivatives
 from calcml.integrate.extrapolation import epsilon_table, extrapolate
 from calcml.integrate.kronrod import gauss_kronrod
@@ -133,7 +134,8 @@ class QuadResult:
 
 
 # ---- the limits as differentiable inputs --------------------------------------------------------
-@primitive
+@primitive(formula=Formula("d/db ∫_a^b f = f(b), d/da ∫_a^b f = −f(a), d/d value = 1",
+                           partials=("1", "−{3}", "{4}")))
 def integral_with_limits(value, a, b, f_a, f_b):
     """∫_a^b f passed through unchanged, so its limits can be differentiated (Leibniz rule).
 

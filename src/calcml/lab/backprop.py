@@ -12,11 +12,10 @@ server keeps no state between steps.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
-from calcml.autodiff.graph import compact, trace
+from calcml.autodiff.graph import trace
+from calcml.autodiff.notation import compact
 from calcml.lab.errors import LabInputError
 from calcml.lab.functions import finite_list, finite_number
 
@@ -59,18 +58,6 @@ def network_loss(W1, b1, W2, b2):
     return np.mean((h @ W2 + b2 - Y) ** 2)
 
 
-def rule_text(derivative: str) -> str:
-    """A primitive's derivative rule as the page shows it: the formula only, without the docstring's prose
-    before it or its reStructuredText markup ("Average over ``axis``.  ∂ mean(x)/∂x_i = 1/n." → "∂ mean(x)/∂x_i =
-    1/n"), and without a parenthesis the docstring's first line left open."""
-    text = derivative.replace("``", "")
-    sentences = re.split(r"(?<=[.:])\s{2,}", text)
-    text = next((part for part in sentences if "∂" in part or "d/d" in part), text).strip()
-    if text.count("(") > text.count(")"):
-        text = text[: text.rindex("(")]
-    return text.rstrip(" .,:;")
-
-
 def _data_name(value: np.ndarray) -> str | None:
     """The data set's name for a constant node ("X" or "y"), so the graph reads like the formulas."""
     for name, data in (("X", X), ("y", Y)):
@@ -93,7 +80,7 @@ def backprop_step(weights: dict[str, list] | None, lr: float, seed: int) -> dict
             "value": finite_list(node.value), "value_text": compact(node.value),
             "grad": None if node.grad is None else finite_list(node.grad),
             "grad_text": None if node.grad is None else compact(node.grad),
-            "derivative": rule_text(node.derivative),
+            "derivative": node.derivative,
         })
     updates = []
     new_weights = {}
@@ -113,15 +100,7 @@ def backprop_step(weights: dict[str, list] | None, lr: float, seed: int) -> dict
         "updates": updates,
         "weights": None if diverged else {name: finite_list(a) for name, a in new_weights.items()},
         "diverged": diverged,
-        "explanation": _explanation(graph),
+        "explanation": graph.explain(),
         "data": {"X": X.tolist(), "y": Y.ravel().tolist()},
     }
 
-
-def _explanation(graph) -> str:
-    """``graph.explain()`` with each primitive's docstring line replaced by its formula (``rule_text``)."""
-    text = graph.explain()
-    for node in graph.nodes:
-        if node.derivative:
-            text = text.replace(node.derivative.replace("``", ""), rule_text(node.derivative))
-    return text

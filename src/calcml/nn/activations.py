@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from calcml.autodiff.formula import Formula
 from calcml.autodiff.primitive import primitive
 from calcml.autodiff.rules.reductions import logsumexp
 from calcml.autodiff.rules.reductions import softmax as engine_softmax
@@ -15,7 +16,7 @@ from calcml.nn.fused import call
 from calcml.nn.module import Module
 
 
-@primitive
+@primitive(formula=Formula("d/dx σ(x) = σ(x)(1 − σ(x))", partials=("σ({0})(1 − σ({0}))",)))
 def sigmoid(x):
     """σ(x) = 1/(1 + e⁻ˣ), computed as ½(1 + tanh(x/2)) so it never overflows.  d/dx σ(x) = σ(x)(1 − σ(x))."""
     return 0.5 + 0.5 * np.tanh(0.5 * x)
@@ -25,7 +26,7 @@ sigmoid.defvjp(lambda g, ans, x: g * (ans * (1 - ans)))
 sigmoid.defjvp(lambda t, ans, x: t * (ans * (1 - ans)))
 
 
-@primitive
+@primitive(formula=Formula("d/dx softplus(x) = σ(x)", partials=("σ({0})",)))
 def softplus(x):
     """softplus(x) = ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^−|x|) (stable).  d/dx softplus(x) = σ(x)."""
     return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))

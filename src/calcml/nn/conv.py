@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from calcml.autodiff.errors import ShapeError
+from calcml.autodiff.formula import Formula
 from calcml.autodiff.primitive import primitive
 from calcml.autodiff.tensor import Tensor
 from calcml.nn.fused import Residual, call
@@ -114,7 +115,7 @@ class ColumnCache:
         return "ColumnCache()"
 
 
-@primitive
+@primitive(formula=Formula("∂L/∂x = conv_input_grad(g, w), ∂L/∂w = conv_weight_grad(x, g), ∂L/∂b = Σ_(n,i,j) g"))
 def conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0), cache=None):
     """Cross-correlation of x (N, C, H, W) with w (O, C, kh, kw), plus b (O,) -> (N, O, H_out, W_out).
 
@@ -148,7 +149,7 @@ def _bias_grad(g, cache: ColumnCache | None = None):
     return np.sum(np.matmul(np.reshape(g, shape[:-2] + (-1,)), ones), axis=0)
 
 
-@primitive
+@primitive(formula=Formula("∂L/∂g = conv2d(ḡ, w), ∂L/∂w = conv_weight_grad(ḡ, g)"))
 def conv_input_grad(g, w, input_size=(1, 1), stride=(1, 1), padding=(0, 0)):
     """The transposed convolution: ∂⟨g, conv(x, w)⟩/∂x = col2im(Wᵀ @ g), for g (N, O, H_out, W_out).
 
@@ -161,7 +162,7 @@ def conv_input_grad(g, w, input_size=(1, 1), stride=(1, 1), padding=(0, 0)):
     return fold.forward(np.moveaxis(grad_cols, (-2, -1), (-4, -3)), input_size, stride, padding)
 
 
-@primitive
+@primitive(formula=Formula("∂L/∂x = conv_input_grad(g, ḡ), ∂L/∂g = conv2d(x, ḡ)"))
 def conv_weight_grad(x, g, kernel_size=(1, 1), stride=(1, 1), padding=(0, 0), cache=None):
     """∂⟨g, conv(x, w)⟩/∂w[o, c, a, b] = Σ_{n,i,j} g[n, o, i, j] · x_pad[n, c, s·i + a, s·j + b]:
     the correlation of the input with the output gradient.

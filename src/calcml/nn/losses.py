@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from calcml.autodiff.errors import CalcmlError, ShapeError
+from calcml.autodiff.formula import Formula
 from calcml.autodiff.primitive import primitive
 from calcml.autodiff.rules.reductions import logsumexp, softmax
 from calcml.autodiff.tensor import Tensor
@@ -83,7 +84,7 @@ def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean"):
     return reduce(softplus(logits) - target * logits, reduction)
 
 
-@primitive
+@primitive(formula=Formula("∂/∂z = (Σ_j y_j)·softmax(z) − y"))
 def softmax_cross_entropy(logits, probabilities):
     """Per-sample −Σ_j y_j log softmax(z)_j = (Σ_j y_j)·logsumexp(z) − ⟨y, z⟩, never overflowing.
 
@@ -132,7 +133,7 @@ def _per_sample_weight(g, reduction: str, samples: int):
     return g if reduction == "sum" else np.expand_dims(g, -1)
 
 
-@primitive
+@primitive(formula=Formula("∂ℓ_n/∂z_n = softmax(z_n) − onehot(y_n) (÷ N for the mean)"))
 def class_cross_entropy(logits, labels, reduction="mean", residual=None):
     """Softmax cross-entropy of logits z (N, C) with integer class labels y (N,), then ``reduction``:
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from calcml.autodiff.formula import Formula
 from calcml.autodiff.primitive import primitive
 from calcml.nn.fused import call
 
@@ -42,7 +43,7 @@ def pad_last_two(x: np.ndarray, padding: tuple[int, int], value: float = 0.0) ->
     return out
 
 
-@primitive
+@primitive(formula=Formula("∂L/∂x = fold(g): each pixel sums the gradients of its windows"))
 def unfold(x, kernel_size=(1, 1), stride=(1, 1), padding=(0, 0), pad_value=0.0):
     """Windows of x: shape (..., H_out, W_out, kh, kw), a strided view (no copy).
 
@@ -54,7 +55,7 @@ def unfold(x, kernel_size=(1, 1), stride=(1, 1), padding=(0, 0), pad_value=0.0):
     return windows[..., ::sh, ::sw, :, :]
 
 
-@primitive
+@primitive(formula=Formula("∂L/∂cols = unfold(g)"))
 def fold(cols, input_size=(1, 1), stride=(1, 1), padding=(0, 0)):
     """The transpose of ``unfold``: out[..., y, x] = Σ over windows covering (y, x) of their entries.
 

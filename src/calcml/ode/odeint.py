@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from calcml.autodiff.errors import UnsupportedTransformError
+from calcml.autodiff.formula import Formula
 from calcml.autodiff.primitive import primitive
 from calcml.autodiff.state import enable_grad, no_grad
 from calcml.autodiff.tensor import Tensor, as_float_array
@@ -82,7 +83,7 @@ def odeint(f: Callable, y0: Any, ts: Any, params: Any = (), method: str = "dopri
     return np.stack(trajectory(lambda t, y: f(t, y, params), y0, ts, method, rtol, atol, step, max_steps))
 
 
-@primitive
+@primitive(formula=Formula("∂L/∂y0 and ∂L/∂θ from the adjoint ODE, solved backwards in time"))
 def odeint_adjoint(y0, *params, field, ts, packed, method, rtol, atol, step, max_steps):
     """y(ts) without tracing the steps; ∂L/∂y0 and ∂L/∂θ by the adjoint ODE solved backwards in time."""
     given = tuple(params) if packed else params[0]

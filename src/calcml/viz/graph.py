@@ -12,7 +12,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from calcml.autodiff.graph import NODE_FILLS, Graph, compact
+from calcml.autodiff.graph import Graph
+from calcml.autodiff.graph_drawing import NODE_FILLS, node_numbers, node_title
 from calcml.viz.output import SvgImage
 
 ENGINES = ("auto", "graphviz", "builtin")
@@ -94,9 +95,7 @@ def layered_svg(g: Graph) -> str:
         left, top = x - NODE_WIDTH / 2, y - NODE_HEIGHT / 2
         fill = NODE_FILLS.get(node.op, "#ffffff")
         stroke = ' stroke-width="2.5"' if node is g.output else ""
-        shown = node.name or (node.expression if node.expression != node.id else "")
-        lines = [f"{node.id}{' = ' + shown if shown else ''}  ({node.op})", f"value {compact(node.value)}",
-                 f"grad {compact(node.grad) if node.grad is not None else '—'}"]
+        lines = [node_title(node), *node_numbers(node)]
         weights = [' font-weight="bold"'] + [""] * (len(lines) - 1)
         texts = "".join(f'<text x="{x:.1f}" y="{top + 17 + i * LINE:.1f}" text-anchor="middle"{weight}>'
                         f"{html.escape(_clip(line))}</text>"

@@ -25,6 +25,7 @@ import numpy as np
 
 from calcml.autodiff.dispatch import implements
 from calcml.autodiff.errors import OperationError, ShapeError
+from calcml.autodiff.formula import Formula
 from calcml.autodiff.forward import align_to_rank
 from calcml.autodiff.primitive import primitive
 from calcml.autodiff.tensor import Tensor
@@ -80,7 +81,7 @@ def explicit_subscripts(subscripts: str, ranks: tuple[int, ...]) -> str:
     return ",".join(expanded) + "->" + output
 
 
-@primitive
+@primitive(formula=Formula("∂L/∂A_k = einsum of g with the other operands into A_k's labels (C = AB: Ā = Ḡ Bᵀ)"))
 def einsum(subscripts: str, *operands: Any, optimize: Any = False) -> Any:
     """Einstein summation with explicit subscripts (``np.einsum`` on Tensors reaches it through an adapter).
 
@@ -195,7 +196,8 @@ def _shape_message(op: str, a: Any, b: Any, detail: str) -> str:
             "  check the order of the operands, or transpose one (a.T, np.swapaxes(a, -1, -2)).")
 
 
-@primitive
+@primitive(formula=Formula("∂L/∂A = Ḡ Bᵀ, ∂L/∂B = Aᵀ Ḡ (batch axes summed back)", infix="{0} @ {1}",
+                           vjps=("{g} @ {1}ᵀ", "{0}ᵀ @ {g}")))
 def matmul(x1: Any, x2: Any) -> Any:
     """Matrix product A @ B, batched over leading axes; a 1-D operand is a vector.
 

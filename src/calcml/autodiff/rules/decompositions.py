@@ -25,6 +25,7 @@ from numpy.linalg._linalg import EighResult, QRResult, SVDResult  # NumPy's own 
 
 from calcml.autodiff.dispatch import implements, plain
 from calcml.autodiff.errors import OperationError, ShapeError, describe
+from calcml.autodiff.formula import Formula
 from calcml.autodiff.primitive import primitive
 from calcml.autodiff.rules.contraction import mT
 
@@ -80,7 +81,8 @@ def _square(op: str, a: Any) -> None:
 
 
 # ---- symmetric eigendecomposition --------------------------------------------------------------
-@primitive(name="eigh")
+@primitive(name="eigh",
+           formula=Formula("A = V diag(w) Vᵀ: ∂w = diag(Vᵀ ∂A V), ∂V = V (F ∘ Vᵀ ∂A V), F_ij = 1/(w_j − w_i)"))
 def eigh_packed(a: Any, UPLO: str = "L") -> Any:  # noqa: N803 (NumPy's name)
     """[w; V] (w as the first row) for A = V diag(w) Vᵀ.  ∂w = diag(Vᵀ ∂A V), ∂V = V (F ∘ Vᵀ ∂A V),
     F_ij = 1/(w_j − w_i), so Ā = V (diag(w̄) + F ∘ ½(VᵀV̄ − V̄ᵀV)) Vᵀ.
@@ -129,7 +131,7 @@ def eigh(a: Any, UPLO: str = "L") -> EighResult:  # noqa: N803
     return EighResult(packed[..., 0, :], packed[..., 1:, :])
 
 
-@primitive
+@primitive(formula=Formula("∂w_i = v_iᵀ ∂A v_i, so Ā = V diag(w̄) Vᵀ"))
 def eigvalsh(a: Any, UPLO: str = "L") -> Any:  # noqa: N803
     """Eigenvalues of a symmetric A.  ∂w_i = v_iᵀ ∂A v_i, so Ā = V diag(w̄) Vᵀ (symmetric, as in PyTorch).
 
@@ -157,7 +159,7 @@ def _svd_parts(packed: Any, m: int) -> tuple[Any, Any, Any]:
     return packed[..., :m, :], packed[..., m, :], packed[..., m + 1:, :]
 
 
-@primitive(name="svd")
+@primitive(name="svd", formula=Formula("A = U diag(s) Vᵀ: ∂s = diag(Uᵀ ∂A V); ∂U, ∂V through F_ij = 1/(s_j² − s_i²)"))
 def svd_packed(a: Any, full_matrices: bool = False) -> Any:
     """[U; s; V] of the reduced A = U diag(s) Vᵀ (k = min(m, n) columns each).  With P = Uᵀ ∂A V:
     ∂s = diag(P), ∂U = U (F ∘ (PS + SPᵀ)) + (I − UUᵀ) ∂A V S⁻¹, ∂V = V (F ∘ (SP + PᵀS)) + (I − VVᵀ) ∂Aᵀ U S⁻¹,
@@ -225,7 +227,7 @@ _COMPLEMENT_WHY = ("the extra columns of U (or rows of Vh) of a full SVD of a no
 _COMPLEMENT_FIX = "use np.linalg.svd(A, full_matrices=False): the same S, and U, Vh without those columns."
 
 
-@primitive
+@primitive(formula=Formula("no derivative: a zero cotangent passes through, any other is refused"))
 def svd_complement(a: Any) -> Any:
     """The columns U[..., k:] (m > n) or the rows Vh[..., k:, :] (m < n) of a full SVD: no derivative.
 
@@ -250,7 +252,7 @@ svd_complement.defvjp(_complement_vjp)
 svd_complement.defjvp(_complement_jvp)
 
 
-@primitive
+@primitive(formula=Formula("∂s_i = u_iᵀ ∂A v_i, so Ā = U diag(s̄) Vᵀ"))
 def svdvals(a: Any) -> Any:
     """Singular values.  ∂s_i = u_iᵀ ∂A v_i, so Ā = U diag(s̄) Vᵀ (at s_i = 0 or repeated s: PyTorch's choice)."""
     return np.linalg.svd(a, compute_uv=False)
@@ -321,7 +323,7 @@ def _full_column_rank(op: str, r: np.ndarray) -> None:
                              "np.linalg.svd.")
 
 
-@primitive(name="qr")
+@primitive(name="qr", formula=Formula("A = QR: ∂R = (QᵀC − Ω) R, ∂Q = C − Q (QᵀC − Ω), C = ∂A R⁻¹"))
 def qr_packed(a: Any) -> Any:
     """[Q; R] for A = QR (m ≥ n, reduced).  With C = ∂A R⁻¹ and Ω = L − Lᵀ, L the strict lower triangle of QᵀC:
     ∂R = (QᵀC − Ω) R, ∂Q = C − Q (QᵀC − Ω);  Ā = (Q̄ + Q copyltu(M)) R⁻ᵀ, M = R R̄ᵀ − Q̄ᵀQ
@@ -373,7 +375,7 @@ def qr(a: Any, mode: str = "reduced") -> Any:
 
 
 # ---- pseudo-inverse and least squares ----------------------------------------------------------
-@primitive
+@primitive(formula=Formula("X = A⁺: ∂X = −X ∂A X + X Xᵀ ∂Aᵀ (I − AX) + (I − XA) ∂Aᵀ Xᵀ X (A's rank held fixed)"))
 def pinv(a: Any, **options: Any) -> Any:
     """X = A⁺.  ∂X = −X ∂A X + X Xᵀ ∂Aᵀ (I − AX) + (I − XA) ∂Aᵀ Xᵀ X (Golub & Pereyra; A's rank held fixed),
     so Ā = −XᵀḠXᵀ + (I − AX) Ḡᵀ X Xᵀ + Xᵀ X Ḡᵀ (I − XA).
@@ -411,7 +413,7 @@ def pinv_function(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: A
     return pinv(a, **options)
 
 
-@primitive(name="lstsq")
+@primitive(name="lstsq", formula=Formula("x = A⁺b: ∂x = ∂(A⁺) b + A⁺ ∂b, so b̄ = A⁺ᵀ x̄"))
 def lstsq_solution(a: Any, b: Any, rcond: Any = None) -> Any:
     """x = A⁺b, the least-squares solution of np.linalg.lstsq.  ∂x = ∂(A⁺) b + A⁺ ∂b (pinv's rule, with
     A⁺ at lstsq's cutoff), so b̄ = A⁺ᵀ x̄ and Ā = pinv's Ā with Ḡ = x̄ bᵀ.

@@ -4,6 +4,7 @@ nan_to_num, full_like, real/imag.
 
 For an elementwise f the Jacobian is diagonal, so both modes multiply by the same local derivative:
 VJP  ∂L/∂x = g · f'(x)  and  JVP  ṫ_out = f'(x) · ṫ.  ``derivatives(prim, f')`` declares both from f'.
+Each primitive's ``Formula`` writes f' with the operands ``{0}``, ``{1}`` for ``cm.trace(...).explain()``.
 Broadcasting between arguments is undone by the engine (``unbroadcast``), not here.
 """
 
@@ -16,6 +17,7 @@ import numpy as np
 
 from calcml.autodiff.dispatch import implements, plain
 from calcml.autodiff.errors import UnsupportedTransformError, describe
+from calcml.autodiff.formula import Formula
 from calcml.autodiff.primitive import Primitive, apply, primitive
 from calcml.autodiff.tensor import Tensor
 
@@ -36,38 +38,40 @@ def _no_gradient(g, ans, *args):
     return np.zeros_like(g)
 
 
-def elementwise(ufunc: np.ufunc, derivative: str) -> Primitive:
+def elementwise(ufunc: np.ufunc, formula: Formula) -> Primitive:
     """A primitive that computes ``ufunc`` and answers for it when NumPy is called on a Tensor."""
-    prim = Primitive(ufunc, name=ufunc.__name__, broadcasts=True, derivative=derivative)
+    prim = Primitive(ufunc, name=ufunc.__name__, broadcasts=True, formula=formula)
     implements(ufunc, prim)
     return prim
 
 
 # ---- arithmetic --------------------------------------------------------------------------------
-add = elementwise(np.add, "∂(x+y)/∂x = 1, ∂(x+y)/∂y = 1")
+add = elementwise(np.add, Formula("∂(x+y)/∂x = 1, ∂(x+y)/∂y = 1", ("1", "1"), infix="{0} + {1}"))
 add.defvjp(lambda g, ans, x, y: g, lambda g, ans, x, y: g)
 add.defjvp(lambda t, ans, x, y: t, lambda t, ans, x, y: t)
 
-subtract = elementwise(np.subtract, "∂(x−y)/∂x = 1, ∂(x−y)/∂y = −1")
+subtract = elementwise(np.subtract, Formula("∂(x−y)/∂x = 1, ∂(x−y)/∂y = −1", ("1", "−1"), infix="{0} − {1}"))
 subtract.defvjp(lambda g, ans, x, y: g, lambda g, ans, x, y: -g)
 subtract.defjvp(lambda t, ans, x, y: t, lambda t, ans, x, y: -t)
 
-multiply = elementwise(np.multiply, "∂(xy)/∂x = y, ∂(xy)/∂y = x (product rule)")
+multiply = elementwise(np.multiply, Formula("∂(xy)/∂x = y, ∂(xy)/∂y = x (product rule)", ("{1}", "{0}"),
+                                            infix="{0} · {1}"))
 derivatives(multiply, lambda ans, x, y: y, lambda ans, x, y: x)
 
-divide = elementwise(np.divide, "∂(x/y)/∂x = 1/y, ∂(x/y)/∂y = −x/y² (quotient rule)")
+divide = elementwise(np.divide, Formula("∂(x/y)/∂x = 1/y, ∂(x/y)/∂y = −x/y² (quotient rule)", ("1/{1}", "−{0}/{1}²"),
+                                        infix="{0} / {1}"))
 divide.defvjp(lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y)
 divide.defjvp(lambda t, ans, x, y: t / y, lambda t, ans, x, y: -t * ans / y)
 
-negative = elementwise(np.negative, "d/dx (−x) = −1")
+negative = elementwise(np.negative, Formula("d/dx (−x) = −1", ("−1",), infix="−{0}"))
 negative.defvjp(lambda g, ans, x: -g)
 negative.defjvp(lambda t, ans, x: -t)
 
-positive = elementwise(np.positive, "d/dx (+x) = 1")
+positive = elementwise(np.positive, Formula("d/dx (+x) = 1", ("1",)))
 positive.defvjp(lambda g, ans, x: g)
 positive.defjvp(lambda t, ans, x: t)
 
-conjugate = elementwise(np.conjugate, "conj x = x for real x: d/dx = 1 (complex values are refused)")
+conjugate = elementwise(np.conjugate, Formula("conj x = x for real x: d/dx = 1 (complex values are refused)", ("1",)))
 conjugate.defvjp(lambda g, ans, x: g)
 conjugate.defjvp(lambda t, ans, x: t)
 
@@ -78,11 +82,13 @@ def _whole_quotient(ans, x, y):
     return np.round((x - ans) / y)
 
 
-remainder = elementwise(np.remainder, "x mod y = x − ⌊x/y⌋·y: ∂/∂x = 1, ∂/∂y = −⌊x/y⌋ (between the jumps)")
+remainder = elementwise(np.remainder, Formula("x mod y = x − ⌊x/y⌋·y: ∂/∂x = 1, ∂/∂y = −⌊x/y⌋ (between the jumps)",
+                                              ("1", "−⌊{0}/{1}⌋")))
 remainder.defvjp(lambda g, ans, x, y: g, lambda g, ans, x, y: -g * _whole_quotient(ans, x, y))
 remainder.defjvp(lambda t, ans, x, y: t, lambda t, ans, x, y: -t * _whole_quotient(ans, x, y))
 
-fmod = elementwise(np.fmod, "fmod(x, y) = x − trunc(x/y)·y: ∂/∂x = 1, ∂/∂y = −trunc(x/y) (between the jumps)")
+fmod = elementwise(np.fmod, Formula("fmod(x, y) = x − trunc(x/y)·y: ∂/∂x = 1, ∂/∂y = −trunc(x/y) (between the jumps)",
+                                    ("1", "−trunc({0}/{1})")))
 fmod.defvjp(lambda g, ans, x, y: g, lambda g, ans, x, y: -g * _whole_quotient(ans, x, y))
 fmod.defjvp(lambda t, ans, x, y: t, lambda t, ans, x, y: -t * _whole_quotient(ans, x, y))
 
@@ -114,73 +120,83 @@ def _power_exponent_slope(ans, x, y):
         return ans * np.log(base)
 
 
-power = elementwise(np.power, "∂(x^y)/∂x = y·x^(y−1), ∂(x^y)/∂y = x^y·ln x (power rule)")
+POWER_PARTIALS = ("{1}·{0}^({1}−1)", "{0}^{1}·ln {0}")
+power = elementwise(np.power, Formula("∂(x^y)/∂x = y·x^(y−1), ∂(x^y)/∂y = x^y·ln x (power rule)", POWER_PARTIALS,
+                                      infix="{0}^{1}"))
 derivatives(power, _power_base_slope, _power_exponent_slope)
 
-float_power = elementwise(np.float_power, "x^y in float64: ∂/∂x = y·x^(y−1), ∂/∂y = x^y·ln x (power rule)")
+float_power = elementwise(np.float_power, Formula("x^y in float64: ∂/∂x = y·x^(y−1), ∂/∂y = x^y·ln x (power rule)",
+                                                  POWER_PARTIALS))
 derivatives(float_power, _power_base_slope, _power_exponent_slope)
 
-square = elementwise(np.square, "d/dx x² = 2x")
+square = elementwise(np.square, Formula("d/dx x² = 2x", ("2·{0}",)))
 derivatives(square, lambda ans, x: 2 * x)
 
-sqrt = elementwise(np.sqrt, "d/dx √x = 1/(2√x)")
+sqrt = elementwise(np.sqrt, Formula("d/dx √x = 1/(2√x)", ("1/(2√{0})",)))
 sqrt.defvjp(lambda g, ans, x: g / (2 * ans))
 sqrt.defjvp(lambda t, ans, x: t / (2 * ans))
 
-cbrt = elementwise(np.cbrt, "d/dx ∛x = 1/(3∛x²)")
+cbrt = elementwise(np.cbrt, Formula("d/dx ∛x = 1/(3∛x²)", ("1/(3∛{0}²)",)))
 cbrt.defvjp(lambda g, ans, x: g / (3 * ans * ans))
 cbrt.defjvp(lambda t, ans, x: t / (3 * ans * ans))
 
-reciprocal = elementwise(np.reciprocal, "d/dx 1/x = −1/x²")
+reciprocal = elementwise(np.reciprocal, Formula("d/dx 1/x = −1/x²", ("−1/{0}²",)))
 derivatives(reciprocal, lambda ans, x: -ans * ans)
 
 # ---- signs ---------------------------------------------------------------------------------------
-absolute = elementwise(np.absolute, "d/dx |x| = sign(x), with |x|'(0) = 0 by convention")
+absolute = elementwise(np.absolute, Formula("d/dx |x| = sign(x), with |x|'(0) = 0 by convention", ("sign({0})",)))
 derivatives(absolute, lambda ans, x: np.sign(x))
 implements(np.fabs, absolute)
 
-copysign = elementwise(np.copysign, "copysign(x, y) = |x|·sign y: ∂/∂x = ±1 (+1 where the signs agree), ∂/∂y = 0")
+copysign = elementwise(np.copysign, Formula(
+    "copysign(x, y) = |x|·sign y: ∂/∂x = ±1 (+1 where the signs agree), ∂/∂y = 0", ("sign({0})·sign({1})", "0")))
 copysign.defvjp(lambda g, ans, x, y: g * (np.sign(x) * np.sign(ans)), _no_gradient)
 copysign.defjvp(lambda t, ans, x, y: t * (np.sign(x) * np.sign(ans)), _no_gradient)
 
-heaviside = elementwise(np.heaviside, "heaviside(x, h₀) = 0, h₀, 1 for x <, =, > 0: ∂/∂x = 0, ∂/∂h₀ = 1 where x = 0")
+heaviside = elementwise(np.heaviside, Formula(
+    "heaviside(x, h₀) = 0, h₀, 1 for x <, =, > 0: ∂/∂x = 0, ∂/∂h₀ = 1 where x = 0", ("0", "1 where {0} = 0, else 0")))
 heaviside.defvjp(_no_gradient, lambda g, ans, x, h0: g * (x == 0))
 heaviside.defjvp(_no_gradient, lambda t, ans, x, h0: t * (x == 0))
 
 # ---- exponentials and logarithms ----------------------------------------------------------------
-exp = elementwise(np.exp, "d/dx eˣ = eˣ")
+exp = elementwise(np.exp, Formula("d/dx eˣ = eˣ", ("e^{0}",)))
 derivatives(exp, lambda ans, x: ans)
 
-exp2 = elementwise(np.exp2, "d/dx 2ˣ = 2ˣ ln 2")
+exp2 = elementwise(np.exp2, Formula("d/dx 2ˣ = 2ˣ ln 2", ("2^{0} ln 2",)))
 derivatives(exp2, lambda ans, x: ans * LN2)
 
-expm1 = elementwise(np.expm1, "d/dx (eˣ − 1) = eˣ")
+expm1 = elementwise(np.expm1, Formula("d/dx (eˣ − 1) = eˣ", ("e^{0}",)))
 derivatives(expm1, lambda ans, x: ans + 1)
 
-log = elementwise(np.log, "d/dx ln x = 1/x")
+log = elementwise(np.log, Formula("d/dx ln x = 1/x", ("1/{0}",)))
 log.defvjp(lambda g, ans, x: g / x)
 log.defjvp(lambda t, ans, x: t / x)
 
-log2 = elementwise(np.log2, "d/dx log₂ x = 1/(x ln 2)")
+log2 = elementwise(np.log2, Formula("d/dx log₂ x = 1/(x ln 2)", ("1/({0} ln 2)",)))
 log2.defvjp(lambda g, ans, x: g / (x * LN2))
 log2.defjvp(lambda t, ans, x: t / (x * LN2))
 
-log10 = elementwise(np.log10, "d/dx log₁₀ x = 1/(x ln 10)")
+log10 = elementwise(np.log10, Formula("d/dx log₁₀ x = 1/(x ln 10)", ("1/({0} ln 10)",)))
 log10.defvjp(lambda g, ans, x: g / (x * LN10))
 log10.defjvp(lambda t, ans, x: t / (x * LN10))
 
-log1p = elementwise(np.log1p, "d/dx ln(1 + x) = 1/(1 + x)")
+log1p = elementwise(np.log1p, Formula("d/dx ln(1 + x) = 1/(1 + x)", ("1/(1 + {0})",)))
 log1p.defvjp(lambda g, ans, x: g / (1 + x))
 log1p.defjvp(lambda t, ans, x: t / (1 + x))
 
-logaddexp = elementwise(np.logaddexp, "∂/∂x ln(eˣ + eʸ) = eˣ/(eˣ + eʸ) = e^(x − ans)")
+logaddexp = elementwise(np.logaddexp, Formula("∂/∂x ln(eˣ + eʸ) = eˣ/(eˣ + eʸ) = e^(x − ans)",
+                                              ("e^{0}/(e^{0} + e^{1})", "e^{1}/(e^{0} + e^{1})")))
 derivatives(logaddexp, lambda ans, x, y: np.exp(x - ans), lambda ans, x, y: np.exp(y - ans))
 
-logaddexp2 = elementwise(np.logaddexp2, "∂/∂x log₂(2ˣ + 2ʸ) = 2ˣ/(2ˣ + 2ʸ) = 2^(x − ans)")
+logaddexp2 = elementwise(np.logaddexp2, Formula("∂/∂x log₂(2ˣ + 2ʸ) = 2ˣ/(2ˣ + 2ʸ) = 2^(x − ans)",
+                                                ("2^{0}/(2^{0} + 2^{1})", "2^{1}/(2^{0} + 2^{1})")))
 derivatives(logaddexp2, lambda ans, x, y: np.exp2(x - ans), lambda ans, x, y: np.exp2(y - ans))
 
 
-@primitive(broadcasts=True)
+@primitive(broadcasts=True, formula=Formula("d/dx nan_to_num(x) = 1 where x is finite, 0 where it was replaced; "
+                                            "∂/∂nan = 1 where x is NaN (likewise posinf, neginf)",
+                                            ("1 where {0} is finite, else 0", "1 where {0} is NaN, else 0",
+                                             "1 where {0} = +∞, else 0", "1 where {0} = −∞, else 0")))
 def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     """NaN and ±∞ replaced by finite numbers.  d/dx = 1 where x is finite, 0 where it was replaced;
     ∂/∂nan = 1 where x is NaN (and likewise for posinf, neginf)."""
@@ -197,35 +213,37 @@ derivatives(
 implements(np.nan_to_num, lambda x, copy=True, nan=0.0, posinf=None, neginf=None: nan_to_num(x, nan, posinf, neginf))
 
 # ---- trigonometric ------------------------------------------------------------------------------
-sin = elementwise(np.sin, "d/dx sin x = cos x")
+sin = elementwise(np.sin, Formula("d/dx sin x = cos x", ("cos {0}",)))
 derivatives(sin, lambda ans, x: np.cos(x))
 
-cos = elementwise(np.cos, "d/dx cos x = −sin x")
+cos = elementwise(np.cos, Formula("d/dx cos x = −sin x", ("−sin {0}",)))
 derivatives(cos, lambda ans, x: -np.sin(x))
 
-tan = elementwise(np.tan, "d/dx tan x = 1 + tan² x")
+tan = elementwise(np.tan, Formula("d/dx tan x = 1 + tan² x", ("1 + tan² {0}",)))
 derivatives(tan, lambda ans, x: 1 + ans * ans)
 
-arcsin = elementwise(np.arcsin, "d/dx arcsin x = 1/√(1 − x²)")
+arcsin = elementwise(np.arcsin, Formula("d/dx arcsin x = 1/√(1 − x²)", ("1/√(1 − {0}²)",)))
 derivatives(arcsin, lambda ans, x: 1 / np.sqrt(1 - x * x))
 
-arccos = elementwise(np.arccos, "d/dx arccos x = −1/√(1 − x²)")
+arccos = elementwise(np.arccos, Formula("d/dx arccos x = −1/√(1 − x²)", ("−1/√(1 − {0}²)",)))
 derivatives(arccos, lambda ans, x: -1 / np.sqrt(1 - x * x))
 
-arctan = elementwise(np.arctan, "d/dx arctan x = 1/(1 + x²)")
+arctan = elementwise(np.arctan, Formula("d/dx arctan x = 1/(1 + x²)", ("1/(1 + {0}²)",)))
 derivatives(arctan, lambda ans, x: 1 / (1 + x * x))
 
-arctan2 = elementwise(np.arctan2, "∂/∂y atan2(y, x) = x/(x² + y²), ∂/∂x atan2(y, x) = −y/(x² + y²)")
+arctan2 = elementwise(np.arctan2, Formula("∂/∂y atan2(y, x) = x/(x² + y²), ∂/∂x atan2(y, x) = −y/(x² + y²)",
+                                          ("{1}/({1}² + {0}²)", "−{0}/({1}² + {0}²)")))
 derivatives(arctan2, lambda ans, y, x: x / (x * x + y * y), lambda ans, y, x: -y / (x * x + y * y))
 
-hypot = elementwise(np.hypot, "∂/∂x √(x² + y²) = x/√(x² + y²)")
+hypot = elementwise(np.hypot, Formula("∂/∂x √(x² + y²) = x/√(x² + y²)",
+                                      ("{0}/√({0}² + {1}²)", "{1}/√({0}² + {1}²)")))
 derivatives(hypot, lambda ans, x, y: x / ans, lambda ans, x, y: y / ans)
 
-deg2rad = elementwise(np.deg2rad, "deg2rad x = x·π/180: d/dx = π/180")
+deg2rad = elementwise(np.deg2rad, Formula("deg2rad x = x·π/180: d/dx = π/180", ("π/180",)))
 derivatives(deg2rad, lambda ans, x: RADIANS_PER_DEGREE)
 implements(np.radians, deg2rad)
 
-rad2deg = elementwise(np.rad2deg, "rad2deg x = x·180/π: d/dx = 180/π")
+rad2deg = elementwise(np.rad2deg, Formula("rad2deg x = x·180/π: d/dx = 180/π", ("180/π",)))
 derivatives(rad2deg, lambda ans, x: 1 / RADIANS_PER_DEGREE)
 implements(np.degrees, rad2deg)
 
@@ -235,7 +253,8 @@ def _nonzero(x):
     return np.where(x == 0, 1.0, x)
 
 
-@primitive(broadcasts=True, derivative="d/dx sinc′(x) = −π² sinc x − 2·sinc′(x)/x, which is −π²/3 at x = 0")
+@primitive(broadcasts=True, formula=Formula("d/dx sinc′(x) = −π² sinc x − 2·sinc′(x)/x, which is −π²/3 at x = 0",
+                                            ("−π² sinc {0} − 2·sinc′({0})/{0}",)))
 def sinc_slope(x):
     """sinc′(x) = (cos πx − sinc x)/x, which is 0 at x = 0: a primitive, so that its own derivative
     keeps the limit at 0 (sinc″(0) = −π²/3)."""
@@ -246,27 +265,28 @@ derivatives(sinc_slope,
             lambda ans, x: np.where(x == 0, -np.pi ** 2 / 3, -np.pi ** 2 * np.sinc(x) - 2 * ans / _nonzero(x)))
 
 sinc = Primitive(np.sinc, name="sinc", broadcasts=True,
-                 derivative="sinc x = sin πx/(πx):  d/dx sinc x = (cos πx − sinc x)/x, with the limit 0 at x = 0")
+                 formula=Formula("sinc x = sin πx/(πx):  d/dx sinc x = (cos πx − sinc x)/x, with the limit 0 at x = 0",
+                                 ("sinc′({0})",)))
 derivatives(sinc, lambda ans, x: sinc_slope(x))
 implements(np.sinc, sinc)
 
 # ---- hyperbolic ---------------------------------------------------------------------------------
-sinh = elementwise(np.sinh, "d/dx sinh x = cosh x")
+sinh = elementwise(np.sinh, Formula("d/dx sinh x = cosh x", ("cosh {0}",)))
 derivatives(sinh, lambda ans, x: np.cosh(x))
 
-cosh = elementwise(np.cosh, "d/dx cosh x = sinh x")
+cosh = elementwise(np.cosh, Formula("d/dx cosh x = sinh x", ("sinh {0}",)))
 derivatives(cosh, lambda ans, x: np.sinh(x))
 
-tanh = elementwise(np.tanh, "d/dx tanh x = 1 − tanh² x")
+tanh = elementwise(np.tanh, Formula("d/dx tanh x = 1 − tanh² x", ("1 − tanh² {0}",)))
 derivatives(tanh, lambda ans, x: 1 - ans * ans)
 
-arcsinh = elementwise(np.arcsinh, "d/dx arsinh x = 1/√(x² + 1)")
+arcsinh = elementwise(np.arcsinh, Formula("d/dx arsinh x = 1/√(x² + 1)", ("1/√({0}² + 1)",)))
 derivatives(arcsinh, lambda ans, x: 1 / np.sqrt(x * x + 1))
 
-arccosh = elementwise(np.arccosh, "d/dx arcosh x = 1/√(x² − 1)")
+arccosh = elementwise(np.arccosh, Formula("d/dx arcosh x = 1/√(x² − 1)", ("1/√({0}² − 1)",)))
 derivatives(arccosh, lambda ans, x: 1 / np.sqrt(x * x - 1))
 
-arctanh = elementwise(np.arctanh, "d/dx artanh x = 1/(1 − x²)")
+arctanh = elementwise(np.arctanh, Formula("d/dx artanh x = 1/(1 − x²)", ("1/(1 − {0}²)",)))
 derivatives(arctanh, lambda ans, x: 1 / (1 - x * x))
 
 
@@ -275,17 +295,22 @@ def _is_traced(value) -> bool:
     return type(value) is Tensor and (value.requires_grad or value.tangent is not None)
 
 
-def extremum(ufunc: np.ufunc, x_wins: Callable, y_wins: Callable, rule: str) -> None:
-    """Answer for a binary max/min ``ufunc`` whose slope in x is ``x_wins(ans, x, y)``, 1 where x is the result.
+def extremum(ufunc: np.ufunc, x_wins: Callable, y_wins: Callable, rule: str, x_wins_when: str) -> None:
+    """Answer for a binary max/min ``ufunc`` whose slope in x is ``x_wins(ans, x, y)``, 1 where x is the result
+    (``x_wins_when``, written over the operands ``{0}`` = x and ``{1}`` = y).
 
     Between two traced values a tie is split ½/½ (PyTorch's torch.maximum); against a constant the tie
     goes to the constant, so np.maximum(0, x) is ReLU with ReLU′(0) = 0.
     """
-    both = Primitive(ufunc, name=ufunc.__name__, broadcasts=True, derivative=f"{rule}, ½ each on a tie")
+    y_wins_when = x_wins_when.format("{1}", "{0}")
+    both = Primitive(ufunc, name=ufunc.__name__, broadcasts=True, formula=Formula(
+        f"{rule}, ½ each on a tie",
+        (f"1 where {x_wins_when}, ½ on a tie, else 0", f"1 where {y_wins_when}, ½ on a tie, else 0")))
     derivatives(both, lambda ans, x, y: np.where(x == y, 0.5, x_wins(ans, x, y)),
                 lambda ans, x, y: np.where(x == y, 0.5, y_wins(ans, x, y)))
-    one = Primitive(ufunc, name=ufunc.__name__, broadcasts=True,
-                    derivative=f"{rule}; a tie with a constant goes to the constant (ReLU′(0) = 0)")
+    one = Primitive(ufunc, name=ufunc.__name__, broadcasts=True, formula=Formula(
+        f"{rule}; a tie with a constant goes to the constant (ReLU′(0) = 0)",
+        (f"1 where {x_wins_when}, else 0", f"1 where {y_wins_when}, else 0")))
     derivatives(one, x_wins, y_wins)
 
     def choose(x, y):
@@ -294,13 +319,15 @@ def extremum(ufunc: np.ufunc, x_wins: Callable, y_wins: Callable, rule: str) -> 
     implements(ufunc, choose)
 
 
-extremum(np.maximum, lambda ans, x, y: x > y, lambda ans, x, y: y > x, "∂ max(x, y)/∂x = 1 where x > y, else 0")
-extremum(np.minimum, lambda ans, x, y: x < y, lambda ans, x, y: y < x, "∂ min(x, y)/∂x = 1 where x < y, else 0")
+extremum(np.maximum, lambda ans, x, y: x > y, lambda ans, x, y: y > x, "∂ max(x, y)/∂x = 1 where x > y, else 0",
+         "{0} > {1}")
+extremum(np.minimum, lambda ans, x, y: x < y, lambda ans, x, y: y < x, "∂ min(x, y)/∂x = 1 where x < y, else 0",
+         "{0} < {1}")
 # fmax/fmin ignore a NaN: the other argument is the result and takes the gradient.
 extremum(np.fmax, lambda ans, x, y: (x > y) | np.isnan(y), lambda ans, x, y: (y > x) | np.isnan(x),
-         "∂ fmax(x, y)/∂x = 1 where x > y or y is NaN, else 0")
+         "∂ fmax(x, y)/∂x = 1 where x > y or y is NaN, else 0", "{0} > {1} or {1} is NaN")
 extremum(np.fmin, lambda ans, x, y: (x < y) | np.isnan(y), lambda ans, x, y: (y < x) | np.isnan(x),
-         "∂ fmin(x, y)/∂x = 1 where x < y or y is NaN, else 0")
+         "∂ fmin(x, y)/∂x = 1 where x < y or y is NaN, else 0", "{0} < {1} or {1} is NaN")
 
 
 # ---- clip and where -----------------------------------------------------------------------------
@@ -314,7 +341,9 @@ def _inside(x, low, high):
     return mask
 
 
-@primitive(broadcasts=True)
+@primitive(broadcasts=True, formula=Formula("d/dx clip(x, low, high) = 1 inside [low, high], 0 outside",
+                                            ("1 where {1} ≤ {0} ≤ {2}, else 0", "1 where {0} < {1}, else 0",
+                                             "1 where {0} > {2}, else 0")))
 def clip(x, low=None, high=None):
     """clip(x, low, high) = min(max(x, low), high).  d/dx = 1 inside [low, high], 0 outside."""
     return np.clip(x, low, high)
@@ -343,7 +372,8 @@ def _numpy_clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kw
 implements(np.clip, _numpy_clip)
 
 
-@primitive(broadcasts=True)
+@primitive(broadcasts=True, formula=Formula("∂ where(c, x, y)/∂x = c, ∂/∂y = 1 − c (c is not differentiated)",
+                                            (None, "1 where {0}, else 0", "1 where not {0}, else 0")))
 def where(condition, x, y):
     """where(c, x, y) picks x where c holds, else y.  ∂/∂x = c, ∂/∂y = 1 − c (c is not differentiated)."""
     return np.where(condition, x, y)

@@ -16,6 +16,7 @@ import numpy as np
 
 from calcml.autodiff.dispatch import implements, plain
 from calcml.autodiff.errors import OperationError
+from calcml.autodiff.formula import Formula
 from calcml.autodiff.primitive import apply, primitive
 from calcml.autodiff.tensor import Tensor
 
@@ -78,14 +79,14 @@ def _batch_first(t: np.ndarray) -> np.ndarray:
 
 
 # ---- the transpose pair: getitem and scatter_add ------------------------------------------------
-@primitive
+@primitive(formula=Formula("∂L/∂x = scatter_add(g, index, x.shape): g added at the picked positions"))
 def getitem(x, index):
     """x[index] (``index`` normalized by ``normalize_index``).  ∂L/∂x = scatter_add(g, index, x.shape):
     zeros, with g added at the picked positions (repeated positions accumulate)."""
     return x[index]
 
 
-@primitive
+@primitive(formula=Formula("∂L/∂values = g[index]"))
 def scatter_add(values, index, shape):
     """zeros(shape) with ``values`` added at ``index`` (np.add.at: repeated positions accumulate).
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from calcml.autodiff.dispatch import implements
 from calcml.autodiff.errors import OperationError, ShapeError
+from calcml.autodiff.formula import Formula
 from calcml.autodiff.primitive import primitive
 from calcml.autodiff.rules.indexing import index_along
 from calcml.autodiff.tensor import Tensor
@@ -29,7 +30,7 @@ def _full_tangents(tangents: list, arrays: tuple, dtype) -> list[np.ndarray]:
 
 
 # ---- concatenate --------------------------------------------------------------------------------
-@primitive
+@primitive(formula=Formula("∂L/∂x_k = the block of g where x_k sits"))
 def concatenate(*arrays, axis=0):
     """Join along an existing axis (all flattened first when axis is None).
 
@@ -68,7 +69,7 @@ implements(np.concatenate, _numpy_concatenate)  # np.concat is the same function
 
 
 # ---- stack --------------------------------------------------------------------------------------
-@primitive
+@primitive(formula=Formula("∂L/∂x_k = g[..., k, ...] (index k on the new axis)"))
 def stack(*arrays, axis=0):
     """Join along a new axis.  ∂L/∂x_k = g[..., k, ...] (index k on the new axis)."""
     return np.stack(arrays, axis=axis)
@@ -180,7 +181,7 @@ implements(np.unstack, _unstack)
 
 
 # ---- pad ----------------------------------------------------------------------------------------
-@primitive
+@primitive(formula=Formula("∂L/∂x = g with the border cut off"))
 def pad(array, pad_width, constant_values=0):
     """Surround x with a constant (``pad_width``: one (before, after) pair per axis).
 

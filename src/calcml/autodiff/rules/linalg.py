@@ -17,6 +17,7 @@ from numpy.linalg._linalg import SlogdetResult  # NumPy's own result type
 
 from calcml.autodiff.dispatch import implements, plain
 from calcml.autodiff.errors import OperationError, ShapeError, describe
+from calcml.autodiff.formula import Formula
 from calcml.autodiff.forward import align_to_rank
 from calcml.autodiff.primitive import primitive
 from calcml.autodiff.rules.axes import reduce_tangent, restore_reduced
@@ -27,7 +28,7 @@ from calcml.autodiff.tensor import Tensor
 
 
 # ---- inverse and determinants ------------------------------------------------------------------
-@primitive
+@primitive(formula=Formula("∂(A⁻¹) = −A⁻¹ (∂A) A⁻¹, so Ā = −A⁻ᵀ Ḡ A⁻ᵀ"))
 def inv(a: Any) -> Any:
     """A⁻¹.  ∂(A⁻¹) = −A⁻¹ (∂A) A⁻¹, so Ā = −A⁻ᵀ Ḡ A⁻ᵀ."""
     return np.linalg.inv(a)
@@ -38,7 +39,7 @@ inv.defjvp(lambda t, ans, a: -(ans @ t @ ans))
 implements(np.linalg.inv, inv)
 
 
-@primitive
+@primitive(formula=Formula("∂ det A = tr(adj(A) ∂A) (Jacobi's formula), so Ā = ḡ · cof A"))
 def det(a: Any) -> Any:
     """det A.  ∂ det A = tr(adj(A) ∂A) (Jacobi's formula), so Ā = ḡ · cof A, the cofactor matrix adj(A)ᵀ.
 
@@ -68,7 +69,7 @@ det.defjvp(lambda t, ans, a: np.einsum("...ij,Z...ij->Z...", cofactor(a, ans), t
 implements(np.linalg.det, det)
 
 
-@primitive
+@primitive(formula=Formula("∂ log|det A| = tr(A⁻¹ ∂A), so Ā = ḡ A⁻ᵀ"))
 def logabsdet(a: Any) -> Any:
     """log |det A|, the differentiable half of np.linalg.slogdet.  ∂ log|det A| = tr(A⁻¹ ∂A), Ā = ḡ A⁻ᵀ."""
     return np.linalg.slogdet(a).logabsdet
@@ -118,7 +119,7 @@ def _solve_vectors(a: Any, v: Any) -> Any:
     return np.einsum("...ij->...i", np.linalg.solve(a, column))
 
 
-@primitive
+@primitive(formula=Formula("∂x = A⁻¹(∂b − ∂A x), so b̄ = A⁻ᵀ x̄ and Ā = −b̄ xᵀ"))
 def solve(a: Any, b: Any) -> Any:
     """x = A⁻¹b (b a vector (n,) or a stack of matrices (..., n, k), as in NumPy 2).
 
@@ -175,7 +176,7 @@ def _conjugate_solve(lower: Any, x: Any) -> Any:
     return mT(np.linalg.solve(mT(lower), mT(left)))
 
 
-@primitive
+@primitive(formula=Formula("∂L = L Φ(L⁻¹ ∂A L⁻ᵀ), Φ the lower triangle with its diagonal halved"))
 def cholesky(a: Any, upper: bool = False) -> Any:
     """L with A = L Lᵀ (lower; ``upper=True`` gives U = Lᵀ).  ∂L = L Φ(L⁻¹ ∂A L⁻ᵀ) (Murray 2016).
 
@@ -210,7 +211,7 @@ def _nonzero(norm: Any) -> Any:
     return np.where(norm == 0, 1.0, norm)
 
 
-@primitive(name="norm")
+@primitive(name="norm", formula=Formula("∂‖x‖/∂x = x / ‖x‖ (0 at x = 0)"))
 def euclidean_norm(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """√(Σ x²) over ``axis``: the vector 2-norm, or the Frobenius norm over two axes.
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from calcml.autodiff.dispatch import implements, plain
 from calcml.autodiff.errors import OperationError
+from calcml.autodiff.formula import Formula
 from calcml.autodiff.primitive import primitive
 from calcml.autodiff.rules.axes import kept_shape, normalize_axes
 from calcml.autodiff.rules.indexing import take_along_axis
@@ -50,7 +51,7 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
     return take_along_axis(a, np.argpartition(plain(a), kth, axis=axis), axis)
 
 
-@primitive
+@primitive(formula=Formula("∂u_k/∂x_i = 1/c_k for each of the c_k copies i of u_k"))
 def unique_values(x, first, groups, counts):
     """The distinct values of x along axis 0, read at their first occurrences: u_k = x[first_k].
 

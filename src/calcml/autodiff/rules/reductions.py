@@ -13,6 +13,7 @@ import numpy as np
 
 from calcml.autodiff.dispatch import implements
 from calcml.autodiff.errors import OperationError, ShapeError
+from calcml.autodiff.formula import Formula
 from calcml.autodiff.primitive import primitive
 from calcml.autodiff.rules.axes import (
     count_reduced,
@@ -39,7 +40,7 @@ def _reduce_options(initial, where) -> dict:
     return options
 
 
-@primitive(name="sum")
+@primitive(name="sum", formula=Formula("∂(Σ_j x_j)/∂x_i = 1"))
 def sum_(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
     """Σ over ``axis`` (of the entries ``where`` allows).  ∂(Σ_j x_j)/∂x_i = 1, so every included
     input receives the output's gradient; ``initial`` is a constant."""
@@ -63,7 +64,7 @@ def _included(shape, axis, keepdims, where, dtype):
     return np.sum(np.broadcast_to(where, shape), axis=axis, keepdims=keepdims).astype(dtype)
 
 
-@primitive(name="mean")
+@primitive(name="mean", formula=Formula("∂ mean(x)/∂x_i = 1/n"))
 def mean(x, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     """Average over ``axis`` (of the entries ``where`` allows).  ∂ mean(x)/∂x_i = 1/n."""
     if where is True:
@@ -112,7 +113,7 @@ def _prod_partial(ans, x, axis=None, keepdims=False, initial=None, where=True):
     return _masked(partial, where)
 
 
-@primitive(name="prod")
+@primitive(name="prod", formula=Formula("∂(∏_j x_j)/∂x_i = ∏_{j≠i} x_j"))
 def prod(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
     """∏ over ``axis`` (of the entries ``where`` allows, times ``initial``).  ∂(∏_j x_j)/∂x_i = ∏_{j≠i} x_j."""
     return np.prod(x, axis=axis, dtype=dtype, keepdims=keepdims, **_reduce_options(initial, where))
@@ -136,13 +137,13 @@ def _winners(ans, x, axis, keepdims, where):
 
 
 def _extremum(name, reduce, description):
-    @primitive(name=name)
+    @primitive(name=name, formula=Formula(description))
     def extremum(x, axis=None, out=None, keepdims=False, initial=None, where=True):
         if initial is None and where is True:
             return reduce(x, axis=axis, keepdims=keepdims)
         return reduce(x, axis=axis, keepdims=keepdims, **_reduce_options(initial, where))
 
-    extremum.__doc__ = extremum.derivative = description
+    extremum.__doc__ = description
     extremum.defvjp(lambda g, ans, x, axis=None, out=None, keepdims=False, initial=None, where=True:
                     with_kept_axes(g, x.shape, axis, keepdims) * _winners(ans, x, axis, keepdims, where))
     extremum.defjvp(lambda t, ans, x, axis=None, out=None, keepdims=False, initial=None, where=True:
@@ -162,7 +163,7 @@ def _centered_scaled(x, axis, ddof):
     return (x - np.mean(x, axis=axis, keepdims=True)) / (n - ddof)
 
 
-@primitive(name="var")
+@primitive(name="var", formula=Formula("∂var/∂x_i = 2(x_i − x̄)/(n − ddof)"))
 def var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     """Variance Σ(x − x̄)²/(n − ddof).  ∂var/∂x_i = 2(x_i − x̄)/(n − ddof)."""
     return np.var(x, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
@@ -172,7 +173,7 @@ var.defvjp(lambda g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=F
            2 * restore_reduced(g, x.shape, axis, keepdims) * _centered_scaled(x, axis, ddof))
 var.defjvp(lambda t, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False:
            reduce_tangent(2 * t * _centered_scaled(x, axis, ddof), axis, x.ndim, keepdims))
-@primitive(name="std")
+@primitive(name="std", formula=Formula("∂std/∂x_i = (x_i − x̄)/((n − ddof)·std)"))
 def std(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     """Standard deviation √var.  ∂std/∂x_i = (x_i − x̄)/((n − ddof)·std)."""
     return np.std(x, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
@@ -228,7 +229,7 @@ def _reverse_cumsum(g, axis):
     return np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis)
 
 
-@primitive(name="cumsum")
+@primitive(name="cumsum", formula=Formula("∂L/∂x_i = Σ_{k≥i} ∂L/∂s_k (a reversed running sum)"))
 def cumsum(x, axis=None, dtype=None, out=None):
     """Running sum s_k = Σ_{i≤k} x_i.  ∂L/∂x_i = Σ_{k≥i} ∂L/∂s_k (a reversed running sum)."""
     return np.cumsum(x, axis=axis, dtype=dtype)
@@ -280,7 +281,7 @@ def _cumprod_jvp(t, ans, x, axis=None, dtype=None, out=None):
     return np.moveaxis(np.sum(np.moveaxis(t, axis, -1)[..., :, None] * others, axis=-2), -1, axis)
 
 
-@primitive(name="cumprod")
+@primitive(name="cumprod", formula=Formula("∂p_k/∂x_i = ∏_{j≤k, j≠i} x_j for i ≤ k"))
 def cumprod(x, axis=None, dtype=None, out=None):
     """Running product p_k = ∏_{i≤k} x_i.  ∂p_k/∂x_i = ∏_{j≤k, j≠i} x_j for i ≤ k (exact at zeros,
     as PyTorch's torch.cumprod)."""
@@ -342,7 +343,7 @@ def _finite_or_zero(m):
     return np.where(np.isfinite(m), m, 0.0)
 
 
-@primitive
+@primitive(formula=Formula("∂/∂x_i logsumexp(x) = softmax(x)_i"))
 def logsumexp(x, axis=None, keepdims=False):
     """log Σ exp(x), computed as m + log Σ exp(x − m) with m = max x, so it never overflows.
 
@@ -370,7 +371,7 @@ logsumexp.defjvp(lambda t, ans, x, axis=None, keepdims=False:
                  reduce_tangent(t * _softmax_of_logsumexp(ans, x, axis, keepdims), axis, x.ndim, keepdims))
 
 
-@primitive
+@primitive(formula=Formula("∂s_i/∂x_j = s_i(δ_ij − s_j), so ∂L/∂x = s ⊙ (g − ⟨g, s⟩)"))
 def softmax(x, axis=-1):
     """softmax(x)_i = exp(x_i)/Σ_j exp(x_j), shifted by max x so it never overflows.
 

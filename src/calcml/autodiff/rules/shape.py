@@ -17,6 +17,7 @@ import numpy as np
 
 from calcml.autodiff.dispatch import implements
 from calcml.autodiff.errors import OperationError, ShapeError
+from calcml.autodiff.formula import Formula
 from calcml.autodiff.primitive import Primitive, primitive
 from calcml.autodiff.rules.axes import negative_axes
 from calcml.autodiff.rules.indexing import scatter_add
@@ -40,7 +41,7 @@ def _reshape_tangent(t, ans, x, *args, order="C", **kwargs):
 
 
 def _reshape_like(forward) -> Primitive:
-    prim = primitive(forward)
+    prim = primitive(forward, formula=Formula("∂L/∂x = reshape(g, x.shape)"))
     prim.defvjp(_restore_shape)
     prim.defjvp(_reshape_tangent)
     return prim
@@ -156,7 +157,7 @@ def _permutation(ndim: int, axes) -> tuple[int, ...]:
     return tuple(range(ndim))[::-1] if axes is None else tuple(int(a) % ndim for a in axes)
 
 
-@primitive
+@primitive(formula=Formula("∂L/∂x = transpose(g, p⁻¹)"))
 def transpose(a, axes=None):
     """Permute the axes: out[i_p0, i_p1, ...] = x[i_0, i_1, ...].  ∂L/∂x = transpose(g, p⁻¹)."""
     return np.transpose(a, axes)
@@ -200,7 +201,7 @@ implements(np.matrix_transpose, lambda x: _numpy_swapaxes(x, -1, -2))
 
 
 # ---- broadcast_to ------------------------------------------------------------------------------
-@primitive(broadcasts=True)
+@primitive(broadcasts=True, formula=Formula("∂L/∂x = g summed over the repeated axes", partials=("1",)))
 def broadcast_to(array, shape, subok=False):
     """Repeat x along new or length-1 axes.  ∂L/∂x = g summed over them (the engine's unbroadcast)."""
     return np.broadcast_to(array, shape)
@@ -220,7 +221,7 @@ implements(np.broadcast_arrays, _numpy_broadcast_arrays)
 
 
 # ---- flip and tile ------------------------------------------------------------------------------
-@primitive
+@primitive(formula=Formula("∂L/∂x = flip(g, axis)"))
 def flip(m, axis=None):
     """Reverse the order of entries along ``axis``.  ∂L/∂x = flip(g, axis)."""
     return np.flip(m, axis)
@@ -240,7 +241,7 @@ def _tile_layout(shape: tuple[int, ...], reps) -> tuple[tuple[int, ...], tuple[i
     return (1,) * (ndim - len(shape)) + tuple(shape), (1,) * (ndim - len(reps)) + reps
 
 
-@primitive
+@primitive(formula=Formula("∂L/∂x = Σ over the copies of g"))
 def tile(A, reps):
     """Repeat the whole array ``reps`` times along each axis.  ∂L/∂x = Σ over the copies of g."""
     return np.tile(A, reps)
@@ -265,7 +266,7 @@ implements(np.tile, tile)
 
 
 # ---- astype and copy ----------------------------------------------------------------------------
-@primitive
+@primitive(formula=Formula("∂L/∂x = g cast back to x's dtype", partials=("1",)))
 def astype(x, dtype, copy=True):
     """Cast to another floating dtype.  ∂L/∂x = g cast back to x's dtype (float32 stays float32)."""
     return x.astype(dtype, copy=copy)
@@ -286,7 +287,7 @@ def _numpy_astype(x, dtype, /, *, copy=True, device=None):
 implements(np.astype, _numpy_astype)
 
 
-@primitive
+@primitive(formula=Formula("d/dx copy(x) = 1", partials=("1",)))
 def copy(a, order="K", subok=False):
     """A copy of the array.  ∂L/∂x = g."""
     return np.copy(a, order=order)
