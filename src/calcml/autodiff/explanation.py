@@ -29,7 +29,7 @@ def explain(nodes: list[GraphNode], output: GraphNode, uses: dict[str, list[Use]
     """
     lines = ["Forward pass: each node computed from its parents, in order.", ""]
     for node in nodes:
-        lines.append("  " + forward_line(node) + ("    ← output L" if node is output else ""))
+        lines.append("  " + _forward_line(node) + ("    ← output L" if node is output else ""))
     lines += ["", "Backward pass: the chain rule from the output back to the inputs.",
               "  ∂L/∂v = Σ over the nodes c computed from v of ∂L/∂c · ∂c/∂v "
               "(arrays: elementwise ⊙, or the vector–Jacobian product (∂c/∂v)ᵀ ∂L/∂c).", ""]
@@ -44,7 +44,7 @@ def explain(nodes: list[GraphNode], output: GraphNode, uses: dict[str, list[Use]
     return "\n".join(lines)
 
 
-def forward_line(node: GraphNode) -> str:
+def _forward_line(node: GraphNode) -> str:
     """``v3 = tanh(v2) = 0.7616``: how a node was computed and its value (leaves say what they are)."""
     if node.op == "input":
         return f"{node.id} = {node.name} = {compact(node.value)}    (input)"
