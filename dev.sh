@@ -10,13 +10,15 @@ setup() {
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[all,test,dev,docs]"
 }
 
-# The browser tests of the lab drive Debian's Chromium; graph pictures use Graphviz's `dot`.
+# The browser tests of the lab drive Debian's Chromium; graph pictures use Graphviz's `dot`; worksheets
+# are typeset into PDFs with pdflatex (TeX Live's base, without its recommended extras).
 system_packages() {
-  command -v chromium >/dev/null && command -v dot >/dev/null && return 0
+  command -v chromium >/dev/null && command -v dot >/dev/null && command -v pdflatex >/dev/null && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium graphviz >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends texlive-latex-base >/dev/null
   else
-    echo "note: chromium and graphviz are missing and cannot be installed here; their tests will be skipped" >&2
+    echo "note: chromium, graphviz or pdflatex is missing and cannot be installed here; their tests will be skipped" >&2
   fi
 }
 

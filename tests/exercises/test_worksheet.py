@@ -65,7 +65,7 @@ def test_latex_structure(sheet, exercises):
     for path in (sheet.tex, sheet.key_tex):
         tex = path.read_text(encoding="utf-8")
         assert tex.isascii() and braces_balance(tex)
-        assert tex.startswith("\\documentclass") and "\\usepackage{amsmath,amssymb}" in tex
+        assert tex.startswith("\\documentclass") and "\\usepackage{amsmath,amssymb,graphicx}" in tex
         assert tex.count("\\begin{document}") == tex.count("\\end{document}") == 1
         assert tex.count("\\begin{enumerate}") == tex.count("\\end{enumerate}") == 1
         assert tex.count("\\item ") == len(exercises)
@@ -104,3 +104,16 @@ def test_bad_input(tmp_path):
 def test_pdfs_compile_when_latex_is_installed(exercises, tmp_path):
     sheet = write_worksheet(exercises, tmp_path)
     assert sheet.pdf.read_bytes().startswith(b"%PDF") and sheet.key_pdf.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.skipif(latex_compiler() is None, reason="no LaTeX (latexmk or pdflatex) on the PATH")
+def test_every_topic_typesets_within_the_margins(tmp_path):
+    """One exercise of every topic in one worksheet and key: pdflatex reports no line running into the margin
+    (long vectors and matrices are scaled to fit, typed answers and solutions break between words)."""
+    from calcml.exercises import TOPICS
+
+    every_topic = [generate(getattr(topic, "name", topic), 2, 1) for topic in TOPICS]
+    sheet = write_worksheet(every_topic, tmp_path, title="every topic")
+    for pdf in (sheet.pdf, sheet.key_pdf):
+        log = pdf.with_suffix(".log").read_text(encoding="utf-8", errors="replace")
+        assert "Overfull \\hbox" not in log, log[log.index("Overfull"):][:400]

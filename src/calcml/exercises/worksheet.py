@@ -31,9 +31,14 @@ li{margin-bottom:1.6em}.format{color:#555;font-size:.9em}.space{height:5em;borde
 
 _PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[T1]{fontenc}
-\usepackage{amsmath,amssymb}
+\usepackage{amsmath,amssymb,graphicx}
 \usepackage[margin=2.2cm]{geometry}
 \setlength{\parindent}{0pt}
+\newsavebox{\answerbox}
+% an answer wider than the line (a long vector or matrix) is scaled down to fit, never run into the margin
+\newcommand{\fitanswer}[1]{\sbox{\answerbox}{#1}%
+  \ifdim\wd\answerbox>\dimexpr\linewidth-5em\relax\resizebox{\dimexpr\linewidth-5em\relax}{!}{\usebox{\answerbox}}%
+  \else\usebox{\answerbox}\fi}
 """
 
 
@@ -98,8 +103,9 @@ def worksheet_latex(exercises: Sequence[Exercise], title: str) -> str:
 
 def key_latex(exercises: Sequence[Exercise], title: str) -> str:
     """The answer key as a LaTeX document: each answer in math mode, as typed, and the worked solution."""
-    items = [f"\\item {e.latex_prompt()}\n\n\\textbf{{Answer:}} $\\displaystyle {e.answer_latex()}$\n\n"
-             f"{{\\small typed: \\texttt{{{latex_text(e.answer_text)}}}}}\n\n{{\\small {e.solution_latex()}}}\n"
+    items = [f"\\item {e.latex_prompt()}\n\n\\textbf{{Answer:}} \\fitanswer{{$\\displaystyle {e.answer_latex()}$}}\n\n"
+             f"{{\\small\\raggedright typed: \\texttt{{{latex_text(e.answer_text)}}}\\par}}\n\n"
+             f"{{\\small\\raggedright {e.solution_latex()}\\par}}\n"
              for e in exercises]
     return _latex_document(f"{title} — answer key", items)
 
