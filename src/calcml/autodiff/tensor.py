@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import operator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -306,9 +307,7 @@ class Tensor:
         With ``create_graph=True`` the gradients are themselves traced Tensors, so they can be
         differentiated again.
         """
-        from calcml.autodiff.reverse import backward_into_leaves
-
-        backward_into_leaves(self, gradient, create_graph)
+        TENSOR_HOOKS.backward(self, gradient, create_graph)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient."""
@@ -378,9 +377,21 @@ class Tensor:
 
 
 def note_value_use(tensor: Tensor) -> None:
-    from calcml.autodiff.batching import note_value_use as note
+    """A plain value (bool, float, array) was read from ``tensor``: each running cm.vmap trace is told, and
+    decides what the read means for it (it may have to run f example by example)."""
+    for tracer in STATE.vmap_tracers:
+        tracer.note_value_use(tensor)
 
-    note(tensor)
+
+class TensorHooks:
+    """The passes a Tensor's methods call that are built on the Tensor itself, so tensor.py cannot import
+    them: each installs itself here when its module is imported (``Tensor.backward`` calls reverse mode's
+    ``backward_into_leaves``, installed by ``calcml.autodiff.transforms.reverse_mode``)."""
+
+    backward: Callable[[Tensor, Any, bool], None]
+
+
+TENSOR_HOOKS = TensorHooks()
 
 
 class _Writable:

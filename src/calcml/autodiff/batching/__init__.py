@@ -1,0 +1,10 @@
+"""``cm.vmap``: a function of one example, run on a whole batch by tracing it once and replaying the record.
+
+    trace.py      the record of one example's operations, and what makes it unreplayable
+    rules.py      how each operation runs on a batch (the rules primitives carry)
+    transform.py  the transform: trace, replay, check, or fall back to one example at a time
+"""
+
+from calcml.autodiff.batching.transform import BatchingError, vmap
+
+__all__ = ["BatchingError", "vmap"]

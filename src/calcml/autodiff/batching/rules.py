@@ -1,0 +1,298 @@
+"""Batching rules: how one recorded operation runs on a whole batch at once.
+
+During the replay a batched value is a ``Batched``: its ``physical`` array has the batch axis in front,
+``physical.shape == (B, *logical_shape)``. A rule receives the operation's arguments (Batched or
+constants) and returns the physical result:
+
+    elementwise      align ranks after the batch axis, then broadcast:   (B, 3) + (4, 3) → (B, 1, 3) + (4, 3)
+    reductions       shift the axis by one:                              sum(x, axis=0) → sum(X, axis=1)
+    shapes           the same, with the batch size in front:              reshape(x, (2, 3)) → reshape(X, (B, 2, 3))
+    matmul           a batch of vectors is a matrix:                      x @ W → X @ W, one BLAS call
+    einsum           a fresh label for the batch axis:                    'k,j->jk' → 'Zk,Zj->Zjk'
+    indexing         arange(B) in front of the index:                     z[y] → Z[arange(B), Y]
+
+Each primitive carries its rule (``prim.defvmap(rule)``, declared at the end of this module); a broadcasting
+primitive without one is elementwise. ``FUNCTION_RULES`` holds the rules of the NumPy functions that are not
+primitives (``np.argmax``: recorded because its result differs per example). Anything else runs ``loop``:
+once per example, stacked — slower, never wrong.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import calcml.autodiff.rules  # noqa: F401  (registers the primitives whose rules are declared below)
+from calcml.autodiff.primitive import REGISTRY, Primitive
+from calcml.autodiff.tensor import Tensor
+
+
+class Batched:
+    """A value with the batch axis in front (``physical.shape == (B, *logical_shape)``)."""
+
+    __slots__ = ("physical",)
+
+    def __init__(self, physical: Any):
+        self.physical = physical
+
+    @property
+    def ndim(self) -> int:
+        """The rank of one example."""
+        return self.physical.ndim - 1
+
+
+def logical_ndim(value: Any) -> int:
+    """The rank of one example of ``value`` (a constant is the same for every example)."""
+    if type(value) is Batched:
+        return value.physical.ndim - 1
+    if type(value) is np.ndarray or type(value) is Tensor:
+        return value.ndim
+    return np.ndim(value)
+
+
+def has_batched(value: Any) -> bool:
+    """True when ``value`` (or an item of a tuple or list) is Batched."""
+    if type(value) is Batched:
+        return True
+    if isinstance(value, (tuple, list)):
+        return any(has_batched(v) for v in value)
+    return False
+
+
+def _example(value: Any, b: int) -> Any:
+    if type(value) is Batched:
+        return value.physical[b]
+    if isinstance(value, tuple):
+        return tuple(_example(v, b) for v in value)
+    if isinstance(value, list):
+        return [_example(v, b) for v in value]
+    return value
+
+
+def _plain_option(value: Any) -> Any:
+    """Options (where= masks) are not differentiated: plain values."""
+    return value.value if type(value) is Tensor else value
+
+
+def loop(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
+    """The rule of last resort: once per example, stacked. Right for every operation."""
+    kwargs_b = [{k: _plain_option(_example(v, b)) for k, v in kwargs.items()} for b in range(size)]
+    return np.stack([fn(*_example(args, b), **kwargs_b[b]) for b in range(size)])
+
+
+def _with_rank(x: Batched, rank: int) -> Any:
+    """The physical array of ``x`` with 1-axes after the batch axis, so one example has ``rank`` axes."""
+    physical = x.physical
+    missing = rank - (physical.ndim - 1)
+    if missing <= 0:
+        return physical
+    shape = physical.shape
+    return physical.reshape(shape[:1] + (1,) * missing + shape[1:])
+
+
+# ---- elementwise ---------------------------------------------------------------------------------------
+def elementwise(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
+    """Broadcasting operations: give every batched argument the common rank, the batch axis in front."""
+    rank = max(logical_ndim(a) for a in args)
+    return fn(*[_with_rank(a, rank) if type(a) is Batched else a for a in args], **kwargs)
+
+
+def unary(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
+    """Operations that do not look at the shape (astype, copy): apply to the batch as it is."""
+    if has_batched(args[1:]):
+        return loop(fn, args, kwargs, size)
+    return fn(args[0].physical, *args[1:], **kwargs)
+
+
+# ---- along an axis -------------------------------------------------------------------------------------
+def shift_axis(axis: Any, ndim: int) -> Any:
+    """A logical axis (or tuple, or None for all of an example's ``ndim`` axes) as a physical one.
+
+    >>> shift_axis(0, 2), shift_axis(-1, 2), shift_axis(None, 2)
+    (1, -1, (1, 2))
+    """
+    if axis is None:
+        return tuple(range(1, ndim + 1))
+    if isinstance(axis, (tuple, list)):
+        return tuple(shift_axis(a, ndim) for a in axis)
+    return axis + 1 if axis >= 0 else axis
+
+
+@functools.lru_cache(maxsize=512)
+def _parameter(fn: Any, name: str) -> tuple[int, Any] | None:
+    """Where parameter ``name`` of ``fn`` (a primitive's forward or a NumPy function) sits, and its default;
+    looked up once per function (inspect is slow). None when ``fn`` has no such plain parameter."""
+    try:
+        parameters = list(inspect.signature(fn.forward if isinstance(fn, Primitive) else fn).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    for position, parameter in enumerate(parameters):
+        if parameter.name == name and parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
+            default = None if parameter.default is parameter.empty else parameter.default
+            return (position if parameter.kind is parameter.POSITIONAL_OR_KEYWORD else len(parameters)), default
+    return None
+
+
+def axis_rule(parameter: str, none_means_all: bool = True) -> Callable:
+    """Operations on the first argument along ``parameter`` (an axis, a tuple of axes or None = all)."""
+    def rule(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
+        if not args or type(args[0]) is not Batched or has_batched(args[1:]) or has_batched(tuple(kwargs.values())):
+            return loop(fn, args, kwargs, size)
+        found = _parameter(fn, parameter)
+        if found is None:
+            return loop(fn, args, kwargs, size)
+        position, default = found
+        axis = args[position] if position < len(args) else kwargs.get(parameter, default)
+        if axis is None and not none_means_all:
+            return loop(fn, args, kwargs, size)
+        shifted = shift_axis(axis, args[0].ndim)
+        if position < len(args):
+            return fn(args[0].physical, *args[1:position], shifted, *args[position + 1:], **kwargs)
+        return fn(args[0].physical, *args[1:], **{**kwargs, parameter: shifted})
+    return rule
+
+
+# ---- shapes --------------------------------------------------------------------------------------------
+def reshape(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
+    a, shape = args[0], args[1] if len(args) > 1 else kwargs.get("shape")
+    if kwargs.get("order", "C") != "C" or has_batched(args[1:]):
+        return loop(fn, args, kwargs, size)
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return a.physical.reshape((size,) + shape)
+
+
+def ravel(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
+    if kwargs.get("order", args[1] if len(args) > 1 else "C") != "C":
+        return loop(fn, args, kwargs, size)
+    return args[0].physical.reshape((size, -1))
+
+
+def transpose(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
+    a = args[0]
+    axes = args[1] if len(args) > 1 else kwargs.get("axes")
+    permutation = tuple(reversed(range(a.ndim))) if axes is None else tuple(ax % a.ndim for ax in axes)
+    return np.transpose(a.physical, (0,) + tuple(p + 1 for p in permutation))
+
+
+def expand_dims(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
+    axis = args[1] if len(args) > 1 else kwargs["axis"]
+    ndim = args[0].ndim + (len(axis) if isinstance(axis, (tuple, list)) else 1)
+    normal = tuple(a % ndim for a in axis) if isinstance(axis, (tuple, list)) else axis % ndim
+    return np.expand_dims(args[0].physical, shift_axis(normal, ndim))
+
+
+def squeeze(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
+    a = args[0]
+    axis = args[1] if len(args) > 1 else kwargs.get("axis")
+    logical = a.physical.shape[1:]
+    if axis is None:
+        axis = tuple(i for i, n in enumerate(logical) if n == 1)
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    return np.squeeze(a.physical, tuple(ax % len(logical) + 1 for ax in axes))
+
+
+def broadcast_to(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
+    a = args[0]
+    shape = tuple(args[1] if len(args) > 1 else kwargs["shape"])
+    return np.broadcast_to(_with_rank(a, len(shape)), (size,) + shape)
+
+
+# ---- products ------------------------------------------------------------------------------------------
+def matmul(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
+    """A batch of vectors times one matrix is one matrix product (X @ W, or X @ Wᵀ for W @ x). Otherwise
+    vectors become matrices (and back), and the batched operands get the same number of stacked axes."""
+    a, b = args
+    if type(b) is not Batched and type(a) is Batched and a.ndim == 1 and logical_ndim(b) == 2:
+        return fn(a.physical, b, **kwargs)
+    if type(a) is not Batched and type(b) is Batched and b.ndim == 1 and logical_ndim(a) == 2:
+        return fn(b.physical, a.T, **kwargs)
+    squeezed = []
+    if logical_ndim(a) == 1:  # a row vector, squeezed out again afterwards
+        a = Batched(a.physical[:, None]) if type(a) is Batched else a[None]
+        squeezed.append(-2)
+    if logical_ndim(b) == 1:  # a column vector
+        b = Batched(b.physical[..., None]) if type(b) is Batched else b[..., None]
+        squeezed.append(-1)
+    rank = max(logical_ndim(a), logical_ndim(b))
+    out = fn(*[_with_rank(x, rank) if type(x) is Batched else x for x in (a, b)], **kwargs)
+    return np.squeeze(out, tuple(squeezed)) if squeezed else out
+
+
+def einsum(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
+    """A fresh label for the batch axis, in front of every batched operand's labels and of the output's."""
+    subscripts, operands = args[0], args[1:]
+    if not isinstance(subscripts, str) or "->" not in subscripts:
+        return loop(fn, args, kwargs, size)
+    inputs, output = subscripts.replace(" ", "").split("->")
+    label = next(c for c in "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba" if c not in subscripts)
+    terms = [label + term if type(op) is Batched else term for term, op in zip(inputs.split(","), operands)]
+    physical = [op.physical if type(op) is Batched else op for op in operands]
+    return fn(",".join(terms) + "->" + label + output, *physical, **kwargs)
+
+
+# ---- indexing ------------------------------------------------------------------------------------------
+def _physical_index(index: tuple, size: int) -> tuple | None:
+    """The physical index for batched x: ``(arange(B), ...)`` with batched integer arrays, or a leading
+    ``slice(None)`` when nothing in the index is batched and advanced parts stay together. None when the
+    index cannot be batched this way (the operation then runs once per example)."""
+    if not has_batched(index):
+        advanced = [i for i, p in enumerate(index) if isinstance(p, np.ndarray) and p.ndim > 0]
+        if advanced and advanced != list(range(advanced[0], advanced[-1] + 1)):
+            return None  # NumPy would move the picked axes to the front
+        return (slice(None),) + index
+    if not all(type(p) is Batched or isinstance(p, (int, np.integer, np.ndarray)) for p in index):
+        return None
+    depth = max(logical_ndim(p) for p in index)
+    rows = np.arange(size).reshape((size,) + (1,) * depth)
+    parts = [p.physical.value if type(p.physical) is Tensor else p.physical if type(p) is Batched else p
+             for p in index]
+    return (rows,) + tuple(parts)
+
+
+def getitem(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
+    x, index = args
+    if type(x) is not Batched:
+        return loop(fn, args, kwargs, size)
+    physical = _physical_index(index, size)
+    if physical is None:
+        return loop(fn, args, kwargs, size)
+    return fn(x.physical, physical, **kwargs)
+
+
+def scatter_add(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
+    values, index, shape = args
+    if type(values) is not Batched:  # the same values for every example, scattered to per-example places
+        values = Batched(np.broadcast_to(values, (size,) + np.shape(values)))
+    physical = _physical_index(index, size)
+    if physical is None:
+        return loop(fn, args, kwargs, size)
+    return fn(values.physical, physical, (size,) + tuple(shape), **kwargs)
+
+
+# ---- who has which rule --------------------------------------------------------------------------------
+for _name, _rule in {
+    "reshape": reshape, "ravel": ravel, "transpose": transpose, "expand_dims": expand_dims, "squeeze": squeeze,
+    "broadcast_to": broadcast_to, "matmul": matmul, "einsum": einsum, "getitem": getitem,
+    "scatter_add": scatter_add, "astype": unary, "copy": unary,
+    **dict.fromkeys(("sum", "mean", "prod", "max", "min", "var", "std", "logsumexp"), axis_rule("axis")),
+    **dict.fromkeys(("softmax", "cumsum", "cumprod", "flip"), axis_rule("axis", none_means_all=False)),
+}.items():
+    REGISTRY[_name].defvmap(_rule)
+
+FUNCTION_RULES: dict[Callable, Callable] = {
+    np.argmax: axis_rule("axis", none_means_all=False), np.argmin: axis_rule("axis", none_means_all=False),
+    np.any: axis_rule("axis"), np.all: axis_rule("axis"),
+}
+
+
+def rule_for(fn: Any) -> Callable:
+    """The batching rule of a recorded operation (a primitive, a piecewise-constant ufunc or NumPy function)."""
+    if isinstance(fn, Primitive):
+        return fn.vmap_rule or (elementwise if fn.broadcasts else loop)
+    if isinstance(fn, np.ufunc) and fn.nout == 1:
+        return elementwise
+    return FUNCTION_RULES.get(fn, loop)

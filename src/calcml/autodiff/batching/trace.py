@@ -1,0 +1,246 @@
+"""The record that ``cm.vmap`` replays: every operation that depends on the example inputs.
+
+vmap runs f once on the first example. Its input Tensors hold ``ExampleArray`` values, and the
+``Tracer`` on ``STATE.vmap_tracers`` is handed every primitive applied to them (by ``apply``), in order:
+
+    entries = [(prim, args, kwargs, out), ...]        args as f passed them: Tensors and constants
+
+A record can be replayed on the whole batch only if no constant in it was computed from the example's
+values. Such a constant is noticed three ways: an ``ExampleArray`` (what NumPy computes from one) reaches
+a recorded operation; a plain number is read from one (``float``, ``.item()``, iteration); or a plain
+value is read from a recorded Tensor (``note_value_use``: ``if x[0] > 0``). The trace is then *tainted*
+and vmap runs f example by example instead — slower, never wrong.
+
+One plain read is part of the record rather than a taint: an integer index that differs per example
+(``z[y]`` with a label ``y``). Indexing reads it (NumPy wants plain indices), then records ``getitem``;
+the tracer puts the traced index back into that entry (and into the node the backward pass will read),
+so the replay picks one entry per example.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from calcml.autodiff.rules.indexing import getitem
+from calcml.autodiff.state import STATE
+from calcml.autodiff.tensor import Tensor
+
+SHAPE_ONLY = {np.zeros_like, np.ones_like, np.empty_like, np.shape, np.ndim, np.size, np.result_type}
+
+
+class ExampleArray(np.ndarray):
+    """The first example's values while vmap traces. Whatever NumPy computes from them stays an
+    ExampleArray, so a value-dependent constant that reaches a recorded operation outside the engine's
+    primitives (an index from ``argsort(x.value)`` inside a rule, say) is recognized: the trace is then
+    not replayed, and vmap runs the function once per example instead (right, if slower)."""
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        plain = [i.view(np.ndarray) if isinstance(i, ExampleArray) else i for i in inputs]
+        if "out" in kwargs:
+            kwargs["out"] = tuple(o.view(np.ndarray) if isinstance(o, ExampleArray) else o for o in kwargs["out"])
+        return tainted(getattr(ufunc, method)(*plain, **kwargs))
+
+    def __array_function__(self, func, types, args, kwargs):
+        result = func(*untainted(args), **untainted(kwargs))
+        return result if func in SHAPE_ONLY else tainted(result)
+
+    def __getitem__(self, index):  # x.value[0] stays an example value (a 0-d array, not a plain scalar)
+        return tainted(super().__getitem__(index))
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    # A plain Python number or list read from the example: f may use it in any way, so the record is not
+    # replayed and vmap runs f example by example.
+    def __float__(self):
+        _read_plainly()
+        return super().__float__()
+
+    def __int__(self):
+        _read_plainly()
+        return super().__int__()
+
+    def __index__(self):
+        _read_plainly()
+        return super().__index__()
+
+    def __bool__(self):
+        _read_plainly()
+        return super().__bool__()
+
+    def __complex__(self):
+        _read_plainly()
+        return super().__complex__()
+
+    def item(self, *args):
+        _read_plainly()
+        return super().item(*args)
+
+    def tolist(self):
+        _read_plainly()
+        return super().tolist()
+
+
+def _read_plainly() -> None:
+    tracers = STATE.vmap_tracers
+    if tracers and tracers[-1].inside_primitive == 0:  # within a primitive the read is part of the record
+        for tracer in tracers:
+            tracer.tainted = True
+
+
+def untainted(value: Any) -> Any:
+    """``value`` with ExampleArrays seen as plain arrays (inside tuples, lists and dicts too)."""
+    if isinstance(value, ExampleArray):
+        return value.view(np.ndarray)
+    if isinstance(value, (tuple, list)):
+        return type(value)(untainted(v) for v in value)
+    if isinstance(value, dict):
+        return {k: untainted(v) for k, v in value.items()}
+    return value
+
+
+def _owner(array: np.ndarray) -> np.ndarray:
+    """The array that owns the memory ``array`` looks at (NumPy collapses chains of views to it)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def register_example_memory(array: np.ndarray) -> None:
+    """Remember the memory of a value computed from the example, so plain views of it are recognized."""
+    owner = _owner(array)
+    for tracer in STATE.vmap_tracers:
+        tracer.example_memory[id(owner)] = owner
+
+
+def tainted(value: Any) -> Any:
+    """``value`` (a NumPy result computed from example values) as ExampleArrays."""
+    if isinstance(value, np.ndarray):
+        register_example_memory(value)
+        return value.view(ExampleArray)
+    if isinstance(value, np.generic) and value.dtype.kind in "biufc":
+        return np.asarray(value).view(ExampleArray)
+    if isinstance(value, tuple):
+        return type(value)(*(tainted(v) for v in value)) if hasattr(value, "_fields") else tuple(
+            tainted(v) for v in value)
+    if isinstance(value, list):
+        return [tainted(v) for v in value]
+    return value
+
+
+class Tracer:
+    """The operations that depend on the example inputs, in the order they ran."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[Any, tuple, dict, Tensor]] = []
+        self.known: dict[int, Tensor] = {}  # every Tensor that depends on the inputs (kept alive: ids stay unique)
+        self.tainted = False  # a constant computed from the example's values: the record cannot be replayed
+        self.inside_primitive = 0  # > 0 while a primitive's own forward runs (its reads are recorded with it)
+        self.example_memory: dict[int, np.ndarray] = {}  # owners (by id) of the memory of values computed from
+        # the example, kept alive so that ids stay unique
+        self.value_reads: list[Tensor] = []  # recorded Tensors whose plain values f read (one entry per read)
+
+    def depends(self, value: Any) -> bool:
+        """True for a Tensor computed from the example inputs."""
+        return id(value) in self.known
+
+    def mark(self, tensor: Tensor) -> None:
+        self.known[id(tensor)] = tensor
+
+    def add_example(self, tensor: Tensor) -> None:
+        """An input of the trace: its value's memory is the example's own."""
+        self.mark(tensor)
+        owner = _owner(tensor.value)
+        self.example_memory[id(owner)] = owner
+
+    def replayable(self) -> bool:
+        """No constant of the record was computed from the example's values."""
+        return not self.tainted and not self.value_reads
+
+    def note_value_use(self, tensor: Tensor) -> None:
+        """A plain value read from ``tensor`` (``tensor.py`` calls this): if it differs per example, f may
+        branch on it or bake it in, unless it was an index the record takes back (``_traced_index``)."""
+        if id(tensor) in self.known:
+            self.value_reads.append(tensor)
+
+    def _involves(self, args: Any) -> bool:
+        """True when ``args`` (a Tensor, or tuples, lists and dicts of them) holds a recorded Tensor."""
+        if type(args) is tuple:  # the arguments of an operation: mostly Tensors and arrays
+            known = self.known
+            for a in args:
+                if type(a) is Tensor:
+                    if id(a) in known:
+                        return True
+                elif type(a) is not np.ndarray and self._involves(a):
+                    return True
+            return False
+        if type(args) is Tensor:
+            return id(args) in self.known
+        if isinstance(args, (tuple, list)):
+            return any(self._involves(a) for a in args)
+        if isinstance(args, dict):
+            return any(self._involves(a) for a in args.values())
+        return False
+
+    def _holds_example_values(self, value: Any) -> bool:
+        """A constant (not a recorded Tensor) made from the example's values."""
+        if type(value) is tuple:  # the arguments of an operation: mostly recorded Tensors
+            known = self.known
+            for v in value:
+                if type(v) is Tensor and id(v) in known:
+                    continue
+                if self._holds_example_values(v):
+                    return True
+            return False
+        if type(value) is Tensor:
+            return id(value) not in self.known and isinstance(value.value, ExampleArray)
+        if isinstance(value, np.ndarray):  # np.asarray(example) is a plain view of the same memory
+            return isinstance(value, ExampleArray) or id(_owner(value)) in self.example_memory
+        if isinstance(value, (tuple, list)):
+            return any(self._holds_example_values(v) for v in value)
+        if isinstance(value, dict):
+            return any(self._holds_example_values(v) for v in value.values())
+        return False
+
+    def record(self, fn: Any, args: tuple, kwargs: dict, out: Any) -> None:
+        """Called by the engine for every operation on Tensors while tracing."""
+        if type(out) is not Tensor:
+            return
+        if fn is getitem and self.value_reads:
+            args = self._traced_index(args, out)
+        if self._involves(args) or self._involves(kwargs):
+            if self._holds_example_values(args) or self._holds_example_values(kwargs):
+                self.tainted = True
+            self.entries.append((fn, args, kwargs, out))
+            self.mark(out)
+
+    def _traced_index(self, args: tuple, out: Tensor) -> tuple:
+        """``x[i]`` with an integer index ``i`` read from a recorded Tensor: the entry, and the node the backward
+        pass reads, get that Tensor back in place of its plain value; the read is then no taint."""
+        x, index = args
+        parts = list(index)
+        for k, part in enumerate(parts):
+            read = next((t for t in self.value_reads if t.value is part), None)
+            if read is not None and part.dtype.kind in "iu":
+                parts[k] = read
+                self.value_reads.remove(read)
+        traced = (x, tuple(parts))
+        if out.node is not None:
+            out.node = out.node._replace(args=traced)
+        return traced
+
+    def piecewise(self, func: Callable, args: tuple, kwargs: dict, plain: Callable) -> Any:
+        """A piecewise-constant NumPy function (comparison, argmax ...) on traced values: its result
+        differs per example, so it becomes a recorded (non-differentiable) Tensor instead of a constant."""
+        result = untainted(func(*plain(args), **plain(kwargs)))
+        if not (self._involves(args) or self._involves(kwargs)) or not isinstance(result, (np.ndarray, np.generic)):
+            return result
+        out = Tensor(0.0)
+        out.value = np.asarray(result).view(ExampleArray)  # per example: a plain read of it is noticed too
+        register_example_memory(out.value)
+        self.entries.append((func, args, kwargs, out))
+        self.mark(out)
+        return out
