@@ -35,7 +35,7 @@ def test_sgd_is_an_alias_of_gd_everywhere():
 def test_race_and_training_read_the_one_table():
     for name, entry in race.OPTIMIZERS.items():
         assert entry is catalog.OPTIMIZERS[name]
-    for name in recipes.OPTIMIZERS:
+    for name in recipes.TUNED_LEARNING_RATES:
         assert name in catalog.OPTIMIZERS
     momentum = recipes.make_optimizer("momentum", [cm.Tensor(np.zeros(2), requires_grad=True)])
     assert momentum.momentum == 0.9 and not momentum.nesterov

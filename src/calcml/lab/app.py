@@ -62,7 +62,7 @@ from calcml.lab.schemas import (
     TrainRequest,
 )
 from calcml.lab.training import TrainingJobs
-from calcml.train.recipes import OPTIMIZERS as TRAINING_OPTIMIZERS
+from calcml.train.recipes import TUNED_LEARNING_RATES
 
 STATIC = resources.files("calcml.lab") / "static"
 
@@ -188,7 +188,7 @@ def create_app() -> FastAPI:
 
     @app.get("/api/train/optimizers")
     def train_optimizers() -> JSONResponse:
-        return JSONResponse({"optimizers": list(TRAINING_OPTIMIZERS)})
+        return JSONResponse({"optimizers": list(TUNED_LEARNING_RATES)})
 
     @app.get("/api/train/{job_id}")
     def train_status(job_id: str, since: int = 0) -> JSONResponse:

@@ -26,7 +26,7 @@ from calcml.lab.errors import LabInputError
 from calcml.lab.functions import finite_list, finite_number
 from calcml.train import Callback, GradNormMonitor, History, TrainingState, evaluate, fit
 from calcml.train.history import METRICS
-from calcml.train.recipes import OPTIMIZERS, digits_mlp, make_optimizer
+from calcml.train.recipes import TUNED_LEARNING_RATES, digits_mlp, make_optimizer
 
 MAX_RUNNING = 2
 MAX_KEPT = 16
@@ -117,8 +117,9 @@ class TrainingJobs:
     def start_digits(self, epochs: int, hidden: int, optimizer: str, lr: float | None, batch_size: int,
                      seed: int) -> str:
         """Start a run of the digits MLP (64 → hidden ReLU → 10) and return its id."""
-        if optimizer not in OPTIMIZERS:
-            raise LabInputError(f"unknown optimizer {optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}.", "domain")
+        if optimizer not in TUNED_LEARNING_RATES:
+            raise LabInputError(f"unknown optimizer {optimizer!r}; choose one of: "
+                                f"{', '.join(TUNED_LEARNING_RATES)}.", "domain")
         return self.start({"epochs": epochs, "hidden": hidden, "optimizer": optimizer, "lr": lr,
                            "batch_size": batch_size, "seed": seed}, digits_run)
 

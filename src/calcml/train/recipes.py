@@ -21,18 +21,18 @@ from calcml.train.history import History
 
 # the learning rates that train the digits models well, by optimizer name (calcml.optim.catalog: "gd" plain
 # gradient descent, "momentum" heavy ball 0.9, ...; "sgd" is an alias of "gd")
-OPTIMIZERS = {"adam": 1e-3, "adamw": 1e-3, "gd": 0.1, "momentum": 0.05, "nesterov": 0.05, "rmsprop": 1e-3,
-              "adagrad": 0.05}
+TUNED_LEARNING_RATES = {"adam": 1e-3, "adamw": 1e-3, "gd": 0.1, "momentum": 0.05, "nesterov": 0.05,
+                        "rmsprop": 1e-3, "adagrad": 0.05}
 MODELS = ("mlp", "cnn")
 
 
 def make_optimizer(name: str, params: Iterable[Tensor], lr: float | None = None):
-    """The optimizer called ``name`` (a key of OPTIMIZERS, or an alias such as "sgd") with its tuned learning
-    rate; ``lr`` overrides it."""
+    """The optimizer called ``name`` (a key of TUNED_LEARNING_RATES, or an alias such as "sgd") with its tuned
+    learning rate; ``lr`` overrides it."""
     key = catalog.canonical_name(name)
-    if key not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}.")
-    return catalog.make_optimizer(key, params, OPTIMIZERS[key] if lr is None else lr)
+    if key not in TUNED_LEARNING_RATES:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of: {', '.join(TUNED_LEARNING_RATES)}.")
+    return catalog.make_optimizer(key, params, TUNED_LEARNING_RATES[key] if lr is None else lr)
 
 
 class Standardize(nn.Module):
