@@ -7,7 +7,7 @@ constants) and returns the physical result:
     elementwise      align ranks after the batch axis, then broadcast:   (B, 3) + (4, 3) → (B, 1, 3) + (4, 3)
     reductions       shift the axis by one:                              sum(x, axis=0) → sum(X, axis=1)
     shapes           the same, with the batch size in front:              reshape(x, (2, 3)) → reshape(X, (B, 2, 3))
-    matmul           a batch of vectors is a matrix:                      x @ W → X @ W, one BLAS call
+    matmul           vectors as matrices, stacked:                        x @ W → X[:, None] @ W
     einsum           a fresh label for the batch axis:                    'k,j->jk' → 'Zk,Zj->Zjk'
     indexing         arange(B) in front of the index:                     z[y] → Z[arange(B), Y]
 
@@ -203,13 +203,10 @@ def broadcast_to(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
 
 # ---- products ------------------------------------------------------------------------------------------
 def matmul(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
-    """A batch of vectors times one matrix is one matrix product (X @ W, or X @ Wᵀ for W @ x). Otherwise
-    vectors become matrices (and back), and the batched operands get the same number of stacked axes."""
+    """Vectors become matrices (and back), and the batched operands get the same number of stacked axes:
+    x @ W for a batch of vectors x is a stack of B products (1, n) @ (n, m). (Not one (B, n) @ (n, m)
+    product: for large ones BLAS starts threads, which on a busy machine cost milliseconds.)"""
     a, b = args
-    if type(b) is not Batched and type(a) is Batched and a.ndim == 1 and logical_ndim(b) == 2:
-        return fn(a.physical, b, **kwargs)
-    if type(a) is not Batched and type(b) is Batched and b.ndim == 1 and logical_ndim(a) == 2:
-        return fn(b.physical, a.T, **kwargs)
     squeezed = []
     if logical_ndim(a) == 1:  # a row vector, squeezed out again afterwards
         a = Batched(a.physical[:, None]) if type(a) is Batched else a[None]
