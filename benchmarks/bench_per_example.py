@@ -1,11 +1,16 @@
 """Per-example gradients of the digits MLP (64-128-10, batch 128, float64):
 cm.vmap(cm.grad(loss)) against a Python loop of cm.grad and against torch.func.vmap(torch.func.grad).
-   python benchmarks/bench_per_example.py
+   python benchmarks/bench_per_example.py [--threads N]
+``--threads`` caps NumPy's BLAS and torch's threads alike (default 2, the machine's cores): on a machine shared
+with other work, threads that wait for a busy core cost milliseconds, so ``--threads 1`` is the steadier view.
 """
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
+from threadpoolctl import threadpool_limits
 from timing import interleaved_rounds, report_rounds
 
 import calcml as cm
@@ -34,11 +39,11 @@ def looped():
     return [single(PARAMS, X[i], Y[i]) for i in range(BATCH)]
 
 
-def torch_factory():
+def torch_factory(threads: int):
     import torch
     from torch.func import grad, vmap
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
     tp = {k: torch.tensor(v) for k, v in PARAMS.items()}
     tx, ty = torch.tensor(X), torch.tensor(Y)
 
@@ -51,15 +56,23 @@ def torch_factory():
     return lambda: batched(tp, tx, ty)
 
 
-if __name__ == "__main__":
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2, help="BLAS and torch threads (default 2)")
+    threads = parser.parse_args().threads
     reference = looped()
     ours = per_example(PARAMS, X, Y)
     for k in PARAMS:
         assert np.allclose(ours[k], np.stack([r[k] for r in reference]), rtol=1e-10, atol=1e-14)
     works = {"calcml": lambda: per_example(PARAMS, X, Y), "calcml loop of grad": looped}
     try:
-        works["torch.func vmap(grad)"] = torch_factory()
+        works["torch.func vmap(grad)"] = torch_factory(threads)
     except ImportError:
         pass
-    report_rounds(f"Per-example gradients, digits MLP 64-128-10, batch {BATCH}",
-                  interleaved_rounds(works, repeats=15, rounds=7))
+    with threadpool_limits(limits=threads, user_api="blas"):
+        medians = interleaved_rounds(works, repeats=15, rounds=7)
+    report_rounds(f"Per-example gradients, digits MLP 64-128-10, batch {BATCH}, {threads} thread(s)", medians)
+
+
+if __name__ == "__main__":
+    main()
