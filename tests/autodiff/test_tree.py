@@ -157,3 +157,33 @@ def test_arrays_are_fresh_variables_but_a_requires_grad_leaf_is_one_variable():
     leaf = cm.Tensor(values, requires_grad=True)
     np.testing.assert_allclose(cm.grad(lambda v: np.sum(values * v))(values), values)       # w held fixed
     np.testing.assert_allclose(cm.grad(lambda v: np.sum(leaf * v))(leaf).value, 2 * values)  # d/dw Σ w·w
+
+
+def test_a_dataclass_of_parameters_is_a_node_without_registering():
+    """A dataclass of parameters gets a gradient of the same dataclass (it used to be a leaf: grad gave None)."""
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Model:
+        w: np.ndarray
+        b: float
+
+    @dataclasses.dataclass(frozen=True)
+    class Frozen:
+        w: np.ndarray
+        steps: int = dataclasses.field(default=3, init=False)
+
+    model = Model(np.array([1.0, 2.0, 3.0]), 0.5)
+    g = cm.grad(lambda m: np.sum(m.w ** 2) * m.b)(model)
+    assert type(g) is Model
+    np.testing.assert_allclose(g.w, 2 * model.w * model.b)
+    np.testing.assert_allclose(g.b, np.sum(model.w ** 2))
+    value, g = cm.value_and_grad(lambda m: np.sum(np.sin(m.w)))(model)
+    np.testing.assert_allclose(g.w, np.cos(model.w))
+    h = cm.hessian(lambda m: np.sum(m.w ** 3))(Model(np.array([1.0, 2.0]), 0.0))
+    np.testing.assert_allclose(h.w.w, np.diag([6.0, 12.0]))
+    _, tangent = cm.jvp(lambda m: np.sum(m.w ** 2), (model,), (Model(np.ones(3), 0.0),))
+    np.testing.assert_allclose(tangent, 12.0)
+    frozen = cm.grad(lambda m: np.sum(m.w ** 2))(Frozen(np.array([1.0, 2.0])))
+    assert type(frozen) is Frozen
+    np.testing.assert_allclose(frozen.w, [2.0, 4.0])

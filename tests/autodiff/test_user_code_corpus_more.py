@@ -280,10 +280,6 @@ def _model_loss_torch_grads(w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, n
 
 
 W0, B0 = np.array([0.4, -0.3, 0.8]), np.array(0.2)
-DATACLASS_NONE = ("cm.grad of a loss of a dataclass of parameters returns None (cm.jacobian None, cm.vjp (None,)) "
-                  "with no error: the dataclass is neither traversed as a pytree nor refused")
-
-
 def _judge_model_gradient(grads: Any) -> None:
     """Either the gradients in the model's structure, matching PyTorch, or a clear calcml refusal."""
     expected_w, expected_b = _model_loss_torch_grads(W0, B0)
@@ -292,7 +288,6 @@ def _judge_model_gradient(grads: Any) -> None:
     assert_close(grads.b, expected_b, RTOL_TORCH, "gradient of b")
 
 
-@pytest.mark.xfail(strict=True, reason=DATACLASS_NONE)
 def test_grad_of_dataclass_parameters():
     try:
         grads = cm.grad(_model_loss)(LinearModel(W0.copy(), B0.copy()))
@@ -313,16 +308,21 @@ def test_grad_of_plain_object_parameters():
     _judge_model_gradient(grads)
 
 
-@pytest.mark.xfail(strict=True, reason="cm.hessian / cm.jvp of a function of a dataclass raise a bare TypeError "
-                                       "(float() argument must be ... not 'LinearModel'), not a calcml error")
 @pytest.mark.parametrize("transform", ["hessian", "jvp"])
-def test_forward_transforms_of_dataclass_parameters_refuse_clearly(transform: str):
+def test_forward_transforms_of_dataclass_parameters(transform: str):
+    """A dataclass is a pytree node: jvp is the directional derivative along a tangent of the same dataclass,
+    and the Hessian's (w, w) block is the Jacobian of the w-gradient (both against PyTorch)."""
     model = LinearModel(W0.copy(), B0.copy())
-    with pytest.raises(cm.CalcmlError, match="LinearModel"):
-        if transform == "hessian":
-            cm.hessian(_model_loss)(model)
-        else:
-            cm.jvp(_model_loss, (model,), (LinearModel(np.ones(3), np.array(1.0)),))
+    expected_w, expected_b = _model_loss_torch_grads(W0, B0)
+    if transform == "jvp":
+        tangent = LinearModel(np.ones_like(W0), np.array(1.0))
+        _, derivative = cm.jvp(_model_loss, (model,), (tangent,))
+        assert_close(derivative, np.sum(expected_w) + np.sum(expected_b), RTOL_TORCH, "directional derivative")
+    else:
+        hessian = cm.hessian(_model_loss)(model)
+        assert type(hessian) is LinearModel and type(hessian.w) is LinearModel
+        w_block = cm.jacobian(lambda w: cm.grad(_model_loss)(LinearModel(w, B0.copy())).w)(W0.copy())
+        assert_close(hessian.w.w, w_block, RTOL_TORCH, "Hessian block (w, w)")
 
 
 def test_tensor_backward_through_a_dataclass_of_tensors_matches_torch():

@@ -10,12 +10,14 @@ that ``unflatten`` uses to rebuild the same structure around new leaves:
 >>> cm.tree.unflatten(treedef, [1.0, 2.0])
 {'b': (1.0, None), 'w': 2.0}
 
-``None`` is an empty node (it has no leaves); anything that is not a registered node is a leaf.
+``None`` is an empty node (it has no leaves); a namedtuple or a dataclass instance is a node whose
+children are its fields; anything else that is not a registered node is a leaf.
 """
 
 from __future__ import annotations
 
 import builtins
+import dataclasses
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -43,13 +45,29 @@ def register(cls: type, flatten_node: Callable[[Any], tuple[list, Hashable]],
 
 
 def register_dataclass(cls: type) -> type:
-    """Register a dataclass as a node whose children are its fields, in order (usable as a decorator)."""
-    import dataclasses
+    """Register a dataclass as a node whose children are its fields, in order (usable as a decorator).
 
+    Every dataclass is such a node without registering it; registering rebuilds it with its ``__init__``
+    (so ``__post_init__`` runs on the gradient too) instead of setting the fields directly.
+    """
     names = tuple(f.name for f in dataclasses.fields(cls))
     register(cls, lambda x: ([getattr(x, n) for n in names], names),
              lambda context, children: cls(**dict(zip(context, children))))
     return cls
+
+
+def _dataclass_node(cls: type) -> tuple:
+    """A dataclass as a node: its fields, in order; rebuilt field by field (frozen ones too), without
+    calling ``__init__``, which may have fields it does not take or checks a gradient need not pass."""
+    names = tuple(f.name for f in dataclasses.fields(cls))
+
+    def rebuild(context: Hashable, children: list) -> Any:
+        instance = object.__new__(cls)
+        for name, child in zip(names, children):
+            object.__setattr__(instance, name, child)
+        return instance
+
+    return (lambda x: ([getattr(x, n) for n in names], names), rebuild)
 
 
 register(tuple, lambda x: (list(x), None), lambda _, children: tuple(children))
@@ -61,9 +79,12 @@ register(type(None), lambda x: ([], None), lambda _, children: None)
 
 def _node_of(tree: Any) -> tuple | None:
     entry = NODE_TYPES.get(type(tree))
-    if entry is None and isinstance(tree, tuple) and hasattr(tree, "_fields"):  # a namedtuple
-        cls = type(tree)
-        entry = (lambda x: (list(x), None), lambda _, children, cls=cls: cls(*children))
+    if entry is None:
+        if isinstance(tree, tuple) and hasattr(tree, "_fields"):  # a namedtuple
+            cls = type(tree)
+            entry = (lambda x: (list(x), None), lambda _, children, cls=cls: cls(*children))
+        elif dataclasses.is_dataclass(tree) and not isinstance(tree, type):
+            entry = _dataclass_node(type(tree))
     return entry
 
 
@@ -140,8 +161,10 @@ def _unflatten_from(treedef: TreeDef, iterator: Any) -> Any:
 
 def _node_of_type(node_type: type) -> tuple:
     entry = NODE_TYPES.get(node_type)
-    if entry is None:  # a namedtuple
-        entry = (None, lambda _, children: node_type(*children))
+    if entry is None:
+        if dataclasses.is_dataclass(node_type):
+            return _dataclass_node(node_type)
+        entry = (None, lambda _, children: node_type(*children))  # a namedtuple
     return entry
 
 
