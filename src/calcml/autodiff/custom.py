@@ -93,8 +93,7 @@ class custom_vjp:  # noqa: N801  (a decorator, named like JAX's)
         self.fwd: Callable | None = None
         self.bwd: Callable | None = None
         self.prim = Primitive(self._forward, name=f"custom_vjp({getattr(f, '__name__', 'f')})",
-                              formula=Formula("ḡ ↦ bwd(residuals, ḡ)"))
-        self.prim.vjp_any = self._vjp
+                              formula=Formula("ḡ ↦ bwd(residuals, ḡ)")).defvjp_argnum(self._vjp)
 
     def defvjp(self, fwd: Callable, bwd: Callable) -> custom_vjp:
         """Set ``fwd(*args) -> (output, residuals)`` and ``bwd(residuals, g) -> input gradients``; returns self."""
@@ -144,8 +143,7 @@ class custom_jvp:  # noqa: N801
         self.prim = Primitive(lambda *values, call: f(*values),
                               name=f"custom_jvp({getattr(f, '__name__', 'f')})",
                               formula=Formula("ṫ ↦ jvp(primals, ṫ)"))
-        self.prim.jvp_all = self._jvp_all
-        self.prim.vjp_any = self._vjp
+        self.prim.defjvp_all(self._jvp).defvjp_argnum(self._vjp)
 
     def defjvp(self, rule: Callable) -> Callable:
         """Set the JVP rule ``rule(primals, tangents) -> (output, output_tangent)``; returns the rule."""
@@ -158,7 +156,7 @@ class custom_jvp:  # noqa: N801
     def _tangent(self, primals: tuple, tangents: tuple) -> Any:
         return self.rule(primals, tangents)[1]
 
-    def _jvp_all(self, tangents: list, ans: Any, *values: Any, call: Call) -> Any:
+    def _jvp(self, tangents: list, ans: Any, *values: Any, call: Call) -> Any:
         return _per_direction(tangents, values, lambda per_argument: np.asarray(self._tangent(values, per_argument)))
 
     def _vjp(self, argnum: int, g: Any, ans: Any, *args: Any, call: Call) -> Any:
@@ -193,8 +191,7 @@ def checkpoint(block: Callable) -> Callable:
     """
     prim = Primitive(_checkpoint_forward, name=f"checkpoint({getattr(block, '__name__', 'block')})",
                      formula=Formula("recomputed: ḡ ↦ vjp(block)(ḡ)"))
-    prim.vjp_any = _checkpoint_vjp
-    prim.jvp_all = _checkpoint_jvp
+    prim.defvjp_argnum(_checkpoint_vjp).defjvp_all(_checkpoint_jvp)
 
     @functools.wraps(block)
     def checkpointed(*args: Any) -> Any:

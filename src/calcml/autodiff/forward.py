@@ -2,7 +2,8 @@
 
 A tangent has shape (B, *value.shape): B directions carried at once, so ``jacobian(mode="fwd")`` and
 ``hessian`` are one pass, not a Python loop over basis vectors. JVP is linear in the tangent, so
-the contributions of the arguments simply add:  ṫ_out = Σ_i (∂ out/∂ arg_i) · ṫ_i.
+the contributions of the arguments simply add:  ṫ_out = Σ_i (∂ out/∂ arg_i) · ṫ_i, one ``defjvp`` rule per
+argument; a primitive declared with ``defjvp_all`` computes the whole sum itself.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ def align_to_rank(tangent: np.ndarray, ndim: int) -> np.ndarray:
 
 def push_tangent(prim, ans: np.ndarray, args: tuple, values: list, kwargs: dict) -> np.ndarray:
     """The tangent of ``ans = prim(*args)`` from the tangents the Tensor arguments carry."""
-    if prim.jvp_all is not None:
+    if prim._jvp_all is not None:
         tangents = [a.tangent if type(a) is Tensor else None for a in args]
         batch = next(t.shape[0] for t in tangents if t is not None)
-        total = np.asarray(prim.jvp_all(tangents, ans, *values, **kwargs))
+        total = np.asarray(prim._jvp_all(tangents, ans, *values, **kwargs))
     else:
         total = None
         for i, arg in enumerate(args):

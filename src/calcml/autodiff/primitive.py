@@ -1,7 +1,7 @@
 """Primitives: the operations the engine knows how to differentiate, and ``apply``, the hot path.
 
-A primitive is a NumPy forward function with, for each differentiable argument, a VJP rule
-(reverse mode) and a JVP rule (forward mode), declared together:
+A primitive is a NumPy forward function that carries its own rules. There is one way to declare
+them: the primitive's ``def…`` methods, called beside the forward function.
 
     @primitive(formula=Formula("d/dx tanh x = 1 − tanh² x", partials=("1 − tanh² {0}",)))
     def tanh(x):
@@ -10,6 +10,18 @@ A primitive is a NumPy forward function with, for each differentiable argument, 
 
     tanh.defvjp(lambda g, ans, x: g * (1 - ans * ans))
     tanh.defjvp(lambda t, ans, x: t * (1 - ans * ans))
+
+``defvjp``, ``defjvp``  one rule per argument, in order (above).
+``defpartials``         an elementwise f from its local partials ∂f/∂x_i(ans, *args), both modes at once:
+                        x̄_i = ḡ · ∂f/∂x_i and ṫ_out = Σ_i ∂f/∂x_i · ṫ_i.  The tanh above in one line:
+                        ``tanh.defpartials(lambda ans, x: 1 - ans * ans)``.
+``defvjp_argnum``       one VJP rule ``rule(argnum, g, ans, *args)`` for every argument of a variadic
+                        primitive (concatenate, einsum, custom_vjp, checkpoint).
+``defjvp_all``          one JVP rule ``rule(tangents, ans, *args)`` over the tangents of all arguments
+                        (``None`` where an argument carries none).
+``defvmap``             the batched call, for ``cm.vmap``.
+
+Nothing else sets a rule: the engine reads what these methods stored.
 
 The ``Formula`` is how ``cm.trace(...).explain()`` writes the chain rule at a tanh node.
 
@@ -45,6 +57,9 @@ class Primitive:
 
     ``formula`` says how its derivative reads in explanations; ``derivative="rule"`` is short for
     ``formula=Formula("rule")``. Without either, explanations show the numbers but no rule.
+
+    The rules are declared with the ``def…`` methods, each returning the primitive; the engine reads
+    ``vjps``/``jvps`` (argument → rule) and ``_vjp_argnum``/``_jvp_all`` (the variadic rules).
     """
 
     def __init__(self, forward: Callable, name: str | None = None, broadcasts: bool = False,
@@ -55,24 +70,55 @@ class Primitive:
         self.formula = formula or (Formula(derivative) if derivative else None)
         self.vjps: dict[int, Callable] = {}
         self.jvps: dict[int, Callable] = {}
-        self.vjp_any: Callable | None = None  # (argnum, g, ans, *args) for variadic primitives
-        self.jvp_all: Callable | None = None  # (tangents, ans, *args): one rule for all arguments
+        self._vjp_argnum: Callable | None = None  # set by defvjp_argnum
+        self._jvp_all: Callable | None = None  # set by defjvp_all; read by forward.push_tangent
         self.vmap_rule: Callable | None = None  # (fn, args, kwargs, size): the batched call, for cm.vmap
         self.__doc__ = forward.__doc__
         REGISTRY[self.name] = self
 
     def defvjp(self, *rules: Callable | None, argnums: tuple[int, ...] | None = None) -> Primitive:
-        """Declare the VJP rule of each argument, in order (``None`` for a non-differentiable one)."""
+        """Declare the VJP rule ``rule(g, ans, *args) -> x̄_i`` of each argument, in order (``None`` for a
+        non-differentiable one)."""
         for argnum, rule in zip(argnums or range(len(rules)), rules):
             if rule is not None:
                 self.vjps[argnum] = rule
         return self
 
     def defjvp(self, *rules: Callable | None, argnums: tuple[int, ...] | None = None) -> Primitive:
-        """Declare the JVP rule of each argument, in order (``None`` for a non-differentiable one)."""
+        """Declare the JVP rule ``rule(t, ans, *args) -> ṫ_out`` of each argument, in order (``None`` for a
+        non-differentiable one)."""
         for argnum, rule in zip(argnums or range(len(rules)), rules):
             if rule is not None:
                 self.jvps[argnum] = rule
+        return self
+
+    def defpartials(self, *partials: Callable) -> Primitive:
+        """Declare both modes of an elementwise primitive from its local partials ``∂f/∂x_i(ans, *args)``.
+
+        The Jacobian of an elementwise f is diagonal, so each mode multiplies by the same partial:
+        VJP  x̄_i = ḡ · ∂f/∂x_i  and  JVP  ṫ_out = Σ_i ∂f/∂x_i · ṫ_i.
+
+        >>> cube = cm.primitive(lambda x: x ** 3, name="cube", derivative="d/dx x³ = 3x²")
+        >>> cube.defpartials(lambda ans, x: 3 * x * x)
+        <primitive cube>
+        >>> cm.grad(lambda x: np.sum(cube(x)))(np.array([1.0, 2.0]))
+        array([ 3., 12.])
+        """
+        for i, partial in enumerate(partials):
+            self.vjps[i] = lambda g, ans, *args, _d=partial: g * _d(ans, *args)
+            self.jvps[i] = lambda t, ans, *args, _d=partial: t * _d(ans, *args)
+        return self
+
+    def defvjp_argnum(self, rule: Callable) -> Primitive:
+        """Declare one VJP rule ``rule(argnum, g, ans, *args) -> x̄_argnum`` for every argument (a primitive
+        with any number of them: concatenate, einsum, a custom function)."""
+        self._vjp_argnum = rule
+        return self
+
+    def defjvp_all(self, rule: Callable) -> Primitive:
+        """Declare one JVP rule ``rule(tangents, ans, *args) -> ṫ_out`` over all arguments at once, with
+        ``tangents[i]`` None where argument i carries no tangent; it replaces the per-argument rules."""
+        self._jvp_all = rule
         return self
 
     def defvmap(self, rule: Callable) -> Primitive:
@@ -90,8 +136,8 @@ class Primitive:
         rule = self.vjps.get(argnum)
         if rule is not None:
             return rule
-        if self.vjp_any is not None:
-            return lambda g, ans, *args, **kwargs: self.vjp_any(argnum, g, ans, *args, **kwargs)
+        if self._vjp_argnum is not None:
+            return lambda g, ans, *args, **kwargs: self._vjp_argnum(argnum, g, ans, *args, **kwargs)
         raise OperationError(
             f"'{self.name}' has no gradient with respect to its argument {argnum}.\n"
             "  that argument is treated as a constant by this primitive: pass it as a plain array, "

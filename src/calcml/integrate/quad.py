@@ -42,7 +42,6 @@ import numpy as np
 
 from calcml.autodiff import CalcmlError, Tensor, primitive
 from calcml.autodiff.formula import Formula
-from calcml.autodiff.rules.elementwise import derivatives
 from calcml.integrate.extrapolation import epsilon_table, extrapolate
 from calcml.integrate.kronrod import gauss_kronrod
 
@@ -145,8 +144,7 @@ def integral_with_limits(value, a, b, f_a, f_b):
     return np.asarray(value)
 
 
-derivatives(  # the same linear map in both modes: ∂/∂value = 1, ∂/∂a = −f(a), ∂/∂b = f(b); f_a, f_b ride along
-    integral_with_limits,
+integral_with_limits.defpartials(  # one linear map in both modes: ∂/∂value = 1, ∂/∂a = −f(a), ∂/∂b = f(b)
     lambda ans, value, a, b, f_a, f_b: 1.0,
     lambda ans, value, a, b, f_a, f_b: -f_a,
     lambda ans, value, a, b, f_a, f_b: f_b,

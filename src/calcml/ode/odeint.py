@@ -136,7 +136,7 @@ def _adjoint_solve(g, ans, y0, params, field, ts, packed, method, rtol, atol, st
     return grads
 
 
-odeint_adjoint.vjp_any = _adjoint_vjp
+odeint_adjoint.defvjp_argnum(_adjoint_vjp)
 
 
 def saved_for_backward(output: Any) -> tuple[int, int]:

@@ -170,8 +170,7 @@ def _einsum_jvp(tangents: list, ans: Any, subscripts: str, *operands: Any, optim
     return total
 
 
-einsum.vjp_any = _einsum_vjp
-einsum.jvp_all = _einsum_jvp
+einsum.defvjp_argnum(_einsum_vjp).defjvp_all(_einsum_jvp)
 
 
 def _numpy_einsum(subscripts: Any, *operands: Any, out: Any = None, optimize: Any = False,

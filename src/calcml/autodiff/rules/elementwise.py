@@ -3,7 +3,7 @@ and hyperbolic functions, sinc, maximum/minimum (and the NaN-ignoring fmax/fmin)
 nan_to_num, full_like, real/imag.
 
 For an elementwise f the Jacobian is diagonal, so both modes multiply by the same local derivative:
-VJP  ∂L/∂x = g · f'(x)  and  JVP  ṫ_out = f'(x) · ṫ.  ``derivatives(prim, f')`` declares both from f'.
+VJP  ∂L/∂x = g · f'(x)  and  JVP  ṫ_out = f'(x) · ṫ.  ``prim.defpartials(f')`` declares both from f'.
 Each primitive's ``Formula`` writes f' with the operands ``{0}``, ``{1}`` for ``cm.trace(...).explain()``.
 Broadcasting between arguments is undone by the engine (``unbroadcast``), not here.
 """
@@ -24,13 +24,6 @@ from calcml.autodiff.tensor import Tensor
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)
 RADIANS_PER_DEGREE = math.pi / 180.0
-
-
-def derivatives(prim: Primitive, *partials: Callable) -> None:
-    """Declare VJP and JVP from the partial derivatives ∂f/∂arg_i(ans, *args), one per argument."""
-    for i, partial in enumerate(partials):
-        prim.vjps[i] = lambda g, ans, *args, _d=partial: g * _d(ans, *args)
-        prim.jvps[i] = lambda t, ans, *args, _d=partial: t * _d(ans, *args)
 
 
 def _no_gradient(g, ans, *args):
@@ -56,7 +49,7 @@ subtract.defjvp(lambda t, ans, x, y: t, lambda t, ans, x, y: -t)
 
 multiply = elementwise(np.multiply, Formula("∂(xy)/∂x = y, ∂(xy)/∂y = x (product rule)", ("{1}", "{0}"),
                                             infix="{0} · {1}"))
-derivatives(multiply, lambda ans, x, y: y, lambda ans, x, y: x)
+multiply.defpartials(lambda ans, x, y: y, lambda ans, x, y: x)
 
 divide = elementwise(np.divide, Formula("∂(x/y)/∂x = 1/y, ∂(x/y)/∂y = −x/y² (quotient rule)", ("1/{1}", "−{0}/{1}²"),
                                         infix="{0} / {1}"))
@@ -123,14 +116,14 @@ def _power_exponent_slope(ans, x, y):
 POWER_PARTIALS = ("{1}·{0}^({1}−1)", "{0}^{1}·ln {0}")
 power = elementwise(np.power, Formula("∂(x^y)/∂x = y·x^(y−1), ∂(x^y)/∂y = x^y·ln x (power rule)", POWER_PARTIALS,
                                       infix="{0}^{1}"))
-derivatives(power, _power_base_slope, _power_exponent_slope)
+power.defpartials(_power_base_slope, _power_exponent_slope)
 
 float_power = elementwise(np.float_power, Formula("x^y in float64: ∂/∂x = y·x^(y−1), ∂/∂y = x^y·ln x (power rule)",
                                                   POWER_PARTIALS))
-derivatives(float_power, _power_base_slope, _power_exponent_slope)
+float_power.defpartials(_power_base_slope, _power_exponent_slope)
 
 square = elementwise(np.square, Formula("d/dx x² = 2x", ("2·{0}",)))
-derivatives(square, lambda ans, x: 2 * x)
+square.defpartials(lambda ans, x: 2 * x)
 
 sqrt = elementwise(np.sqrt, Formula("d/dx √x = 1/(2√x)", ("1/(2√{0})",)))
 sqrt.defvjp(lambda g, ans, x: g / (2 * ans))
@@ -141,11 +134,11 @@ cbrt.defvjp(lambda g, ans, x: g / (3 * ans * ans))
 cbrt.defjvp(lambda t, ans, x: t / (3 * ans * ans))
 
 reciprocal = elementwise(np.reciprocal, Formula("d/dx 1/x = −1/x²", ("−1/{0}²",)))
-derivatives(reciprocal, lambda ans, x: -ans * ans)
+reciprocal.defpartials(lambda ans, x: -ans * ans)
 
 # ---- signs ---------------------------------------------------------------------------------------
 absolute = elementwise(np.absolute, Formula("d/dx |x| = sign(x), with |x|'(0) = 0 by convention", ("sign({0})",)))
-derivatives(absolute, lambda ans, x: np.sign(x))
+absolute.defpartials(lambda ans, x: np.sign(x))
 implements(np.fabs, absolute)
 
 copysign = elementwise(np.copysign, Formula(
@@ -160,13 +153,13 @@ heaviside.defjvp(_no_gradient, lambda t, ans, x, h0: t * (x == 0))
 
 # ---- exponentials and logarithms ----------------------------------------------------------------
 exp = elementwise(np.exp, Formula("d/dx eˣ = eˣ", ("e^{0}",)))
-derivatives(exp, lambda ans, x: ans)
+exp.defpartials(lambda ans, x: ans)
 
 exp2 = elementwise(np.exp2, Formula("d/dx 2ˣ = 2ˣ ln 2", ("2^{0} ln 2",)))
-derivatives(exp2, lambda ans, x: ans * LN2)
+exp2.defpartials(lambda ans, x: ans * LN2)
 
 expm1 = elementwise(np.expm1, Formula("d/dx (eˣ − 1) = eˣ", ("e^{0}",)))
-derivatives(expm1, lambda ans, x: ans + 1)
+expm1.defpartials(lambda ans, x: ans + 1)
 
 log = elementwise(np.log, Formula("d/dx ln x = 1/x", ("1/{0}",)))
 log.defvjp(lambda g, ans, x: g / x)
@@ -186,11 +179,11 @@ log1p.defjvp(lambda t, ans, x: t / (1 + x))
 
 logaddexp = elementwise(np.logaddexp, Formula("∂/∂x ln(eˣ + eʸ) = eˣ/(eˣ + eʸ) = e^(x − ans)",
                                               ("e^{0}/(e^{0} + e^{1})", "e^{1}/(e^{0} + e^{1})")))
-derivatives(logaddexp, lambda ans, x, y: np.exp(x - ans), lambda ans, x, y: np.exp(y - ans))
+logaddexp.defpartials(lambda ans, x, y: np.exp(x - ans), lambda ans, x, y: np.exp(y - ans))
 
 logaddexp2 = elementwise(np.logaddexp2, Formula("∂/∂x log₂(2ˣ + 2ʸ) = 2ˣ/(2ˣ + 2ʸ) = 2^(x − ans)",
                                                 ("2^{0}/(2^{0} + 2^{1})", "2^{1}/(2^{0} + 2^{1})")))
-derivatives(logaddexp2, lambda ans, x, y: np.exp2(x - ans), lambda ans, x, y: np.exp2(y - ans))
+logaddexp2.defpartials(lambda ans, x, y: np.exp2(x - ans), lambda ans, x, y: np.exp2(y - ans))
 
 
 @primitive(broadcasts=True, formula=Formula("d/dx nan_to_num(x) = 1 where x is finite, 0 where it was replaced; "
@@ -203,8 +196,7 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
 
 
-derivatives(
-    nan_to_num,
+nan_to_num.defpartials(
     lambda ans, x, *fills: np.isfinite(x),
     lambda ans, x, *fills: np.isnan(x),
     lambda ans, x, *fills: np.isposinf(x),
@@ -214,37 +206,37 @@ implements(np.nan_to_num, lambda x, copy=True, nan=0.0, posinf=None, neginf=None
 
 # ---- trigonometric ------------------------------------------------------------------------------
 sin = elementwise(np.sin, Formula("d/dx sin x = cos x", ("cos {0}",)))
-derivatives(sin, lambda ans, x: np.cos(x))
+sin.defpartials(lambda ans, x: np.cos(x))
 
 cos = elementwise(np.cos, Formula("d/dx cos x = −sin x", ("−sin {0}",)))
-derivatives(cos, lambda ans, x: -np.sin(x))
+cos.defpartials(lambda ans, x: -np.sin(x))
 
 tan = elementwise(np.tan, Formula("d/dx tan x = 1 + tan² x", ("1 + tan² {0}",)))
-derivatives(tan, lambda ans, x: 1 + ans * ans)
+tan.defpartials(lambda ans, x: 1 + ans * ans)
 
 arcsin = elementwise(np.arcsin, Formula("d/dx arcsin x = 1/√(1 − x²)", ("1/√(1 − {0}²)",)))
-derivatives(arcsin, lambda ans, x: 1 / np.sqrt(1 - x * x))
+arcsin.defpartials(lambda ans, x: 1 / np.sqrt(1 - x * x))
 
 arccos = elementwise(np.arccos, Formula("d/dx arccos x = −1/√(1 − x²)", ("−1/√(1 − {0}²)",)))
-derivatives(arccos, lambda ans, x: -1 / np.sqrt(1 - x * x))
+arccos.defpartials(lambda ans, x: -1 / np.sqrt(1 - x * x))
 
 arctan = elementwise(np.arctan, Formula("d/dx arctan x = 1/(1 + x²)", ("1/(1 + {0}²)",)))
-derivatives(arctan, lambda ans, x: 1 / (1 + x * x))
+arctan.defpartials(lambda ans, x: 1 / (1 + x * x))
 
 arctan2 = elementwise(np.arctan2, Formula("∂/∂y atan2(y, x) = x/(x² + y²), ∂/∂x atan2(y, x) = −y/(x² + y²)",
                                           ("{1}/({1}² + {0}²)", "−{0}/({1}² + {0}²)")))
-derivatives(arctan2, lambda ans, y, x: x / (x * x + y * y), lambda ans, y, x: -y / (x * x + y * y))
+arctan2.defpartials(lambda ans, y, x: x / (x * x + y * y), lambda ans, y, x: -y / (x * x + y * y))
 
 hypot = elementwise(np.hypot, Formula("∂/∂x √(x² + y²) = x/√(x² + y²)",
                                       ("{0}/√({0}² + {1}²)", "{1}/√({0}² + {1}²)")))
-derivatives(hypot, lambda ans, x, y: x / ans, lambda ans, x, y: y / ans)
+hypot.defpartials(lambda ans, x, y: x / ans, lambda ans, x, y: y / ans)
 
 deg2rad = elementwise(np.deg2rad, Formula("deg2rad x = x·π/180: d/dx = π/180", ("π/180",)))
-derivatives(deg2rad, lambda ans, x: RADIANS_PER_DEGREE)
+deg2rad.defpartials(lambda ans, x: RADIANS_PER_DEGREE)
 implements(np.radians, deg2rad)
 
 rad2deg = elementwise(np.rad2deg, Formula("rad2deg x = x·180/π: d/dx = 180/π", ("180/π",)))
-derivatives(rad2deg, lambda ans, x: 1 / RADIANS_PER_DEGREE)
+rad2deg.defpartials(lambda ans, x: 1 / RADIANS_PER_DEGREE)
 implements(np.degrees, rad2deg)
 
 
@@ -261,33 +253,33 @@ def sinc_slope(x):
     return np.where(x == 0, 0.0, (np.cos(np.pi * x) - np.sinc(x)) / _nonzero(x))
 
 
-derivatives(sinc_slope,
-            lambda ans, x: np.where(x == 0, -np.pi ** 2 / 3, -np.pi ** 2 * np.sinc(x) - 2 * ans / _nonzero(x)))
+sinc_slope.defpartials(
+    lambda ans, x: np.where(x == 0, -np.pi ** 2 / 3, -np.pi ** 2 * np.sinc(x) - 2 * ans / _nonzero(x)))
 
 sinc = Primitive(np.sinc, name="sinc", broadcasts=True,
                  formula=Formula("sinc x = sin πx/(πx):  d/dx sinc x = (cos πx − sinc x)/x, with the limit 0 at x = 0",
                                  ("sinc′({0})",)))
-derivatives(sinc, lambda ans, x: sinc_slope(x))
+sinc.defpartials(lambda ans, x: sinc_slope(x))
 implements(np.sinc, sinc)
 
 # ---- hyperbolic ---------------------------------------------------------------------------------
 sinh = elementwise(np.sinh, Formula("d/dx sinh x = cosh x", ("cosh {0}",)))
-derivatives(sinh, lambda ans, x: np.cosh(x))
+sinh.defpartials(lambda ans, x: np.cosh(x))
 
 cosh = elementwise(np.cosh, Formula("d/dx cosh x = sinh x", ("sinh {0}",)))
-derivatives(cosh, lambda ans, x: np.sinh(x))
+cosh.defpartials(lambda ans, x: np.sinh(x))
 
 tanh = elementwise(np.tanh, Formula("d/dx tanh x = 1 − tanh² x", ("1 − tanh² {0}",)))
-derivatives(tanh, lambda ans, x: 1 - ans * ans)
+tanh.defpartials(lambda ans, x: 1 - ans * ans)
 
 arcsinh = elementwise(np.arcsinh, Formula("d/dx arsinh x = 1/√(x² + 1)", ("1/√({0}² + 1)",)))
-derivatives(arcsinh, lambda ans, x: 1 / np.sqrt(x * x + 1))
+arcsinh.defpartials(lambda ans, x: 1 / np.sqrt(x * x + 1))
 
 arccosh = elementwise(np.arccosh, Formula("d/dx arcosh x = 1/√(x² − 1)", ("1/√({0}² − 1)",)))
-derivatives(arccosh, lambda ans, x: 1 / np.sqrt(x * x - 1))
+arccosh.defpartials(lambda ans, x: 1 / np.sqrt(x * x - 1))
 
 arctanh = elementwise(np.arctanh, Formula("d/dx artanh x = 1/(1 − x²)", ("1/(1 − {0}²)",)))
-derivatives(arctanh, lambda ans, x: 1 / (1 - x * x))
+arctanh.defpartials(lambda ans, x: 1 / (1 - x * x))
 
 
 # ---- maximum and minimum ------------------------------------------------------------------------
@@ -306,12 +298,12 @@ def extremum(ufunc: np.ufunc, x_wins: Callable, y_wins: Callable, rule: str, x_w
     both = Primitive(ufunc, name=ufunc.__name__, broadcasts=True, formula=Formula(
         f"{rule}, ½ each on a tie",
         (f"1 where {x_wins_when}, ½ on a tie, else 0", f"1 where {y_wins_when}, ½ on a tie, else 0")))
-    derivatives(both, lambda ans, x, y: np.where(x == y, 0.5, x_wins(ans, x, y)),
-                lambda ans, x, y: np.where(x == y, 0.5, y_wins(ans, x, y)))
+    both.defpartials(lambda ans, x, y: np.where(x == y, 0.5, x_wins(ans, x, y)),
+                     lambda ans, x, y: np.where(x == y, 0.5, y_wins(ans, x, y)))
     one = Primitive(ufunc, name=ufunc.__name__, broadcasts=True, formula=Formula(
         f"{rule}; a tie with a constant goes to the constant (ReLU′(0) = 0)",
         (f"1 where {x_wins_when}, else 0", f"1 where {y_wins_when}, else 0")))
-    derivatives(one, x_wins, y_wins)
+    one.defpartials(x_wins, y_wins)
 
     def choose(x, y):
         return apply(both if _is_traced(x) and _is_traced(y) else one, (x, y), {})
@@ -360,7 +352,7 @@ def _high_wins(ans, x, low, high):
     return above if low is None else above | (low > high)
 
 
-derivatives(clip, lambda ans, x, low, high: _inside(x, low, high), _low_wins, _high_wins)
+clip.defpartials(lambda ans, x, low, high: _inside(x, low, high), _low_wins, _high_wins)
 
 
 def _numpy_clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kwargs):

@@ -55,8 +55,7 @@ def _concatenate_jvp(tangents: list, ans, *arrays, axis=0):
     return np.concatenate(full, axis=axis % ans.ndim + 1)
 
 
-concatenate.vjp_any = _concatenate_vjp
-concatenate.jvp_all = _concatenate_jvp
+concatenate.defvjp_argnum(_concatenate_vjp).defjvp_all(_concatenate_jvp)
 
 
 def _numpy_concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
@@ -75,9 +74,9 @@ def stack(*arrays, axis=0):
     return np.stack(arrays, axis=axis)
 
 
-stack.vjp_any = lambda argnum, g, ans, *arrays, axis=0: g[index_along(axis, np.ndim(ans), argnum)]
-stack.jvp_all = lambda tangents, ans, *arrays, axis=0: np.stack(
-    _full_tangents(tangents, arrays, ans.dtype), axis=axis % ans.ndim + 1)
+stack.defvjp_argnum(lambda argnum, g, ans, *arrays, axis=0: g[index_along(axis, np.ndim(ans), argnum)])
+stack.defjvp_all(lambda tangents, ans, *arrays, axis=0: np.stack(
+    _full_tangents(tangents, arrays, ans.dtype), axis=axis % ans.ndim + 1))
 
 
 def _numpy_stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
