@@ -236,11 +236,10 @@ def in_place_add_on_intermediate(x):
     return y
 
 
-_VIEW_WRITE = ("an augmented assignment through a view (v = y[1:3]; v *= 2) changes y's values, as in NumPy, but "
-               "not y's graph: the derivative is that of the unmodified y, with no error")
-
-
-@user(x6, wrong=_VIEW_WRITE, torch_fn=lambda x: x * T([1.0, 2.0, 2.0, 1.0, 1.0, 1.0]))
+# Writes through a view (v = y[1:3]; v *= 2) change y in NumPy; the graph cannot follow shared memory, so
+# calcml refuses them, naming the update. An alias (z = y; z *= 3) is the same Tensor: the update is seen by
+# every name, value and derivative.
+@user(x6, expect=EITHER, names="*=", torch_fn=lambda x: x * T([1.0, 2.0, 2.0, 1.0, 1.0, 1.0]))
 def scale_slice_through_view(x):
     y = x * 1.0
     v = y[1:3]
@@ -248,7 +247,7 @@ def scale_slice_through_view(x):
     return y
 
 
-@user(x6, wrong=_VIEW_WRITE)
+@user(x6, expect=EITHER, names="-=")
 def center_first_row_through_row_view(x):
     A = np.outer(x[:3], x[3:])
     row = A[0]
@@ -256,7 +255,7 @@ def center_first_row_through_row_view(x):
     return A
 
 
-@user(x6, wrong=_VIEW_WRITE)
+@user(x6, expect=EITHER, names="*=")
 def double_through_ravel_view(x):
     A = x.reshape(2, 3) * 1.0
     flat = A.ravel()
@@ -264,9 +263,7 @@ def double_through_ravel_view(x):
     return A
 
 
-@user(x6, torch_fn=lambda x: 6 * x ** 2,
-      wrong="y and z are one array (z = y); z *= 3 triples both values, as in NumPy, but only z's graph: the "
-            "derivative is 8x instead of 12x, with no error")
+@user(x6, torch_fn=lambda x: 6 * x ** 2)
 def in_place_update_through_alias(x):
     y = x ** 2
     z = y
@@ -274,8 +271,7 @@ def in_place_update_through_alias(x):
     return y + z
 
 
-@user(x6, wrong=_VIEW_WRITE + " (here the view was taken before y *= 2: v sees the doubled values, its graph "
-                              "does not)", torch_fn=lambda x: 2 * x[1:3])
+@user(x6, expect=EITHER, names="*=", torch_fn=lambda x: 2 * x[1:3])
 def view_taken_before_in_place_update_of_base(x):
     y = x * 1.0
     window = y[1:3]
@@ -283,7 +279,7 @@ def view_taken_before_in_place_update_of_base(x):
     return window
 
 
-@user(x6, wrong=_VIEW_WRITE + " (a transpose view: A.T *= 2)", torch_fn=lambda x: 2 * x.reshape(2, 3))
+@user(x6, expect=EITHER, names="*=", torch_fn=lambda x: 2 * x.reshape(2, 3))
 def scale_through_transpose_view(x):
     A = x.reshape(2, 3) * 1.0
     At = A.T
@@ -291,8 +287,7 @@ def scale_through_transpose_view(x):
     return A
 
 
-@user(x6, wrong=_VIEW_WRITE + " (a list element updated in place: w = layers[0]; w -= 0.1 * x leaves layers[0]'s "
-                              "graph at x)", torch_fn=lambda x: 0.9 * x)
+@user(x6, torch_fn=lambda x: 0.9 * x)
 def update_list_element_in_place(x):
     layers = [x * 1.0]
     w = layers[0]
@@ -300,14 +295,11 @@ def update_list_element_in_place(x):
     return layers[0]
 
 
-_DEEPCOPY = ("copy.deepcopy of a traced Tensor returns a detached copy in reverse mode (forward mode keeps the "
-             "tangent): the path through the copy contributes zero, with no error")
-
-
-add("deepcopy_of_intermediate", lambda x: copy.deepcopy(x ** 2) * x, x6, wrong=_DEEPCOPY,
-    wrong_in=("grad", "rev", "backward", "torch"), torch_fn=lambda x: x ** 3)
-add("deepcopy_of_activation_dict", lambda x: copy.deepcopy({"h": np.tanh(x)})["h"] * x, x6, wrong=_DEEPCOPY,
-    wrong_in=("grad", "rev", "backward"))
+# copy.copy / copy.deepcopy copy values as NumPy does; a copied activation stays on the graph.
+add("deepcopy_of_intermediate", lambda x: copy.deepcopy(x ** 2) * x, x6, torch_fn=lambda x: x ** 3)
+add("deepcopy_of_activation_dict", lambda x: copy.deepcopy({"h": np.tanh(x)})["h"] * x, x6)
+add("shallow_copy_of_intermediate", lambda x: copy.copy(np.sin(x)) * x, x6, hessian=True,
+    torch_fn=lambda x: torch.sin(x) * x)
 
 
 # ==== order statistics =============================================================================

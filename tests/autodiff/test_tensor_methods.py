@@ -192,17 +192,22 @@ def test_in_place_methods_are_refused_with_the_way_around(name, args, suggestion
     np.testing.assert_array_equal(t.value, x)  # untouched
 
 
-def test_augmented_assignment_on_computed_tensors_makes_new_nodes():
+def test_augmented_assignment_on_computed_tensors_updates_every_name_as_numpy_does():
+    """``t += 1`` changes t for every name bound to it (NumPy's meaning); the graph follows: the operations
+    that used t before see its earlier value, the ones after its new value."""
     x = sample((3,))
     leaf = cm.Tensor(x, requires_grad=True)
     t = leaf * 1.0
-    before = t
+    alias = t
+    used_before = t * 3.0
     t += 1.0
     t %= 0.7
     t **= 2
-    assert before is not t and isinstance(t, cm.Tensor)
-    np.testing.assert_array_equal(before.value, x)
-    t.sum().backward()
-    np.testing.assert_allclose(leaf.grad, 2 * np.remainder(x + 1.0, 0.7))
-    t //= 0.5  # ⌊t/0.5⌋ is piecewise constant: the result is a plain array
-    assert not isinstance(t, cm.Tensor)
+    assert alias is t and isinstance(t, cm.Tensor)
+    np.testing.assert_allclose(alias.value, np.remainder(x + 1.0, 0.7) ** 2)
+    np.testing.assert_allclose(used_before.value, 3 * x)
+    (t.sum() + used_before.sum()).backward()
+    np.testing.assert_allclose(leaf.grad, 2 * np.remainder(x + 1.0, 0.7) + 3.0)
+    t //= 0.5  # ⌊t/0.5⌋ is piecewise constant: t is a constant from here on, for every name
+    assert alias is t and not t.requires_grad and t.node is None
+    np.testing.assert_array_equal(alias.value, np.floor_divide(np.remainder(x + 1.0, 0.7) ** 2, 0.5))

@@ -25,7 +25,7 @@ from calcml.autodiff.graph_node import GraphNode, Use
 from calcml.autodiff.notation import call_text, literal
 from calcml.autodiff.reverse import backward_pass, seed_for
 from calcml.autodiff.state import STATE, enable_grad
-from calcml.autodiff.tensor import Tensor, as_float_array
+from calcml.autodiff.tensor import Tensor, as_float_array, as_used_at
 from calcml.autodiff.transforms import _as_output_tensor
 
 __all__ = ["Graph", "GraphNode", "trace"]
@@ -162,6 +162,16 @@ def _is_array_argument(value: Any) -> bool:
     return isinstance(value, np.ndarray) or (type(value) is Tensor)
 
 
+def _as_used_by(arg: Any, tensor: Tensor) -> Any:
+    """An argument of ``tensor``'s operation as that operation saw it (a Tensor updated in place since has
+    kept its state then)."""
+    return as_used_at(arg, tensor.seq) if type(arg) is Tensor and arg.seq >= tensor.seq else arg
+
+
+def _tensor_args(tensor: Tensor) -> list[Tensor]:
+    return [_as_used_by(arg, tensor) for arg in tensor.node.args if type(arg) is Tensor]
+
+
 def _build(inputs: list[Tensor], recorded: list[Tensor], out: Tensor, grads: dict[int, Any],
            seeded: bool) -> Graph:
     """Number the Tensors the output depends on (and the constants they used) in the order computed."""
@@ -174,7 +184,7 @@ def _build(inputs: list[Tensor], recorded: list[Tensor], out: Tensor, grads: dic
             continue
         needed.add(id(tensor))
         if id(tensor) in created and tensor.node is not None:
-            stack.extend(arg for arg in tensor.node.args if type(arg) is Tensor)
+            stack.extend(_tensor_args(tensor))
 
     nodes: list[GraphNode] = []
     labels: dict[int, str] = {}
@@ -212,6 +222,7 @@ def _build(inputs: list[Tensor], recorded: list[Tensor], out: Tensor, grads: dic
         if node is None or id(tensor) not in created:
             add_leaf(tensor)
             continue
+        node = node._replace(args=tuple(_as_used_by(arg, tensor) for arg in node.args))
         for arg in node.args:
             if _is_array_argument(arg) and not (id(arg) in created and arg.node is not None):
                 add_leaf(arg)

@@ -210,6 +210,8 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Any:
     if type(ans) is not np.ndarray and not isinstance(ans, np.ndarray):  # subclasses kept (vmap's examples)
         ans = np.asarray(ans)
     out = new_tensor(Tensor)
+    if ans.base is not None:  # a view (a slice, a reshape): its memory may be another Tensor's
+        note_shared_memory(ans, args, out)
     out.value = ans
     out.grad = out.tangent = out.name = None
     out.seq = next(CREATION_ORDER)
@@ -239,6 +241,15 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Any:
 
 
 new_tensor = object.__new__  # a Tensor without __init__: apply sets every slot itself
+
+
+def note_shared_memory(view: np.ndarray, args: tuple, out: Tensor) -> None:
+    """Mark ``out`` and the arguments whose memory its array ``view`` shares: an in-place update of either
+    would change the other in NumPy, which the graph cannot follow (``Tensor._snapshot`` refuses it)."""
+    root = view.base
+    for arg in args:
+        if type(arg) is Tensor and (arg.value is root or arg.value.base is root):
+            arg.shares_memory = out.shares_memory = True
 
 
 def _forward_watched(prim: Primitive, args: tuple, values: list, kwargs: dict, state: Any) -> Any:

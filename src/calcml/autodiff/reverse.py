@@ -15,7 +15,7 @@ import numpy as np
 from calcml.autodiff.errors import NonScalarOutputError, ShapeError
 from calcml.autodiff.primitive import check_finite
 from calcml.autodiff.state import STATE
-from calcml.autodiff.tensor import Tensor, check_not_stale
+from calcml.autodiff.tensor import Tensor, as_used_at, check_not_stale
 from calcml.autodiff.unbroadcast import unbroadcast
 
 
@@ -36,8 +36,11 @@ def reverse_topological_order(roots: Tensor | Sequence[Tensor], stop_at: set[int
         if node is None or id(tensor) in stop_at:
             continue
         args = node.args
+        seq = tensor.seq
         for i in node.parents:
             parent = args[i]
+            if parent.seq >= seq:  # updated in place after this use: the state it had then
+                parent = as_used_at(parent, seq)
             key = id(parent)
             if key not in seen:
                 seen.add(key)
@@ -59,8 +62,8 @@ def leading_to(order: list[Tensor], targets: set[int]) -> set[int]:
         if key in targets:
             relevant.add(key)
         elif tensor.node is not None:
-            args = tensor.node.args
-            if any(id(args[i]) in relevant for i in tensor.node.parents):
+            args, seq = tensor.node.args, tensor.seq
+            if any(id(as_used_at(args[i], seq)) in relevant for i in tensor.node.parents):
                 relevant.add(key)
     return relevant
 
@@ -108,11 +111,15 @@ def backward_pass(roots: Tensor | Sequence[Tensor], seeds: Any, inputs: Sequence
                 continue
             prim = node.prim
             args = node.args
-            ans, operands = (tensor, args) if traced else (tensor.value, node.values)
-            kwargs = node.kwargs
             seq = tensor.seq
+            ans, operands = (tensor, args) if traced else (tensor.value, node.values)
+            if traced and STATE.in_place_updates:  # the rules read the Tensors as this operation saw them
+                operands = [as_used_at(a, seq) if type(a) is Tensor and a.seq >= seq else a for a in args]
+            kwargs = node.kwargs
             for i in node.parents:
                 parent = args[i]
+                if parent.seq >= seq:  # updated in place after this use: the state it had then
+                    parent = as_used_at(parent, seq)
                 parent_key = id(parent)
                 if relevant is not None and parent_key not in relevant:
                     continue

@@ -22,6 +22,7 @@ class EngineState(threading.local):
         self.forward_depth = 0  # > 0 while a forward-mode transform (jvp, jacobian fwd) runs f
         self.reverse_depth = 0  # > 0 while a reverse-mode transform (grad, vjp, jacobian rev) runs f
         self.recorder: list | None = None  # cm.trace collects every new Tensor here
+        self.in_place_updates = 0  # computed Tensors updated in place so far (then graphs may hold snapshots)
         self.vmap_tracers: list = []  # cm.vmap records the operations on its example inputs here
         self.watching = False  # detect_anomaly, a recorder or a vmap trace: one switch for the hot path
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from calcml.autodiff.rules.elementwise import positive
 from calcml.autodiff.rules.indexing import getitem
 from calcml.autodiff.state import STATE
 from calcml.autodiff.tensor import Tensor
@@ -216,6 +217,13 @@ class Tracer:
                 self.tainted = True
             self.entries.append((fn, args, kwargs, out))
             self.mark(out)
+
+    def record_alias(self, source: Tensor, alias: Tensor) -> None:
+        """From here on ``alias`` stands for what ``source`` is now (a Tensor updated in place and the snapshot
+        of its earlier state trade places): recorded as an identity, so the replay follows the same swap."""
+        if id(source) in self.known:
+            self.entries.append((positive, (source,), {}, alias))
+            self.mark(alias)
 
     def _traced_index(self, args: tuple, out: Tensor) -> tuple:
         """``x[i]`` with an integer index ``i`` read from a recorded Tensor: the entry, and the node the backward
