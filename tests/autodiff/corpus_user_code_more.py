@@ -502,9 +502,7 @@ def log_of_positives_under_errstate(x):
         return np.where(x > 0, np.log(x), 0.0)
 
 
-@user(x6, wrong="reverse mode gives NaN for x < 0, where the function is 0 (forward mode gives 0): the unused "
-                "branch's derivative 0 * (1 / 2√x) = 0 * NaN leaks through np.where (PyTorch does the same; JAX "
-                "documents it); no error, no warning from calcml", wrong_in=("grad", "rev", "backward"))
+@user(x6, note="the untaken branch's 0 · (1/2√x) = 0 · NaN is 0 in both modes (PyTorch and JAX give NaN here)")
 def sqrt_guarded_by_where(x):
     with np.errstate(invalid="ignore"):
         return np.where(x > 0, np.sqrt(x), 0.0)

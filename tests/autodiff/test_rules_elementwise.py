@@ -558,3 +558,57 @@ def test_ufunc_at_runs_on_plain_values_and_refuses_traced_ones():
     np.testing.assert_array_equal(a, [3.0, 0.0, 0.0])
     with pytest.raises(cm.InPlaceError, match="numpy.add.at writes in place"):
         cm.grad(lambda x: np.sum(np.add.at(a, [0, 0], x) or a))(np.ones(2))
+
+
+# ---- 0 · ∞: the untaken branch of np.where, and the off-diagonal of a Jacobian ---------------------------
+SINGULAR = {  # f, its derivative, where it is defined; each point list has one point outside the domain
+    "sqrt": (np.sqrt, lambda x: 0.5 / np.sqrt(x), lambda x: x > 0),
+    "log": (np.log, lambda x: 1 / x, lambda x: x > 0),
+    "log2": (np.log2, lambda x: 1 / (x * np.log(2)), lambda x: x > 0),
+    "log10": (np.log10, lambda x: 1 / (x * np.log(10)), lambda x: x > 0),
+    "log1p": (np.log1p, lambda x: 1 / (1 + x), lambda x: x > -1),
+    "reciprocal": (lambda x: 1.0 / x, lambda x: -1 / x ** 2, lambda x: x != 0),
+    "power 1/2": (lambda x: x ** 0.5, lambda x: 0.5 * x ** -0.5, lambda x: x > 0),
+    "arcsin": (np.arcsin, lambda x: 1 / np.sqrt(1 - x * x), lambda x: np.abs(x) < 1),
+    "arccos": (np.arccos, lambda x: -1 / np.sqrt(1 - x * x), lambda x: np.abs(x) < 1),
+    "arctanh": (np.arctanh, lambda x: 1 / (1 - x * x), lambda x: np.abs(x) < 1),
+    "arccosh": (np.arccosh, lambda x: 1 / np.sqrt(x * x - 1), lambda x: x > 1),
+}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("name", list(SINGULAR))
+def test_an_untaken_where_branch_contributes_zero_in_every_mode(name):
+    """np.where(valid, f(x), 0): where x is outside f's domain the function is 0, so is its derivative;
+    0 · f'(x) = 0 · NaN used to leak NaN through the reverse pass (PyTorch and JAX still do)."""
+    f, slope, valid = SINGULAR[name]
+    x = np.array([-3.0, 0.0, 0.5, 2.0]) if name != "arccosh" else np.array([0.5, 1.5, 3.0, -2.0])
+    x = x if name not in ("arcsin", "arccos", "arctanh") else np.array([-2.0, 0.3, 0.6, 1.5])
+    guarded = lambda x: np.sum(np.where(valid(x), f(x), 0.0))  # noqa: E731
+    with np.errstate(all="ignore"):
+        expected = np.where(valid(x), slope(x), 0.0)
+    np.testing.assert_allclose(cm.grad(guarded)(x), expected, rtol=1e-12)
+    np.testing.assert_allclose(cm.jacobian(guarded, mode="fwd")(x), expected, rtol=1e-12)
+    leaf = cm.Tensor(x, requires_grad=True)
+    guarded(leaf).backward()
+    np.testing.assert_allclose(leaf.grad, expected, rtol=1e-12)
+    batch = np.stack([x, x[::-1]])
+    np.testing.assert_allclose(cm.vmap(cm.grad(guarded))(batch), [expected, expected[::-1]], rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("mode", ["rev", "fwd"])
+def test_a_jacobian_at_a_singular_point_is_zero_off_its_diagonal(mode):
+    """√x at 0 has an infinite slope; the other outputs do not depend on x₀ at all (0, not 0 · ∞ = NaN)."""
+    jacobian = cm.jacobian(np.sqrt, mode=mode)(np.array([0.0, 1.0, 4.0]))
+    np.testing.assert_array_equal(jacobian, np.diag([np.inf, 0.5, 0.25]))
+
+
+def test_higher_derivatives_keep_their_slope_where_the_cotangent_is_zero():
+    """The guard masks only 0 · non-finite: d³/dx³ of x³ · Σx still sees the slope where a seed is 0."""
+    f = lambda y: np.sum(y ** 3) * np.sum(y)  # noqa: E731
+    x = np.array([1.0, -2.0, 3.0])
+    third = cm.jacobian(lambda x: np.trace(cm.hessian(f)(x)))(x)
+    # ∂²f/∂y_i∂y_j = 6 y_i Σy δ_ij + 3y_i² + 3y_j², so trace H = 6 (Σy)² + 6 Σy², and ∂/∂x_k = 12 Σx + 12 x_k
+    expected = 12 * np.sum(x) + 12 * x
+    np.testing.assert_allclose(third, expected, rtol=1e-12)

@@ -92,11 +92,12 @@ class Primitive:
                 self.jvps[argnum] = rule
         return self
 
-    def defpartials(self, *partials: Callable) -> Primitive:
+    def defpartials(self, *partials: Callable, singular: bool = False) -> Primitive:
         """Declare both modes of an elementwise primitive from its local partials ``∂f/∂x_i(ans, *args)``.
 
         The Jacobian of an elementwise f is diagonal, so each mode multiplies by the same partial:
-        VJP  x̄_i = ḡ · ∂f/∂x_i  and  JVP  ṫ_out = Σ_i ∂f/∂x_i · ṫ_i.
+        VJP  x̄_i = ḡ · ∂f/∂x_i  and  JVP  ṫ_out = Σ_i ∂f/∂x_i · ṫ_i.  ``singular=True`` for partials that
+        can be infinite or undefined at the edge of the domain (see ``zero_where_unused``).
 
         >>> cube = cm.primitive(lambda x: x ** 3, name="cube", derivative="d/dx x³ = 3x²")
         >>> cube.defpartials(lambda ans, x: 3 * x * x)
@@ -104,9 +105,10 @@ class Primitive:
         >>> cm.grad(lambda x: np.sum(cube(x)))(np.array([1.0, 2.0]))
         array([ 3., 12.])
         """
+        guard = zero_where_unused if singular else _unguarded
         for i, partial in enumerate(partials):
-            self.vjps[i] = lambda g, ans, *args, _d=partial: g * _d(ans, *args)
-            self.jvps[i] = lambda t, ans, *args, _d=partial: t * _d(ans, *args)
+            self.vjps[i] = guard(lambda g, ans, *args, _d=partial: g * _d(ans, *args))
+            self.jvps[i] = guard(lambda t, ans, *args, _d=partial: t * _d(ans, *args))
         return self
 
     def defvjp_argnum(self, rule: Callable) -> Primitive:
@@ -149,6 +151,31 @@ class Primitive:
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
+
+
+def zero_where_unused(rule: Callable) -> Callable:
+    """A VJP or JVP rule made exact where its local derivative is infinite or undefined (√x at x ≤ 0, ln x at
+    x ≤ 0, x/y at y = 0): where the incoming ḡ (or ṫ) is 0 the result is 0, not 0·∞ = NaN.
+
+    ḡ = 0 where the output is not used — the untaken branch of ``np.where(x > 0, np.sqrt(x), 0)`` — and
+    ṫ = 0 off the diagonal of a Jacobian; the true contribution is then 0. (JAX and PyTorch give NaN.)
+
+    >>> cm.grad(lambda x: np.sum(np.where(x > 0, np.sqrt(x), 0.0)))(np.array([-1.0, 4.0]))
+    array([0.  , 0.25])
+    """
+    def guarded(g: Any, ans: Any, *args: Any, **kwargs: Any) -> Any:
+        product = rule(g, ans, *args, **kwargs)
+        values = product.value if type(product) is Tensor else product
+        if not STATE.vmap_tracers and np.isfinite(values).all():  # finite: nothing to guard (vmap's record
+            return product                                          # must not depend on one example's values)
+        unused = (g == 0) & ~np.isfinite(product)  # plain masks: the derivative in g is kept elsewhere (the
+        return np.where(unused, 0, product)          # third derivative of x³ needs it where g is 0)
+
+    return guarded
+
+
+def _unguarded(rule: Callable) -> Callable:
+    return rule
 
 
 def primitive(forward: Callable | None = None, *, name: str | None = None, broadcasts: bool = False,

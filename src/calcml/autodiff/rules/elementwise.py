@@ -18,7 +18,7 @@ import numpy as np
 from calcml.autodiff.dispatch import implements, plain
 from calcml.autodiff.errors import UnsupportedTransformError, describe
 from calcml.autodiff.formula import Formula
-from calcml.autodiff.primitive import Primitive, apply, primitive
+from calcml.autodiff.primitive import Primitive, apply, primitive, zero_where_unused
 from calcml.autodiff.tensor import Tensor
 
 LN2 = math.log(2.0)
@@ -53,8 +53,8 @@ multiply.defpartials(lambda ans, x, y: y, lambda ans, x, y: x)
 
 divide = elementwise(np.divide, Formula("∂(x/y)/∂x = 1/y, ∂(x/y)/∂y = −x/y² (quotient rule)", ("1/{1}", "−{0}/{1}²"),
                                         infix="{0} / {1}"))
-divide.defvjp(lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y)
-divide.defjvp(lambda t, ans, x, y: t / y, lambda t, ans, x, y: -t * ans / y)
+divide.defvjp(zero_where_unused(lambda g, ans, x, y: g / y), zero_where_unused(lambda g, ans, x, y: -g * ans / y))
+divide.defjvp(zero_where_unused(lambda t, ans, x, y: t / y), zero_where_unused(lambda t, ans, x, y: -t * ans / y))
 
 negative = elementwise(np.negative, Formula("d/dx (−x) = −1", ("−1",), infix="−{0}"))
 negative.defvjp(lambda g, ans, x: -g)
@@ -116,25 +116,25 @@ def _power_exponent_slope(ans, x, y):
 POWER_PARTIALS = ("{1}·{0}^({1}−1)", "{0}^{1}·ln {0}")
 power = elementwise(np.power, Formula("∂(x^y)/∂x = y·x^(y−1), ∂(x^y)/∂y = x^y·ln x (power rule)", POWER_PARTIALS,
                                       infix="{0}^{1}"))
-power.defpartials(_power_base_slope, _power_exponent_slope)
+power.defpartials(_power_base_slope, _power_exponent_slope, singular=True)
 
 float_power = elementwise(np.float_power, Formula("x^y in float64: ∂/∂x = y·x^(y−1), ∂/∂y = x^y·ln x (power rule)",
                                                   POWER_PARTIALS))
-float_power.defpartials(_power_base_slope, _power_exponent_slope)
+float_power.defpartials(_power_base_slope, _power_exponent_slope, singular=True)
 
 square = elementwise(np.square, Formula("d/dx x² = 2x", ("2·{0}",)))
 square.defpartials(lambda ans, x: 2 * x)
 
 sqrt = elementwise(np.sqrt, Formula("d/dx √x = 1/(2√x)", ("1/(2√{0})",)))
-sqrt.defvjp(lambda g, ans, x: g / (2 * ans))
-sqrt.defjvp(lambda t, ans, x: t / (2 * ans))
+sqrt.defvjp(zero_where_unused(lambda g, ans, x: g / (2 * ans)))
+sqrt.defjvp(zero_where_unused(lambda t, ans, x: t / (2 * ans)))
 
 cbrt = elementwise(np.cbrt, Formula("d/dx ∛x = 1/(3∛x²)", ("1/(3∛{0}²)",)))
-cbrt.defvjp(lambda g, ans, x: g / (3 * ans * ans))
-cbrt.defjvp(lambda t, ans, x: t / (3 * ans * ans))
+cbrt.defvjp(zero_where_unused(lambda g, ans, x: g / (3 * ans * ans)))
+cbrt.defjvp(zero_where_unused(lambda t, ans, x: t / (3 * ans * ans)))
 
 reciprocal = elementwise(np.reciprocal, Formula("d/dx 1/x = −1/x²", ("−1/{0}²",)))
-reciprocal.defpartials(lambda ans, x: -ans * ans)
+reciprocal.defpartials(lambda ans, x: -ans * ans, singular=True)
 
 # ---- signs ---------------------------------------------------------------------------------------
 absolute = elementwise(np.absolute, Formula("d/dx |x| = sign(x), with |x|'(0) = 0 by convention", ("sign({0})",)))
@@ -162,20 +162,20 @@ expm1 = elementwise(np.expm1, Formula("d/dx (eˣ − 1) = eˣ", ("e^{0}",)))
 expm1.defpartials(lambda ans, x: ans + 1)
 
 log = elementwise(np.log, Formula("d/dx ln x = 1/x", ("1/{0}",)))
-log.defvjp(lambda g, ans, x: g / x)
-log.defjvp(lambda t, ans, x: t / x)
+log.defvjp(zero_where_unused(lambda g, ans, x: g / x))
+log.defjvp(zero_where_unused(lambda t, ans, x: t / x))
 
 log2 = elementwise(np.log2, Formula("d/dx log₂ x = 1/(x ln 2)", ("1/({0} ln 2)",)))
-log2.defvjp(lambda g, ans, x: g / (x * LN2))
-log2.defjvp(lambda t, ans, x: t / (x * LN2))
+log2.defvjp(zero_where_unused(lambda g, ans, x: g / (x * LN2)))
+log2.defjvp(zero_where_unused(lambda t, ans, x: t / (x * LN2)))
 
 log10 = elementwise(np.log10, Formula("d/dx log₁₀ x = 1/(x ln 10)", ("1/({0} ln 10)",)))
-log10.defvjp(lambda g, ans, x: g / (x * LN10))
-log10.defjvp(lambda t, ans, x: t / (x * LN10))
+log10.defvjp(zero_where_unused(lambda g, ans, x: g / (x * LN10)))
+log10.defjvp(zero_where_unused(lambda t, ans, x: t / (x * LN10)))
 
 log1p = elementwise(np.log1p, Formula("d/dx ln(1 + x) = 1/(1 + x)", ("1/(1 + {0})",)))
-log1p.defvjp(lambda g, ans, x: g / (1 + x))
-log1p.defjvp(lambda t, ans, x: t / (1 + x))
+log1p.defvjp(zero_where_unused(lambda g, ans, x: g / (1 + x)))
+log1p.defjvp(zero_where_unused(lambda t, ans, x: t / (1 + x)))
 
 logaddexp = elementwise(np.logaddexp, Formula("∂/∂x ln(eˣ + eʸ) = eˣ/(eˣ + eʸ) = e^(x − ans)",
                                               ("e^{0}/(e^{0} + e^{1})", "e^{1}/(e^{0} + e^{1})")))
@@ -215,10 +215,10 @@ tan = elementwise(np.tan, Formula("d/dx tan x = 1 + tan² x", ("1 + tan² {0}",)
 tan.defpartials(lambda ans, x: 1 + ans * ans)
 
 arcsin = elementwise(np.arcsin, Formula("d/dx arcsin x = 1/√(1 − x²)", ("1/√(1 − {0}²)",)))
-arcsin.defpartials(lambda ans, x: 1 / np.sqrt(1 - x * x))
+arcsin.defpartials(lambda ans, x: 1 / np.sqrt(1 - x * x), singular=True)
 
 arccos = elementwise(np.arccos, Formula("d/dx arccos x = −1/√(1 − x²)", ("−1/√(1 − {0}²)",)))
-arccos.defpartials(lambda ans, x: -1 / np.sqrt(1 - x * x))
+arccos.defpartials(lambda ans, x: -1 / np.sqrt(1 - x * x), singular=True)
 
 arctan = elementwise(np.arctan, Formula("d/dx arctan x = 1/(1 + x²)", ("1/(1 + {0}²)",)))
 arctan.defpartials(lambda ans, x: 1 / (1 + x * x))
@@ -229,7 +229,7 @@ arctan2.defpartials(lambda ans, y, x: x / (x * x + y * y), lambda ans, y, x: -y 
 
 hypot = elementwise(np.hypot, Formula("∂/∂x √(x² + y²) = x/√(x² + y²)",
                                       ("{0}/√({0}² + {1}²)", "{1}/√({0}² + {1}²)")))
-hypot.defpartials(lambda ans, x, y: x / ans, lambda ans, x, y: y / ans)
+hypot.defpartials(lambda ans, x, y: x / ans, lambda ans, x, y: y / ans, singular=True)
 
 deg2rad = elementwise(np.deg2rad, Formula("deg2rad x = x·π/180: d/dx = π/180", ("π/180",)))
 deg2rad.defpartials(lambda ans, x: RADIANS_PER_DEGREE)
@@ -276,10 +276,10 @@ arcsinh = elementwise(np.arcsinh, Formula("d/dx arsinh x = 1/√(x² + 1)", ("1/
 arcsinh.defpartials(lambda ans, x: 1 / np.sqrt(x * x + 1))
 
 arccosh = elementwise(np.arccosh, Formula("d/dx arcosh x = 1/√(x² − 1)", ("1/√({0}² − 1)",)))
-arccosh.defpartials(lambda ans, x: 1 / np.sqrt(x * x - 1))
+arccosh.defpartials(lambda ans, x: 1 / np.sqrt(x * x - 1), singular=True)
 
 arctanh = elementwise(np.arctanh, Formula("d/dx artanh x = 1/(1 − x²)", ("1/(1 − {0}²)",)))
-arctanh.defpartials(lambda ans, x: 1 / (1 - x * x))
+arctanh.defpartials(lambda ans, x: 1 / (1 - x * x), singular=True)
 
 
 # ---- maximum and minimum ------------------------------------------------------------------------
