@@ -30,6 +30,7 @@ from calcml.autodiff.state import STATE
 from calcml.autodiff.tensor import Tensor
 
 SHAPE_ONLY = {np.zeros_like, np.ones_like, np.empty_like, np.shape, np.ndim, np.size, np.result_type}
+PLAIN = {int, float, bool, str, slice, type(None), type(Ellipsis)}  # never recorded, never example values
 
 
 class ExampleArray(np.ndarray):
@@ -169,41 +170,40 @@ class Tracer:
 
     def _involves(self, args: Any) -> bool:
         """True when ``args`` (a Tensor, or tuples, lists and dicts of them) holds a recorded Tensor."""
-        if type(args) is tuple:  # the arguments of an operation: mostly Tensors and arrays
-            known = self.known
-            for a in args:
-                if type(a) is Tensor:
-                    if id(a) in known:
-                        return True
-                elif type(a) is not np.ndarray and self._involves(a):
-                    return True
-            return False
         if type(args) is Tensor:
             return id(args) in self.known
-        if isinstance(args, (tuple, list)):
-            return any(self._involves(a) for a in args)
         if isinstance(args, dict):
-            return any(self._involves(a) for a in args.values())
+            args = tuple(args.values())
+        if not isinstance(args, (tuple, list)):
+            return False
+        known = self.known
+        for a in args:
+            kind = type(a)
+            if kind is Tensor:
+                if id(a) in known:
+                    return True
+            elif kind not in PLAIN and self._involves(a):
+                return True
         return False
 
     def _holds_example_values(self, value: Any) -> bool:
         """A constant (not a recorded Tensor) made from the example's values."""
-        if type(value) is tuple:  # the arguments of an operation: mostly recorded Tensors
-            known = self.known
-            for v in value:
-                if type(v) is Tensor and id(v) in known:
-                    continue
-                if self._holds_example_values(v):
-                    return True
-            return False
         if type(value) is Tensor:
             return id(value) not in self.known and isinstance(value.value, ExampleArray)
         if isinstance(value, np.ndarray):  # np.asarray(example) is a plain view of the same memory
             return isinstance(value, ExampleArray) or id(_owner(value)) in self.example_memory
-        if isinstance(value, (tuple, list)):
-            return any(self._holds_example_values(v) for v in value)
         if isinstance(value, dict):
-            return any(self._holds_example_values(v) for v in value.values())
+            value = tuple(value.values())
+        if not isinstance(value, (tuple, list)):
+            return False
+        known = self.known
+        for v in value:
+            kind = type(v)
+            if kind is Tensor:
+                if id(v) not in known and isinstance(v.value, ExampleArray):
+                    return True
+            elif kind not in PLAIN and self._holds_example_values(v):
+                return True
         return False
 
     def record(self, fn: Any, args: tuple, kwargs: dict, out: Any) -> None:
