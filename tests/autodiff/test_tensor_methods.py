@@ -211,3 +211,26 @@ def test_augmented_assignment_on_computed_tensors_updates_every_name_as_numpy_do
     t //= 0.5  # ⌊t/0.5⌋ is piecewise constant: t is a constant from here on, for every name
     assert alias is t and not t.requires_grad and t.node is None
     np.testing.assert_array_equal(alias.value, np.floor_divide(np.remainder(x + 1.0, 0.7) ** 2, 0.5))
+
+
+def test_item_flat_and_exact_ratios_read_like_numpy_or_refuse_clearly():
+    import statistics
+
+    A = cm.Tensor(np.arange(6.0).reshape(2, 3))
+    assert A.item(4) == 4.0 and A.item(1, 2) == 5.0
+    assert float(A.flat[4].value) == 4.0 and len(A.flat) == 6 and [float(v.value) for v in A.flat] == list(range(6))
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(cm.grad(lambda x: x.flat[2] * x.flat[0])(x), [3.0, 0.0, 1.0])
+    with pytest.raises(cm.GraphEscapeError, match="item"):
+        cm.grad(lambda x: x.item(1) * np.sum(x))(x)
+    with pytest.raises(cm.GraphEscapeError, match="statistics"):
+        cm.grad(lambda x: statistics.mean(x) * np.sum(x))(x)
+    with pytest.raises(cm.GraphEscapeError, match="np.mean"):
+        statistics.mean(cm.Tensor(x))
+    with pytest.raises(cm.InPlaceError):
+        A.flat[0] = 1.0
+
+
+def test_an_unsupported_function_reached_through_a_numpy_one_names_both():
+    with pytest.raises(cm.NoRuleError, match=r"trim_zeros \(reached from numpy\.poly1d, which you called\)"):
+        cm.grad(lambda c: np.poly1d(c)(2.0))(np.array([1.0, 2.0, 3.0]))

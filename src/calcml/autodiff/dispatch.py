@@ -8,6 +8,7 @@ return plain arrays: their derivative is zero wherever it exists, so the graph s
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -199,6 +200,32 @@ def supported_functions() -> list[str]:
     return sorted(names)
 
 
+def _library_entry() -> str | None:
+    """The NumPy/SciPy function the user's code called, when the unsupported one runs inside it (np.poly1d
+    calls np.trim_zeros): the outermost library frame below the first frame of other code."""
+    frame = sys._getframe(2)
+    entry = None
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module.split(".")[0] in ("numpy", "scipy"):
+            entry = _public_name(module, frame.f_code.co_qualname.removesuffix(".__init__"))
+        elif entry is not None or not module.startswith("calcml"):
+            break
+        frame = frame.f_back
+    return entry
+
+
+def _public_name(module: str, qualname: str) -> str:
+    """Where a user finds ``qualname`` of ``module``: ``numpy.poly1d`` for ``numpy.lib._polynomial_impl``'s
+    ``poly1d``, else the module path up to its first private part."""
+    top = module.split(".")[0]
+    if hasattr(sys.modules.get(top), qualname.split(".")[0]):
+        return f"{top}.{qualname}"
+    parts = module.split(".")
+    public = parts[:next((i for i, part in enumerate(parts) if part.startswith("_")), len(parts))]
+    return ".".join(public + [qualname])
+
+
 def _public_module(func: Callable) -> str:
     """``numpy`` or ``numpy.linalg``: where a user finds the function (not NumPy's private modules)."""
     parts = (getattr(func, "__module__", None) or "numpy").split(".")
@@ -213,8 +240,10 @@ def _public_module(func: Callable) -> str:
 def no_rule_message(name: str, args: tuple) -> str:
     shown = ", ".join(describe(a) for a in args)
     supported = ", ".join(n.removeprefix("numpy.") for n in supported_functions())
+    entry = _library_entry()
+    reached = f" (reached from {entry}, which you called)" if entry and not entry.endswith(name) else ""
     return (
-        f"calcml cannot differentiate {name}: it has no rule yet.\n"
+        f"calcml cannot differentiate {name}{reached}: it has no rule yet.\n"
         f"  called with: {shown}\n"
         f"  supported: {supported}\n"
         "  to add one: see `cm.primitive` in the README (\"Your own primitive\")."

@@ -255,12 +255,26 @@ class Tensor:
         self._refuse_escape(".numpy()")
         return self.value
 
-    def item(self) -> Any:
-        """The value as a Python number. The one deliberate escape of the Tensor API (log a loss with
-        ``loss.item()``, as in PyTorch); inside a transform (``cm.grad`` ...) it is refused like ``float``."""
+    def item(self, *index: Any) -> Any:
+        """The value (or the entry at ``index``, as NumPy's ``a.item(3)``) as a Python number. The one deliberate
+        escape of the Tensor API (log a loss with ``loss.item()``, as in PyTorch); inside a transform
+        (``cm.grad`` ...) it is refused like ``float``: index the Tensor instead (``t[3]``, ``t.flat[3]``)."""
         if STATE.reverse_depth > 0 or STATE.forward_depth > 0:
             self._refuse_escape(".item()")
-        return self.value.item()
+        return self.value.item(*index)
+
+    @property
+    def flat(self) -> _FlatEntries:
+        """``t.flat[i]``: entries in row-major order, as NumPy's ``a.flat``, on the graph (``t.ravel()[i]``)."""
+        return _FlatEntries(self)
+
+    def as_integer_ratio(self) -> tuple[int, int]:
+        """Refused: ``statistics`` and ``fractions`` want exact Python numbers (a traced value would leave the
+        graph, and a Fraction inside a Tensor helps no one)."""
+        self._refuse_escape("an exact ratio (the statistics or fractions module)")
+        raise GraphEscapeError("the statistics and fractions modules want exact Python numbers, not Tensors.\n"
+                             "  use np.mean, np.median, np.var or np.std on the Tensor (they are on the graph), "
+                             "or t.item() for a plain number.")
 
     def tolist(self) -> Any:
         """The value as nested Python lists; refused (GraphEscapeError) while the Tensor is traced."""
@@ -462,6 +476,27 @@ def note_value_use(tensor: Tensor) -> None:
     decides what the read means for it (it may have to run f example by example)."""
     for tracer in STATE.vmap_tracers:
         tracer.note_value_use(tensor)
+
+
+class _FlatEntries:
+    """What ``Tensor.flat`` returns: read entries in row-major order (writes are refused, as on a Tensor)."""
+
+    __slots__ = ("tensor",)
+
+    def __init__(self, tensor: Tensor):
+        self.tensor = tensor
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return self.tensor.ravel()[index]
+
+    def __iter__(self) -> Any:
+        return iter(self.tensor.ravel())
+
+    def __len__(self) -> int:
+        return self.tensor.value.size
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self.tensor.ravel()[index] = value  # refused by Tensor.__setitem__, with what to write instead
 
 
 class TensorHooks:
