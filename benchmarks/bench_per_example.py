@@ -64,11 +64,12 @@ def main() -> None:
     ours = per_example(PARAMS, X, Y)
     for k in PARAMS:
         assert np.allclose(ours[k], np.stack([r[k] for r in reference]), rtol=1e-10, atol=1e-14)
-    works = {"calcml": lambda: per_example(PARAMS, X, Y), "calcml loop of grad": looped}
-    try:
+    works = {"calcml": lambda: per_example(PARAMS, X, Y)}
+    try:  # timed right after calcml in each round: the load of a shared machine changes less in between
         works["torch.func vmap(grad)"] = torch_factory(threads)
     except ImportError:
         pass
+    works["calcml loop of grad"] = looped
     with threadpool_limits(limits=threads, user_api="blas"):
         medians = interleaved_rounds(works, repeats=15, rounds=7)
     report_rounds(f"Per-example gradients, digits MLP 64-128-10, batch {BATCH}, {threads} thread(s)", medians)
