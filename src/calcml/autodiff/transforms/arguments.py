@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from calcml.autodiff import tree
+from calcml.autodiff.errors import StructureError
 from calcml.autodiff.primitive import apply
 from calcml.autodiff.rules.elementwise import positive
 from calcml.autodiff.state import STATE
@@ -80,10 +81,29 @@ def trace_argument(value: Any) -> tuple[Any, TracedArgument]:
         x = as_input(value)
         return x, TracedArgument(tree.LEAF, [x], [] if x is value else [x])
     leaves, treedef = tree.flatten(value)
+    for leaf in leaves:
+        if not is_number(leaf):
+            refuse_hidden_arrays(leaf)
     inputs = [as_input(leaf) if is_number(leaf) else None for leaf in leaves]
     rebuilt = tree.unflatten(treedef, [x if x is not None else leaf for x, leaf in zip(inputs, leaves)])
     made = [x for x, leaf in zip(inputs, leaves) if x is not None and x is not leaf]
     return rebuilt, TracedArgument(treedef, inputs, made)
+
+
+def refuse_hidden_arrays(leaf: Any) -> None:
+    """A constant leaf must not be an object whose attributes hold the arrays to differentiate (a model
+    object that is not a pytree node): its gradient would silently be None."""
+    attributes = getattr(leaf, "__dict__", None) or {}
+    hidden = [name for name, v in attributes.items() if isinstance(v, (np.ndarray, Tensor, numbers.Number))
+              and not isinstance(v, bool)]
+    if hidden:
+        kind = type(leaf).__name__
+        raise StructureError(
+            f"an argument holds a {kind} whose attributes {', '.join(hidden)} are arrays or numbers, but a {kind} "
+            "is not a pytree node, so calcml cannot see inside it (its gradient would be None).\n"
+            f"  make {kind} a dataclass, register it with cm.tree.register({kind}, flatten, unflatten), or pass "
+            "its arrays (a dict or tuple of them) to the function instead."
+        )
 
 
 def release(traced: list[TracedArgument]) -> None:

@@ -19,7 +19,14 @@ from calcml.autodiff.errors import ShapeError
 from calcml.autodiff.reverse import backward_pass
 from calcml.autodiff.state import STATE
 from calcml.autodiff.tensor import Tensor, as_float_array
-from calcml.autodiff.transforms.arguments import as_input, finish, is_users_leaf, output_leaves
+from calcml.autodiff.transforms.arguments import (
+    as_input,
+    finish,
+    is_number,
+    is_users_leaf,
+    output_leaves,
+    refuse_hidden_arrays,
+)
 
 
 def push_forward(f: Callable, primals: Sequence[Any], tangents: Sequence[Any],
@@ -125,6 +132,9 @@ def flat_primals(primals: Sequence[Any]) -> tuple[list[Any], list[tree.TreeDef]]
     leaves, treedefs = [], []
     for primal in primals:
         flat, treedef = tree.flatten(primal)
+        for leaf in flat:
+            if not is_number(leaf):
+                refuse_hidden_arrays(leaf)
         leaves += flat
         treedefs.append(treedef)
     return leaves, treedefs
