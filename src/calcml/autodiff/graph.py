@@ -26,7 +26,7 @@ from calcml.autodiff.notation import call_text, literal
 from calcml.autodiff.reverse import backward_pass, seed_for
 from calcml.autodiff.state import STATE, enable_grad
 from calcml.autodiff.tensor import Tensor, as_float_array, as_used_at
-from calcml.autodiff.transforms import _as_output_tensor
+from calcml.autodiff.transforms.arguments import as_output_tensor
 
 __all__ = ["Graph", "GraphNode", "trace"]
 
@@ -120,7 +120,7 @@ def trace(f: Callable, *args: Any, gradient: Any = None) -> Graph:
         STATE.set_recorder(outer_recorder)
         if outer_recorder is not None:
             outer_recorder.extend(recorded)
-    out = _as_output_tensor(out, "cm.trace")
+    out = as_output_tensor(out, "cm.trace")
     if gradient is None and out.value.size != 1:
         raise NonScalarOutputError(
             f"cm.trace needs a scalar output to start the backward pass, but f returned shape {out.shape}.\n"

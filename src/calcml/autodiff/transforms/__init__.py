@@ -14,7 +14,6 @@ trace, so ``grad(grad(f))`` is the second derivative. At the top level they retu
 (``cm.vmap`` lives in ``calcml.autodiff.batching``.)
 """
 
-from calcml.autodiff.transforms.arguments import as_output_tensor as _as_output_tensor  # noqa: F401  (graph.py's name)
 from calcml.autodiff.transforms.arguments import stop_gradient
 from calcml.autodiff.transforms.forward_mode import jvp
 from calcml.autodiff.transforms.jacobians import hessian, hvp, jacobian
