@@ -37,6 +37,7 @@ the engine first aligns ``t`` to the output's rank, so elementwise rules need no
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +50,7 @@ from calcml.autodiff.state import STATE
 from calcml.autodiff.tensor import CREATION_ORDER, Node, Tensor, new_node
 
 REGISTRY: dict[str, Primitive] = {}
+ADD_ALL = np.add.reduce  # Σ over every axis, without np.sum's dispatch
 NO_OPTIONS: dict[str, Any] = {}  # the keyword arguments of an operator call (t + u): shared, never written to
 
 
@@ -92,12 +94,13 @@ class Primitive:
                 self.jvps[argnum] = rule
         return self
 
-    def defpartials(self, *partials: Callable, singular: bool = False) -> Primitive:
+    def defpartials(self, *partials: Callable, singular: bool | Callable = False) -> Primitive:
         """Declare both modes of an elementwise primitive from its local partials ``∂f/∂x_i(ans, *args)``.
 
         The Jacobian of an elementwise f is diagonal, so each mode multiplies by the same partial:
         VJP  x̄_i = ḡ · ∂f/∂x_i  and  JVP  ṫ_out = Σ_i ∂f/∂x_i · ṫ_i.  ``singular=True`` for partials that
-        can be infinite or undefined at the edge of the domain (see ``zero_where_unused``).
+        can be infinite or undefined at the edge of the domain, or a test ``(ans, *args) -> bool`` that says
+        when they can be (see ``zero_where_unused``).
 
         >>> cube = cm.primitive(lambda x: x ** 3, name="cube", derivative="d/dx x³ = 3x²")
         >>> cube.defpartials(lambda ans, x: 3 * x * x)
@@ -105,10 +108,13 @@ class Primitive:
         >>> cm.grad(lambda x: np.sum(cube(x)))(np.array([1.0, 2.0]))
         array([ 3., 12.])
         """
-        guard = zero_where_unused if singular else _unguarded
         for i, partial in enumerate(partials):
-            self.vjps[i] = guard(lambda g, ans, *args, _d=partial: g * _d(ans, *args))
-            self.jvps[i] = guard(lambda t, ans, *args, _d=partial: t * _d(ans, *args))
+            vjp = lambda g, ans, *args, _d=partial: g * _d(ans, *args)  # noqa: E731
+            jvp = lambda t, ans, *args, _d=partial: t * _d(ans, *args)  # noqa: E731
+            if singular:
+                test = singular if callable(singular) else None
+                vjp, jvp = zero_where_unused(vjp, test), zero_where_unused(jvp, test)
+            self.vjps[i], self.jvps[i] = vjp, jvp
         return self
 
     def defvjp_argnum(self, rule: Callable) -> Primitive:
@@ -153,29 +159,33 @@ class Primitive:
         return f"<primitive {self.name}>"
 
 
-def zero_where_unused(rule: Callable) -> Callable:
+def zero_where_unused(rule: Callable, may_be_singular: Callable | None = None) -> Callable:
     """A VJP or JVP rule made exact where its local derivative is infinite or undefined (√x at x ≤ 0, ln x at
     x ≤ 0, x/y at y = 0): where the incoming ḡ (or ṫ) is 0 the result is 0, not 0·∞ = NaN.
 
     ḡ = 0 where the output is not used — the untaken branch of ``np.where(x > 0, np.sqrt(x), 0)`` — and
     ṫ = 0 off the diagonal of a Jacobian; the true contribution is then 0. (JAX and PyTorch give NaN.)
+    ``may_be_singular(ans, *args)``, when given, is a cheap test on the arguments (x / 3, x ** 2 are never
+    singular) that lets the rule skip the check of its result.
 
     >>> cm.grad(lambda x: np.sum(np.where(x > 0, np.sqrt(x), 0.0)))(np.array([-1.0, 4.0]))
     array([0.  , 0.25])
     """
     def guarded(g: Any, ans: Any, *args: Any, **kwargs: Any) -> Any:
         product = rule(g, ans, *args, **kwargs)
+        if may_be_singular is not None and not may_be_singular(ans, *args):
+            return product
+        # A finite sum means finite entries (an overflowing sum only costs the masks below). Under vmap the
+        # record must not depend on one example's values, so the masks are always recorded there.
         values = product.value if type(product) is Tensor else product
-        if not STATE.vmap_tracers and np.isfinite(values).all():  # finite: nothing to guard (vmap's record
-            return product                                          # must not depend on one example's values)
-        unused = (g == 0) & ~np.isfinite(product)  # plain masks: the derivative in g is kept elsewhere (the
-        return np.where(unused, 0, product)          # third derivative of x³ needs it where g is 0)
+        if not STATE.vmap_tracers and math.isfinite(ADD_ALL(values, None)):
+            return product
+        # Plain masks: the derivative in g is kept where the product is finite (x³'s third derivative needs
+        # it where a seed is 0); only 0 · ∞ and 0 · NaN become 0.
+        unused = (g == 0) & ~np.isfinite(product)
+        return np.where(unused, 0, product)
 
     return guarded
-
-
-def _unguarded(rule: Callable) -> Callable:
-    return rule
 
 
 def primitive(forward: Callable | None = None, *, name: str | None = None, broadcasts: bool = False,

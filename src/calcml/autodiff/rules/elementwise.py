@@ -53,8 +53,15 @@ multiply.defpartials(lambda ans, x, y: y, lambda ans, x, y: x)
 
 divide = elementwise(np.divide, Formula("∂(x/y)/∂x = 1/y, ∂(x/y)/∂y = −x/y² (quotient rule)", ("1/{1}", "−{0}/{1}²"),
                                         infix="{0} / {1}"))
-divide.defvjp(zero_where_unused(lambda g, ans, x, y: g / y), zero_where_unused(lambda g, ans, x, y: -g * ans / y))
-divide.defjvp(zero_where_unused(lambda t, ans, x, y: t / y), zero_where_unused(lambda t, ans, x, y: -t * ans / y))
+def _divisor_may_vanish(ans, x, y) -> bool:
+    """1/y is finite for a nonzero Python number (x / n, the mean of n numbers): no check needed then."""
+    return not (type(y) in (int, float) and y != 0)
+
+
+divide.defvjp(zero_where_unused(lambda g, ans, x, y: g / y, _divisor_may_vanish),
+              zero_where_unused(lambda g, ans, x, y: -g * ans / y, _divisor_may_vanish))
+divide.defjvp(zero_where_unused(lambda t, ans, x, y: t / y, _divisor_may_vanish),
+              zero_where_unused(lambda t, ans, x, y: -t * ans / y, _divisor_may_vanish))
 
 negative = elementwise(np.negative, Formula("d/dx (−x) = −1", ("−1",), infix="−{0}"))
 negative.defvjp(lambda g, ans, x: -g)
@@ -116,11 +123,17 @@ def _power_exponent_slope(ans, x, y):
 POWER_PARTIALS = ("{1}·{0}^({1}−1)", "{0}^{1}·ln {0}")
 power = elementwise(np.power, Formula("∂(x^y)/∂x = y·x^(y−1), ∂(x^y)/∂y = x^y·ln x (power rule)", POWER_PARTIALS,
                                       infix="{0}^{1}"))
-power.defpartials(_power_base_slope, _power_exponent_slope, singular=True)
+
+def _power_may_be_singular(ans, x, y) -> bool:
+    """x^y's slopes are finite for a Python integer exponent y ≥ 1 (x², x⁴: the usual case); else checked."""
+    return not (type(y) is int and y >= 1)
+
+
+power.defpartials(_power_base_slope, _power_exponent_slope, singular=_power_may_be_singular)
 
 float_power = elementwise(np.float_power, Formula("x^y in float64: ∂/∂x = y·x^(y−1), ∂/∂y = x^y·ln x (power rule)",
                                                   POWER_PARTIALS))
-float_power.defpartials(_power_base_slope, _power_exponent_slope, singular=True)
+float_power.defpartials(_power_base_slope, _power_exponent_slope, singular=_power_may_be_singular)
 
 square = elementwise(np.square, Formula("d/dx x² = 2x", ("2·{0}",)))
 square.defpartials(lambda ans, x: 2 * x)
