@@ -16,21 +16,14 @@ import ast
 from pathlib import Path
 
 import calcml
+from tests.test_layers import modules, source_of
 
 PACKAGE = Path(calcml.__file__).parent
 
 
 def module_sources() -> dict[str, Path]:
     """Every module of the package by dotted name (packages by their ``__init__.py``), not the conftest."""
-    sources = {}
-    for path in sorted(PACKAGE.rglob("*.py")):
-        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
-        if parts[-1] == "conftest":
-            continue
-        if parts[-1] == "__init__":
-            parts = parts[:-1]
-        sources[".".join(parts)] = path
-    return sources
+    return {name: source_of(name) for name in modules()}
 
 
 def top_level_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
