@@ -15,10 +15,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import calcml
 from tests.test_layers import modules, source_of
-
-PACKAGE = Path(calcml.__file__).parent
 
 
 def module_sources() -> dict[str, Path]:
