@@ -1,6 +1,6 @@
 """calcml's automatic differentiation engine: Tensor, primitives with VJP and JVP rules, transforms."""
 
-from calcml.autodiff import memory, rules, tensor_methods, tree  # noqa: F401  (registers rules and Tensor methods)
+from calcml.autodiff import in_place, memory, rules, tensor_methods, tree  # noqa: F401  (rules, Tensor methods)
 from calcml.autodiff.batching import BatchingError, vmap
 from calcml.autodiff.check import GradCheck, GradCheckWarning, check_grad
 from calcml.autodiff.custom import checkpoint, custom_jvp, custom_vjp

@@ -22,10 +22,11 @@ from calcml.autodiff.errors import NonScalarOutputError
 from calcml.autodiff.explanation import explain
 from calcml.autodiff.graph_drawing import html_table, to_dot
 from calcml.autodiff.graph_node import GraphNode, Use
+from calcml.autodiff.in_place import as_used_at
 from calcml.autodiff.notation import call_text, literal
 from calcml.autodiff.reverse import backward_pass, seed_for
 from calcml.autodiff.state import STATE, enable_grad
-from calcml.autodiff.tensor import Tensor, as_float_array, as_used_at
+from calcml.autodiff.tensor import Tensor, as_float_array
 from calcml.autodiff.transforms.arguments import as_output_tensor
 
 __all__ = ["Graph", "GraphNode", "trace"]

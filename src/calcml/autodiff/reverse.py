@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 
 from calcml.autodiff.errors import NonScalarOutputError, ShapeError
+from calcml.autodiff.in_place import as_used_at
 from calcml.autodiff.primitive import check_finite
 from calcml.autodiff.state import STATE
-from calcml.autodiff.tensor import Tensor, as_used_at, check_not_stale
+from calcml.autodiff.tensor import Tensor, check_not_stale
 from calcml.autodiff.unbroadcast import unbroadcast
 
 

@@ -12,7 +12,6 @@ Arithmetic operators and array methods are attached in ``tensor_methods.py``.
 from __future__ import annotations
 
 import itertools
-import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -363,103 +362,6 @@ class Tensor:
         that used the old values raises at ``backward()`` instead of giving a stale gradient."""
         return _Writable(self)
 
-    # -- in-place arithmetic: the Tensor itself takes the new value and graph; leaves update their array --
-    def _in_place(self, ufunc: np.ufunc, update: Any, other: Any, name: str) -> Tensor:
-        """``t -= x`` and friends, with NumPy's meaning: every name bound to ``t`` sees the new value.
-
-        On a computed Tensor, ``t`` takes the value and graph of ``t - x`` (the operations that used ``t``
-        before keep its earlier state, ``t.previous``); it is refused when ``t``'s array is shared with another
-        Tensor (a slice or view of it, or the array it is a view of), since NumPy would change that one too.
-        On a leaf it changes the leaf's values in place, as an optimizer step does — allowed inside
-        ``cm.no_grad()`` (or for a leaf that does not require grad), refused while recording, as in PyTorch;
-        graphs that used the old values then refuse to backpropagate."""
-        if self.node is not None or self.tangent is not None:
-            before, other = self._snapshot(other, name)
-            updated = ufunc(before, other)
-            if type(updated) is not Tensor:  # a piecewise-constant result (t //= 2): a constant from here on
-                updated = Tensor(updated)
-            if updated.shape != before.shape:
-                raise InPlaceError(f"in-place {name} would change the shape {before.shape} to {updated.shape}, "
-                                   "which NumPy refuses too.\n  write `t = t @ x` for a new array.")
-            if updated.dtype != before.dtype:  # NumPy keeps the array's dtype: float32 -= float64 stays float32
-                if not np.can_cast(updated.dtype, before.dtype, casting="same_kind"):
-                    raise InPlaceError(f"in-place {name} would turn {before.dtype} values into {updated.dtype}, "
-                                       f"which NumPy refuses too.\n  write `t = t {name[0]} x` for a new array.")
-                updated = updated.astype(before.dtype)
-            return self._take_over(updated, before)
-        if self.requires_grad and STATE.recording:
-            raise InPlaceError(
-                f"in-place {name} on a leaf Tensor that requires grad, while recording: the update would be "
-                "part of the graph of the very value it changes.\n"
-                f"  an optimizer step: `with cm.no_grad(): w {name} lr * w.grad`; a new value: `w = w {name[0]} x`."
-            )
-        other = other.value if type(other) is Tensor else other
-        owner = getattr(self, "owner", None)
-        if owner is not None and self.value.base is owner:  # the common case (an optimizer step), kept lean
-            update(owner, other)  # operator.isub ...: ndarray's own in-place arithmetic
-            self.modified_at = next(CREATION_ORDER)
-            return self
-        with self.writable() as array:
-            update(array, other)
-        return self
-
-    def _snapshot(self, other: Any, name: str) -> tuple[Tensor, Any]:
-        """The operands of an in-place update of this computed Tensor: a snapshot of its state now (what the
-        update reads, and what the operations that used it so far see), and ``other`` (the snapshot again for
-        ``t *= t``)."""
-        if getattr(self, "shares_memory", False):
-            raise InPlaceError(
-                f"in-place {name} on a Tensor whose array is shared with another Tensor (a slice or view of it, "
-                f"or the array it is a view of): NumPy would change both, and the graph cannot follow that.\n"
-                f"  Tensor: shape={self.shape}, {self.dtype}\n"
-                f"  write a new value instead (`t = t {name[0]} x`), or take a copy first (`t = y[1:3].copy()`)."
-            )
-        before = object.__new__(Tensor)
-        for slot in ("value", "requires_grad", "grad", "node", "tangent", "name", "seq", "modified_at"):
-            setattr(before, slot, getattr(self, slot))
-        before.previous = getattr(self, "previous", None)  # set only on a Tensor updated in place before
-        for tracer in STATE.vmap_tracers:  # vmap replays by identity: ``before`` is what this Tensor was
-            tracer.record_alias(self, before)
-        if STATE.recorder is not None:  # cm.trace lists Tensors in the order made: the snapshot takes its place
-            _replace_by_identity(STATE.recorder, self, before)
-        return before, (before if other is self else other)
-
-    def _take_over(self, updated: Tensor, before: Tensor) -> Tensor:
-        """Take the value and graph of ``updated``, computed from the snapshot ``before``, which stays reachable
-        as ``previous``: every name bound to this Tensor sees the update, and earlier uses their own state."""
-        self.value, self.node, self.tangent = updated.value, updated.node, updated.tangent
-        self.requires_grad, self.seq, self.modified_at = updated.requires_grad, updated.seq, 0
-        self.previous = before
-        STATE.in_place_updates += 1
-        for tracer in STATE.vmap_tracers:  # from here on, this Tensor is ``updated``
-            tracer.record_alias(updated, self)
-        if STATE.recorder is not None:  # cm.trace lists Tensors in the order they were made
-            STATE.recorder.append(self)
-        return self
-
-    def __iadd__(self, other: Any) -> Tensor:
-        return self._in_place(np.add, operator.iadd, other, "+=")
-
-    def __isub__(self, other: Any) -> Tensor:
-        return self._in_place(np.subtract, operator.isub, other, "-=")
-
-    def __imul__(self, other: Any) -> Tensor:
-        return self._in_place(np.multiply, operator.imul, other, "*=")
-
-    def __itruediv__(self, other: Any) -> Tensor:
-        return self._in_place(np.divide, operator.itruediv, other, "/=")
-
-    def __ifloordiv__(self, other: Any) -> Tensor:
-        return self._in_place(np.floor_divide, operator.ifloordiv, other, "//=")
-
-    def __imod__(self, other: Any) -> Tensor:
-        return self._in_place(np.remainder, operator.imod, other, "%=")
-
-    def __ipow__(self, other: Any) -> Tensor:
-        return self._in_place(np.power, operator.ipow, other, "**=")
-
-    def __imatmul__(self, other: Any) -> Tensor:
-        return self._in_place(np.matmul, operator.imatmul, other, "@=")
 
     # -- writes are refused: they would silently bypass the graph ---------------------------------
     def __setitem__(self, index, value) -> None:
@@ -555,23 +457,6 @@ def stale_leaf_message(leaf: Tensor) -> str:
         "values that no longer exist and backward() would give a stale gradient.\n"
         "  recompute the output after the update (call backward() before optimizer.step())."
     )
-
-
-def _replace_by_identity(items: list, old: Any, new: Any) -> None:
-    """Put ``new`` where ``old`` itself (not an equal value) is in ``items``; append it if ``old`` is not."""
-    for k, item in enumerate(items):
-        if item is old:
-            items[k] = new
-            return
-    items.append(new)
-
-
-def as_used_at(tensor: Tensor, seq: int) -> Tensor:
-    """The state ``tensor`` had when the operation numbered ``seq`` used it: itself, or, if it was updated in
-    place since (``t += x`` on a computed Tensor), the snapshot kept for that use."""
-    while tensor.seq >= seq:
-        tensor = tensor.previous
-    return tensor
 
 
 def check_not_stale(leaf: Tensor, user_seq: int) -> None:
