@@ -148,6 +148,9 @@ def integrate(
         _fail(error)
     if result.definite:
         headline = f"∫ from {lower} to {upper} of {result.expr} d{var} = {result.result}"
+        if result.condition is not None:
+            value = result.result.args[0].expr
+            headline += f"\n  = {value} when {result.condition} (otherwise not evaluated: it may diverge)"
     else:
         headline = f"∫ {result.expr} d{var} = {result.result} + C"
     _show(result, headline, steps, latex, as_json)
