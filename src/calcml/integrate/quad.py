@@ -52,6 +52,7 @@ MAX_LEVELS = 60
 MAIN_RULE = 10  # G10–K21 for the adaptive bisection
 DEFAULT_ATOL = 1e-12  # QUADPACK's epsabs, scaled to calcml's tighter default rtol (see the module docstring)
 PIECE_RULE = 7  # G7–K15 on the geometric pieces near a singular endpoint
+WITNESS_RATIO = 1e3  # a blind half whose samples all lie this far below |f| at its parent's peak missed the peak
 
 
 class IntegrationWarning(UserWarning):
@@ -226,6 +227,12 @@ class Integrand:
         if type(out) is Tensor:
             self.traced_output = self.traced_output or _is_traced(out)
             out = out.value
+        if np.iscomplexobj(out):
+            raise IntegrandError(
+                "quad: f returned complex values; quad integrates real functions (keeping only the real part "
+                "would drop the imaginary one).\n"
+                "  integrate the two parts separately: quad(lambda x: f(x).real, a, b).value + "
+                "1j * quad(lambda x: f(x).imag, a, b).value")
         values = np.asarray(out, dtype=float) * jacobian
         if not np.all(np.isfinite(values)):
             bad = x[~np.isfinite(values)][0]
@@ -245,11 +252,12 @@ class Integrand:
 
 # ---- one Gauss–Kronrod step on many panels at once ------------------------------------------------
 def gauss_kronrod_panels(g: Callable, lo: np.ndarray, hi: np.ndarray, points: int):
-    """Kronrod value, QUADPACK error estimate and "blind" for each panel [lo_i, hi_i].
+    """Kronrod value, QUADPACK error estimate, "blind" and peak for each panel [lo_i, hi_i].
 
     A panel is blind when its samples cannot vouch for its value: all of them are 0, or the error estimate
     is as large as the integral of |f| the samples saw (not one significant digit; QUADPACK's QAGS refuses
-    to stop on that too). A narrow peak between the nodes of a wide panel looks like that."""
+    to stop on that too). A narrow peak between the nodes of a wide panel looks like that. The peak is the
+    node where |f| was largest, and that |f|: a witness of what f does inside the panel."""
     rule = gauss_kronrod(points)
     center, half = lo / 2.0 + hi / 2.0, hi / 2.0 - lo / 2.0  # halves first: (lo + hi) overflows near 1e308
     t = center[:, None] + half[:, None] * rule.nodes
@@ -264,14 +272,19 @@ def gauss_kronrod_panels(g: Callable, lo: np.ndarray, hi: np.ndarray, points: in
     error = np.where((spread > 0) & (error > 0), scaled, error)
     blind = np.all(values == 0.0, axis=1) | (error >= 0.5 * absolute)
     error = np.maximum(error, 50.0 * EPS * absolute)
-    return kronrod, error, blind
+    where = np.argmax(np.abs(values), axis=1)
+    rows = np.arange(len(t))
+    return kronrod, error, blind, (t[rows, where], np.abs(values[rows, where]))
+
+
+Panel = tuple[float, float, float, float, float, float]  # (lo, hi, value, error, peak x, |f| at the peak)
 
 
 @dataclass
 class Adaptive:
     value: float
     error: float
-    panels: list[tuple[float, float, float, float]]  # (lo, hi, value, error)
+    panels: list[Panel]
     points: int  # the Gauss–Kronrod pair G_points–K_(2·points+1)
     converged: bool
     suspect_end: str | None = None  # "lo" or "hi" when bisection keeps halving toward that end
@@ -280,12 +293,18 @@ class Adaptive:
 
 def adaptive(g: Callable, lo: float, hi: float, rtol: float, atol: float, max_panels: int,
              points: int = MAIN_RULE, panels: int = 1, watch_ends: bool = False) -> Adaptive:
-    """Global adaptive bisection: always halve the panel with the largest error estimate."""
+    """Global adaptive bisection: always halve the panel with the largest error estimate.
+
+    A blind half whose samples are all far below a |f| its parent saw at a point inside it (a peak
+    narrower than the half's nodes: e^{−x²} on [−10⁶, 10⁶]) keeps its parent's error and that witness
+    point, so the bisection closes in on the point until the rule sees the mass: an estimate is never
+    smaller than a disagreement already seen."""
     edges = np.linspace(lo, hi, panels + 1)
-    values, errors, blind = gauss_kronrod_panels(g, edges[:-1], edges[1:], points)
+    values, errors, blind, (peaks, heights) = gauss_kronrod_panels(g, edges[:-1], edges[1:], points)
     all_blind = bool(np.all(blind))
     # worst error first; among equal errors (all 0 while f has only shown zeros) the widest panel
-    heap = [(-e, l - h, l, h, v, e) for l, h, v, e in zip(edges[:-1], edges[1:], values, errors)]
+    heap = [(-e, l - h, l, h, v, e, p, y)
+            for l, h, v, e, p, y in zip(edges[:-1], edges[1:], values, errors, peaks, heights)]
     heapq.heapify(heap)
     total, total_error = math.fsum(values), math.fsum(errors)
     width = abs(hi - lo)
@@ -296,17 +315,20 @@ def adaptive(g: Callable, lo: float, hi: float, rtol: float, atol: float, max_pa
             return Adaptive(total, total_error, [p[2:] for p in heap], points, True)
         if len(heap) >= max_panels:
             return Adaptive(total, total_error, [p[2:] for p in heap], points, False)
-        _, _, l, h, v, e = heap[0]
+        _, _, l, h, v, e, peak, height = heap[0]
         if watch_ends and e > 0 and abs(h - l) < width * 2.0 ** -SUSPECT_DEPTH and (l == lo or h == hi):
             return Adaptive(total, total_error, [p[2:] for p in heap], points, False, "lo" if l == lo else "hi")
         m = l / 2.0 + h / 2.0
         if not (min(l, h) < m < max(l, h)) or abs(h - l) < 100 * EPS * max(abs(l), abs(h)):
             return Adaptive(total, total_error, [p[2:] for p in heap], points, False, too_small=True)
         heapq.heappop(heap)
-        halves, half_errors, half_blind = gauss_kronrod_panels(g, np.array([l, m]), np.array([m, h]), points)
+        halves, half_errors, half_blind, (half_peaks, half_heights) = gauss_kronrod_panels(
+            g, np.array([l, m]), np.array([m, h]), points)
         all_blind = all_blind and bool(np.all(half_blind))
-        for pl, ph, pv, pe in zip((l, m), (m, h), halves, half_errors):
-            heapq.heappush(heap, (-pe, pl - ph, pl, ph, pv, pe))
+        for i, (pl, ph, pv, pp, py) in enumerate(zip((l, m), (m, h), halves, half_peaks, half_heights)):
+            if half_blind[i] and height > WITNESS_RATIO * py and min(pl, ph) <= peak <= max(pl, ph):
+                half_errors[i], pp, py = max(half_errors[i], e), peak, height  # blind to the witness: keep looking
+            heapq.heappush(heap, (-half_errors[i], pl - ph, pl, ph, pv, half_errors[i], pp, py))
         total += halves[0] + halves[1] - v
         total_error += half_errors[0] + half_errors[1] - e
         if len(heap) % 64 == 0:  # wipe out drift from the running sums
@@ -314,7 +336,7 @@ def adaptive(g: Callable, lo: float, hi: float, rtol: float, atol: float, max_pa
             total_error = math.fsum(p[5] for p in heap)
 
 
-def panel_nodes(panels: list[tuple[float, float, float, float]], points: int) -> tuple[np.ndarray, np.ndarray]:
+def panel_nodes(panels: list[Panel], points: int) -> tuple[np.ndarray, np.ndarray]:
     """All Kronrod nodes and weights of a list of panels (for the traced re-evaluation)."""
     rule = gauss_kronrod(points)
     if not panels:
