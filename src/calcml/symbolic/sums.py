@@ -83,7 +83,7 @@ def _series(kind: type, expr, bounds, timeout) -> SeriesResult:
     rule = "sum.closed_form" if kind is sp.Sum else "product.closed_form"
     f = as_expr(expr)
     if not (isinstance(bounds, (tuple, list)) and len(bounds) == 3):
-        raise ValueError(
+        raise SymbolicError(
             f"give the index and its bounds as (name, lower, upper), e.g. ('k', 1, 10); got {bounds!r}"
         )
     k = as_symbol(bounds[0], f)
@@ -115,7 +115,7 @@ def _series(kind: type, expr, bounds, timeout) -> SeriesResult:
     if closed_form is None and not result.has(kind):
         closed_form = result
     if result.has(kind):
-        raise ValueError(f"SymPy found no closed form for {show(target)}")
+        raise SymbolicError(f"SymPy found no closed form for {show(target)}")
     note = f"evaluate the closed form at n = {upper}" if children else ""
     root = Step(rule, target, result, kind="equal", children=children, note=note)
     verify_tree(root)
