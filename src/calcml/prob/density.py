@@ -1,7 +1,8 @@
-"""Densities by quadrature: normalizing constants, expectations, variance, CDF, KL divergence, entropy.
+"""Densities by quadrature: normalizing constants, expectations, variance, CDF (KL and entropy: information.py).
 
-    Z = ∫ p̃,   E_p[g] = ∫ g p,   Var = E[(x − E x)²],   F(x) = ∫_{−∞}^x p,
-    KL(p ‖ q) = ∫ p log(p/q),   H(p) = −∫ p log p   (differential entropy, in nats)
+    Z = ∫ p̃,   E_p[g] = ∫ g p,   Var = E[(x − E x)²],   F(x) = ∫_{−∞}^x p
+
+Each first checks that its function is a density and that the moment exists (``density_checks.py``).
 
 Everything is ``cm.integrate.quad`` (``nquad`` when the domain is a list of ranges), so it is
 differentiable: in parameters that the densities close over, and in x for the CDF (F'(x) = p(x)).
@@ -18,8 +19,16 @@ import numpy as np
 from calcml.autodiff import softmax as _softmax
 from calcml.autodiff.tensor import Tensor
 from calcml.integrate import QuadResult, nquad, quad
+from calcml.prob.density_checks import (
+    check_expectation_exists,
+    check_mass,
+    check_nonnegative,
+    check_unit_mass,
+    plain,
+)
 
 REAL_LINE = (-np.inf, np.inf)
+GRID_POINTS = 4000  # points where a density is checked to be ≥ 0, spread over the domain's axes
 
 
 def integral(h: Callable, domain: Any, rtol: float = 1e-10) -> QuadResult:
@@ -45,76 +54,100 @@ class Normalized(NamedTuple):
 def normalize(pdf: Callable, domain: Any = REAL_LINE, rtol: float = 1e-10) -> Normalized:
     """p = p̃ / Z with Z = ∫ p̃ over ``domain``.
 
+    Refused (DensityError): p̃ negative at a point of a grid over the domain (a signed function is no
+    density), or Z ≤ 0, or Z not finite.
+
     >>> p, Z = cm.prob.normalize(lambda x: x ** -0.5 * (1 - x) ** -0.5, (0, 1))[:2]   # Beta(½, ½)
     >>> round(float(Z), 12)   # B(½, ½) = π
     3.14159265359
     """
+    check_nonnegative(pdf, sample_points(domain), "normalize")
     result = integral(pdf, domain, rtol)
+    check_mass(result.value, result.error, "normalize")
     Z = result.value
     return Normalized(lambda *x: pdf(*x) / Z, Z, result.error)
+
+
+def sample_points(domain: Any) -> list[np.ndarray]:
+    """About GRID_POINTS points spread over the domain, one flat array per variable (``domain_grid`` per axis)."""
+    ranges = list(domain) if _is_multivariate(domain) else [domain]
+    per_axis = max(3, int(GRID_POINTS ** (1 / len(ranges))))
+    axes = np.meshgrid(*[domain_grid(r, per_axis) for r in ranges], indexing="ij")
+    return [a.ravel() for a in axes]
+
+
+def density_mass(pdf: Callable, domain: Any, normalized: bool, rtol: float, caller: str) -> Any:
+    """Check that ``pdf`` is a density; return ∫ p (None when normalized=True, after checking it is 1)."""
+    check_nonnegative(pdf, sample_points(domain), caller)
+    result = integral(pdf, domain, rtol)
+    if normalized:
+        check_unit_mass(result.value, result.error, rtol, caller)
+        return None
+    check_mass(result.value, result.error, caller)
+    return result.value
+
+
+def mean_under(g: Callable, pdf: Callable, domain: Any, mass: Any, rtol: float) -> Any:
+    """∫ g p, divided by ``mass`` unless it is None (a density already normalized)."""
+    mean = integral(lambda *x: g(*x) * pdf(*x), domain, rtol).value
+    return mean if mass is None else mean / mass
 
 
 def expectation(g: Callable, pdf: Callable, domain: Any = REAL_LINE, normalized: bool = True,
                 rtol: float = 1e-10) -> Any:
     """E_p[g] = ∫ g p (divided by ∫ p when ``normalized=False``).
 
+    Checked first (DensityError): p ≥ 0 on a grid; with normalized=True, ∫ p = 1 (off by more than 1 %:
+    refused; by more than the tolerance: DensityWarning); for one variable, E|g| < ∞ on infinite ends
+    (|g p| must decay faster than 1/|x|: a Cauchy law has no mean).
+
     >>> round(float(cm.prob.expectation(lambda x: x ** 2, lambda x: np.exp(-x * x / 2) / np.sqrt(2 * np.pi))), 12)
     1.0
     """
-    mean = integral(lambda *x: g(*x) * pdf(*x), domain, rtol).value
-    if not normalized:
-        mean = mean / integral(pdf, domain, rtol).value
-    return mean
+    mass = density_mass(pdf, domain, normalized, rtol, "expectation")
+    if not _is_multivariate(domain):
+        check_expectation_exists(g, pdf, domain, "expectation")
+    return mean_under(g, pdf, domain, mass, rtol)
 
 
 def variance(pdf: Callable, domain: Any = REAL_LINE, normalized: bool = True, rtol: float = 1e-10) -> Any:
-    """Var = E[(x − μ)²], μ = E[x] (two passes: no cancellation of E[x²] − μ²). One variable."""
-    mu = expectation(lambda x: x, pdf, domain, normalized, rtol)
+    """Var = E[(x − μ)²], μ = E[x] (two passes: no cancellation of E[x²] − μ²). One variable.
+
+    Checked as ``expectation``, with E[x²] < ∞ (a Student t with ν ≤ 2 has no variance).
+    """
+    mass = density_mass(pdf, domain, normalized, rtol, "variance")
+    check_expectation_exists(lambda x: x * x, pdf, domain, "variance", "E[x²]")
+    mu = mean_under(lambda x: x, pdf, domain, mass, rtol)
     # the centre of the second pass, a plain number read from the value (float() of a traced mean would
     # raise): Var does not depend on the centre to first order, and the last line restores the gradient
     mu_value = float(mu.value) if type(mu) is Tensor else float(mu)
-    second = expectation(lambda x: (x - mu_value) ** 2, pdf, domain, normalized, rtol)
+    second = mean_under(lambda x: (x - mu_value) ** 2, pdf, domain, mass, rtol)
     return second - (mu - mu_value) ** 2
 
 
 def cdf(pdf: Callable, x: Any, domain: Any = REAL_LINE, rtol: float = 1e-10) -> Any:
-    """F(x) = ∫_lo^x p. ``x`` may be an array (one integral per point) or a Tensor (dF/dx = p(x)).
+    """F(x) = ∫_lo^min(x, hi) p: 0 below the domain, the total mass (1 for a density) above it.
+    ``x`` may be an array (one integral per point) or a Tensor (dF/dx = p(x) inside, 0 outside).
 
     >>> phi = lambda t: np.exp(-t * t / 2) / np.sqrt(2 * np.pi)
     >>> round(float(cm.prob.cdf(phi, 1.96)), 12)       # Φ(1.96)
     0.975002104852
+    >>> float(cm.prob.cdf(lambda t: np.exp(-t), -1.0, (0, np.inf)))   # below the support
+    0.0
     """
-    lo = domain[0]
+    lo, hi = domain
+
+    def one(xi: Any) -> Any:
+        at = float(plain(xi))
+        if at <= lo:  # value + 0·x: a Tensor when x is traced (dF/dx = 0 there), and +0.0, not −0.0
+            return 0.0 + 0.0 * xi
+        if at >= hi:
+            return quad(pdf, lo, hi, rtol=rtol).value + 0.0 * xi
+        return quad(pdf, lo, xi, rtol=rtol).value
+
     if np.ndim(x) == 0:
-        return quad(pdf, lo, x, rtol=rtol).value
-    return np.stack([quad(pdf, lo, xi, rtol=rtol).value for xi in np.ravel(x)]).reshape(np.shape(x))
-
-
-def _p_log_ratio(p: Any, q: Any) -> Any:
-    """p·log(p/q), with 0·log 0 = 0 (and no NaN in the gradient of the branch not taken)."""
-    positive = np.asarray(p > 0)
-    safe_p = np.where(positive, p, 1.0)
-    safe_q = np.where(positive, q, 1.0)
-    return np.where(positive, p * (np.log(safe_p) - np.log(safe_q)), 0.0)
-
-
-def kl_divergence(p: Callable, q: Callable, domain: Any = REAL_LINE, rtol: float = 1e-10) -> Any:
-    """KL(p ‖ q) = ∫ p log(p/q) ≥ 0, zero only when p = q; +∞ when q = 0 where p > 0.
-
-    >>> n = lambda m, s: (lambda x: np.exp(-(x - m) ** 2 / (2 * s * s)) / (s * np.sqrt(2 * np.pi)))
-    >>> round(float(cm.prob.kl_divergence(n(0, 1), n(1, 2))), 12)   # log 2 + (1 + 1)/8 − ½
-    0.44314718056
-    """
-    return integral(lambda *x: _p_log_ratio(p(*x), q(*x)), domain, rtol).value
-
-
-def entropy(pdf: Callable, domain: Any = REAL_LINE, rtol: float = 1e-10) -> Any:
-    """H(p) = −∫ p log p (nats). A Normal(μ, σ²) has ½ log(2πeσ²).
-
-    >>> round(float(cm.prob.entropy(lambda x: np.exp(-x * x / 2) / np.sqrt(2 * np.pi))), 12)
-    1.418938533205
-    """
-    return -integral(lambda *x: _p_log_ratio(pdf(*x), 1.0), domain, rtol).value
+        return one(x)
+    return np.stack([one(xi) for xi in np.ravel(x)]).reshape(np.shape(x))
 
 
 def softmax(logits: Any, temperature: float = 1.0, axis: int = -1) -> Any:
