@@ -84,6 +84,22 @@ def pick_variable(expr: sp.Expr, var: str | sp.Symbol | None, what: str = "diffe
     raise SymbolicError(f"say which variable to {what} with respect to: the expression has {names}")
 
 
+def _refuse_variable_inside_a_name(f: sp.Expr, x: sp.Symbol) -> None:
+    """d/dx of "xy" would be 0 because "xy" is one name: refuse rather than answer 0 to a likely x·y."""
+    if x in f.free_symbols:
+        return
+    longer = sorted(s.name for s in f.free_symbols if x.name in s.name)
+    if longer:
+        name = longer[0]
+        spaced = " ".join(name)
+        raise SymbolicError(
+            f"{x} does not occur in {f}: {name!r} is read as one name (a run of letters is a single "
+            f"variable), so the derivative with respect to {x} would be 0.\n  for a product write "
+            f"{'*'.join(name)} or '{spaced}'; if {name} is a variable of its own, its derivative with "
+            f"respect to {x} is 0."
+        )
+
+
 @runs_in_worker("derive")
 def derive(
     expr: str | sp.Expr,
@@ -105,13 +121,23 @@ def derive(
       derivative of sine: d/du [sin(u)] = cos(u)
       power rule: d/dx [x**2] = 2*x   where n = 2
 
-    Raises ParseError for unreadable input, ValueError for an order outside 1..100, SymbolicTimeoutError
-    past the time limit (default 5 s; the call runs in a worker process that is killed at the limit).
+    A run of letters is one name: "xy" is the variable xy, not x·y (write x*y or x y), while a number
+    before a name multiplies (2x = 2·x). An expression in which ``var`` does not occur has derivative 0,
+    except when ``var`` is spelled inside a longer name ("xy" with respect to x): that is refused, since
+    it is almost always a product written without its operator.
+
+    Raises ParseError for unreadable input, SymbolicError for an order outside 1..100 or a variable
+    found only inside a longer name, SymbolicTimeoutError past the time limit (default 5 s; the call
+    runs in a worker process that is killed at the limit).
     """
     if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= MAX_ORDER:
-        raise ValueError(f"order must be a whole number from 1 to {MAX_ORDER}, got {order!r}")
+        raise SymbolicError(
+            f"a derivative's order must be a whole number from 1 to {MAX_ORDER}, got {order!r}"
+            + ("\n  the 0th derivative is the expression itself: no call is needed." if order == 0 else "")
+        )
     f = as_expr(expr)
     x = pick_variable(f, var)
+    _refuse_variable_inside_a_name(f, x)
     stages = []
     current = f
     for _ in range(order):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from calcml.symbolic.derive import MAX_ORDER, pick_variable
+from calcml.symbolic.errors import SymbolicError
 from calcml.symbolic.ml_functions import to_elementary
 from calcml.symbolic.parser import as_expr
 from calcml.symbolic.workers import runs_in_worker
@@ -79,7 +80,8 @@ def taylor(
     -x**3/48 + x/4 + 1/2
     """
     if isinstance(order, bool) or not isinstance(order, int) or not 0 <= order <= MAX_ORDER:
-        raise ValueError(f"order must be a whole number from 0 to {MAX_ORDER}, got {order!r}")
+        raise SymbolicError(f"a Taylor polynomial's order must be a whole number from 0 to {MAX_ORDER}, got "
+                            f"{order!r}")
     f = as_expr(expr)
     x = pick_variable(f, var, "expand")
     a = as_expr(x0)
