@@ -42,6 +42,7 @@ import numpy as np
 
 from calcml.autodiff import CalcmlError, Tensor, primitive
 from calcml.autodiff.formula import Formula
+from calcml.integrate.divergence import behind_the_sequence, growth_sign
 from calcml.integrate.extrapolation import epsilon_table, extrapolate
 from calcml.integrate.kronrod import gauss_kronrod
 
@@ -357,11 +358,15 @@ class Extrapolation:
     row: int
     column: int
     length: int  # how many partial sums the chosen entry was computed from
+    diverges: dict[str, int] | None = None  # end → sign of the infinity the partial sums run off to
 
 
 def extrapolated(g: Callable, lo: float, hi: float, ends: set[str], rtol: float, atol: float,
                  max_panels: int) -> Extrapolation:
-    """∫ = lim S_k, S_k = ∫ over the range minus [end, end ± w/2^k], by Wynn's ε-algorithm."""
+    """∫ = lim S_k, S_k = ∫ over the range minus [end, end ± w/2^k], by Wynn's ε-algorithm.
+
+    Each end's increments are watched (``divergence.py``): when they stop shrinking the integral diverges
+    there, and an extrapolated value behind the monotone partial sums it came from is not accepted."""
     width = hi - lo
     w = width / 4.0 if len(ends) == 2 else width / 2.0
     inner_lo = lo + w if "lo" in ends else lo
@@ -373,6 +378,8 @@ def extrapolated(g: Callable, lo: float, hi: float, ends: set[str], rtol: float,
     pieces_error = middle.error
     count = len(middle.panels)
     best = None
+    increments: dict[str, list[float]] = {end: [] for end in ends}
+    increment_errors: dict[str, list[float]] = {end: [] for end in ends}
     floor = {e: 1e5 * EPS * max(1.0, abs(lo if e == "lo" else hi)) for e in ends}
     for k in range(MAX_LEVELS):
         outer, inner = w / 2.0 ** k, w / 2.0 ** (k + 1)
@@ -383,20 +390,28 @@ def extrapolated(g: Callable, lo: float, hi: float, ends: set[str], rtol: float,
         for end in sorted(ends):
             a, b = (lo + inner, lo + outer) if end == "lo" else (hi - outer, hi - inner)
             piece = adaptive(g, a, b, piece_rtol, tolerance / 100.0, max_panels, PIECE_RULE)
+            increments[end].append(piece.value)
+            increment_errors[end].append(piece.error)
             increment += piece.value
             pieces_error += piece.error
             group.append(piece)
             count += len(piece.panels)
         partial.append(partial[-1] + increment)
         groups.append(group)
+        diverges = {end: sign for end in ends if (sign := growth_sign(increments[end], increment_errors[end]))}
+        if diverges:
+            return Extrapolation(partial[-1], math.inf, False, groups, len(partial) - 1, 0, len(partial), diverges)
         if len(partial) >= 4:
             best = extrapolate(partial)
             error = best.error + pieces_error
-            if error <= max(atol, rtol * abs(best.value)):
+            if error <= max(atol, rtol * abs(best.value)) and not behind_the_sequence(best.value, error, partial):
                 return Extrapolation(best.value, error, True, groups, best.row, best.column, len(partial))
     if best is None:
         best = extrapolate(partial)
-    return Extrapolation(best.value, best.error + pieces_error, False, groups, best.row, best.column, len(partial))
+    error = best.error + pieces_error
+    if behind_the_sequence(best.value, error, partial):  # never report less than the disagreement in hand
+        error = max(error, abs(best.value - partial[-1]))
+    return Extrapolation(best.value, error, False, groups, best.row, best.column, len(partial))
 
 
 # ---- the public function --------------------------------------------------------------------------
@@ -427,16 +442,22 @@ def quad(f: Callable, a: Any, b: Any, rtol: float = 1e-10, atol: float = DEFAULT
     if a_value > b_value:
         a_value, b_value, sign = b_value, a_value, -1.0
     integrand = Integrand(f, a_value, b_value)
+    diverges = None
     if a_value == b_value:
         value, error, converged, intervals, method, traced_sum = 0.0, 0.0, True, 0, "empty range", None
     else:
-        value, error, converged, intervals, method, traced_sum = _integrate(integrand, rtol, atol, limit, panels)
+        value, error, converged, intervals, method, traced_sum, diverges = _integrate(
+            integrand, rtol, atol, limit, panels)
     if traced_sum is not None:
         value = traced_sum
     value = value if sign > 0 else -value
     if _is_traced(a) or _is_traced(b):
         value = integral_with_limits(value, a, b, _end_value(integrand, a), _end_value(integrand, b))
-    if not converged:
+    if diverges is not None:
+        warnings.warn(f"quad: ∫ f from {_plain(a):g} to {_plain(b):g} diverges {diverges}; the result is "
+                      f"{_plain_value(value)} with converged=False ({method}, {integrand.evals} evaluations).",
+                      IntegrationWarning, stacklevel=2)
+    elif not converged:
         hint = ("Raise limit=, loosen rtol=, or split the range at a difficult point."
                 if not math.isfinite(error) or abs(_plain_value(value)) > error else
                 f"The integral is about 0 (|I| ≤ {error:.1e}): give an absolute tolerance above that, e.g. "
@@ -467,11 +488,16 @@ def _integrate(integrand: Integrand, rtol: float, atol: float, limit: int, panel
         run = adaptive(integrand, lo, hi, rtol, atol, limit, MAIN_RULE, panels, watch_ends=True)
         if run.suspect_end is None:
             traced = _traced_sum(integrand, [run]) if integrand.traced_output else None
-            return run.value, run.error, run.converged, len(run.panels), "gauss-kronrod G10-K21", traced
-        ends = {run.suspect_end}
+            return run.value, run.error, run.converged, len(run.panels), "gauss-kronrod G10-K21", traced, None
+        # both ends of (−∞, ∞) are watched: an odd f (x/(1+x²)) diverges at both, and the two cancel
+        ends = {"lo", "hi"} if integrand.kind == "both-infinite" else {run.suspect_end}
     run = extrapolated(integrand, lo, hi, ends, rtol, atol, limit)
     where = " and ".join(_end_names(integrand, ends))
     method = f"gauss-kronrod G7-K15 on a geometric mesh + ε-extrapolation at {where}"
+    intervals = sum(len(r.panels) for g in run.groups for r in g)
+    if run.diverges:
+        return (*_divergence(integrand, run.diverges), False, intervals, method, None,
+                _divergence_reason(integrand, run.diverges))
     traced = None
     if integrand.traced_output:
         sums = [_traced_sum(integrand, group) for group in run.groups[: run.length]]
@@ -479,7 +505,28 @@ def _integrate(integrand: Integrand, rtol: float, atol: float, limit: int, panel
         for s in sums[1:]:
             partial.append(partial[-1] + s)
         traced = epsilon_table(partial)[run.column][run.row]
-    return run.value, run.error, run.converged, sum(len(r.panels) for g in run.groups for r in g), method, traced
+    return run.value, run.error, run.converged, intervals, method, traced, None
+
+
+def _divergence(integrand: Integrand, diverges: dict[str, int]) -> tuple[float, float]:
+    """The value of a divergent integral: ±∞ when every diverging end runs off the same way, else NaN
+    (∞ − ∞ has no value); the error is ∞."""
+    signs = set(diverges.values())
+    return (math.copysign(math.inf, signs.pop()) if len(signs) == 1 else math.nan), math.inf
+
+
+def _divergence_reason(integrand: Integrand, diverges: dict[str, int]) -> str:
+    """Where and how an integral diverges, in the user's variable, and what to do."""
+    names = {"lo": integrand.a, "hi": integrand.b}
+    parts = []
+    for end, sign in sorted(diverges.items()):
+        where = f"x → {names[end]:g}"
+        parts.append(f"to {'+' if sign > 0 else '−'}∞ as {where}")
+    opposite = len(set(diverges.values())) > 1
+    return (f"({' and '.join(parts)}): each halving of the distance to that end adds as much to the integral as "
+            f"the previous one, or more, so the partial integrals grow without bound"
+            + (" — infinities of opposite sign do not cancel, the value is NaN" if opposite else "")
+            + ". If you expected a finite value, check f near that end (the integrand is not integrable there).")
 
 
 def _end_names(integrand: Integrand, ends: set[str]) -> list[str]:
