@@ -58,11 +58,53 @@ class TaylorResult:
         return f"$${self.latex()}$$"
 
 
-def _value_at(f: sp.Expr, x: sp.Symbol, a: sp.Expr) -> sp.Expr:
-    value = sp.simplify(f.subs(x, a))
-    if not value.is_finite:
-        value = sp.limit(to_elementary(f), x, a)
-    return value
+_NOT_SMOOTH = (sp.Abs, sp.sign, sp.Heaviside, sp.DiracDelta, sp.Piecewise, sp.Max, sp.Min)
+
+
+def _named(k: int) -> str:
+    return "f" + ("'" * k if k <= 2 else f"^({k})")
+
+
+def _switches_at(expr: sp.Expr, x: sp.Symbol, a: sp.Expr) -> bool:
+    """Whether a piece of ``expr`` may switch at x = a: the argument of |u|, sign, Heaviside or δ, a
+    difference of max/min arguments, or a Piecewise condition is 0 there (or cannot be told apart from 0)."""
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, (sp.Abs, sp.sign, sp.Heaviside, sp.DiracDelta)):
+            switching = [node.args[0]]
+        elif isinstance(node, (sp.Max, sp.Min)):
+            switching = [u - v for u in node.args for v in node.args if u is not v]
+        elif isinstance(node, sp.Piecewise):
+            switching = [c.lhs - c.rhs for _, c in node.args if isinstance(c, sp.core.relational.Relational)]
+        else:
+            continue
+        if any(g.has(x) and g.subs(x, a).is_zero is not False for g in switching):
+            return True
+    return False
+
+
+def _derivative_at(derivative: sp.Expr, x: sp.Symbol, a: sp.Expr, k: int, f: sp.Expr) -> sp.Expr:
+    """f^(k)(a) for a Taylor coefficient: the value where f^(k) is finite and no piece of it switches at a;
+    otherwise the one-sided limits, which must be finite, real and equal (sin(x)/x at 0: both 1). Anything
+    else means f has no Taylor polynomial of this order at a: |x| at 0 (f' jumps from −1 to 1), √x at 0
+    (f'(0) infinite), 1/x at 0 (a pole), log x at −1 (not real)."""
+    value = sp.simplify(derivative.subs(x, a))
+    elementary = to_elementary(derivative)
+    if value.is_finite and value.is_extended_real is not False and not _switches_at(elementary, x, a):
+        return value
+    left, right = (sp.limit(elementary, x, a, side) for side in ("-", "+"))
+    if left == right and left.is_finite and left.is_extended_real is not False:
+        return left
+    name, at = _named(k), f"{x} = {a}"
+    if not (left.is_finite and right.is_finite):
+        problem = f"{name}({a}) is infinite or undefined (one-sided limits {left} and {right})"
+    elif left.is_extended_real is False or right.is_extended_real is False:
+        problem = f"{name} is not real at {at} (one-sided limits {left} and {right})"
+    else:
+        problem = f"{name} jumps at {at}: {name}({a}−) = {left} but {name}({a}+) = {right}, a kink of {_named(k - 1)}"
+    raise SymbolicError(
+        f"{f} has no Taylor polynomial of order {k} or more around {at}: {problem}.\n  expand around another "
+        f"point where it is smooth, e.g. x0 = {1 if a != 1 else 2}."
+    )
 
 
 @runs_in_worker("taylor")
@@ -76,6 +118,9 @@ def taylor(
 ) -> TaylorResult:
     """The Taylor polynomial of degree ``order`` of ``expr`` around ``x0``, with the Lagrange remainder.
 
+    Refused (SymbolicError, naming the derivative) where f is not ``order`` times differentiable at ``x0``:
+    a kink (|x| at 0), an infinite derivative (√x at 0) or a pole (1/x at 0).
+
     >>> taylor("sigmoid(x)", "x", 0, 3).polynomial
     -x**3/48 + x/4 + 1/2
     """
@@ -88,7 +133,7 @@ def taylor(
     derivative = f
     coefficients = []
     for k in range(order + 1):
-        coefficients.append(sp.simplify(_value_at(derivative, x, a) / sp.factorial(k)))
+        coefficients.append(sp.simplify(_derivative_at(derivative, x, a, k, f) / sp.factorial(k)))
         derivative = sp.diff(derivative, x)
     polynomial = sp.Add(*[c * (x - a) ** k for k, c in enumerate(coefficients)])
     xi = sp.Symbol("xi", real=True)
