@@ -485,6 +485,8 @@ def _integrate(integrand: Integrand, rtol: float, atol: float, limit: int, panel
     lo, hi = integrand.range
     ends = _singular_ends(integrand) if integrand.kind == "finite" else set()
     if not ends:
+        if integrand.kind == "both-infinite" and _tails_may_diverge(integrand):
+            panels = max(panels, 2)  # halves at x = 0: x/(1+x²) must not cancel to 0 inside one symmetric rule
         run = adaptive(integrand, lo, hi, rtol, atol, limit, MAIN_RULE, panels, watch_ends=True)
         if run.suspect_end is None:
             traced = _traced_sum(integrand, [run]) if integrand.traced_output else None
@@ -527,6 +529,26 @@ def _divergence_reason(integrand: Integrand, diverges: dict[str, int]) -> str:
             f"the previous one, or more, so the partial integrals grow without bound"
             + (" — infinities of opposite sign do not cancel, the value is NaN" if opposite else "")
             + ". If you expected a finite value, check f near that end (the integrand is not integrable there).")
+
+
+TAIL_GRID = 2.0 ** np.array([2, 4, 8, 16, 32, 48, 64])  # x where the tails are sampled (x⁴ stays finite)
+TAIL_DECAY = 1e-3  # |x·f(x)| at the far end of the grid must have fallen below this fraction of its largest
+
+
+def _tails_may_diverge(integrand: Integrand) -> bool:
+    """On (−∞, ∞): may a tail of f fail to be integrable? ∫^∞ f converges only if x·f(x) → 0, so f is
+    sampled on a geometric grid ±2^2 … ±2^64 (14 evaluations); a tail where |x·f(x)| has not fallen to
+    TAIL_DECAY of its largest value on the grid (x/(1+x²): x·f → 1), or is not finite, is suspect.
+
+    A symmetric rule on the whole line cancels an odd f exactly (x/(1+x²) "= 0"); the range is then cut
+    at x = 0, so that each half's divergence is seen on its own."""
+    x = np.concatenate([-TAIL_GRID, TAIL_GRID])
+    with np.errstate(all="ignore"):
+        out = integrand.evaluate_f(x)
+        scaled = np.abs(np.asarray(out.value if type(out) is Tensor else out, dtype=float) * x).reshape(2, -1)
+    if not np.all(np.isfinite(scaled)):
+        return True
+    return bool(np.any(scaled[:, -1] > TAIL_DECAY * np.max(scaled, axis=1)))
 
 
 def _end_names(integrand: Integrand, ends: set[str]) -> list[str]:
