@@ -11,6 +11,7 @@ import numpy as np
 
 from calcml.ode.arguments import first_bad, value_of
 from calcml.ode.errors import MaxStepsError, NonFiniteError
+from calcml.ode.instability import InstabilityWatch
 from calcml.ode.tableaus import Tableau, combine, hermite_coefficients, rk_stages
 from calcml.ode.trajectory import Recorder
 
@@ -67,8 +68,10 @@ def run_fixed(tableau: Tableau, f: Callable, y0: Any, grid: np.ndarray, recorder
     """Take one step per interval of ``grid``; the cubic Hermite interpolant serves dense output and events.
 
     Stops with NonFiniteError (naming t and y) as soon as the new state is NaN or ±inf (every stage's f
-    enters it with a nonzero weight, so a NaN from f shows there; one check per step).
+    enters it with a nonzero weight, so a NaN from f shows there; one check per step), and with
+    StiffnessError when the steps grow geometrically past the method's stability limit (``instability.py``).
     """
+    watch = InstabilityWatch(tableau.name, tableau.real_stability)
     y = y0
     k1 = f(grid[0], y)
     check_finite(tableau.name, "f(t, y)", grid[0], k1, y, grid[0])
@@ -81,6 +84,8 @@ def run_fixed(tableau: Tableau, f: Callable, y0: Any, grid: np.ndarray, recorder
         k_new = f(t_new, y_new) if (i < last or recorder.needs_dense) else None  # a NaN here shows in the next y
         if i == last and k_new is not None:  # ... except after the last step, where only the interpolant uses it
             check_finite(tableau.name, "f(t, y)", t_new, k_new, y_new, t_new)
+        if k_new is not None and np.isfinite(value_of(k_new)).all():
+            watch.step(t, h, y, y_new, k1, k_new)
 
         def coefficients(y=y, y_new=y_new, f0=k1, f1=k_new, h=h):
             return hermite_coefficients(y, y_new, f0, f1, h)

@@ -23,16 +23,17 @@ class Tableau:
     error: tuple[float, ...] = ()  # e_i = b_i − b̂_i: the local error estimate is h Σ e_i k_i
     dense: tuple[tuple[float, ...], ...] = ()  # dense[i][j]: y(t + θh) = y + h Σ_i k_i Σ_j dense[i][j] θ^(j+1)
     fsal: bool = False  # the last stage is f(t + h, y_new): the first stage of the next step
+    real_stability: float = 0.0  # |R(z)| ≤ 1 on [−real_stability, 0]: the limit of h|λ| for a decaying mode
 
     @property
     def stages(self) -> int:
         return len(self.c)
 
 
-EULER = Tableau("euler", 1, (0.0,), ((),), (1.0,))
+EULER = Tableau("euler", 1, (0.0,), ((),), (1.0,), real_stability=2.0)  # |1 + z| ≤ 1
 
 RK4 = Tableau("rk4", 4, (0.0, 0.5, 0.5, 1.0), ((), (0.5,), (0.0, 0.5), (0.0, 0.0, 1.0)),
-              (1 / 6, 1 / 3, 1 / 3, 1 / 6))
+              (1 / 6, 1 / 3, 1 / 3, 1 / 6), real_stability=2.785293563405282)  # root of |Σ z^j/j!| = 1
 
 # Dormand & Prince (1980), RK5(4)7M; the dense output of order 4 is Shampine's (1986).
 DOPRI5 = Tableau(
