@@ -42,7 +42,7 @@ from calcml.exercises.results import (
 from calcml.exercises.witness import DIGITS, compare_numbers, counterexample
 from calcml.symbolic.errors import ParseError, SymbolicTimeoutError
 from calcml.symbolic.ml_functions import to_elementary
-from calcml.symbolic.parser import as_expr, as_symbol, parse_rows
+from calcml.symbolic.parser import as_expr, as_symbol, parse_rows, restricted_parts
 from calcml.symbolic.timeout import time_limit
 from calcml.symbolic.workers import in_worker, runs_in_worker
 
@@ -66,13 +66,24 @@ def check_expression(
     *,
     tolerance: float | None = None,
     digits: int | None = None,
+    parts: tuple[Sequence[sp.Expr], Sequence[sp.Expr]] = ((), ()),
 ) -> CheckResult:
     """Layered equivalence of two scalar expressions (see the module docstring).
 
     ``digits``: the answer was written with decimals, to this many significant digits; ``tolerance``: a
     relative tolerance for numbers (absolute when the expected value is 0) and for values at sample points.
+    ``parts``: the logs and roots of (answer, expected) as written (``restricted_parts``): a side is defined
+    only where they are real, so exp(log(x)), which SymPy builds as x, differs from x at x < 0.
     """
     domain = domain or {}
+    if parts[0] or parts[1]:  # before any shortcut: the written domains may differ where SymPy sees one form
+        written = [*parts[0], *parts[1]]
+        names = sorted(answer.free_symbols | expected.free_symbols | set().union(*(p.free_symbols for p in written)),
+                       key=lambda s: s.name)
+        a, e = to_elementary(answer), to_elementary(expected)
+        numbers = compare_numbers(a, e, names, domain, 1e-20, parts)
+        if numbers.point is not None and (numbers.yours is None or numbers.expected is None):
+            return counterexample(a, e, names, domain, numbers, digits)
     if answer == expected:
         return CheckResult(EQUIVALENT, "exactly the expected expression", "structure")
     a, e = to_elementary(answer), to_elementary(expected)
@@ -338,7 +349,8 @@ def _judge(answer, expected, kind, var, domain, tolerance, names) -> CheckResult
                 raise ValueError("say which variable the antiderivative is in: check(..., var='x')")
             x = free[0]
         return check_antiderivative(answer_expr, expected_expr, x, domain)
-    result = check_expression(answer_expr, expected_expr, domain, tolerance=tolerance, digits=digits)
+    parts = tuple(restricted_parts(text, dict(table)) if isinstance(text, str) else () for text in (answer, expected))
+    result = check_expression(answer_expr, expected_expr, domain, tolerance=tolerance, digits=digits, parts=parts)
     return _unsimplified(result, answer_expr, expected_expr)
 
 

@@ -30,6 +30,14 @@ def real_value(expr: sp.Expr, point: dict) -> float | None:
     return value.real
 
 
+def defined_value(expr: sp.Expr, parts: Sequence[sp.Expr], point: dict) -> float | None:
+    """The real value of ``expr`` at ``point`` when each of ``parts`` (its logs and roots as written, see
+    :func:`calcml.symbolic.parser.restricted_parts`) is real there too; None otherwise: exp(log x) at x < 0."""
+    if any(real_value(part, point) is None for part in parts):
+        return None
+    return real_value(expr, point)
+
+
 def probe_points(exprs: Sequence[sp.Expr], symbols: Sequence[sp.Symbol], domain: dict, seed: int) -> list[dict]:
     """Random points of the domain box, plus both sides of each kink when there is one variable."""
     if not symbols:
@@ -61,11 +69,14 @@ class Numbers:
     expected: float | None = None
 
 
-def compare_numbers(a: sp.Expr, e: sp.Expr, symbols: Sequence[sp.Symbol], domain: dict, rtol: float) -> Numbers:
-    """A point where both are real and differ wins; else a point where only one of them is real."""
+def compare_numbers(a: sp.Expr, e: sp.Expr, symbols: Sequence[sp.Symbol], domain: dict, rtol: float,
+                    parts: tuple[Sequence[sp.Expr], Sequence[sp.Expr]] = ((), ())) -> Numbers:
+    """A point where both are real and differ wins; else a point where only one of them is real.
+
+    ``parts``: the restricted pieces of each side as written; a side is defined only where they are real."""
     agreed, one_sided = 0, None
-    for point in probe_points([a, e], symbols, domain, seed=11):
-        va, ve = real_value(a, point), real_value(e, point)
+    for point in probe_points([a, e, *parts[0], *parts[1]], symbols, domain, seed=11):
+        va, ve = defined_value(a, parts[0], point), defined_value(e, parts[1], point)
         if va is None and ve is None:
             continue
         named = {s.name: v for s, v in point.items()}

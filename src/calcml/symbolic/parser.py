@@ -64,6 +64,7 @@ _UNARY: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "relu": relu,
     "softplus": softplus,
 }
+_RESTRICTED = {"ln", "sqrt", "arcsin", "arccos", "asin", "acos"}  # real only on part of ℝ (log too)
 _VARIADIC = {"log", "max", "min", "Max", "Min", "softmax", "logsumexp"}
 FUNCTIONS = tuple(sorted(set(_UNARY) | _VARIADIC))
 CONSTANTS = {"pi": sp.pi, "e": sp.E, "E": sp.E, "oo": sp.oo, "inf": sp.oo}
@@ -158,6 +159,7 @@ class _Parser:
         self.index = 0
         self.depth = 0
         self.symbols = symbols if symbols is not None else {}
+        self.restricted: list[sp.Expr] = []  # logs, roots, arcsin/arccos as written (see restricted_parts)
 
     # -- token helpers -------------------------------------------------------------------
     @property
@@ -243,7 +245,10 @@ class _Parser:
         exponent = self.unary()
         self.depth -= 1
         self.check_power(base, exponent, exponent_token, caret)
-        return sp.Pow(base, exponent)
+        value = sp.Pow(base, exponent)
+        if not exponent.is_Integer:
+            self.restricted.append(value)
+        return value
 
     def check_power(self, base: sp.Expr, exponent: sp.Expr, token: Token, caret: Token) -> None:
         if exponent.is_number and exponent.is_Rational and abs(exponent) > MAX_EXPONENT:
@@ -351,8 +356,12 @@ class _Parser:
                 raise self.fail(f"{word} takes one argument, got {len(args)}", name)
             if word == "sqrt":
                 self.check_power(args[0], sp.Rational(1, 2), name, name)
-            return _UNARY[word](args[0])
+            value = _UNARY[word](args[0])
+            if word in _RESTRICTED:
+                self.restricted.append(value)
+            return value
         if word == "log":
+            self.restricted.extend(sp.log(a) for a in args)
             if len(args) == 1:
                 return sp.log(args[0])
             if len(args) == 2:
@@ -387,6 +396,19 @@ def parse(text: str, symbols: dict[str, sp.Symbol] | None = None) -> sp.Expr:
     Raises ParseError naming the problem and its column.
     """
     return _Parser(text, symbols).parse()
+
+
+def restricted_parts(text: str, symbols: dict[str, sp.Symbol] | None = None) -> tuple[sp.Expr, ...]:
+    """The pieces of ``text`` as written that are real only on part of ℝ: logarithms, roots and other
+    non-integer powers, arcsin and arccos. SymPy may simplify them away — exp(log(x)) is built as x — but
+    the expression as written is real only where each of them is (here x > 0).
+
+    >>> restricted_parts("exp(log(x)) + sqrt(x + 1)^2")
+    (log(x), sqrt(x + 1))
+    """
+    parser = _Parser(text, symbols)
+    parser.parse()
+    return tuple(part for part in parser.restricted if part.free_symbols)
 
 
 def parse_rows(text: str, symbols: dict[str, sp.Symbol] | None = None) -> list[list[sp.Expr]]:
