@@ -442,20 +442,20 @@ def quad(f: Callable, a: Any, b: Any, rtol: float = 1e-10, atol: float = DEFAULT
     if a_value > b_value:
         a_value, b_value, sign = b_value, a_value, -1.0
     integrand = Integrand(f, a_value, b_value)
-    diverges = None
+    doubt = None  # why the result is not to be trusted (a divergence), for the warning
     if a_value == b_value:
         value, error, converged, intervals, method, traced_sum = 0.0, 0.0, True, 0, "empty range", None
     else:
-        value, error, converged, intervals, method, traced_sum, diverges = _integrate(
+        value, error, converged, intervals, method, traced_sum, doubt = _integrate(
             integrand, rtol, atol, limit, panels)
     if traced_sum is not None:
         value = traced_sum
     value = value if sign > 0 else -value
     if _is_traced(a) or _is_traced(b):
         value = integral_with_limits(value, a, b, _end_value(integrand, a), _end_value(integrand, b))
-    if diverges is not None:
-        warnings.warn(f"quad: ∫ f from {_plain(a):g} to {_plain(b):g} diverges {diverges}; the result is "
-                      f"{_plain_value(value)} with converged=False ({method}, {integrand.evals} evaluations).",
+    if doubt is not None:
+        warnings.warn(f"quad: ∫ f from {_plain(a):g} to {_plain(b):g} cannot be trusted: {doubt}; the result "
+                      f"is {_plain_value(value)} with converged=False ({method}, {integrand.evals} evaluations).",
                       IntegrationWarning, stacklevel=2)
     elif not converged:
         hint = ("Raise limit=, loosen rtol=, or split the range at a difficult point."
@@ -525,8 +525,9 @@ def _divergence_reason(integrand: Integrand, diverges: dict[str, int]) -> str:
         where = f"x → {names[end]:g}"
         parts.append(f"to {'+' if sign > 0 else '−'}∞ as {where}")
     opposite = len(set(diverges.values())) > 1
-    return (f"({' and '.join(parts)}): each halving of the distance to that end adds as much to the integral as "
-            f"the previous one, or more, so the partial integrals grow without bound"
+    return (f"it diverges ({' and '.join(parts)}): each step toward that end (halving the distance to it, or "
+            f"about doubling x toward ±∞) adds as much to the integral as the previous one, or more, so the "
+            f"partial integrals grow without bound"
             + (" — infinities of opposite sign do not cancel, the value is NaN" if opposite else "")
             + ". If you expected a finite value, check f near that end (the integrand is not integrable there).")
 
