@@ -5,7 +5,10 @@
 Each outer node x gets its own adaptive inner integral (``quad``), so the inner limits may be any
 functions of the outer variables. The inner integrals are computed ten times more accurately than
 the outer one; the reported error is the outer estimate plus (worst relative inner error)·|I| (an
-estimate, not a bound, when the inner integrals change sign).
+estimate, not a bound, when the inner integrals change sign). An inner error is taken relative to the
+largest inner value seen, not to its own value: far in a Gaussian's tail the inner integral is 1e-300
+with an absolute error of 1e-313, which says nothing about I. converged means the reported error is
+within the tolerance, never only that each quad stopped.
 """
 
 from __future__ import annotations
@@ -50,8 +53,8 @@ def nquad(f: Callable, ranges: Sequence[tuple[Any, Any]], rtol: float = 1e-10, a
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IntegrationWarning)  # reported once, below, for the whole integral
         result = _iterate(f, list(ranges), (), rtol, atol, limit, record)
-    converged = result.converged and record.converged
     error = result.error + record.worst_relative_error * abs(_number(result.value))
+    converged = result.converged and record.converged and error <= max(atol, rtol * abs(_number(result.value)))
     if not converged:
         warnings.warn(f"nquad did not reach the tolerance (rtol={rtol:g}): estimated error {error:.2e}.",
                       IntegrationWarning, stacklevel=2)
@@ -60,19 +63,29 @@ def nquad(f: Callable, ranges: Sequence[tuple[Any, Any]], rtol: float = 1e-10, a
 
 
 class _Record:
-    """Evaluations, convergence and the worst relative error of the inner integrals."""
+    """Evaluations, convergence and, per level of nesting, the largest inner value and the worst inner error."""
 
     def __init__(self) -> None:
         self.evals = 0
         self.converged = True
-        self.worst_relative_error = 0.0
+        self.largest_value: dict[int, float] = {}
+        self.worst_error: dict[int, float] = {}
 
-    def add(self, result: QuadResult, inner: bool) -> None:
+    @property
+    def worst_relative_error(self) -> float:
+        """Σ over the inner levels of (worst error)/(largest value): the relative errors of nested levels add."""
+        total = 0.0
+        for level, error in self.worst_error.items():
+            if error > 0:
+                total += error / self.largest_value[level] if self.largest_value[level] > 0 else np.inf
+        return total
+
+    def add(self, result: QuadResult, level: int | None) -> None:
+        """Count a result's convergence; an inner one (``level`` = its depth) also its value and error."""
         self.converged = self.converged and result.converged
-        if inner:
-            value = abs(_number(result.value))
-            relative = result.error / value if value > 0 else (0.0 if result.error == 0 else np.inf)
-            self.worst_relative_error = max(self.worst_relative_error, relative)
+        if level is not None:
+            self.largest_value[level] = max(self.largest_value.get(level, 0.0), abs(_number(result.value)))
+            self.worst_error[level] = max(self.worst_error.get(level, 0.0), result.error)
 
 
 def _iterate(f: Callable, ranges: list, outer: tuple, rtol: float, atol: float, limit: int,
@@ -87,10 +100,10 @@ def _iterate(f: Callable, ranges: list, outer: tuple, rtol: float, atol: float, 
         values = []
         for x in np.atleast_1d(xs):
             r = _iterate(f, ranges[1:], (*outer, x), rtol / 10.0, atol / 10.0, limit, record)
-            record.add(r, inner=True)
+            record.add(r, level=len(outer) + 1)
             values.append(r.value)
         return np.stack(values).reshape(np.shape(xs))
 
     result = quad(inner, lo, hi, rtol=rtol, atol=atol, limit=limit)
-    record.add(result, inner=False)
+    record.add(result, level=None)
     return result
