@@ -15,6 +15,7 @@ the seed (``calcml.sweep.blocks``), and merges the blocks' sums and variances in
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -23,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from calcml.autodiff.tensor import Tensor
-from calcml.integrate.quad import IntegrationInputError, check_count
+from calcml.integrate.heavy_tail import largest_share, tail_index, top_values, variance_suspect
+from calcml.integrate.quad import IntegrationInputError, IntegrationWarning, check_count
 from calcml.sweep.blocks import map_blocks
 
 SAMPLES_PER_STREAM = 16_384  # fixed, so that how the blocks are grouped into tasks never changes the samples
@@ -36,19 +38,22 @@ def _values(x: Any) -> np.ndarray:
 
 @dataclass
 class MonteCarloResult:
-    """An estimate, its standard error and the number of evaluations of f."""
+    """An estimate, its standard error and the number of evaluations of f. ``converged`` is False when the
+    sample's tail says f's variance is probably infinite (then the stderr means nothing; see heavy_tail.py)."""
 
     value: float
     stderr: float
     evals: int
     method: str
+    converged: bool = True
 
     def __float__(self) -> float:
         return float(self.value)
 
     def __repr__(self) -> str:
-        return (f"MonteCarloResult(value={float(self.value):.10g}, stderr={self.stderr:.2e}, evals={self.evals}, "
-                f"method={self.method!r})")
+        flag = "" if self.converged else ", converged=False"
+        return (f"MonteCarloResult(value={float(self.value):.10g}, stderr={self.stderr:.2e}, evals={self.evals}"
+                f"{flag}, method={self.method!r})")
 
 
 def _box(domain: Sequence[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray, float]:
@@ -95,24 +100,36 @@ def montecarlo(f: Callable, domain: Sequence[tuple[float, float]], n: int = 100_
     if chunks is not None:
         chunks = check_count(chunks, "chunks", "montecarlo")
     blocks = map_blocks(partial(_block_moments, f, lo, hi), n, SAMPLES_PER_STREAM, rng, backend, client, chunks)
-    total, count, mean, m2 = blocks[0]
-    for block_sum, block_count, block_mean, block_m2 in blocks[1:]:  # Chan et al.'s pairwise update, in order
+    total, count, mean, m2, _ = blocks[0]
+    for block_sum, block_count, block_mean, block_m2, _ in blocks[1:]:  # Chan et al.'s pairwise update, in order
         delta = block_mean - mean
         merged = count + block_count
         mean, m2 = mean + delta * block_count / merged, m2 + block_m2 + delta * delta * count * block_count / merged
         total, count = total + block_sum, merged
     stderr = volume * float(np.sqrt(m2 / (n - 1))) / np.sqrt(n)
-    return MonteCarloResult(volume * total / n, stderr, n, "Monte Carlo")
+    tops = [block[4] for block in blocks]
+    alpha, share = tail_index(tops, n), largest_share(tops, mean, m2)
+    converged = not variance_suspect(alpha, share, n)
+    if not converged:
+        beyond = " and, below 1, the integral itself too" if alpha < 1 else ""
+        warnings.warn(
+            f"montecarlo: the ± {stderr:.2g} cannot be trusted: the largest value of f carries {share:.0%} of the "
+            f"sample's spread, and the top values look like a power-law tail of index ≈ {alpha:.2f} (Hill's "
+            f"estimate from the top √n of {n} samples), below 2, so f's variance is probably infinite{beyond} "
+            "(or n is too small to sample a narrow peak more than a few times). If f is singular in the box, "
+            "integrate it with quad/nquad or change variables to remove the singularity; else raise n.",
+            IntegrationWarning, stacklevel=2)
+    return MonteCarloResult(volume * total / n, stderr, n, "Monte Carlo", converged)
 
 
 def _block_moments(f: Callable, lo: np.ndarray, hi: np.ndarray, block: range,
-                   rng: np.random.Generator) -> tuple[Any, int, float, float]:
-    """One block's Σf (traced when f is), and the count, mean and Σ(f − mean)² of its plain values."""
+                   rng: np.random.Generator) -> tuple[Any, int, float, float, np.ndarray]:
+    """One block's Σf (traced when f is), and the count, mean, Σ(f − mean)² and largest |f| of its plain values."""
     points = lo + (hi - lo) * rng.random((len(block), lo.size))
     values = _evaluate(f, points)
     plain = _values(values)
     mean = float(np.mean(plain))
-    return np.sum(values), len(block), mean, float(np.sum((plain - mean) ** 2))
+    return np.sum(values), len(block), mean, float(np.sum((plain - mean) ** 2)), top_values(plain)
 
 
 def qmc(f: Callable, domain: Sequence[tuple[float, float]], n: int = 2 ** 14, method: str = "sobol",
