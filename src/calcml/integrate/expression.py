@@ -20,7 +20,8 @@ def quad_expression(expr: str, var: str | None, lower: str, upper: str, rtol: fl
     Every unusable input is an IntegrationInputError (a ValueError) with a one-line reason: an integrand
     that is undefined as written (``x*log(0)`` is x·zoo), a limit that is not a real number (``nan``,
     ``zoo``, ``1 + I``, another symbol). An integral that does not converge with an error below its
-    value (∫_0^∞ x dx) raises IntegrandError instead of returning a number with a warning.
+    value (∫_0^∞ x dx), or that diverges (∫_0^1 1/x², value ±inf or NaN), raises IntegrandError instead of
+    returning a number with a warning.
     """
     import sympy as sp
 
@@ -61,6 +62,10 @@ def quad_expression(expr: str, var: str | None, lower: str, upper: str, rtol: fl
     with np.errstate(all="ignore"), warnings.catch_warnings():  # quad itself reports non-finite values
         warnings.simplefilter("ignore", IntegrationWarning)
         result = quad(integrand, a, b, rtol=rtol)
+    if not math.isfinite(float(result)):
+        raise IntegrandError(
+            f"∫ {expr} from {lower} to {upper} diverges: quad's partial integrals grow without bound toward an end "
+            f"of the range (the value would be {float(result)}; {result.evals:,} evaluations, {result.method}).")
     if not result.converged and not result.error < abs(float(result)):
         raise IntegrandError(
             f"∫ {expr} from {lower} to {upper} did not converge: estimated error {result.error:.2e} after "

@@ -454,7 +454,7 @@ def quad(f: Callable, a: Any, b: Any, rtol: float = 1e-10, atol: float = DEFAULT
     if _is_traced(a) or _is_traced(b):
         value = integral_with_limits(value, a, b, _end_value(integrand, a), _end_value(integrand, b))
     if doubt is not None:
-        warnings.warn(f"quad: ∫ f from {_plain(a):g} to {_plain(b):g} cannot be trusted: {doubt}; the result "
+        warnings.warn(f"quad: ∫ f from {_plain(a):g} to {_plain(b):g} cannot be trusted: {doubt} The result "
                       f"is {_plain_value(value)} with converged=False ({method}, {integrand.evals} evaluations).",
                       IntegrationWarning, stacklevel=2)
     elif not converged:
