@@ -109,8 +109,10 @@ def solve(f: Callable, y0: Any, t_span: Sequence[float], method: str = "dopri5",
     ``controller``: "classic" (h ∝ err^(−1/5), as scipy) or "pi" (proportional–integral, smoother steps).
     ``events``: functions g(t, y) whose zeros are located on the dense output; attributes ``terminal`` and
     ``direction`` as in scipy. An explicit method that becomes stiff raises StiffnessError (naming the step
-    size and the remedy) instead of crawling; ``max_steps`` bounds the work of every method (MaxStepsError;
-    a fixed-step solve that would need more steps is refused before it starts).
+    size and the remedy) instead of crawling, and so does euler or rk4 when its fixed step is past the
+    method's stability limit and the steps grow geometrically where the ODE decays (``instability.py``).
+    ``max_steps`` bounds the work of every method (MaxStepsError; a fixed-step solve that would need more
+    steps is refused before it starts).
 
     Refused before any work (SolverInputError, a ValueError): NaN or ±inf in y0, t_span, t_eval, rtol,
     atol, step or first_step; negative tolerances, or both zero; step ≤ 0. When f returns NaN or ±inf at

@@ -49,8 +49,24 @@ def plain(x: Any) -> np.ndarray:
 
 
 def _evaluate(f: Callable, *xs: np.ndarray) -> np.ndarray:
+    """f at the points ``xs`` as plain floats: one vectorized call, or point by point for a scalar-only f
+    (as ``quad`` does); NaN where f fails at a point."""
+    shape = np.shape(xs[0])
     with np.errstate(all="ignore"):
-        return plain(f(*xs)) * np.ones(np.shape(xs[0]))
+        try:
+            values = plain(f(*xs))
+            if np.shape(values) in ((), shape):
+                return values * np.ones(shape)
+        except (TypeError, ValueError, ArithmeticError):
+            pass
+        return np.array([_at_point(f, point) for point in zip(*xs)]).reshape(shape)
+
+
+def _at_point(f: Callable, point: tuple) -> float:
+    try:
+        return float(plain(f(*(float(v) for v in point))))
+    except (TypeError, ValueError, ArithmeticError):
+        return math.nan
 
 
 def check_nonnegative(pdf: Callable, points: list[np.ndarray], caller: str) -> None:
