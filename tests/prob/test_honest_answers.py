@@ -157,3 +157,10 @@ def test_ordinary_estimators_are_not_flagged():
 def test_parameters_outside_the_domain_are_refused(dist, params, estimator, match):
     with pytest.raises(cm.CalcmlError, match=match):
         cm.prob.grad_expectation(lambda x: x, dist, params, estimator, n=100, rng=0)
+
+
+def test_the_checks_accept_a_scalar_only_density():
+    pdf = lambda x: math.exp(-x * x / 2) / SQRT2PI       # math.exp: no arrays, looped over point by point
+    assert silent(cm.prob.expectation, lambda x: x * x, pdf) == pytest.approx(1.0, rel=1e-10)
+    with pytest.raises(DensityError, match="not a density"):
+        cm.prob.normalize(lambda x: -math.exp(-x * x))
