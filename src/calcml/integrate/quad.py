@@ -211,7 +211,7 @@ class Integrand:
         try:
             out = self.f(x)
         except (TypeError, ValueError):  # not vectorized ("truth value of an array is ambiguous", math.*)
-            return np.stack([self.f(xi) for xi in x]) if x.ndim else self.f(x[()])
+            out = np.stack([self.f(xi) for xi in x]) if x.ndim else self.f(x[()])
         if np.shape(out) != x.shape:
             if np.size(out) != 1:
                 raise IntegrandError(
@@ -220,6 +220,12 @@ class Integrand:
                     "(elementwise, like np.exp), or take one number and return one number."
                 )
             out = out * np.ones_like(x) if type(out) is Tensor else np.broadcast_to(out, x.shape)
+        if np.iscomplexobj(out.value if type(out) is Tensor else out):
+            raise IntegrandError(
+                "quad: f returned complex values; quad integrates real functions (keeping only the real part "
+                "would drop the imaginary one).\n"
+                "  integrate the two parts separately: quad(lambda x: f(x).real, a, b).value + "
+                "1j * quad(lambda x: f(x).imag, a, b).value")
         return out
 
     def __call__(self, t: np.ndarray) -> np.ndarray:
@@ -228,12 +234,6 @@ class Integrand:
         if type(out) is Tensor:
             self.traced_output = self.traced_output or _is_traced(out)
             out = out.value
-        if np.iscomplexobj(out):
-            raise IntegrandError(
-                "quad: f returned complex values; quad integrates real functions (keeping only the real part "
-                "would drop the imaginary one).\n"
-                "  integrate the two parts separately: quad(lambda x: f(x).real, a, b).value + "
-                "1j * quad(lambda x: f(x).imag, a, b).value")
         values = np.asarray(out, dtype=float) * jacobian
         if not np.all(np.isfinite(values)):
             bad = x[~np.isfinite(values)][0]
