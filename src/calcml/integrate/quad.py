@@ -20,6 +20,14 @@ The algorithm (QUADPACK's QAG/QAGS strategy, Piessens et al. 1983, written afres
    which bisection keeps halving, is handled by a geometric mesh — panels [a + w/2^{k+1}, a + w/2^k] —
    integrated by G7–K15, whose partial sums S_k are extrapolated to k → ∞ by Wynn's ε-algorithm
    (``extrapolation.py``). A singularity inside the range should be made an endpoint by splitting there.
+   The ε-algorithm also "sums" a divergent sequence (∫₀¹ x^{−3/2} "= −2", its analytic continuation), so
+   each end's increments S_k − S_{k−1} are watched (``divergence.py``): when they stop shrinking the
+   integral diverges and the result is ±∞ (NaN for ∞ − ∞) with converged=False and a warning.
+5. What a rule cannot see: a blind half (step 2) whose samples are all far below the |f| its parent saw
+   inside it keeps the parent's error and that witness point, so bisection closes in on a narrow peak
+   (e^{−x²} on [−10⁶, 10⁶]) instead of reporting 0 ± 0. On (−∞, ∞), f is first sampled on a geometric grid
+   ±2²…±2⁶⁴: a tail where x·f(x) does not decay gets the range cut at 0, so an odd f that diverges at
+   both ends (x/(1+x²)) is not cancelled to 0 by one symmetric rule.
 
 Differentiable: when ``f`` closes over traced Tensors, the nodes and weights are chosen on the values
 and then ``f`` is evaluated once more, traced, at the chosen nodes only; the weighted sum (and the
@@ -498,7 +506,7 @@ def _integrate(integrand: Integrand, rtol: float, atol: float, limit: int, panel
     method = f"gauss-kronrod G7-K15 on a geometric mesh + ε-extrapolation at {where}"
     intervals = sum(len(r.panels) for g in run.groups for r in g)
     if run.diverges:
-        return (*_divergence(integrand, run.diverges), False, intervals, method, None,
+        return (*_divergence(run.diverges), False, intervals, method, None,
                 _divergence_reason(integrand, run.diverges))
     traced = None
     if integrand.traced_output:
@@ -510,7 +518,7 @@ def _integrate(integrand: Integrand, rtol: float, atol: float, limit: int, panel
     return run.value, run.error, run.converged, intervals, method, traced, None
 
 
-def _divergence(integrand: Integrand, diverges: dict[str, int]) -> tuple[float, float]:
+def _divergence(diverges: dict[str, int]) -> tuple[float, float]:
     """The value of a divergent integral: ±∞ when every diverging end runs off the same way, else NaN
     (∞ − ∞ has no value); the error is ∞."""
     signs = set(diverges.values())
