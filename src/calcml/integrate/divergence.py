@@ -15,16 +15,22 @@ supports. Two facts decide (QUADPACK's divergence tests are built on the same id
   ratios are constant, a pure power).
 * consistency: when the partial sums move monotonically, their limit lies beyond the last of them;
   an extrapolated value behind S_last contradicts the sequence it came from.
+
+On (−∞, ∞) a third fact is used before any rule runs: ∫^∞ f converges only if x·f(x) → 0.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+import numpy as np
 
 GROWTH_RUN = 3  # increments that must all keep their sign and not shrink
 NOT_SHRINKING = 1.0 - 1e-6  # a ratio this close to 1 is growth (∫ 1/x: every halving adds log 2)
 SIGNIFICANT = 1e3  # an increment counts only when it is this many times its own error estimate
+TAIL_GRID = 2.0 ** np.array([2, 4, 8, 16, 32, 48, 64])  # x where the tails are sampled (x⁴ stays finite)
+TAIL_DECAY = 1e-3  # |x·f(x)| at the far end of the grid must have fallen below this fraction of its largest
 
 
 def growth_sign(increments: Sequence[float], errors: Sequence[float]) -> int:
@@ -69,3 +75,40 @@ def behind_the_sequence(value: float, error: float, partial: Sequence[float]) ->
     if all(s < 0 for s in steps):
         return value > partial[-1] + error
     return False
+
+
+def divergent_value(diverges: dict[str, int]) -> tuple[float, float]:
+    """(value, error) of a divergent integral: ±∞ when every diverging end runs off the same way, else NaN
+    (∞ − ∞ has no value); the error is ∞."""
+    signs = set(diverges.values())
+    return (math.copysign(math.inf, signs.pop()) if len(signs) == 1 else math.nan), math.inf
+
+
+def divergence_reason(limits: dict[str, float], diverges: dict[str, int]) -> str:
+    """Where and how an integral diverges, in the user's variable (``limits``: end → x), and what to do."""
+    parts = [f"to {'+' if sign > 0 else '−'}∞ as x → {limits[end]:g}" for end, sign in sorted(diverges.items())]
+    opposite = len(set(diverges.values())) > 1
+    return (f"it diverges ({' and '.join(parts)}): each step toward that end (halving the distance to it, or "
+            f"about doubling x toward ±∞) adds as much to the integral as the previous one, or more, so the "
+            f"partial integrals grow without bound"
+            + (" — infinities of opposite sign do not cancel, the value is NaN" if opposite else "")
+            + ". If you expected a finite value, check f near that end (the integrand is not integrable there).")
+
+
+def tails_may_diverge(f: Callable[[np.ndarray], np.ndarray]) -> bool:
+    """On (−∞, ∞): may a tail of f fail to be integrable? f (plain values) is sampled on the geometric grid
+    ±2² … ±2⁶⁴ (14 evaluations); a tail where |x·f(x)| has not fallen to TAIL_DECAY of its largest value
+    on the grid (x/(1+x²): x·f → 1), or is not finite, is suspect.
+
+    A symmetric rule on the whole line cancels an odd f exactly (x/(1+x²) "= 0"); quad then cuts the
+    range at x = 0, so that each half's divergence is seen on its own.
+
+    >>> tails_may_diverge(lambda x: x / (1 + x * x)), tails_may_diverge(lambda x: np.exp(-x * x))
+    (True, False)
+    """
+    x = np.concatenate([-TAIL_GRID, TAIL_GRID])
+    with np.errstate(all="ignore"):
+        scaled = np.abs(f(x) * x).reshape(2, -1)
+    if not np.all(np.isfinite(scaled)):
+        return True
+    return bool(np.any(scaled[:, -1] > TAIL_DECAY * np.max(scaled, axis=1)))

@@ -50,7 +50,13 @@ import numpy as np
 
 from calcml.autodiff import CalcmlError, Tensor, primitive
 from calcml.autodiff.formula import Formula
-from calcml.integrate.divergence import behind_the_sequence, growth_sign
+from calcml.integrate.divergence import (
+    behind_the_sequence,
+    divergence_reason,
+    divergent_value,
+    growth_sign,
+    tails_may_diverge,
+)
 from calcml.integrate.extrapolation import epsilon_table, extrapolate
 from calcml.integrate.kronrod import gauss_kronrod
 
@@ -481,6 +487,10 @@ def _plain_value(value: Any) -> float:
     return float(value.value) if type(value) is Tensor else float(value)
 
 
+def _plain_array(values: Any) -> np.ndarray:
+    return np.asarray(values.value if type(values) is Tensor else values, dtype=float)
+
+
 def _end_value(integrand: Integrand, limit: Any) -> Any:
     """f at a limit, traced (for the Leibniz rule); 0 at ±∞."""
     if not math.isfinite(_plain(limit)):
@@ -493,7 +503,7 @@ def _integrate(integrand: Integrand, rtol: float, atol: float, limit: int, panel
     lo, hi = integrand.range
     ends = _singular_ends(integrand) if integrand.kind == "finite" else set()
     if not ends:
-        if integrand.kind == "both-infinite" and _tails_may_diverge(integrand):
+        if integrand.kind == "both-infinite" and tails_may_diverge(lambda x: _plain_array(integrand.evaluate_f(x))):
             panels = max(panels, 2)  # halves at x = 0: x/(1+x²) must not cancel to 0 inside one symmetric rule
         run = adaptive(integrand, lo, hi, rtol, atol, limit, MAIN_RULE, panels, watch_ends=True)
         if run.suspect_end is None:
@@ -506,8 +516,8 @@ def _integrate(integrand: Integrand, rtol: float, atol: float, limit: int, panel
     method = f"gauss-kronrod G7-K15 on a geometric mesh + ε-extrapolation at {where}"
     intervals = sum(len(r.panels) for g in run.groups for r in g)
     if run.diverges:
-        return (*_divergence(run.diverges), False, intervals, method, None,
-                _divergence_reason(integrand, run.diverges))
+        return (*divergent_value(run.diverges), False, intervals, method, None,
+                divergence_reason({"lo": integrand.a, "hi": integrand.b}, run.diverges))
     traced = None
     if integrand.traced_output:
         sums = [_traced_sum(integrand, group) for group in run.groups[: run.length]]
@@ -516,48 +526,6 @@ def _integrate(integrand: Integrand, rtol: float, atol: float, limit: int, panel
             partial.append(partial[-1] + s)
         traced = epsilon_table(partial)[run.column][run.row]
     return run.value, run.error, run.converged, intervals, method, traced, None
-
-
-def _divergence(diverges: dict[str, int]) -> tuple[float, float]:
-    """The value of a divergent integral: ±∞ when every diverging end runs off the same way, else NaN
-    (∞ − ∞ has no value); the error is ∞."""
-    signs = set(diverges.values())
-    return (math.copysign(math.inf, signs.pop()) if len(signs) == 1 else math.nan), math.inf
-
-
-def _divergence_reason(integrand: Integrand, diverges: dict[str, int]) -> str:
-    """Where and how an integral diverges, in the user's variable, and what to do."""
-    names = {"lo": integrand.a, "hi": integrand.b}
-    parts = []
-    for end, sign in sorted(diverges.items()):
-        where = f"x → {names[end]:g}"
-        parts.append(f"to {'+' if sign > 0 else '−'}∞ as {where}")
-    opposite = len(set(diverges.values())) > 1
-    return (f"it diverges ({' and '.join(parts)}): each step toward that end (halving the distance to it, or "
-            f"about doubling x toward ±∞) adds as much to the integral as the previous one, or more, so the "
-            f"partial integrals grow without bound"
-            + (" — infinities of opposite sign do not cancel, the value is NaN" if opposite else "")
-            + ". If you expected a finite value, check f near that end (the integrand is not integrable there).")
-
-
-TAIL_GRID = 2.0 ** np.array([2, 4, 8, 16, 32, 48, 64])  # x where the tails are sampled (x⁴ stays finite)
-TAIL_DECAY = 1e-3  # |x·f(x)| at the far end of the grid must have fallen below this fraction of its largest
-
-
-def _tails_may_diverge(integrand: Integrand) -> bool:
-    """On (−∞, ∞): may a tail of f fail to be integrable? ∫^∞ f converges only if x·f(x) → 0, so f is
-    sampled on a geometric grid ±2^2 … ±2^64 (14 evaluations); a tail where |x·f(x)| has not fallen to
-    TAIL_DECAY of its largest value on the grid (x/(1+x²): x·f → 1), or is not finite, is suspect.
-
-    A symmetric rule on the whole line cancels an odd f exactly (x/(1+x²) "= 0"); the range is then cut
-    at x = 0, so that each half's divergence is seen on its own."""
-    x = np.concatenate([-TAIL_GRID, TAIL_GRID])
-    with np.errstate(all="ignore"):
-        out = integrand.evaluate_f(x)
-        scaled = np.abs(np.asarray(out.value if type(out) is Tensor else out, dtype=float) * x).reshape(2, -1)
-    if not np.all(np.isfinite(scaled)):
-        return True
-    return bool(np.any(scaled[:, -1] > TAIL_DECAY * np.max(scaled, axis=1)))
 
 
 def _end_names(integrand: Integrand, ends: set[str]) -> list[str]:
