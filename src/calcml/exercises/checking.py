@@ -10,7 +10,9 @@ Equivalence layers:
 1. structure: the same SymPy expression once parsed;
 2. cheap normal forms: the difference expands or cancels to 0;
 3. numbers: high-precision (30 digits) real values at many points of the domain, including both sides
-   of every kink; one point where they differ settles "not equivalent" and is the counterexample;
+   of every kink; one point where they differ settles "not equivalent" and is the counterexample. A side
+   typed with logs, roots or arcsin/arccos is defined only where each of them, as written, is real:
+   exp(log(x)), which SymPy builds as x, is undefined for x ≤ 0 (this test comes before layer 1);
 4. rewrites: ML functions, max/abs/relu as Piecewise, then ``simplify`` of the difference under a
    time limit; 0 means "equivalent", otherwise the numbers' verdict "likely equivalent" stands.
 
