@@ -64,8 +64,9 @@ def quad_expression(expr: str, var: str | None, lower: str, upper: str, rtol: fl
         result = quad(integrand, a, b, rtol=rtol)
     if not math.isfinite(float(result)):
         raise IntegrandError(
-            f"∫ {expr} from {lower} to {upper} diverges: quad's partial integrals grow without bound toward an end "
-            f"of the range (the value would be {float(result)}; {result.evals:,} evaluations, {result.method}).")
+            f"∫ {expr} from {lower} to {upper} did not converge: it diverges, quad's partial integrals grow without "
+            f"bound toward an end of the range (the value would be {float(result)}; {result.evals:,} evaluations, "
+            f"{result.method}).")
     if not result.converged and not result.error < abs(float(result)):
         raise IntegrandError(
             f"∫ {expr} from {lower} to {upper} did not converge: estimated error {result.error:.2e} after "
