@@ -82,7 +82,9 @@ def test_without_an_absolute_tolerance_a_zero_integral_still_runs_to_the_limit_a
     assert not result.converged
 
 
-def test_expectation_of_a_symmetric_density_is_zero_in_a_few_dozen_evaluations():
+def test_expectation_of_a_symmetric_density_is_zero_in_a_few_vectorized_calls():
+    """A zero integral does not make quad refine without end; the density checks (the sign on a 4,000-point
+    grid, ∫p = 1, the tails of |x|·p) are a fixed budget of a few vectorized calls."""
     calls = []
 
     def pdf(x):
@@ -92,7 +94,7 @@ def test_expectation_of_a_symmetric_density_is_zero_in_a_few_dozen_evaluations()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         mean = cm.prob.expectation(lambda x: x, pdf)
-    assert abs(float(mean)) <= DEFAULT_ATOL and sum(calls) <= 100
+    assert abs(float(mean)) <= DEFAULT_ATOL and len(calls) <= 20 and sum(calls) <= 6000
     assert abs(float(cm.prob.variance(phi)) - 1.0) < 1e-10
 
 
