@@ -26,8 +26,8 @@ import numpy as np
 import torch
 
 import calcml as cm
+from tests.autodiff.corpus_judging import DERIVATIVE, EITHER, REFUSED  # noqa: F401  (the entries' expectations)
 
-DERIVATIVE, REFUSED, EITHER = "derivative", "refused", "derivative or refused"
 SCALAR_INTO_ARRAY = ("a traced scalar written into a NumPy array: NumPy takes the Tensor for a sequence in C "
                      "and raises its own ValueError before calcml is asked (README); never a zero")
 

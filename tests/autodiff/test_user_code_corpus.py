@@ -20,6 +20,7 @@ import pytest
 import torch
 
 import calcml as cm
+from tests.autodiff.corpus_judging import judge
 from tests.autodiff.corpus_user_code import DERIVATIVE, EITHER, ENTRIES, REFUSED, Entry
 
 STEP = np.finfo(np.float64).eps ** (1 / 5)  # balances truncation and rounding in a 4-point difference
@@ -173,22 +174,9 @@ NUMPY_REFUSAL = "setting an array element with a sequence"
 def run(entry: Entry, compute: Callable[[], Any], check: Callable[[Any], None], mode: str,
         expect: str | None = None) -> None:
     """Call ``compute`` and judge it by the entry's expectation (``expect`` overrides it for one mode)."""
-    expect = expect or entry.expect
     refusals = (cm.CalcmlError, ValueError) if entry.numpy_refuses else cm.CalcmlError
-    if expect == REFUSED:
-        with pytest.raises(refusals) as refusal:
-            result = compute()
-            pytest.fail(f"{entry.name}: {mode} should refuse (a value leaves the graph) but returned {result!r}")
-        assert_names_a_fix(refusal.value, entry, mode)
-        return
-    try:
-        result = compute()
-    except refusals as refusal:
-        if expect == EITHER:
-            assert_names_a_fix(refusal, entry, mode)
-            return
-        raise
-    check(result)
+    judge(expect or entry.expect, compute, check, lambda error: assert_names_a_fix(error, entry, mode),
+          f"{entry.name}: {mode}", refusals)
 
 
 def assert_names_a_fix(error: Exception, entry: Entry, mode: str) -> None:

@@ -25,6 +25,7 @@ import pytest
 import torch
 
 import calcml as cm
+from tests.autodiff.corpus_judging import judge
 from tests.autodiff.corpus_user_code_more import DERIVATIVE, EITHER, ENTRIES, REFUSED, Entry
 
 STEP = np.finfo(np.float64).eps ** (1 / 5)  # balances truncation and rounding in a 4-point difference
@@ -122,20 +123,7 @@ def ref_of(entry: Entry) -> Reference:
 
 # ---- judging an outcome by the entry's expectation ----------------------------------------------
 def run(entry: Entry, compute: Callable[[], Any], check: Callable[[Any], None], mode: str) -> None:
-    if entry.expect == REFUSED:
-        with pytest.raises(cm.CalcmlError) as refusal:
-            result = compute()
-            pytest.fail(f"{entry.name}: {mode} should refuse (a value leaves the graph) but returned {result!r}")
-        assert_clear(refusal.value, entry, mode)
-        return
-    try:
-        result = compute()
-    except cm.CalcmlError as refusal:
-        if entry.expect == EITHER:
-            assert_clear(refusal, entry, mode)
-            return
-        raise
-    check(result)
+    judge(entry.expect, compute, check, lambda error: assert_clear(error, entry, mode), f"{entry.name}: {mode}")
 
 
 def assert_clear(error: Exception, entry: Entry, mode: str) -> None:
