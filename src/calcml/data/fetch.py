@@ -7,8 +7,7 @@ values of the standard files, and only when all four pass stores them (decompres
 not on the archive's bytes, so a file gunzipped or re-compressed by another tool still passes, and a
 different data set in the same format (Fashion-MNIST, a cut-down copy) is refused by name.
 
-The folder: ``$CALCML_DATA`` when set, else ``$XDG_DATA_HOME/calcml``, else ``~/.local/share/calcml``
-(``%LOCALAPPDATA%\\calcml`` on Windows).
+The folder is ``data_home()`` (calcml.data.home).
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ import gzip
 import hashlib
 import io
 import os
-import sys
 import tempfile
 import zlib
 from collections.abc import Mapping
@@ -25,10 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from calcml.data.errors import DataFormatError
+from calcml.data.home import data_home
 from calcml.data.idx import CHUNK, GZIP_MAGIC
 from calcml.data.mnist import IDX_FILES, find_idx_file
-
-DATA_ENV = "CALCML_DATA"
 
 
 @dataclass(frozen=True)
@@ -50,20 +47,6 @@ MNIST_FILES: dict[str, StandardFile] = {
     "t10k-labels-idx1-ubyte": StandardFile(
         8 + 10_000, "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
 }
-
-
-def data_home() -> Path:
-    """The folder where calcml keeps data a user imported (see the module's docstring for the order).
-
-    >>> cm.data.data_home()          # with CALCML_DATA unset, on Linux  # doctest: +SKIP
-    PosixPath('/home/ada/.local/share/calcml')
-    """
-    if os.environ.get(DATA_ENV):
-        return Path(os.environ[DATA_ENV]).expanduser()
-    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
-        return Path(os.environ["LOCALAPPDATA"]) / "calcml"
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "calcml"
 
 
 def fetch_mnist(source: str | os.PathLike, destination: str | os.PathLike | None = None,

@@ -17,6 +17,7 @@ import numpy as np
 
 from calcml.data.dataset import Dataset
 from calcml.data.errors import DataFormatError, NotImportedError
+from calcml.data.home import data_home
 from calcml.data.idx import MAX_IDX_BYTES, read_idx
 from calcml.data.npz import npz_members, read_members
 
@@ -67,8 +68,6 @@ def mnist(path: str | os.PathLike | None = None, dtype: type = np.float32, max_b
 
 def _imported(dtype: type, max_bytes: int) -> Dataset:
     """MNIST from the data folder, where ``fetch_mnist`` put it (checked against the published files)."""
-    from calcml.data.fetch import data_home
-
     folder = data_home() / "mnist"
     if not all((folder / stem).is_file() for stem in IDX_FILES.values()):
         raise NotImportedError(
