@@ -71,7 +71,7 @@ CASES = [alias_then_update, update_inside_a_helper, list_element_updated_through
 
 @pytest.mark.parametrize("f", CASES, ids=lambda f: f.__name__)
 def test_value_and_every_derivative_follow_numpy(f):
-    np.testing.assert_allclose(np.asarray(cm.Tensor(X) * 0 + f(X)), f(X))
+    np.testing.assert_allclose(f(cm.Tensor(X, requires_grad=True)).value, f(X))  # NumPy's value, on the graph
     expected = central_differences(f, X)
     np.testing.assert_allclose(cm.grad(f)(X), expected, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(cm.jacobian(f, mode="fwd")(X), expected, rtol=1e-6, atol=1e-8)
@@ -160,3 +160,34 @@ def test_copy_and_deepcopy_keep_a_computed_value_on_the_graph_and_copy_leaves():
     np.testing.assert_allclose(twin.grad, 2 * X)
     twin.grad[0] = 100.0
     assert weight.grad[0] == 2 * X[0]
+
+
+def test_an_update_inside_no_grad_of_a_tensor_on_the_graph_is_refused():
+    """Under no_grad the update would change the value but not the graph: y's gradient would silently be that of
+    a constant (it was [x + 1] for 2x + 1)."""
+    def f(x):
+        y = x * 1.0
+        z = y
+        with cm.no_grad():
+            z += 1.0
+        return np.sum(y * x)
+
+    with pytest.raises(cm.InPlaceError, match="no_grad"):
+        cm.grad(f)(X)
+    detached = cm.Tensor(X, requires_grad=True) * 1.0
+    with cm.no_grad():
+        detached = detached.detach()
+        detached += 1.0  # a constant now: allowed, as NumPy would
+    np.testing.assert_allclose(detached.value, X + 1.0)
+
+
+def test_updating_a_detached_copy_leaves_the_graph_alone():
+    """detach() shared the array: d += 1 changed the values y's graph had saved (gradient 12, 20 for 8, 16)."""
+    x = cm.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = x * 2.0
+    z = np.sum(y * y)
+    d = y.detach()
+    d += 1.0
+    z.backward()
+    np.testing.assert_allclose(x.grad, 8 * x.value)
+    np.testing.assert_allclose(d.value, 2 * x.value + 1)

@@ -36,6 +36,12 @@ def update_in_place(tensor: Tensor, ufunc: np.ufunc, update: Any, other: Any, na
     ``cm.no_grad()`` (or for a leaf that does not require grad), refused while recording, as in PyTorch;
     graphs that used the old values then refuse to backpropagate."""
     if tensor.node is not None or tensor.tangent is not None:
+        if tensor.requires_grad and not STATE.recording:
+            raise InPlaceError(
+                f"in-place {name} inside cm.no_grad() on a Tensor that is on a graph: its value would change but "
+                "not its graph, so gradients through it would be silently wrong.\n"
+                f"  update it outside no_grad (`t {name} x`), or cut it from the graph first (`t = t.detach()`)."
+            )
         before, other = _snapshot(tensor, other, name)
         updated = ufunc(before, other)
         if type(updated) is not Tensor:  # a piecewise-constant result (t //= 2): a constant from here on

@@ -346,8 +346,9 @@ class Tensor:
         self.grad = None
 
     def detach(self) -> Tensor:
-        """The same value, cut from the graph: gradients do not flow through it (a deliberate constant)."""
-        return Tensor(self.value)
+        """The same values, cut from the graph: gradients do not flow through it (a deliberate constant). A copy:
+        updating it in place (``d += 1``) must not change the values the graph saved for its backward pass."""
+        return Tensor(self.value.copy())
 
     def copy_(self, values: Any) -> Tensor:
         """Overwrite this leaf's values in place (like ``torch.Tensor.copy_`` under no_grad): loading
