@@ -116,13 +116,30 @@ def f(x):
     return m + np.log(np.sum(np.exp(z - m))) + 0.25 * np.sum(x ** 4) + np.sum(np.sin(x))
 
 
+PE = {"W1": rng.standard_normal((64, 128)) * 0.1, "b1": np.zeros(128), "W2": rng.standard_normal((128, 10)) * 0.1,
+      "b2": np.zeros(10)}
+XP = rng.standard_normal((128, 64))
+YP = rng.integers(0, 10, 128)
+
+
+def example_loss(engine):
+    """The cross-entropy of one example of bench_per_example.py's digits MLP."""
+    def loss(p, x, y):
+        h = np.maximum(0.0, x @ p["W1"] + p["b1"])
+        z = h @ p["W2"] + p["b2"]
+        return engine.logsumexp(z) - z[y]
+    return loss
+
+
 def workloads(engine):
     tiny = [engine.Tensor(p.copy(), requires_grad=True) for p in TINY]
     mlp = [engine.Tensor(w.copy(), requires_grad=True) for w in MLP]
     tiny_ce = [engine.Tensor(p.copy(), requires_grad=True) for p in TINY_CE]
     value_and_grad = engine.value_and_grad(tiny_loss, argnums=(0, 1, 2, 3, 4, 5))
     value_and_grad_ce = engine.value_and_grad(tiny_cross_entropy, argnums=(0, 1, 2, 3, 4, 5))
+    per_example = engine.vmap(engine.grad(example_loss(engine)), in_axes=(None, 0, 0))
     return {
+        "per-example grads (vmap)": (lambda: per_example(PE, XP, YP), 10),
         "tiny step (Tensor API)": (lambda: tensor_api_step(engine, tiny, tiny_loss, 0.05, X, Y), 200),
         "tiny step (value_and_grad)": (lambda: value_and_grad(*TINY, X, Y), 200),
         "tiny CE step (Tensor API)": (lambda: tensor_api_step(engine, tiny_ce, tiny_cross_entropy, 0.05, X,

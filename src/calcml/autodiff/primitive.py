@@ -293,19 +293,15 @@ def _forward_watched(prim: Primitive, args: tuple, values: list, kwargs: dict, s
     """The forward call while cm.vmap records (options may hold recorded Tensors, such as where= masks,
     and the forward may read the example's values: it is itself recorded), or under anomaly detection."""
     tracing = state.vmap_tracers
-    options = kwargs
-    if tracing:
-        options = {k: v.value if type(v) is Tensor else v for k, v in kwargs.items()}
-        tracing[-1].inside_primitive += 1
     try:
-        return prim.forward(*values, **options)
+        if tracing:
+            options = {k: v.value if type(v) is Tensor else v for k, v in kwargs.items()}
+            return tracing[-1].run_forward(prim.forward, values, options)
+        return prim.forward(*values, **kwargs)
     except CalcmlError:
         raise
     except Exception as error:
         raise _forward_error(prim, args, kwargs, error) from error
-    finally:
-        if tracing:
-            tracing[-1].inside_primitive -= 1
 
 
 def check_finite(value: Any, prim: Primitive, args: tuple, where: str) -> None:

@@ -168,6 +168,18 @@ class Tracer:
         if id(tensor) in self.known:
             self.value_reads.append(tensor)
 
+    def run_forward(self, forward: Callable, values: list, options: dict) -> Any:
+        """A primitive's forward call while tracing. Example values go in as plain views, so the NumPy calls
+        inside run at C speed rather than through ``ExampleArray``'s Python hooks; the result is marked as an
+        example value afterwards, as those hooks would have marked it. Reads inside are part of the record."""
+        plain = [v.view(np.ndarray) if type(v) is ExampleArray else v for v in values]
+        self.inside_primitive += 1
+        try:
+            result = forward(*plain, **options)
+        finally:
+            self.inside_primitive -= 1
+        return tainted(result) if any(type(v) is ExampleArray for v in values) else result
+
     def _involves(self, args: Any) -> bool:
         """True when ``args`` (a Tensor, or tuples, lists and dicts of them) holds a recorded Tensor."""
         if type(args) is Tensor:

@@ -232,19 +232,25 @@ def _rank(x: Any) -> int:
 
 
 def _matmul_vjp_x1(g: Any, ans: Any, x1: Any, x2: Any) -> Any:
-    if type(x2) is np.ndarray and x2.ndim >= 2 and _rank(x1) >= 2:  # a dense layer's backward pass
-        return g @ x2.mT
-    if _rank(x1) >= 2 and _rank(x2) >= 2:
-        return g @ mT(x2)
-    return _einsum_vjp(1, g, ans, _matmul_subscripts(_rank(x1), _rank(x2)), x1, x2)
+    rank1, rank2 = _rank(x1), _rank(x2)
+    if rank1 >= 2 and rank2 >= 2:  # a dense layer's backward pass: Ā = Ḡ Bᵀ
+        return g @ (x2.mT if type(x2) is np.ndarray else mT(x2))
+    if rank1 == 1 and rank2 == 2:  # x @ W for one example: x̄ = W ḡ
+        return matmul(x2, g)
+    if rank1 == 2 and rank2 == 1:  # A @ v: Ā = ḡ vᵀ
+        return einsum("i,j->ij", g, x2)
+    return _einsum_vjp(1, g, ans, _matmul_subscripts(rank1, rank2), x1, x2)
 
 
 def _matmul_vjp_x2(g: Any, ans: Any, x1: Any, x2: Any) -> Any:
-    if type(x1) is np.ndarray and x1.ndim >= 2 and _rank(x2) >= 2:
-        return x1.mT @ g
-    if _rank(x1) >= 2 and _rank(x2) >= 2:
-        return mT(x1) @ g
-    return _einsum_vjp(2, g, ans, _matmul_subscripts(_rank(x1), _rank(x2)), x1, x2)
+    rank1, rank2 = _rank(x1), _rank(x2)
+    if rank1 >= 2 and rank2 >= 2:  # B̄ = Aᵀ Ḡ
+        return (x1.mT if type(x1) is np.ndarray else mT(x1)) @ g
+    if rank1 == 1 and rank2 == 2:  # x @ W: W̄ = x ḡᵀ, one outer product
+        return einsum("j,k->jk", x1, g)
+    if rank1 == 2 and rank2 == 1:  # A @ v: v̄ = Aᵀ ḡ = ḡ A
+        return matmul(g, x1)
+    return _einsum_vjp(2, g, ans, _matmul_subscripts(rank1, rank2), x1, x2)
 
 
 def _as_matrices(x1: np.ndarray, x2: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
