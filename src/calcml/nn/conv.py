@@ -101,15 +101,27 @@ class ColumnCache:
     """The im2col matrix of one forward pass, kept for the weight gradient (a residual, as in JAX's
     custom_vjp): the backward pass reuses it instead of building it again.
 
+    The columns are handed out only for the very input array they were built from (``columns_of``, an
+    identity test): a rule run on another input (``cm.vmap`` replaying the block one example at a time,
+    where the last example's forward pass is the last to fill the cache) builds its own.
+
     When the columns carry the bias's row of ones, the weight gradient's product also yields the bias
     gradient Σ_{n,i,j} g[n, :, i, j]; ``bias_grad`` keeps it for the bias rule called with the same g.
     """
 
-    __slots__ = ("cols", "bias_grad")
+    __slots__ = ("cols", "source", "bias_grad")
 
     def __init__(self) -> None:
-        self.cols = None
+        self.cols = self.source = None
         self.bias_grad = Residual()
+
+    def keep(self, x: np.ndarray, cols: np.ndarray) -> None:
+        """Keep the columns built from the input ``x``."""
+        self.source, self.cols = x, cols
+
+    def columns_of(self, x: np.ndarray) -> np.ndarray | None:
+        """The columns built from this very array ``x``, else None (never those of another input)."""
+        return self.cols if x is self.source and self.cols is not None else None
 
     def __repr__(self) -> str:
         return "ColumnCache()"
@@ -125,7 +137,7 @@ def conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0), cache=None):
     fold_bias = b is not None and w.ndim == 4  # (a forward-mode batch of weights adds b afterwards)
     cols, (h_out, w_out) = _columns(x, w.shape[-2:], stride, padding, ones_row=fold_bias)
     if cache is not None:
-        cache.cols = cols
+        cache.keep(x, cols)
     matrix = _weight_matrix(w)
     if fold_bias:  # [W | b], in the output's dtype (b is cast to it, as by out += b)
         augmented = np.empty((matrix.shape[0], matrix.shape[1] + 1), dtype=np.result_type(x, w))
@@ -169,8 +181,9 @@ def conv_weight_grad(x, g, kernel_size=(1, 1), stride=(1, 1), padding=(0, 0), ca
 
     Linear in x and in g:  ∂L/∂x = conv_input_grad(g, ḡ),  ∂L/∂g = conv2d(x, ḡ).
     """
-    cached = cache is not None and cache.cols is not None
-    cols = cache.cols if cached else _columns(x, kernel_size, stride, padding)[0]  # (..., N, K [+ 1], P)
+    cols = None if cache is None else cache.columns_of(x)
+    if cols is None:
+        cols = _columns(x, kernel_size, stride, padding)[0]  # (..., N, K [+ 1], P)
     grad_out = g.reshape(g.shape[:-2] + (-1,))  # (..., N, O, P)
     per_image = np.matmul(cols, np.swapaxes(grad_out, -1, -2))  # (..., N, K [+ 1], O)
     total = np.swapaxes(per_image.sum(axis=-3), -1, -2)  # (..., O, K [+ 1])

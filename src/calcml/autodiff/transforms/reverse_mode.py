@@ -36,6 +36,7 @@ from calcml.autodiff.transforms.arguments import (
     finish,
     nested,
     output_leaves,
+    plain_aux,
     release,
 )
 
@@ -116,7 +117,7 @@ def unwrapped_value_and_grad(f: Callable, argnums: int | Sequence[int], has_aux:
         release(inputs)
         value = finish(out, keep_traced)
         if has_aux:
-            value = (value, aux)
+            value = (value, plain_aux(aux))  # auxiliary data is not differentiated: plain at the top level
         return value, (grads[0] if isinstance(argnums, int) else tuple(grads))
 
     return value_and_grad_f
@@ -172,4 +173,4 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         return tuple(gradients(outs, seeds, traced, keep_nested)[0])
 
     value = tree.unflatten(treedef, [finish(o, keep_nested) for o in outs])
-    return (value, pullback, aux) if has_aux else (value, pullback)
+    return (value, pullback, plain_aux(aux)) if has_aux else (value, pullback)

@@ -1,0 +1,79 @@
+"""User code under cm.vmap, jvp, vjp, hvp, jacobian, hessian, stop_gradient, custom rules and checkpoint.
+
+Each case of ``corpus_transforms_user_code.py`` gives calcml's answer and one from elsewhere (a loop of the plain
+transform over the examples, a torch.func twin in float64, central differences, a closed form); they must agree
+leaf by leaf, in the same structure, and calcml's must be plain NumPy values at the top level. Cases with
+``wrong`` are strict xfails: the bug they name makes them fail today, and a fix makes them pass loudly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import calcml as cm
+from tests.autodiff.corpus_transforms_user_code import CASES, REFUSALS, Case, Refusal
+
+
+def case_params(cases: list[Case]) -> list:
+    return [pytest.param(c, id=c.name, marks=[pytest.mark.xfail(strict=True, reason=c.wrong)] if c.wrong else [])
+            for c in cases]
+
+
+def assert_same_tree(ours: Any, truth: Any, rtol: float, where: str, plain: bool) -> None:
+    """Leaf by leaf: the same structure (tuple, list, dict keys), shapes and values; plain leaves if ``plain``."""
+    if isinstance(truth, dict):
+        assert isinstance(ours, dict) and set(ours) == set(truth), f"{where}: {ours!r} is not a dict with keys {set(truth)}"
+        for key in truth:
+            assert_same_tree(ours[key], truth[key], rtol, f"{where}[{key!r}]", plain)
+        return
+    if isinstance(truth, (tuple, list)):
+        assert isinstance(ours, (tuple, list)) and len(ours) == len(truth), (
+            f"{where}: expected a sequence of {len(truth)}, got {type(ours).__name__} {ours!r}")
+        for i, (a, b) in enumerate(zip(ours, truth)):
+            assert_same_tree(a, b, rtol, f"{where}[{i}]", plain)
+        return
+    if plain:
+        assert type(ours) is not cm.Tensor, f"{where}: a Tensor leaked out of a top-level transform: {ours!r}"
+    assert ours is not None, f"{where}: None where {truth!r} was expected"
+    value = np.asarray(ours.value if type(ours) is cm.Tensor else ours, dtype=np.float64)
+    expected = np.asarray(truth, dtype=np.float64)
+    assert value.shape == expected.shape, f"{where}: shape {value.shape}, expected {expected.shape}"
+    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
+    np.testing.assert_allclose(value, expected, rtol=rtol, atol=rtol * scale, err_msg=where)
+
+
+def test_corpus_is_large_names_unique_and_every_area_has_cases():
+    names = [c.name for c in CASES] + [r.name for r in REFUSALS]
+    assert len(set(names)) == len(names)
+    areas = {c.area for c in CASES}
+    assert len(CASES) >= 60 and len(areas) == 8
+    assert all(sum(c.area == area for c in CASES) >= 4 for area in areas)
+
+
+@pytest.mark.parametrize("case", case_params(CASES))
+def test_case_agrees_with_an_answer_from_elsewhere(case: Case):
+    ours, truth = case.build()
+    assert_same_tree(ours(), truth(), case.rtol, case.name, case.plain)
+
+
+@pytest.mark.parametrize("refusal", [pytest.param(r, id=r.name) for r in REFUSALS])
+def test_refusal_is_a_clear_calcml_error(refusal: Refusal):
+    with pytest.raises(refusal.error) as raised:
+        result = refusal.call()
+        pytest.fail(f"{refusal.name}: expected a refusal, got {result!r}")
+    message = str(raised.value)
+    for phrase in refusal.says:
+        assert phrase in message, f"{refusal.name}: the message does not say {phrase!r}:\n{message}"
+
+
+def test_a_case_can_fail():
+    """The comparison itself is not vacuous: a wrong leaf, a wrong key and a leaked Tensor all fail."""
+    with pytest.raises(AssertionError):
+        assert_same_tree({"a": np.ones(2)}, {"a": np.array([1.0, 1.1])}, 1e-9, "wrong value", True)
+    with pytest.raises(AssertionError):
+        assert_same_tree({"a": np.ones(2)}, {"b": np.ones(2)}, 1e-9, "wrong key", True)
+    with pytest.raises(AssertionError):
+        assert_same_tree(cm.Tensor(np.ones(2)), np.ones(2), 1e-9, "leaked Tensor", True)
