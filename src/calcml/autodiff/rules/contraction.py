@@ -232,9 +232,11 @@ def _rank(x: Any) -> int:
 
 
 def _matmul_vjp_x1(g: Any, ans: Any, x1: Any, x2: Any) -> Any:
+    if type(x2) is np.ndarray and x2.ndim >= 2 and _rank(x1) >= 2:  # a dense layer's backward pass: Ā = Ḡ Bᵀ
+        return g @ x2.mT
     rank1, rank2 = _rank(x1), _rank(x2)
-    if rank1 >= 2 and rank2 >= 2:  # a dense layer's backward pass: Ā = Ḡ Bᵀ
-        return g @ (x2.mT if type(x2) is np.ndarray else mT(x2))
+    if rank1 >= 2 and rank2 >= 2:  # the same, traced
+        return g @ mT(x2)
     if rank1 == 1 and rank2 == 2:  # x @ W for one example: x̄ = W ḡ
         return matmul(x2, g)
     if rank1 == 2 and rank2 == 1:  # A @ v: Ā = ḡ vᵀ
@@ -243,9 +245,11 @@ def _matmul_vjp_x1(g: Any, ans: Any, x1: Any, x2: Any) -> Any:
 
 
 def _matmul_vjp_x2(g: Any, ans: Any, x1: Any, x2: Any) -> Any:
+    if type(x1) is np.ndarray and x1.ndim >= 2 and _rank(x2) >= 2:  # B̄ = Aᵀ Ḡ
+        return x1.mT @ g
     rank1, rank2 = _rank(x1), _rank(x2)
-    if rank1 >= 2 and rank2 >= 2:  # B̄ = Aᵀ Ḡ
-        return (x1.mT if type(x1) is np.ndarray else mT(x1)) @ g
+    if rank1 >= 2 and rank2 >= 2:  # the same, traced
+        return mT(x1) @ g
     if rank1 == 1 and rank2 == 2:  # x @ W: W̄ = x ḡᵀ, one outer product
         return einsum("j,k->jk", x1, g)
     if rank1 == 2 and rank2 == 1:  # A @ v: v̄ = Aᵀ ḡ = ḡ A

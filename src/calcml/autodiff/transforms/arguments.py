@@ -72,11 +72,15 @@ class TracedArgument(NamedTuple):
     made: list[Tensor]
 
 
+new_traced_argument = tuple.__new__  # made per argument per call: without NamedTuple's Python __new__
+
+
 def trace_argument(value: Any) -> tuple[Any, TracedArgument]:
     """Replace the numeric leaves of one argument (an array or a pytree of arrays) by fresh inputs."""
     if type(value) is np.ndarray and value.dtype.kind == "f":  # the commonest case: an array of floats
         x = Tensor.input(value)
-        return x, TracedArgument(tree.LEAF, [x], [x])
+        made = [x]
+        return x, new_traced_argument(TracedArgument, (tree.LEAF, made, made))
     if type(value) is Tensor or type(value) is float or type(value) is np.ndarray:  # the common cases
         x = as_input(value)
         return x, TracedArgument(tree.LEAF, [x], [] if x is value else [x])

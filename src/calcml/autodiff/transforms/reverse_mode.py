@@ -113,7 +113,7 @@ def unwrapped_value_and_grad(f: Callable, argnums: int | Sequence[int], has_aux:
                 "  reduce it (np.sum, np.mean), or use cm.jacobian for every output, or cm.vjp with a "
                 "cotangent."
             )
-        grads, keep_traced = gradients([out], [np.ones_like(out.value)], inputs, keep_nested)
+        grads, keep_traced = gradients([out], [seed_for(out, None, "grad")], inputs, keep_nested)
         release(inputs)
         value = finish(out, keep_traced)
         if has_aux:
