@@ -29,24 +29,47 @@ from calcml.autodiff.tensor import Tensor
 
 
 class Call:
-    """What one call of a custom function remembers between its forward and backward passes."""
+    """What one call of a custom function remembers between its forward and backward passes.
 
-    __slots__ = ("residuals", "block", "captured", "output", "cotangent", "gradients")
+    Everything kept is tied to the very input arrays it was computed from (an identity test, never
+    equality): ``cm.vmap`` replays one call once per example with the same keyword ``call``, so a Call may
+    see several inputs, and the residuals, output or gradients of one example must never serve another.
+    """
+
+    __slots__ = ("saved", "block", "captured", "source", "output", "cotangent", "inputs", "gradients")
 
     def __init__(self) -> None:
-        self.residuals: Any = None  # custom_vjp: what fwd saved for bwd
+        self.saved: list[tuple[tuple, Any]] = []  # custom_vjp: (inputs, what fwd saved for bwd) per forward
         self.block: Callable | None = None  # checkpoint: the block to run again
         self.captured: list[Tensor] = []  # checkpoint: the weights the block closes over
+        self.source: tuple = ()  # checkpoint: the input arrays the output was computed from
         self.output: Any = None  # checkpoint: the block's output, computed once
         self.cotangent: Any = None
+        self.inputs: tuple = ()
         self.gradients: tuple = ()
 
-    def cached(self, g: Any, compute: Callable[[], tuple]) -> tuple:
-        """The input gradients for cotangent ``g``, computed once for all arguments (the engine asks per argument)."""
-        if self.cotangent is not g:
+    def keep_residuals(self, inputs: tuple, residuals: Any) -> None:
+        """Keep what ``fwd`` saved from these ``inputs``."""
+        self.saved.append((inputs, residuals))
+
+    def residuals_of(self, inputs: tuple) -> tuple[bool, Any]:
+        """(True, residuals) saved from these very input arrays, else (False, None)."""
+        for kept, residuals in self.saved:
+            if _same_arrays(kept, inputs):
+                return True, residuals
+        return False, None
+
+    def cached(self, g: Any, inputs: tuple, compute: Callable[[], tuple]) -> tuple:
+        """The input gradients for cotangent ``g`` at ``inputs``, computed once for all arguments (the engine
+        asks per argument)."""
+        if self.cotangent is not g or not _same_arrays(self.inputs, inputs):
             self.gradients = compute()
-            self.cotangent = g
+            self.cotangent, self.inputs = g, inputs
         return self.gradients
+
+
+def _same_arrays(a: tuple, b: tuple) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
 
 
 def _is_traced(args: tuple) -> bool:
@@ -104,19 +127,22 @@ class custom_vjp:  # noqa: N801  (a decorator, named like JAX's)
         return _call_with_rule(self, self.fwd, "defvjp(fwd, bwd)", args)
 
     def _forward(self, *values: Any, call: Call) -> Any:
-        out, call.residuals = self.fwd(*values)
+        out, residuals = self.fwd(*values)
+        call.keep_residuals(values, residuals)
         return out
 
     def _vjp(self, argnum: int, g: Any, ans: Any, *args: Any, call: Call) -> Any:
         def compute() -> tuple:
-            residuals = self.fwd(*args)[1] if _is_traced(args) else call.residuals
+            kept, residuals = (False, None) if _is_traced(args) else call.residuals_of(args)
+            if not kept:  # traced inputs (a higher derivative), or inputs this call's forward did not see
+                residuals = self.fwd(*args)[1]
             gradients = tuple(self.bwd(residuals, g))
             if len(gradients) != len(args):
                 raise TypeError(f"{self.prim.name}: bwd returned {len(gradients)} gradient(s) for {len(args)} "
                                 "argument(s); return a tuple with one gradient per argument.")
             return gradients
 
-        return call.cached(g, compute)[argnum]
+        return call.cached(g, args, compute)[argnum]
 
 
 # ---- custom_jvp ---------------------------------------------------------------------------------------
@@ -171,7 +197,7 @@ class custom_jvp:  # noqa: N801
             with top_level():  # a first-order backward pass: plain arrays, whatever encloses it
                 return tuple(transpose(*zeros))
 
-        return call.cached(g, compute)[argnum]
+        return call.cached(g, args, compute)[argnum]
 
 
 # ---- checkpoint ---------------------------------------------------------------------------------------
@@ -208,13 +234,21 @@ def checkpoint(block: Callable) -> Callable:
         call.captured = [t for t in reverse_topological_order(out)
                          if t.node is None and t.requires_grad and id(t) not in own]
         call.output = out.value
+        call.source = tuple(p.value for p in probes)
         return apply(prim, (*args, *call.captured), {"call": call})
 
     return checkpointed
 
 
 def _checkpoint_forward(*values: Any, call: Call) -> Any:
-    return call.output  # computed by the probe run: the block runs once forward, once backward
+    """The probe run's output for the probe's own inputs (the block runs once forward, once backward); for
+    other inputs (``cm.vmap`` replaying the call example by example) the block runs on them."""
+    n = len(values) - len(call.captured)
+    if _same_arrays(call.source, values[:n]):
+        return call.output
+    with recording(False):
+        out = call.block(*values[:n])
+    return out.value if type(out) is Tensor else out
 
 
 def _checkpoint_vjp(argnum: int, g: Any, ans: Any, *args: Any, call: Call) -> Any:
@@ -229,7 +263,7 @@ def _checkpoint_vjp(argnum: int, g: Any, ans: Any, *args: Any, call: Call) -> An
         grads, _ = backward_pass(out, seed, targets, create_graph=type(g) is Tensor)
         return tuple(grads.get(id(t), np.zeros(t.shape)) for t in targets)
 
-    return call.cached(g, compute)[argnum]
+    return call.cached(g, args, compute)[argnum]
 
 
 def _checkpoint_jvp(tangents: list, ans: Any, *values: Any, call: Call) -> Any:
