@@ -229,3 +229,33 @@ def test_per_example_gradients_of_a_wide_layer_equal_separate_gradients(monkeypa
         single = cm.grad(_mlp_loss)(params, X[i], y[i])
         for k in params:
             np.testing.assert_allclose(per_example[k][i], single[k], rtol=1e-10, atol=1e-14)
+
+
+def test_out_axes_none_returns_an_unbatched_output_once_and_refuses_a_batched_one():
+    X, c = np.arange(6.0).reshape(3, 2), np.array([1.0, -2.0])
+    total, doubled = cm.vmap(lambda x, c: (np.sum(x), 2.0 * c), in_axes=(0, None), out_axes=(0, None))(X, c)
+    np.testing.assert_allclose(total, X.sum(axis=1))
+    np.testing.assert_allclose(doubled, 2.0 * c)
+    with pytest.raises(cm.ShapeError, match="out_axes=None"):
+        cm.vmap(lambda x: np.sum(x), out_axes=None)(X)
+
+    def branchy(x, c):  # control flow on a value: vmap runs it example by example
+        return (np.sum(x) if x[0] > 1 else -np.sum(x)), 3.0 * c
+    signed, tripled = cm.vmap(branchy, in_axes=(0, None), out_axes=(0, None))(X, c)
+    np.testing.assert_allclose(signed, [-1.0, 5.0, 9.0])
+    np.testing.assert_allclose(tripled, 3.0 * c)
+    with pytest.raises(cm.ShapeError, match="out_axes=None"):
+        cm.vmap(lambda x: np.sum(x) if x[0] > 1 else -np.sum(x), out_axes=None)(X)
+
+
+def test_per_example_gradients_are_plain_arrays_when_the_replay_closes_over_the_inner_graph():
+    """sum(x · w · w): the backward pass multiplies by a node of the inner grad's graph (g · w); the result is a
+    plain array at the top level, and stays a Tensor on the graph of a user's leaf."""
+    X, w = np.arange(6.0).reshape(3, 2), np.array([0.5, -1.5])
+    per_example = cm.vmap(cm.grad(lambda w, x: np.sum(x * w * w)), in_axes=(None, 0))(w, X)
+    assert type(per_example) is np.ndarray
+    np.testing.assert_allclose(per_example, 2 * X * w)
+    leaf = cm.Tensor(w, requires_grad=True)
+    values = cm.vmap(lambda w, x: np.sum(x * w * w), in_axes=(None, 0))(leaf, X)
+    np.sum(values).backward()
+    np.testing.assert_allclose(leaf.grad, 2 * X.sum(axis=0) * w)

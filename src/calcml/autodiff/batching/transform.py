@@ -25,8 +25,13 @@ from calcml.autodiff import tree
 from calcml.autodiff.batching.rules import Batched, loop, rule_for
 from calcml.autodiff.batching.trace import ExampleArray, Tracer
 from calcml.autodiff.errors import CalcmlError, ShapeError
+from calcml.autodiff.reverse import reverse_topological_order
 from calcml.autodiff.state import STATE, recording
 from calcml.autodiff.tensor import Tensor
+
+
+_OUT_AXES_NONE = ("vmap: out_axes=None returns an output once, so it must not depend on the batch; this one does.\n"
+                  "  give it a batch axis (out_axes=0), or return it from outside the vmapped function.")
 
 
 class BatchingError(CalcmlError, ValueError):
@@ -194,10 +199,12 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
         if size > 1 and not _last_example_agrees(f, flat, size, batched):
             return _example_by_example(f, flat, size, out_axes)  # a constant of example 0 was baked in
         results = []
-        for physical, axis in zip(batched, _leaf_axes(out_axes, out, "vmap: out_axes")):
-            if axis is None:
-                raise ShapeError("vmap: out_axes=None is only possible for an output that does not depend on the "
-                                 "batch; this one does.")
+        for leaf, physical, axis in zip(leaves, batched, _leaf_axes(out_axes, out, "vmap: out_axes")):
+            if axis is None:  # an output the same for every example, returned once
+                if type(leaf) is Tensor and id(leaf) in env:
+                    raise ShapeError(_OUT_AXES_NONE)
+                results.append(_as_result(leaf))
+                continue
             results.append(np.moveaxis(physical, 0, axis) if axis != 0 else physical)
         return tree.unflatten(treedef, results)
 
@@ -240,12 +247,22 @@ def _batch_of(leaf: Any, env: dict[int, Any], size: int) -> Any:
     """The physical batch of one output leaf (broadcast when it is the same for every example)."""
     physical = env.get(id(leaf)) if type(leaf) is Tensor else None
     if physical is None:  # the same for every example
-        value = leaf.value if type(leaf) is Tensor and not leaf.is_traced() else leaf
+        value = _as_result(leaf)
         physical = np.broadcast_to(value, (size,) + np.shape(value))
         physical = np.array(physical) if type(physical) is np.ndarray else physical
-    if type(physical) is Tensor and not physical.is_traced():
-        physical = physical.value  # constants of the trace made it a Tensor; nothing encloses it
-    return physical
+    return _as_result(physical)
+
+
+def _as_result(value: Any) -> Any:
+    """A Tensor stays one while something needs its graph: an enclosing transform, or a leaf of the user's
+    that requires grad (``loss.backward()`` after a top-level vmap). Otherwise its array: a replayed backward
+    operation may close over a node of the inner grad's own graph, whose inputs that grad has released."""
+    if type(value) is not Tensor or not value.is_traced():
+        return value.value if type(value) is Tensor else value
+    if STATE.reverse_depth > 0 or STATE.forward_depth > 0 or STATE.vmap_tracers:
+        return value
+    leads_to_a_leaf = any(t.node is None and t.requires_grad for t in reverse_topological_order(value))
+    return value if leads_to_a_leaf else value.value
 
 
 def _escaped(leaf: Any, tracer: Tracer) -> bool:
@@ -283,6 +300,13 @@ def _example_by_example(f: Callable, flat: list[FlatArgument], size: int, out_ax
     treedef = tree.flatten(results[0])[1]
     stacked = []
     for k, axis in enumerate(_leaf_axes(out_axes, results[0], "vmap: out_axes")):
+        if axis is None:  # returned once: it must be the same for every example
+            first = np.asarray(columns[0][k].value if type(columns[0][k]) is Tensor else columns[0][k])
+            if any(not np.array_equal(np.asarray(r[k].value if type(r[k]) is Tensor else r[k]), first)
+                   for r in columns[1:]):
+                raise ShapeError(_OUT_AXES_NONE)
+            stacked.append(_as_result(columns[0][k]))
+            continue
         column = np.stack([r[k] if type(r[k]) is Tensor else np.asarray(r[k]) for r in columns], axis=axis)
         if type(column) is Tensor and not column.is_traced():
             column = column.value  # nothing encloses this vmap: a plain array, as from the replay
