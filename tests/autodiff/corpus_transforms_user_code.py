@@ -36,14 +36,6 @@ VMAP, PER_EXAMPLE, FORWARD_REVERSE, CURVATURE, STOP, CUSTOM, CHECKPOINT, LOSSES 
     "vmap", "per-example gradients", "jvp / vjp / jacobian", "hessian / hvp", "stop_gradient",
     "custom_vjp / custom_jvp", "checkpoint", "nn losses under transforms")
 
-BATCHING_LEAK = ("calcml/autodiff/batching/transform.py (batched_f / _batch_of): the replay runs with recording "
-                 "on, and a recorded backward operation closes over an unbatched intermediate of the inner "
-                 "grad's graph (e.g. g·w, requires_grad=True, a node); the replayed op builds a node on it, so "
-                 "_batch_of sees is_traced() and returns a Tensor instead of a plain array at the top level")
-OUT_AXES_NONE = ("calcml/autodiff/batching/transform.py (batched_f): out_axes=None raises 'this one does [depend "
-                 "on the batch]' for every output, because _batch_of has already broadcast an unbatched output "
-                 "to (B, ...) before the check; JAX returns the unbatched value")
-
 
 @dataclass(frozen=True)
 class Case:
@@ -458,12 +450,9 @@ def per_example_attention_gradients():
 
 
 @case(PER_EXAMPLE)
-def per_example_rnn_gradients_equal_a_loop_in_value():
-    """The numbers (the ``.value`` when a Tensor leaks out) against a loop: right even where the type is wrong."""
-    def ours():
-        g = cm.vmap(cm.grad(rnn_last_state_loss), in_axes=(None, 0))(WH, SEQUENCES)
-        return g.value if type(g) is cm.Tensor else g
-    return ours, lambda: loop(cm.grad(rnn_last_state_loss), SEQUENCES, constants=(WH,))
+def per_example_rnn_gradients_equal_a_loop():
+    return (lambda: cm.vmap(cm.grad(rnn_last_state_loss), in_axes=(None, 0))(WH, SEQUENCES),
+            lambda: loop(cm.grad(rnn_last_state_loss), SEQUENCES, constants=(WH,)))
 
 
 @case(PER_EXAMPLE)
@@ -530,6 +519,94 @@ def per_example_gradients_of_the_input_saliency():
     return (lambda: cm.vmap(cm.grad(mlp_loss, argnums=1), in_axes=(None, 0, 0))(MLP, X, Y),
             lambda: numpy_of(torch.func.vmap(torch.func.grad(torch_mlp_loss, argnums=1), in_dims=(None, 0, 0))(
                 {k: T(v) for k, v in MLP.items()}, T(X), T(Y_ONEHOT))))
+
+
+# ---- a cm.nn model's own weights (user leaves: results stay linked to them, so they may be Tensors) ----
+def twin_models():
+    """A calcml MLP and its torch twin (float64) with the same weights."""
+    model = cm.nn.Sequential(cm.nn.Linear(D, H, rng=0, dtype=np.float64), cm.nn.Tanh(),
+                             cm.nn.Linear(H, C, rng=1, dtype=np.float64))
+    model[0].bias.copy_(B1)
+    twin = torch.nn.Sequential(torch.nn.Linear(D, H), torch.nn.Tanh(), torch.nn.Linear(H, C)).double()
+    with torch.no_grad():
+        for i in (0, 2):
+            twin[i].weight.copy_(T(model[i].weight.value.T))
+            twin[i].bias.copy_(T(model[i].bias.value))
+    return model, twin
+
+
+def values_of(tree):
+    """Arrays of a result that may hold Tensors linked to a model's weights."""
+    if isinstance(tree, (tuple, list)):
+        return type(tree)(values_of(t) for t in tree)
+    return tree.value if type(tree) is cm.Tensor else tree
+
+
+def torch_grads_as_ours(twin) -> list:
+    """torch's parameter gradients in calcml's layout (Linear weights transposed)."""
+    return [p.grad.numpy().T if p.ndim == 2 else p.grad.numpy() for p in twin.parameters()]
+
+
+@case(PER_EXAMPLE, plain=False)
+def per_example_gradients_of_a_models_own_parameters():
+    model, twin = twin_models()
+    loss = lambda params, x, y: cm.nn.losses.cross_entropy(model(x[None]), y[None])
+
+    def truth():
+        rows = []
+        for x, y in zip(X, Y):
+            twin.zero_grad()
+            F.cross_entropy(twin(T(x)[None]), T(y)[None]).backward()
+            rows.append(torch_grads_as_ours(twin))
+        return [np.stack([r[i] for r in rows]) for i in range(4)]
+    return lambda: values_of(cm.vmap(cm.grad(loss), in_axes=(None, 0, 0))(model.parameters(), X, Y)), truth
+
+
+@case(VMAP, plain=False)
+def vmap_of_a_model_then_backward_into_its_weights():
+    model, twin = twin_models()
+
+    def ours():
+        out = cm.vmap(model)(X)
+        np.sum(out * V_DIR[:, :C]).backward()
+        return out.value, [p.grad for p in model.parameters()]
+
+    def truth():
+        out = twin(T(X))
+        torch.sum(out * T(V_DIR[:, :C])).backward()
+        return numpy_of(out), torch_grads_as_ours(twin)
+    return ours, truth
+
+
+@case(CURVATURE, plain=False)
+def gradient_penalty_backpropagates_into_the_model():
+    """‖∂loss/∂x‖², then backward() into the weights (double backward, as WGAN-GP writes it)."""
+    model, twin = twin_models()
+
+    def ours():
+        gx = cm.grad(lambda x: cm.nn.losses.cross_entropy(model(x), Y))(X)
+        np.sum(gx ** 2).backward()
+        return [p.grad for p in model.parameters()]
+
+    def truth():
+        x = T(X).requires_grad_()
+        (gx,) = torch.autograd.grad(F.cross_entropy(twin(x), T(Y)), x, create_graph=True)
+        torch.sum(gx ** 2).backward()
+        return torch_grads_as_ours(twin)
+    return ours, truth
+
+
+@case(CURVATURE, plain=False)
+def hvp_in_a_models_own_parameters():
+    model, twin = twin_models()
+    v = [_rng.standard_normal(p.shape) for p in model.parameters()]
+
+    def torch_loss(w0, b0, w2, b2):
+        return F.cross_entropy(torch.tanh(T(X) @ w0 + b0) @ w2 + b2, T(Y))
+    primals = tuple(T(p.value) for p in model.parameters())
+    return (lambda: values_of(cm.hvp(lambda ps: cm.nn.losses.cross_entropy(model(X), Y), model.parameters(), v)),
+            lambda: list(numpy_of(torch.func.jvp(torch.func.grad(torch_loss, argnums=(0, 1, 2, 3)), primals,
+                                                 tuple(T(a) for a in v))[1])))
 
 
 # ==== jvp / vjp / jacobian ======================================================================
@@ -610,7 +687,8 @@ def jacobian_fwd_and_rev_of_keepdims_logsumexp():
 def jacobian_of_dict_outputs_with_argnums_tuple():
     f = lambda x, w: {"y": x @ w, "n": np.sum(x ** 2)}
     expected = {"y": (w_vec, X[0]), "n": (2 * X[0], np.zeros(D))}
-    return (lambda: (cm.jacobian(f, argnums=(0, 1))(X[0], w_vec), cm.jacobian(f, argnums=(0, 1), mode="fwd")(X[0], w_vec)),
+    return (lambda: (cm.jacobian(f, argnums=(0, 1))(X[0], w_vec),
+                     cm.jacobian(f, argnums=(0, 1), mode="fwd")(X[0], w_vec)),
             lambda: (expected, expected))
 
 
@@ -648,13 +726,15 @@ BETA = _rng.standard_normal(3)
 @case(CURVATURE)
 def batch_norm_gradients_match_torch():
     return (lambda: cm.grad(batch_norm_cubed, argnums=(0, 1, 2))(BN_INPUT, GAMMA, BETA),
-            lambda: numpy_of(torch.func.grad(torch_batch_norm_cubed, argnums=(0, 1, 2))(T(BN_INPUT), T(GAMMA), T(BETA))))
+            lambda: numpy_of(torch.func.grad(torch_batch_norm_cubed, argnums=(0, 1, 2))(
+                T(BN_INPUT), T(GAMMA), T(BETA))))
 
 
 @case(CURVATURE)
 def batch_norm_hessian_blocks_with_argnums_tuple():
     return (lambda: cm.hessian(batch_norm_cubed, argnums=(1, 2))(BN_INPUT, GAMMA, BETA),
-            lambda: numpy_of(torch.func.hessian(torch_batch_norm_cubed, argnums=(1, 2))(T(BN_INPUT), T(GAMMA), T(BETA))))
+            lambda: numpy_of(torch.func.hessian(torch_batch_norm_cubed, argnums=(1, 2))(
+                T(BN_INPUT), T(GAMMA), T(BETA))))
 
 
 @case(CURVATURE)
@@ -700,7 +780,8 @@ def hvp_with_tuple_parameters():
     p, v = (w_vec, np.array(0.2)), (_rng.standard_normal(D), np.array(1.0))
     tf = lambda a, b: torch.sum(torch.tanh(T(X) @ a + b) ** 2)
     return (lambda: cm.hvp(f, p, v),
-            lambda: numpy_of(torch.func.jvp(torch.func.grad(tf, argnums=(0, 1)), tuple(map(T, p)), tuple(map(T, v)))[1]))
+            lambda: numpy_of(torch.func.jvp(torch.func.grad(tf, argnums=(0, 1)), tuple(map(T, p)),
+                                            tuple(map(T, v)))[1]))
 
 
 @case(CURVATURE)
@@ -718,7 +799,8 @@ def hessian_with_aux_and_a_constant_argument():
 @case(CURVATURE)
 def grad_with_aux_is_plain_at_the_top_level():
     f = lambda x: (np.sum(x ** 3), {"twice": 2 * x, "total": np.sum(x)})
-    return lambda: cm.grad(f, has_aux=True)(w_vec), lambda: (3 * w_vec ** 2, {"twice": 2 * w_vec, "total": np.sum(w_vec)})
+    return (lambda: cm.grad(f, has_aux=True)(w_vec),
+            lambda: (3 * w_vec ** 2, {"twice": 2 * w_vec, "total": np.sum(w_vec)}))
 
 
 @case(CURVATURE)
@@ -773,8 +855,12 @@ def stop_gradient_baseline_in_a_policy_gradient():
         log_p = logits - np.log(np.sum(np.exp(logits), axis=1, keepdims=True))
         baseline = cm.stop_gradient(np.mean(log_p))
         return np.sum(log_p[np.arange(3), actions] * (returns - baseline))
-    plain = lambda z: float(np.sum((z - np.log(np.sum(np.exp(z), 1, keepdims=True)))[np.arange(3), actions]
-                                   * (returns - np.mean(A34[:, :3] - np.log(np.sum(np.exp(A34[:, :3]), 1, keepdims=True))))))
+    fixed_log_p = A34[:, :3] - np.log(np.sum(np.exp(A34[:, :3]), axis=1, keepdims=True))
+    baseline = np.mean(fixed_log_p)  # the baseline is held at its value: differences must not move it
+
+    def plain(z):
+        log_p = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+        return float(np.sum(log_p[np.arange(3), actions] * (returns - baseline)))
     return lambda: cm.grad(surrogate)(A34[:, :3]), lambda: numeric_gradient(plain, A34[:, :3])
 
 
@@ -813,7 +899,8 @@ def softplus(x):
     return np.logaddexp(0.0, x)
 
 
-softplus.defjvp(lambda primals, tangents: (softplus(primals[0]), tangents[0] * (1 + np.tanh(primals[0] / 2)) / 2))  # t·σ(x)
+softplus.defjvp(lambda primals, tangents: (softplus(primals[0]),  # ṫ·σ(x), σ written with tanh: no overflow
+                                           tangents[0] * (1 + np.tanh(primals[0] / 2)) / 2))
 
 
 @cm.custom_jvp
@@ -830,7 +917,8 @@ SIGMOID_X = 1 / (1 + np.exp(-X))
 @case(CUSTOM)
 def custom_vjp_gradient_clipping_per_example():
     f = lambda x: np.sum(3.0 * clip_gradient(x) ** 2)
-    return lambda: (cm.grad(f)(X[0]), cm.vmap(cm.grad(f))(X)), lambda: (np.clip(6 * X[0], -0.5, 0.5), np.clip(6 * X, -0.5, 0.5))
+    return (lambda: (cm.grad(f)(X[0]), cm.vmap(cm.grad(f))(X)),
+            lambda: (np.clip(6 * X[0], -0.5, 0.5), np.clip(6 * X, -0.5, 0.5)))
 
 
 @case(CUSTOM)
@@ -969,7 +1057,8 @@ def checkpoint_rnn_cell_in_a_loop():
         for x in SEQUENCES[0]:
             h = cell(h, x, wh)
         return np.sum(h ** 2)
-    return lambda: cm.grad(loss)(WH), lambda: numpy_of(torch.func.grad(torch_rnn_last_state_loss)(T(WH), T(SEQUENCES[0])))
+    return (lambda: cm.grad(loss)(WH),
+            lambda: numpy_of(torch.func.grad(torch_rnn_last_state_loss)(T(WH), T(SEQUENCES[0]))))
 
 
 @case(CHECKPOINT)
@@ -1027,7 +1116,8 @@ def cross_entropy_with_labels_hvp_jvp_hessian():
 def cross_entropy_reductions_under_forward_jacobian():
     out = lambda red: cm.jacobian(lambda z: cm.nn.losses.cross_entropy(z, LABELS, reduction=red), mode="fwd")(LOGITS)
     theirs = lambda red: numpy_of(torch.func.jacrev(lambda z: F.cross_entropy(z, T(LABELS), reduction=red))(T(LOGITS)))
-    return lambda: tuple(out(r) for r in ("none", "sum", "mean")), lambda: tuple(theirs(r) for r in ("none", "sum", "mean"))
+    reductions = ("none", "sum", "mean")
+    return lambda: tuple(out(r) for r in reductions), lambda: tuple(theirs(r) for r in reductions)
 
 
 @case(LOSSES)
@@ -1088,14 +1178,55 @@ def activations_under_forward_mode_and_hessian():
 
 
 # ==== refusals: a clear calcml error, never a wrong number ===================================
+INT_LEAF_AS_COUNT = ("calcml/autodiff/tensor.py (Tensor): a Python int leaf of a differentiated pytree becomes a "
+                     "float input Tensor, and range(p['steps']) calls Tensor.__index__, which does not exist: "
+                     "Python's bare \"TypeError: 'Tensor' object cannot be interpreted as an integer\"; a clear "
+                     "refusal (name the leaf, say to pass settings outside argnums) or keeping ints constant is owed")
+VMAP_KEYWORDS = ("calcml/autodiff/batching/transform.py (vmap.batched_f takes *args only): functools.wraps gives it "
+                 "the user's name, so Python's TypeError says the user's own function 'got an unexpected keyword "
+                 "argument' although it accepts it")
+VMAP_EMPTY_BATCH = ("calcml/autodiff/batching/transform.py (_trace_inputs reads physical[0]): a batch of 0 examples "
+                    "raises NumPy's bare IndexError 'index 0 is out of bounds'")
+VMAP_OUT_AXES_RANK = ("calcml/autodiff/batching/transform.py (batched_f: np.moveaxis unchecked): out_axes beyond the "
+                      "output's rank raises NumPy's AxisError 'destination: axis 3 is out of bounds', not a "
+                      "BatchingError naming out_axes")
+
+
+@cm.custom_vjp
+def stable_cross_entropy_one_gradient(z, t):
+    return np.sum(z * t)
+
+
+stable_cross_entropy_one_gradient.defvjp(lambda z, t: (np.sum(z * t), (z, t)), lambda residuals, g: (g * residuals[1],))
+
+
+def unrolled_steps(params):
+    """A model whose depth is a setting kept with its weights (a common notebook habit)."""
+    h = params["w"]
+    for _ in range(params["steps"]):
+        h = np.tanh(h)
+    return np.sum(h)
+
+
+def unrolled_steps_gradient(w, steps):
+    h, slope = w, np.ones_like(w)
+    for _ in range(steps):
+        h = np.tanh(h)
+        slope = slope * (1 - h ** 2)
+    return slope
+
 @dataclass(frozen=True)
 class Refusal:
-    """A call that must raise ``error`` whose message contains every phrase of ``says``."""
+    """A call that must raise ``error`` whose message contains every phrase of ``says`` — or, when it has an
+    ``answer``, may instead return that answer (calcml may support the idiom or refuse it clearly, never
+    answer wrongly or fail with a bare Python error). ``wrong``: a known unclear error (a strict xfail)."""
 
     name: str
     call: Callable[[], object]
     error: type[BaseException]
     says: tuple[str, ...]
+    answer: Callable[[], object] | None = None
+    wrong: str = ""
 
 
 REFUSALS = [
@@ -1123,4 +1254,23 @@ REFUSALS = [
     Refusal("jvp_tangent_of_the_wrong_shape",
             lambda: cm.jvp(np.tanh, (X,), (X[0],)),
             cm.ShapeError, ("shape", "must match")),
+    Refusal("hessian_of_a_vector_valued_function",
+            lambda: cm.hessian(lambda x: x ** 2)(w_vec),
+            cm.NonScalarOutputError, ("scalar output", "cm.jacobian")),
+    Refusal("custom_vjp_bwd_returning_too_few_gradients",
+            lambda: cm.grad(lambda x: np.sum(stable_cross_entropy_one_gradient(x, x)))(w_vec),
+            TypeError, ("bwd returned 1 gradient(s) for 2 argument(s)", "one gradient per argument")),
+    Refusal("an_integer_setting_inside_the_parameters_used_as_a_count",
+            lambda: cm.grad(unrolled_steps)({"w": w_vec, "steps": 3}),
+            cm.CalcmlError, ("steps",), answer=lambda: {"w": unrolled_steps_gradient(w_vec, 3), "steps": 0.0},
+            wrong=INT_LEAF_AS_COUNT),
+    Refusal("vmap_called_with_a_keyword_argument",
+            lambda: cm.vmap(lambda x, scale=1.0: np.sum(x ** 2) * scale)(X, scale=3.0),
+            cm.CalcmlError, ("keyword",), answer=lambda: 3.0 * np.sum(X ** 2, axis=1), wrong=VMAP_KEYWORDS),
+    Refusal("vmap_of_an_empty_batch",
+            lambda: cm.vmap(lambda x: np.sum(x ** 2))(np.zeros((0, D))),
+            cm.CalcmlError, ("empty",), answer=lambda: np.zeros(0), wrong=VMAP_EMPTY_BATCH),
+    Refusal("vmap_out_axes_beyond_the_rank",
+            lambda: cm.vmap(lambda x: x * 2.0, out_axes=3)(X),
+            cm.CalcmlError, ("out_axes",), wrong=VMAP_OUT_AXES_RANK),
 ]

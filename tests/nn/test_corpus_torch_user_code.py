@@ -96,7 +96,8 @@ def cnn_twins() -> Twins:
     head = cm.nn.Linear(2, C, rng=2, dtype=np.float64)
     ours = cm.nn.Sequential(conv1, cm.nn.ReLU(), cm.nn.MaxPool2d(2), conv2, cm.nn.Tanh(), cm.nn.AvgPool2d(2),
                             cm.nn.Flatten(), head)
-    t_conv1, t_conv2 = torch.nn.Conv2d(1, 3, 3, padding=1).double(), torch.nn.Conv2d(3, 2, 3, stride=2, padding=1).double()
+    t_conv1 = torch.nn.Conv2d(1, 3, 3, padding=1).double()
+    t_conv2 = torch.nn.Conv2d(3, 2, 3, stride=2, padding=1).double()
     t_head = torch.nn.Linear(2, C).double()
     theirs = torch.nn.Sequential(t_conv1, torch.nn.ReLU(), torch.nn.MaxPool2d(2), t_conv2, torch.nn.Tanh(),
                                  torch.nn.AvgPool2d(2), torch.nn.Flatten(), t_head)
@@ -352,7 +353,8 @@ def test_dropout_in_train_mode_scales_survivors_and_backpropagates_through_the_m
 
 def test_gradients_accumulate_without_zero_grad_like_torch():
     twins = mlp_twins()
-    opt, t_opt = O.SGD(twins.ours.parameters(), lr=0.1, momentum=0.9), TO.SGD(twins.theirs.parameters(), lr=0.1, momentum=0.9)
+    opt = O.SGD(twins.ours.parameters(), lr=0.1, momentum=0.9)
+    t_opt = TO.SGD(twins.theirs.parameters(), lr=0.1, momentum=0.9)
     for k in range(3):  # one optimizer step per two backward passes (gradient accumulation), zero_grad on the model
         for part in range(2):
             xb, yb = batches(part)
@@ -387,7 +389,8 @@ def test_frozen_layer_is_skipped_like_torch():
     """The first layer's gradients are dropped (p.grad = None / requires_grad off in torch) after step 1: its
     weights and momentum buffers stay put, the rest trains on."""
     twins = mlp_twins()
-    opt, t_opt = O.SGD(twins.ours.parameters(), lr=0.1, momentum=0.9), TO.SGD(twins.theirs.parameters(), lr=0.1, momentum=0.9)
+    opt = O.SGD(twins.ours.parameters(), lr=0.1, momentum=0.9)
+    t_opt = TO.SGD(twins.theirs.parameters(), lr=0.1, momentum=0.9)
     for k in range(4):
         opt.zero_grad()
         t_opt.zero_grad()
