@@ -492,3 +492,49 @@ def test_pooling_with_overlapping_windows_padding_and_ties_matches_torch():
         np.sum(out * u).backward()
         (t_out * T(u)).sum().backward()
         assert_close(p.grad, q.grad, "pooling gradient")
+
+
+# ---- Newton's method, written by hand in torch ------------------------------------------------------------
+LOGISTIC_X = _rng.standard_normal((20, 3))
+LOGISTIC_Y = (_rng.random(20) > 0.5).astype(np.float64)
+
+
+def test_damped_newton_on_logistic_regression_matches_a_hand_written_torch_newton():
+    """w ← w − η (H + λI)⁻¹ ∇L with H and ∇L from torch.func, four steps, weights and bias as two parameters."""
+    w, b = cm.Tensor(np.zeros(3), requires_grad=True), cm.Tensor(np.array(0.0), requires_grad=True)
+    opt = O.Newton([w, b], lr=0.7, damping=0.1)
+    loss = lambda w, b: cm.nn.losses.binary_cross_entropy_with_logits(LOGISTIC_X @ w + b, LOGISTIC_Y)
+
+    def torch_loss(p):
+        return F.binary_cross_entropy_with_logits(T(LOGISTIC_X) @ p[:3] + p[3], T(LOGISTIC_Y))
+    p = torch.zeros(4, dtype=torch.float64)
+    for k in range(4):
+        value = opt.step(loss)
+        assert_close(value, torch_loss(p), f"loss before step {k}")
+        step = torch.linalg.solve(torch.func.hessian(torch_loss)(p) + 0.1 * torch.eye(4, dtype=torch.float64),
+                                  torch.func.grad(torch_loss)(p))
+        p = p - 0.7 * step
+        assert_close(np.r_[w.value, b.value], p, f"after step {k}")
+
+
+@pytest.mark.parametrize("uses", ["the model alone", "the model's bias"])
+def test_newton_closure_written_with_the_models_own_tensors_is_refused_clearly(uses: str):
+    """A PyTorch habit: a closure that calls model(X). With damping the Hessian is positive definite, and the
+    step went on to a bare GraphEscapeError from float(loss) (model alone) or an InPlaceError about
+    numpy.subtract (the bias): a clear error says to write the loss with the closure's arguments."""
+    layer = cm.nn.Linear(3, 1, rng=0, dtype=np.float64)
+    opt = O.Newton(layer.parameters(), damping=0.01)
+    closure = {"the model alone": lambda W, b: cm.nn.losses.mse(layer(LOGISTIC_X)[:, 0], LOGISTIC_Y),
+               "the model's bias": lambda W, b: cm.nn.losses.mse((LOGISTIC_X @ W + layer.bias)[:, 0], LOGISTIC_Y)}[uses]
+    before = [p.value.copy() for p in layer.parameters()]
+    with pytest.raises(cm.CalcmlError, match=r"closure's arguments.*opt\.step\(lambda W, b"):
+        opt.step(closure)
+    for p, value in zip(layer.parameters(), before):
+        np.testing.assert_array_equal(p.value, value)  # nothing moved
+
+
+def test_newton_with_the_closures_arguments_reaches_least_squares():
+    layer = cm.nn.Linear(3, 1, rng=0, dtype=np.float64)
+    O.Newton(layer.parameters()).step(lambda W, b: cm.nn.losses.mse((LOGISTIC_X @ W + b)[:, 0], LOGISTIC_Y))
+    solution = np.linalg.lstsq(np.c_[LOGISTIC_X, np.ones(20)], LOGISTIC_Y, rcond=None)[0]
+    assert_close(np.r_[layer.weight.value[:, 0], layer.bias.value], solution, "one Newton step on a quadratic")

@@ -7,7 +7,7 @@
 
 from calcml.optim.adagrad import Adagrad
 from calcml.optim.adam import Adam, AdamW
-from calcml.optim.newton import HessianTooLargeError, Newton, NotPositiveDefiniteError
+from calcml.optim.newton import ClosureError, HessianTooLargeError, Newton, NotPositiveDefiniteError
 from calcml.optim.optimizer import HyperparameterError, Optimizer, ParameterListError
 from calcml.optim.rmsprop import RMSprop
 from calcml.optim.schedules import CosineAnnealingLR, ExponentialLR, LRSchedule, StepLR
@@ -16,5 +16,5 @@ from calcml.optim.sgd import SGD
 __all__ = [
     "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Newton", "Optimizer",
     "StepLR", "ExponentialLR", "CosineAnnealingLR", "LRSchedule",
-    "HyperparameterError", "ParameterListError", "HessianTooLargeError", "NotPositiveDefiniteError",
+    "HyperparameterError", "ParameterListError", "HessianTooLargeError", "NotPositiveDefiniteError", "ClosureError",
 ]

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from calcml.autodiff.errors import CalcmlError
+from calcml.autodiff.reverse import reverse_topological_order
 from calcml.autodiff.state import enable_grad
 from calcml.autodiff.tensor import Tensor
 from calcml.autodiff.transforms import hessian, value_and_grad
@@ -26,6 +27,15 @@ class HessianTooLargeError(CalcmlError, ValueError):
 
 class NotPositiveDefiniteError(CalcmlError, np.linalg.LinAlgError):
     """H + λI is not positive definite, so the Newton step would not point downhill."""
+
+
+class ClosureError(CalcmlError, TypeError):
+    """Newton's closure computes the loss from the optimizer's own parameter Tensors (``model(X)``) instead
+    of the arguments it is given, so its derivatives with respect to those arguments miss that part."""
+
+
+CLOSURE_HINT = ("write the loss with the closure's arguments, e.g. opt.step(lambda W, b: "
+                "cm.nn.losses.mse(X @ W + b, y)), not with the model's own Tensors (model(X))")
 
 
 class Newton(Optimizer):
@@ -87,12 +97,18 @@ class Newton(Optimizer):
         with enable_grad():
             loss, g = value_and_grad(loss_of_flat)(w)               # L(w), g = ∇L(w)
             H = hessian(loss_of_flat)(w)                            # H = ∇²L(w)
+        uses_own = self._reaches_own_parameters(loss)
+        loss, g, H = (a.value if type(a) is Tensor else a for a in (loss, g, H))  # other leaves: values only
         H = (H + H.T) / 2                                           # symmetric up to rounding
         A = H + self.damping * np.eye(len(w), dtype=H.dtype)        # H + λI
         try:
             np.linalg.cholesky(A)
         except np.linalg.LinAlgError:
-            raise self._not_positive_definite(H) from None
+            raise self._not_positive_definite(H, uses_own) from None
+        if uses_own:
+            raise ClosureError("Newton.step(closure): the loss uses the optimizer's own parameter Tensors, so its "
+                               "gradient and Hessian with respect to the closure's arguments miss those uses "
+                               f"(the step would be wrong).\n  {CLOSURE_HINT}.")
         d = np.linalg.solve(A, g)                                   # d = (H + λI)⁻¹ g
         start = 0
         for p, size in zip(self.params, self.sizes, strict=True):
@@ -101,9 +117,19 @@ class Newton(Optimizer):
             start += size                                           # w ← w − η d
         return float(loss)
 
-    def _not_positive_definite(self, H: np.ndarray) -> NotPositiveDefiniteError:
+    def _reaches_own_parameters(self, loss) -> bool:
+        """True when the loss was computed from the optimizer's own parameter Tensors (it then comes back
+        from ``value_and_grad`` still linked to them)."""
+        if type(loss) is not Tensor:
+            return False
+        own = {id(p) for p in self.params}
+        return any(id(t) in own for t in reverse_topological_order(loss))
+
+    def _not_positive_definite(self, H: np.ndarray, uses_own: bool = False) -> NotPositiveDefiniteError:
         smallest = float(np.linalg.eigvalsh(H.astype(np.float64))[0])
-        hint = ("the Hessian is all zeros: does the closure use the parameters it is given (not the "
+        hint = (f"does the closure use the parameters it is given? It uses the optimizer's own Tensors: "
+                f"{CLOSURE_HINT}." if uses_own else
+                "the Hessian is all zeros: does the closure use the parameters it is given (not the "
                 "optimizer's own Tensors)?" if not np.any(H) else
                 f"the loss curves downward here; pass damping > {-smallest:.3g} (e.g. "
                 f"Newton(params, damping={max(2 * -smallest, 1e-8):.3g})), or start nearer a minimum.")
