@@ -816,6 +816,104 @@ def value_and_grad_with_aux_is_plain_at_the_top_level():
             lambda: ((np.mean(residual ** 2), {"z": X @ W + B}), {"W": grad_w, "b": grad_b}))
 
 
+# ---- transforms of transforms: Hessians from hvp rows, meta-learning, implicit steps ---------------------
+A3x4 = _rng.standard_normal((3, D))
+
+
+def curved(x):
+    return np.sum(np.tanh(A3x4 @ x) ** 2) + np.prod(x[:2])
+
+
+def torch_curved(x):
+    return torch.sum(torch.tanh(T(A3x4) @ x) ** 2) + torch.prod(x[:2])
+
+
+def maml_outer(w):
+    """One inner gradient step, then the loss: the meta-gradient differentiates through the inner grad."""
+    return curved(w - 0.1 * cm.grad(curved)(w))
+
+
+def torch_maml_outer(w):
+    return torch_curved(w - 0.1 * torch.func.grad(torch_curved)(w))
+
+
+@case(CURVATURE)
+def hessian_from_vmap_of_hvp_over_directions():
+    return (lambda: cm.vmap(lambda v: cm.hvp(curved, w_vec, v))(np.eye(D)),
+            lambda: numpy_of(torch.func.hessian(torch_curved)(T(w_vec))))
+
+
+@case(CURVATURE)
+def jacobian_from_vmap_of_a_pullback_and_of_jvp():
+    g = lambda x: np.tanh(A3x4 @ x) * x[0]
+    tg = lambda x: torch.tanh(T(A3x4) @ x) * x[0]
+    J = numpy_of(torch.func.jacrev(tg)(T(w_vec)))
+    return (lambda: (cm.vmap(lambda u: cm.vjp(g, w_vec)[1](u)[0])(np.eye(3)),
+                     cm.vmap(lambda v: cm.jvp(g, (w_vec,), (v,))[1], out_axes=1)(np.eye(D))),
+            lambda: (J, J))
+
+
+@case(CURVATURE)
+def third_derivatives_and_mixed_orders():
+    H = numpy_of(torch.func.hessian(torch_curved)(T(w_vec)))
+    ones = np.ones(D)
+    return (lambda: (cm.jacobian(cm.hessian(curved))(w_vec), cm.jvp(cm.grad(curved), (w_vec,), (ones,))[1],
+                     cm.grad(lambda x: cm.jvp(curved, (x,), (ones,))[1])(w_vec), cm.jacobian(cm.grad(curved))(w_vec)),
+            lambda: (numpy_of(torch.func.jacrev(torch.func.hessian(torch_curved))(T(w_vec))), H @ ones, H @ ones, H))
+
+
+@case(CURVATURE)
+def meta_gradient_through_an_inner_step():
+    tasks = np.stack([w_vec, -w_vec, 0.5 * w_vec])
+    return (lambda: (cm.grad(maml_outer)(w_vec), cm.vmap(cm.grad(maml_outer))(tasks), cm.hessian(maml_outer)(w_vec)),
+            lambda: (numpy_of(torch.func.grad(torch_maml_outer)(T(w_vec))),
+                     numpy_of(torch.func.vmap(torch.func.grad(torch_maml_outer))(T(tasks))),
+                     numpy_of(torch.func.hessian(torch_maml_outer)(T(w_vec)))))
+
+
+@case(CURVATURE)
+def gradient_through_a_solve_with_the_hessian():
+    """Differentiating a damped Newton step (implicit-function style): needs third derivatives of ``curved``."""
+    def step(x):
+        return np.sum(np.linalg.solve(cm.hessian(curved)(x) + 10 * np.eye(D), x))
+
+    def torch_step(x):
+        damped = torch.func.hessian(torch_curved)(x) + 10 * torch.eye(D, dtype=torch.float64)
+        return torch.sum(torch.linalg.solve(damped, x))
+    return lambda: cm.grad(step)(w_vec), lambda: numpy_of(torch.func.grad(torch_step)(T(w_vec)))
+
+
+@case(VMAP)
+def vmap_over_an_ensemble_of_conv_and_linear_weights():
+    images = _rng.standard_normal((2, 2, 6, 6))
+    kernels, biases = _rng.standard_normal((3, 4, 2, 3, 3)), _rng.standard_normal((3, 4))
+    weights = _rng.standard_normal((3, D, 2))
+    mse = lambda w: np.mean((np.tanh(X @ w) - 0.5) ** 2)
+    strided = lambda k: cm.nn.convolve2d(images, k, None, stride=2)
+    return (lambda: (cm.vmap(lambda k, b: cm.nn.convolve2d(images, k, b, padding=1))(kernels, biases),
+                     cm.grad(lambda ks: np.sum(cm.vmap(strided)(ks) ** 2))(kernels),
+                     cm.vmap(cm.grad(mse))(weights)),
+            lambda: (numpy_of(torch.func.vmap(lambda k, b: F.conv2d(T(images), k, b, padding=1))(
+                         T(kernels), T(biases))),
+                     numpy_of(torch.func.grad(lambda ks: torch.sum(torch.func.vmap(
+                         lambda k: F.conv2d(T(images), k, None, stride=2))(ks) ** 2))(T(kernels))),
+                     numpy_of(torch.func.vmap(torch.func.grad(
+                         lambda w: torch.mean((torch.tanh(T(X) @ w) - 0.5) ** 2)))(T(weights)))))
+
+
+@case(CURVATURE)
+def conv_layer_under_jvp_hvp_and_hessian():
+    images = _rng.standard_normal((2, 2, 6, 6))
+    k0, k1, bias = _rng.standard_normal((4, 2, 3, 3)), _rng.standard_normal((4, 2, 3, 3)), _rng.standard_normal(4)
+    ours_f = lambda k, b: np.sum(np.tanh(cm.nn.convolve2d(images, k, b, stride=2, padding=1)) ** 2)
+    torch_f = lambda k, b: torch.sum(torch.tanh(F.conv2d(T(images), k, b, stride=2, padding=1)) ** 2)
+    return (lambda: (cm.jvp(lambda k: ours_f(k, bias), (k0,), (k1,))[1], cm.hvp(lambda k: ours_f(k, bias), k0, k1),
+                     cm.hessian(lambda b: ours_f(k0, b))(bias)),
+            lambda: (numpy_of(torch.func.jvp(lambda k: torch_f(k, T(bias)), (T(k0),), (T(k1),))[1]),
+                     numpy_of(torch.func.jvp(torch.func.grad(lambda k: torch_f(k, T(bias))), (T(k0),), (T(k1),))[1]),
+                     numpy_of(torch.func.hessian(lambda b: torch_f(T(k0), b))(T(bias)))))
+
+
 # ==== stop_gradient =============================================================================
 @case(STOP)
 def stop_gradient_in_per_example_gradients():
@@ -862,6 +960,26 @@ def stop_gradient_baseline_in_a_policy_gradient():
         log_p = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
         return float(np.sum(log_p[np.arange(3), actions] * (returns - baseline)))
     return lambda: cm.grad(surrogate)(A34[:, :3]), lambda: numeric_gradient(plain, A34[:, :3])
+
+
+@case(STOP, plain=False)
+def stop_gradient_target_in_a_td_loss_into_model_weights():
+    """Q-learning: r + γ·stop_gradient(Q(s′)) is a constant target; only Q(s) backpropagates into the weights."""
+    model, twin = twin_models()
+    rewards, next_states = TARGETS, X[::-1].copy()
+
+    def ours():
+        q = model(X)[:, 0]
+        target = rewards + 0.9 * cm.stop_gradient(model(next_states)[:, 0])
+        np.mean((q - target) ** 2).backward()
+        return [p.grad for p in model.parameters()]
+
+    def truth():
+        q = twin(T(X))[:, 0]
+        target = T(rewards) + 0.9 * twin(T(next_states))[:, 0].detach()
+        torch.mean((q - target) ** 2).backward()
+        return torch_grads_as_ours(twin)
+    return ours, truth
 
 
 # ==== custom_vjp / custom_jvp ===================================================================
