@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import calcml as cm
 from tests.autodiff.corpus_transforms_user_code import CASES, REFUSALS, Case, Refusal
@@ -90,3 +92,32 @@ def test_a_case_can_fail():
         assert_same_tree({"a": np.ones(2)}, {"b": np.ones(2)}, 1e-9, "wrong key", True)
     with pytest.raises(AssertionError):
         assert_same_tree(cm.Tensor(np.ones(2)), np.ones(2), 1e-9, "leaked Tensor", True)
+
+
+# ---- vmap's axes, drawn: any in_axes (negative too) and out_axes mean the same as a loop ----------------------
+BODIES = {
+    "scaled_tanh_sum": (lambda a, b: np.tanh(a * b) * np.sum(b, axis=-1, keepdims=True)),
+    "outer_softmax": (lambda a, b: np.exp(a[:, None] * b[None, :1]) / np.sum(np.exp(a[:, None] * b[None, :1]),
+                                                                             axis=0, keepdims=True)),
+    "normalized_product": (lambda a, b: (a * b) / np.sqrt(np.sum((a * b) ** 2) + 1.0)),
+}
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(body=st.sampled_from(sorted(BODIES)), batch=st.integers(1, 4), size=st.integers(1, 3),
+       axis_a=st.sampled_from([0, 1, -1, -2]), axis_b=st.sampled_from([0, 1, -1, -2, None]),
+       out_axis=st.sampled_from([0, 1, -1]), seed=st.integers(0, 2**16))
+def test_vmap_axes_and_per_example_gradients_equal_a_loop(body, batch, size, axis_a, axis_b, out_axis, seed):
+    f = BODIES[body]
+    rng = np.random.default_rng(seed)
+    a = np.moveaxis(rng.standard_normal((batch, size)), 0, axis_a % 2)  # the batch axis where in_axes says
+    b = rng.standard_normal(size) if axis_b is None else np.moveaxis(rng.standard_normal((batch, size)), 0, axis_b % 2)
+    a_rows = np.moveaxis(a, axis_a % 2, 0)
+    b_rows = [b] * batch if axis_b is None else np.moveaxis(b, axis_b % 2, 0)
+    expected = np.stack([f(x, y) for x, y in zip(a_rows, b_rows)], axis=out_axis)
+    assert_same_tree(cm.vmap(f, in_axes=(axis_a, axis_b), out_axes=out_axis)(a, b), expected, 1e-12, "vmap", True)
+    loss = lambda x, y: np.sum(f(x, y) ** 2)
+    per_example = cm.vmap(cm.grad(loss, argnums=(0, 1)), in_axes=(axis_a, axis_b))(a, b)
+    looped = [cm.grad(loss, argnums=(0, 1))(x, y) for x, y in zip(a_rows, b_rows)]
+    assert_same_tree(per_example, (np.stack([g[0] for g in looped]), np.stack([g[1] for g in looped])), 1e-10,
+                     "per-example gradients", True)

@@ -27,7 +27,7 @@ from calcml.autodiff.transforms.arguments import (
     release,
 )
 from calcml.autodiff.transforms.forward_mode import flat_primals, jvp, push_forward, rebuilder
-from calcml.autodiff.transforms.reverse_mode import grad, gradients, unwrapped_grad
+from calcml.autodiff.transforms.reverse_mode import gradients, unwrapped_grad
 
 
 def _jacobian_tree(blocks: list[list[Any]], out_def: tree.TreeDef, in_defs: list[tree.TreeDef],
@@ -137,7 +137,15 @@ def hessian(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False
     array([[6., 2.],
            [2., 0.]])
     """
-    return jacobian(grad(f, argnums, has_aux=has_aux), argnums, mode="fwd", has_aux=has_aux)
+    gradient = functools.wraps(f)(unwrapped_grad(f, argnums, has_aux, transform="hessian"))
+    jacobian_of_gradient = jacobian(gradient, argnums, mode="fwd", has_aux=has_aux)
+
+    @functools.wraps(f)
+    def hessian_f(*args: Any, **kwargs: Any) -> Any:
+        argnums_tuple(argnums, args, "hessian")  # errors name the transform the user called
+        return jacobian_of_gradient(*args, **kwargs)
+
+    return hessian_f
 
 
 def hvp(f: Callable, x: Any, v: Any, has_aux: bool = False) -> Any:
@@ -151,7 +159,7 @@ def hvp(f: Callable, x: Any, v: Any, has_aux: bool = False) -> Any:
     array([6., 0.])
     """
     if not has_aux:
-        return jvp(unwrapped_grad(f), (x,), (v,))[1]
-    gradient_and_aux = unwrapped_grad(f, 0, has_aux=True)
+        return jvp(unwrapped_grad(f, transform="hvp"), (x,), (v,))[1]
+    gradient_and_aux = unwrapped_grad(f, 0, has_aux=True, transform="hvp")
     without_aux, aux = aux_splitter(lambda y: gradient_and_aux(y), "hvp")
     return jvp(without_aux, (x,), (v,))[1], plain_aux(aux[0])

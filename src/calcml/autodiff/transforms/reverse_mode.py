@@ -94,12 +94,14 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool 
     return functools.wraps(f)(unwrapped_value_and_grad(f, argnums, has_aux))
 
 
-def unwrapped_value_and_grad(f: Callable, argnums: int | Sequence[int], has_aux: bool) -> Callable:
-    """``value_and_grad`` without copying f's name and docstring (cheap enough to build per call)."""
+def unwrapped_value_and_grad(f: Callable, argnums: int | Sequence[int], has_aux: bool,
+                             transform: str = "grad") -> Callable:
+    """``value_and_grad`` without copying f's name and docstring (cheap enough to build per call); ``transform``
+    names the transform the user called in errors (hessian and hvp are built on this gradient)."""
 
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
         keep_nested = nested()
-        nums = argnums_tuple(argnums, args, "grad")
+        nums = argnums_tuple(argnums, args, transform)
         out, inputs = call_traced(f, args, kwargs, nums)
         aux = None
         if has_aux:
@@ -109,7 +111,7 @@ def unwrapped_value_and_grad(f: Callable, argnums: int | Sequence[int], has_aux:
         out = as_output_tensor(out, "grad")
         if out.value.size != 1:
             raise NonScalarOutputError(
-                f"grad needs a function with a scalar output, but this one returned shape {out.shape}.\n"
+                f"{transform} needs a function with a scalar output, but this one returned shape {out.shape}.\n"
                 "  reduce it (np.sum, np.mean), or use cm.jacobian for every output, or cm.vjp with a "
                 "cotangent."
             )
@@ -136,9 +138,10 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -
     return functools.wraps(f)(unwrapped_grad(f, argnums, has_aux))
 
 
-def unwrapped_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+def unwrapped_grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+                   transform: str = "grad") -> Callable:
     """``grad`` without copying f's name and docstring (hvp builds one per call)."""
-    value_and_grad_f = unwrapped_value_and_grad(f, argnums, has_aux)
+    value_and_grad_f = unwrapped_value_and_grad(f, argnums, has_aux, transform)
 
     def grad_f(*args: Any, **kwargs: Any) -> Any:
         value, gradient = value_and_grad_f(*args, **kwargs)
