@@ -538,3 +538,37 @@ def test_newton_with_the_closures_arguments_reaches_least_squares():
     O.Newton(layer.parameters()).step(lambda W, b: cm.nn.losses.mse((LOGISTIC_X @ W + b)[:, 0], LOGISTIC_Y))
     solution = np.linalg.lstsq(np.c_[LOGISTIC_X, np.ones(20)], LOGISTIC_Y, rcond=None)[0]
     assert_close(np.r_[layer.weight.value[:, 0], layer.bias.value], solution, "one Newton step on a quadratic")
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm"])
+def test_truncated_backpropagation_through_time_matches_torch_with_detach(kind: str):
+    """truncate=3: the state is cut at t = 3, 6 (as ``h = h.detach()`` in a torch loop); gradients of the weights
+    and of the inputs agree, and forward mode agrees with reverse mode on the truncated graph."""
+    layer = (cm.nn.LSTM if kind == "lstm" else cm.nn.RNN)(2, 4, truncate=3, rng=0, dtype=np.float64)
+    xs = _rng.standard_normal((2, 7, 2))
+    w_ih, w_hh, bias = (T(p.value).requires_grad_() for p in (layer.weight_ih, layer.weight_hh, layer.bias))
+    x_t = T(xs).requires_grad_()
+    h = c = torch.zeros(2, 4, dtype=torch.float64)
+    states = []
+    for t in range(7):
+        if t > 0 and t % 3 == 0:
+            h, c = h.detach(), c.detach()
+        gates = x_t[:, t] @ w_ih + bias + h @ w_hh
+        if kind == "rnn":
+            h = torch.tanh(gates)
+        else:
+            i, f, g, o = gates.split(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+        states.append(h)
+    torch.sum(torch.stack(states, 1) ** 2).backward()
+    x = cm.Tensor(xs.copy(), requires_grad=True)
+    np.sum(layer(x)[0] ** 2).backward()
+    assert_close(layer.weight_hh.grad, w_hh.grad, "gradient of W_hh")
+    assert_close(layer.weight_ih.grad, w_ih.grad, "gradient of W_ih")
+    assert_close(x.grad, x_t.grad, "gradient of the input")
+    loss = lambda inputs: np.sum(layer(inputs)[0] ** 2)
+    direction = _rng.standard_normal(xs.shape)
+    with cm.no_grad():  # the weights are constants here: plain results
+        tangent = cm.jvp(loss, (xs,), (direction,))[1]
+    assert_close(tangent, np.sum(x_t.grad.numpy() * direction), "forward mode on the truncated graph")
