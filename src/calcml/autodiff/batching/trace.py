@@ -224,11 +224,36 @@ class Tracer:
             return
         if fn is getitem and self.value_reads:
             args = self._traced_index(args, out)
+        if not kwargs:  # the usual call, Tensors and plain numbers: one pass over the arguments
+            verdict = self._judge_flat(args)
+            if verdict is not None:
+                involved, holds_example_values = verdict
+                if involved:
+                    self.tainted = self.tainted or holds_example_values
+                    self.entries.append((fn, args, kwargs, out))
+                    self.mark(out)
+                return
         if self._involves(args) or self._involves(kwargs):
             if self._holds_example_values(args) or self._holds_example_values(kwargs):
                 self.tainted = True
             self.entries.append((fn, args, kwargs, out))
             self.mark(out)
+
+    def _judge_flat(self, args: tuple) -> tuple[bool, bool] | None:
+        """``(_involves(args), _holds_example_values(args))`` for arguments that are Tensors and plain numbers
+        only, in one pass; None for anything else (arrays, lists: the general tests decide)."""
+        known = self.known
+        involved = holds = False
+        for a in args:
+            kind = type(a)
+            if kind is Tensor:
+                if id(a) in known:
+                    involved = True
+                elif isinstance(a.value, ExampleArray):
+                    holds = True
+            elif kind not in PLAIN:
+                return None
+        return involved, holds
 
     def record_alias(self, source: Tensor, alias: Tensor) -> None:
         """From here on ``alias`` stands for what ``source`` is now (a Tensor updated in place and the snapshot

@@ -284,6 +284,8 @@ def _last_example_agrees(f: Callable, flat: list[FlatArgument], size: int, batch
         b = np.asarray(b.value if type(b) is Tensor else b, dtype=np.float64)[size - 1]
         if d.shape != b.shape:
             return False
+        if (d == b).all():  # the usual answer: the replay did the same arithmetic
+            continue
         with np.errstate(invalid="ignore"):  # |d − b| ≤ atol + rtol·|b| (np.isclose's test, without its wrapper)
             close = np.abs(d - b) <= 1e-9 + 1e-6 * np.abs(b)
             if close.all():
