@@ -1295,6 +1295,52 @@ def activations_under_forward_mode_and_hessian():
                      numpy_of(torch.func.jacfwd(lambda z: F.softplus(z) + F.leaky_relu(z, 0.01))(T(z)))))
 
 
+# ---- sequences: per-position labels picked with logp[np.arange(T), y] ------------------------------------
+ARANGE_INDEX = ("calcml/autodiff/batching/rules.py (_physical_index, the list comprehension building `parts`): "
+                "`p.physical.value if type(p.physical) is Tensor else p.physical if type(p) is Batched else p` reads "
+                "p.physical before asking whether p is Batched, so a constant index array next to a batched one "
+                "(z[np.arange(T), y]) raises a bare AttributeError: 'numpy.ndarray' object has no attribute "
+                "'physical' (vmap, vmap of grad, grad of vmap alike)")
+SEQUENCE_LOGITS = _rng.standard_normal((N, 6, C))
+SEQUENCE_LABELS = _rng.integers(0, C, (N, 6))
+
+
+def sequence_cross_entropy(z, y):
+    """Mean over the positions of a sequence of −log softmax(z_t)[y_t], the labels picked with arange."""
+    log_p = z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
+    return -np.mean(log_p[np.arange(z.shape[0]), y])
+
+
+def torch_sequence_cross_entropy(z, y):
+    return F.cross_entropy(z, y)
+
+
+@case(PER_EXAMPLE, wrong=ARANGE_INDEX)
+def per_sequence_cross_entropy_with_arange_label_index():
+    return (lambda: (cm.vmap(sequence_cross_entropy)(SEQUENCE_LOGITS, SEQUENCE_LABELS),
+                     cm.vmap(cm.grad(sequence_cross_entropy))(SEQUENCE_LOGITS, SEQUENCE_LABELS)),
+            lambda: (np.array([torch_sequence_cross_entropy(T(z), T(y)).item()
+                               for z, y in zip(SEQUENCE_LOGITS, SEQUENCE_LABELS)]),
+                     numpy_of(torch.func.vmap(torch.func.grad(torch_sequence_cross_entropy))(
+                         T(SEQUENCE_LOGITS), T(SEQUENCE_LABELS)))))
+
+
+@case(PER_EXAMPLE)
+def per_sequence_cross_entropy_with_take_along_axis_and_the_loss_module():
+    def picked(z, y):
+        log_p = z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
+        return -np.mean(np.take_along_axis(log_p, y[:, None], axis=1))
+    module = lambda z, y: cm.nn.losses.cross_entropy(z, y)
+    expected = numpy_of(torch.func.vmap(torch.func.grad(torch_sequence_cross_entropy))(
+        T(SEQUENCE_LOGITS), T(SEQUENCE_LABELS)))
+    hessians = np.stack([numpy_of(torch.func.hessian(torch_sequence_cross_entropy)(T(z), T(y)))
+                         for z, y in zip(SEQUENCE_LOGITS, SEQUENCE_LABELS)])
+    return (lambda: (cm.vmap(cm.grad(picked))(SEQUENCE_LOGITS, SEQUENCE_LABELS),
+                     cm.vmap(cm.grad(module))(SEQUENCE_LOGITS, SEQUENCE_LABELS),
+                     cm.vmap(cm.hessian(module))(SEQUENCE_LOGITS, SEQUENCE_LABELS)),
+            lambda: (expected, expected, hessians))
+
+
 # ==== refusals: a clear calcml error, never a wrong number ===================================
 INT_LEAF_AS_COUNT = ("calcml/autodiff/tensor.py (Tensor): a Python int leaf of a differentiated pytree becomes a "
                      "float input Tensor, and range(p['steps']) calls Tensor.__index__, which does not exist: "
