@@ -1341,6 +1341,38 @@ def per_sequence_cross_entropy_with_take_along_axis_and_the_loss_module():
             lambda: (expected, expected, hessians))
 
 
+# ---- indexing idioms under vmap: a per-example integer index with constant ones beside it ------------------
+INDEX_ROWS = _rng.integers(0, 6, (N, 2))   # two positions per example
+INDEX_CLASS = _rng.integers(0, C, N)        # one class per example
+INDEXING = {  # name: (f(z, y, rows, k) for one example, fails today)
+    "column_of_the_examples_class": (lambda z, y, rows, k: z[:, k], False),
+    "rows_picked_per_example": (lambda z, y, rows, k: z[rows], False),
+    "rows_and_class_per_example": (lambda z, y, rows, k: z[rows, k], False),
+    "rows_per_example_then_first_column": (lambda z, y, rows, k: z[rows, 0], True),
+    "first_row_then_class": (lambda z, y, rows, k: z[0, k], True),
+    "constant_rows_then_class": (lambda z, y, rows, k: z[np.array([0, 2]), k], True),
+    "arange_then_labels": (lambda z, y, rows, k: z[np.arange(6), y], True),
+    "labels_shifted_beside_arange": (lambda z, y, rows, k: z[np.arange(6), (y + 1) % C], True),
+    "ellipsis_then_class": (lambda z, y, rows, k: z[..., k], False),
+    "take_rows": (lambda z, y, rows, k: np.take(z, rows, axis=0), False),
+    "boolean_mask_of_labels": (lambda z, y, rows, k: np.sum(z[y == 1]), False),
+}
+
+
+def _register_indexing_case(name: str, pick: Callable, fails: bool) -> None:
+    def build():
+        args = (SEQUENCE_LOGITS, SEQUENCE_LABELS, INDEX_ROWS, INDEX_CLASS)
+        smooth = lambda z, y, rows, k: np.sum(np.sin(pick(z, y, rows, k)))
+        return (lambda: (cm.vmap(pick)(*args), cm.vmap(cm.grad(smooth))(*args)),
+                lambda: (loop(pick, *args), loop(cm.grad(smooth), *args)))
+    build.__name__ = f"vmap_index_{name}"
+    case(PER_EXAMPLE, wrong=ARANGE_INDEX if fails else "")(build)
+
+
+for _name, (_pick, _fails) in INDEXING.items():
+    _register_indexing_case(_name, _pick, _fails)
+
+
 # ==== refusals: a clear calcml error, never a wrong number ===================================
 INT_LEAF_AS_COUNT = ("calcml/autodiff/tensor.py (Tensor): a Python int leaf of a differentiated pytree becomes a "
                      "float input Tensor, and range(p['steps']) calls Tensor.__index__, which does not exist: "
