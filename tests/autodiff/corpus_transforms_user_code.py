@@ -609,6 +609,44 @@ def hvp_in_a_models_own_parameters():
                                                  tuple(T(a) for a in v))[1])))
 
 
+@case(VMAP, plain=False)
+def vmap_over_a_batched_leaf_then_backward():
+    """An ensemble kept as one leaf Tensor (members along axis 0), mapped by vmap, then loss.backward()."""
+    members = _rng.standard_normal((4, D, 2))
+
+    def ours():
+        leaf = cm.Tensor(members.copy(), requires_grad=True)
+        np.sum(cm.vmap(lambda w: np.tanh(X @ w))(leaf) ** 2).backward()
+        return leaf.grad
+
+    def truth():
+        leaf = T(members).requires_grad_()
+        torch.sum(torch.tanh(T(X) @ leaf) ** 2).backward()
+        return leaf.grad.numpy()
+    return ours, truth
+
+
+@case(PER_EXAMPLE, plain=False)
+def per_example_gradient_penalty_into_a_leaf():
+    """Σ_i ‖∇_w ℓ(w, x_i)‖², the per-example gradients from vmap(grad), backpropagated into the leaf w."""
+    start = _rng.standard_normal((D, 2))
+    loss = lambda w, x: np.sum(np.tanh(x @ w) ** 2)
+
+    def ours():
+        leaf = cm.Tensor(start.copy(), requires_grad=True)
+        per_example = cm.vmap(cm.grad(loss), in_axes=(None, 0))(leaf, X)
+        np.sum(per_example ** 2).backward()
+        return per_example.value, leaf.grad
+
+    def truth():
+        leaf = T(start).requires_grad_()
+        per_example = torch.func.vmap(torch.func.grad(lambda w, x: torch.sum(torch.tanh(x @ w) ** 2)),
+                                      in_dims=(None, 0))(leaf, T(X))
+        torch.sum(per_example ** 2).backward()
+        return per_example.detach().numpy(), leaf.grad.numpy()
+    return ours, truth
+
+
 # ==== jvp / vjp / jacobian ======================================================================
 def row_logsumexp_minus(a):
     """Σ_rows (logsumexp(a_row) − a_row): keepdims broadcasting back over the row."""
