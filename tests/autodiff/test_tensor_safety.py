@@ -153,3 +153,21 @@ def test_stop_gradient_matches_jax_semantics_in_both_modes():
     x = np.array([1.0, -2.0])
     np.testing.assert_allclose(cm.grad(f)(x), x)
     np.testing.assert_allclose(cm.jacobian(f, mode="fwd")(x), x)
+
+
+def test_an_integer_tensor_is_an_index_but_a_traced_number_is_not():
+    """``range(t)`` and ``a[t]`` take an untraced Tensor of integers; a number being differentiated — an int
+    leaf kept with the weights too — is refused with what to do (it was Python's bare TypeError)."""
+    assert list(range(cm.Tensor(np.array(3)))) == [0, 1, 2]
+    assert np.arange(5.0)[cm.Tensor(np.array(2))] == 2.0
+
+    def unrolled(p):
+        h = p["w"]
+        for _ in range(p["steps"]):
+            h = np.tanh(h)
+        return np.sum(h)
+    with pytest.raises(cm.GraphEscapeError, match=r"range\(\).*\n.*argnums"):
+        cm.grad(unrolled)({"w": np.ones(2), "steps": 3})
+    settings_apart = cm.grad(lambda w, steps: unrolled({"w": w, "steps": steps}))(np.ones(2), 3)
+    np.testing.assert_allclose(settings_apart, (1 - np.tanh(np.tanh(np.tanh(1.0))) ** 2)
+                               * (1 - np.tanh(np.tanh(1.0)) ** 2) * (1 - np.tanh(1.0) ** 2) * np.ones(2))

@@ -12,6 +12,7 @@ Arithmetic operators and array methods are attached in ``tensor_methods.py``.
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -287,6 +288,22 @@ class Tensor:
     def __int__(self) -> int:
         self._refuse_escape("int()")
         return int(self.value)
+
+    def __index__(self) -> int:
+        """``range(t)``, ``a[t]``, ``[0] * t``: an integer from a Tensor of integers that is not being differentiated.
+        Refused for a traced one: a number in a differentiated argument is a real variable, even an int leaf
+        kept with the weights (``{"w": w, "steps": 3}``), and a count or position read from it leaves the graph."""
+        if self.is_traced():
+            raise GraphEscapeError(
+                f"an integer was asked of a traced Tensor ({self.dtype}, shape {self.shape}) — for range(), an index "
+                "or a repeat count. Every number in a differentiated argument is a real variable, an int too (a step "
+                "count or size kept with the weights in {'w': w, 'steps': 3} is traced like w).\n"
+                "  pass integer settings in an argument that is not differentiated (leave it out of argnums, or close "
+                "over it), or use t.value for a deliberate constant."
+            )
+        if STATE.vmap_tracers:
+            note_value_use(self)
+        return operator.index(self.value)
 
     def __complex__(self) -> complex:
         self._refuse_escape("complex()")

@@ -251,7 +251,7 @@ def _physical_index(index: tuple, size: int) -> tuple | None:
         return None
     depth = max(logical_ndim(p) for p in index)
     rows = np.arange(size).reshape((size,) + (1,) * depth)
-    parts = [p.physical.value if type(p.physical) is Tensor else p.physical if type(p) is Batched else p
+    parts = [(p.physical.value if type(p.physical) is Tensor else p.physical) if type(p) is Batched else p
              for p in index]
     return (rows,) + tuple(parts)
 

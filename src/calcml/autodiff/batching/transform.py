@@ -29,7 +29,6 @@ from calcml.autodiff.reverse import reverse_topological_order
 from calcml.autodiff.state import STATE, recording
 from calcml.autodiff.tensor import Tensor
 
-
 _OUT_AXES_NONE = ("vmap: out_axes=None returns an output once, so it must not depend on the batch; this one does.\n"
                   "  give it a batch axis (out_axes=0), or return it from outside the vmapped function.")
 
@@ -179,7 +178,12 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
     """
 
     @functools.wraps(f)
-    def batched_f(*args: Any) -> Any:
+    def batched_f(*args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            raise BatchingError(
+                f"vmap maps over positional arguments only, and {', '.join(kwargs)} was given by keyword.\n"
+                "  pass it positionally (in_axes=None for a value shared by every example), or bind it first: "
+                f"cm.vmap(functools.partial(f, {next(iter(kwargs))}=...)).")
         flat = _flat_arguments(args, in_axes)
         tracer = Tracer()
         examples, physical_inputs, size = _trace_inputs(flat, tracer)
@@ -205,7 +209,7 @@ def vmap(f: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
                     raise ShapeError(_OUT_AXES_NONE)
                 results.append(_as_result(leaf))
                 continue
-            results.append(np.moveaxis(physical, 0, axis) if axis != 0 else physical)
+            results.append(_with_batch_axis_at(physical, axis))
         return tree.unflatten(treedef, results)
 
     return batched_f
@@ -229,6 +233,10 @@ def _trace_inputs(flat: list[FlatArgument], tracer: Tracer) -> tuple[list, dict[
             if axis != 0 and axis != -ndim:
                 physical = np.moveaxis(physical, axis, 0)
             n = physical.shape[0]
+            if n == 0:
+                raise BatchingError(f"vmap: argument {i} is an empty batch (shape {np.shape(physical)} with the batch "
+                                    "axis in front): vmap runs f on an example to learn what to do, and there is none."
+                                    "\n  skip the call for an empty batch, or build the empty result yourself.")
             if size is not None and n != size:
                 raise BatchingError(f"vmap: batch sizes differ: {size} and {n} (argument {i}, axis {axis}).")
             size = n
@@ -241,6 +249,16 @@ def _trace_inputs(flat: list[FlatArgument], tracer: Tracer) -> tuple[list, dict[
     if size is None:
         raise BatchingError("vmap: no argument is batched (every in_axes entry is None).")
     return examples, physical_inputs, size
+
+
+def _with_batch_axis_at(physical: Any, axis: int) -> Any:
+    """The batch axis (in front) moved to ``axis``, an axis of the batched output (negative counts from the end)."""
+    if axis == 0:
+        return physical
+    if not -np.ndim(physical) <= axis < np.ndim(physical):
+        raise BatchingError(f"vmap: out_axes={axis} for an output of shape {np.shape(physical)} (batch axis "
+                            f"included): no such axis; use 0 … {np.ndim(physical) - 1} or a negative axis.")
+    return np.moveaxis(physical, 0, axis)
 
 
 def _batch_of(leaf: Any, env: dict[int, Any], size: int) -> Any:
@@ -309,7 +327,8 @@ def _example_by_example(f: Callable, flat: list[FlatArgument], size: int, out_ax
                 raise ShapeError(_OUT_AXES_NONE)
             stacked.append(_as_result(columns[0][k]))
             continue
-        column = np.stack([r[k] if type(r[k]) is Tensor else np.asarray(r[k]) for r in columns], axis=axis)
+        column = _with_batch_axis_at(np.stack([r[k] if type(r[k]) is Tensor else np.asarray(r[k]) for r in columns]),
+                                     axis)
         if type(column) is Tensor and not column.is_traced():
             column = column.value  # nothing encloses this vmap: a plain array, as from the replay
         stacked.append(column)
