@@ -259,3 +259,14 @@ def test_per_example_gradients_are_plain_arrays_when_the_replay_closes_over_the_
     values = cm.vmap(lambda w, x: np.sum(x * w * w), in_axes=(None, 0))(leaf, X)
     np.sum(values).backward()
     np.testing.assert_allclose(leaf.grad, 2 * X.sum(axis=0) * w)
+
+
+def test_the_split_einsum_uses_no_more_threads_than_omp_num_threads(monkeypatch):
+    from calcml.autodiff.batching import parallel
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert parallel.usable_cores() == 1
+    X = np.ones((128, 64))
+    assert parallel.batched_einsum("Zj,Zk->Zjk", [X, np.ones((128, 128))], [True, True]) is None
+    monkeypatch.setenv("OMP_NUM_THREADS", "not a number")
+    assert parallel.usable_cores() >= 1

@@ -23,8 +23,11 @@ _POOLS: dict[int, ThreadPoolExecutor] = {}
 
 
 def usable_cores() -> int:
-    """The cores this process may run on (``taskset`` and container limits count)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    """The cores this process may run on (``taskset`` and container limits count), at most ``OMP_NUM_THREADS``
+    when it is set (the cap BLAS and PyTorch follow too: a process pool of one-thread workers stays one thread)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cap = os.environ.get("OMP_NUM_THREADS", "")
+    return min(cores, int(cap)) if cap.isdigit() and int(cap) > 0 else cores
 
 
 def batched_einsum(subscripts: str, operands: list, batched: list[bool]) -> np.ndarray | None:
