@@ -1,15 +1,13 @@
 """Per-example gradients of the digits MLP (64-128-10, batch 128, float64):
 cm.vmap(cm.grad(loss)) against a Python loop of cm.grad and against torch.func.vmap(torch.func.grad).
    python benchmarks/bench_per_example.py [--threads N]
-``--threads`` caps NumPy's BLAS, torch's and calcml's own threads alike (default 2, the machine's cores): on a
-machine shared with other work, threads that wait for a busy core cost milliseconds, so ``--threads 1`` is the
-steadier view.
+``--threads`` caps NumPy's BLAS and torch's threads alike (default 2, the machine's cores): on a machine shared
+with other work, threads that wait for a busy core cost milliseconds, so ``--threads 1`` is the steadier view.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -62,7 +60,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2, help="BLAS and torch threads (default 2)")
     threads = parser.parse_args().threads
-    os.environ["OMP_NUM_THREADS"] = str(threads)  # calcml's own threads (a large einsum split between cores) too
     reference = looped()
     ours = per_example(PARAMS, X, Y)
     for k in PARAMS:

@@ -195,31 +195,8 @@ def test_tensor_imports_neither_reverse_mode_nor_vmap():
     np.testing.assert_allclose(t.grad, [2.0, 4.0])
 
 
-def test_a_large_per_example_outer_product_split_between_cores_equals_one_einsum(monkeypatch):
-    """The replay splits an einsum of ≥ 2 MB along the batch between cores: the same numbers, bit for bit,
-    as one einsum; small ones, Tensors and a single core take the usual path (None)."""
-    from calcml.autodiff.batching import parallel
-
-    rng = np.random.default_rng(1)
-    X, G = rng.normal(size=(128, 64)), rng.normal(size=(128, 128))
-    monkeypatch.setattr(parallel, "usable_cores", lambda: 2)
-    split = parallel.batched_einsum("Zj,Zk->Zjk", [X, G], [True, True])
-    assert split is not None and split.shape == (128, 64, 128)
-    assert np.array_equal(split, np.einsum("Zj,Zk->Zjk", X, G))
-    W = rng.normal(size=(64, 128))
-    shared = parallel.batched_einsum("Zj,jk->Zjk", [X, W], [True, False])  # an unbatched operand
-    assert np.array_equal(shared, np.einsum("Zj,jk->Zjk", X, W))
-    assert parallel.batched_einsum("Zj,Zk->Zjk", [X[:, :8], G[:, :8]], [True, True]) is None  # 64 KB
-    assert parallel.batched_einsum("Zj,Zk->Zjk", [cm.Tensor(X), G], [True, True]) is None
-    monkeypatch.setattr(parallel, "usable_cores", lambda: 1)
-    assert parallel.batched_einsum("Zj,Zk->Zjk", [X, G], [True, True]) is None
-
-
-def test_per_example_gradients_of_a_wide_layer_equal_separate_gradients(monkeypatch):
-    """128 examples × a 64 × 128 weight: the per-example outer products take the split einsum."""
-    from calcml.autodiff.batching import parallel
-
-    monkeypatch.setattr(parallel, "usable_cores", lambda: 2)  # split, also on a one-core machine
+def test_per_example_gradients_of_a_wide_layer_equal_separate_gradients():
+    """128 examples × a 64 × 128 weight: per-example outer products of 8 MB."""
     rng = np.random.default_rng(2)
     params = {"W1": rng.normal(size=(64, 128)) * 0.1, "b1": np.zeros(128),
               "W2": rng.normal(size=(128, 10)) * 0.1, "b2": np.zeros(10)}
@@ -259,14 +236,3 @@ def test_per_example_gradients_are_plain_arrays_when_the_replay_closes_over_the_
     values = cm.vmap(lambda w, x: np.sum(x * w * w), in_axes=(None, 0))(leaf, X)
     np.sum(values).backward()
     np.testing.assert_allclose(leaf.grad, 2 * X.sum(axis=0) * w)
-
-
-def test_the_split_einsum_uses_no_more_threads_than_omp_num_threads(monkeypatch):
-    from calcml.autodiff.batching import parallel
-
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    assert parallel.usable_cores() == 1
-    X = np.ones((128, 64))
-    assert parallel.batched_einsum("Zj,Zk->Zjk", [X, np.ones((128, 128))], [True, True]) is None
-    monkeypatch.setenv("OMP_NUM_THREADS", "not a number")
-    assert parallel.usable_cores() >= 1

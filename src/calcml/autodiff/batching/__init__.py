@@ -2,7 +2,6 @@
 
     trace.py      the record of one example's operations, and what makes it unreplayable
     rules.py      how each operation runs on a batch (the rules primitives carry)
-    parallel.py   a large batched einsum (per-example outer products) split between the cores
     transform.py  the transform: trace, replay, check, or fall back to one example at a time
 """
 

@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 
 import calcml.autodiff.rules  # noqa: F401  (registers the primitives whose rules are declared below)
-from calcml.autodiff.batching.parallel import batched_einsum
 from calcml.autodiff.primitive import REGISTRY, Primitive
 from calcml.autodiff.tensor import Tensor
 
@@ -229,12 +228,7 @@ def einsum(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
     label = next(c for c in "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba" if c not in subscripts)
     terms = [label + term if type(op) is Batched else term for term, op in zip(inputs.split(","), operands)]
     physical = [op.physical if type(op) is Batched else op for op in operands]
-    spec = ",".join(terms) + "->" + label + output
-    if not kwargs.get("optimize"):  # per-example outer products run on every core
-        split = batched_einsum(spec, physical, [type(op) is Batched for op in operands])
-        if split is not None:
-            return split
-    return fn(spec, *physical, **kwargs)
+    return fn(",".join(terms) + "->" + label + output, *physical, **kwargs)
 
 
 # ---- indexing ------------------------------------------------------------------------------------------
