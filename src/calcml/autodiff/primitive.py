@@ -295,7 +295,7 @@ def _forward_watched(prim: Primitive, args: tuple, values: list, kwargs: dict, s
     tracing = state.vmap_tracers
     try:
         if tracing:
-            options = {k: v.value if type(v) is Tensor else v for k, v in kwargs.items()}
+            options = {k: v.value if type(v) is Tensor else v for k, v in kwargs.items()} if kwargs else kwargs
             return tracing[-1].run_forward(prim.forward, values, options)
         return prim.forward(*values, **kwargs)
     except CalcmlError:

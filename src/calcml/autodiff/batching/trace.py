@@ -172,13 +172,17 @@ class Tracer:
         """A primitive's forward call while tracing. Example values go in as plain views, so the NumPy calls
         inside run at C speed rather than through ``ExampleArray``'s Python hooks; the result is marked as an
         example value afterwards, as those hooks would have marked it. Reads inside are part of the record."""
-        plain = [v.view(np.ndarray) if type(v) is ExampleArray else v for v in values]
+        plain, from_example = [], False
+        for v in values:
+            if type(v) is ExampleArray:
+                v, from_example = v.view(np.ndarray), True
+            plain.append(v)
         self.inside_primitive += 1
         try:
             result = forward(*plain, **options)
         finally:
             self.inside_primitive -= 1
-        return tainted(result) if any(type(v) is ExampleArray for v in values) else result
+        return tainted(result) if from_example else result
 
     def _involves(self, args: Any) -> bool:
         """True when ``args`` (a Tensor, or tuples, lists and dicts of them) holds a recorded Tensor."""
@@ -231,7 +235,7 @@ class Tracer:
                 if involved:
                     self.tainted = self.tainted or holds_example_values
                     self.entries.append((fn, args, kwargs, out))
-                    self.mark(out)
+                    self.known[id(out)] = out
                 return
         if self._involves(args) or self._involves(kwargs):
             if self._holds_example_values(args) or self._holds_example_values(kwargs):
