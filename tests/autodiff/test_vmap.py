@@ -236,3 +236,18 @@ def test_per_example_gradients_are_plain_arrays_when_the_replay_closes_over_the_
     values = cm.vmap(lambda w, x: np.sum(x * w * w), in_axes=(None, 0))(leaf, X)
     np.sum(values).backward()
     np.testing.assert_allclose(leaf.grad, 2 * X.sum(axis=0) * w)
+
+
+def test_per_example_gradients_through_max_are_replayed_not_run_example_by_example(monkeypatch):
+    """A rule that branched on a value (the max VJP's no-tie shortcut did) makes vmap fall back to a loop:
+    right but 128× the work. The max-shifted log-sum-exp of a classifier must stay one replay."""
+    from calcml.autodiff.batching import transform
+
+    def no_fallback(*args):
+        raise AssertionError("vmap ran f example by example")
+    monkeypatch.setattr(transform, "_example_by_example", no_fallback)
+    loss = lambda z, y: np.max(z) + np.log(np.sum(np.exp(z - np.max(z)))) - z[y]
+    Z, y = np.random.default_rng(3).normal(size=(6, 4)), np.array([0, 1, 2, 3, 0, 1])
+    Z[1, 2] = Z[1, 0] = Z[1].max() + 1.0  # a tie in one example: the gradient shares it
+    per_example = cm.vmap(cm.grad(loss))(Z, y)
+    np.testing.assert_allclose(per_example, [cm.grad(loss)(z, t) for z, t in zip(Z, y)], rtol=1e-12)

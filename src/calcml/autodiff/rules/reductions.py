@@ -133,8 +133,8 @@ def _winners(ans, x, axis, keepdims, where):
     if where is not True:
         hits = hits & where
     counts = np.add.reduce(hits, axis=axis, keepdims=True)
-    if np.maximum.reduce(counts, axis=None, initial=0) <= 1:  # no ties (the usual case): 1 where the max is, else 0
-        return hits.astype(x.dtype)
+    if type(counts) is np.ndarray and np.maximum.reduce(counts, axis=None, initial=0) <= 1:  # no ties (usually):
+        return hits.astype(x.dtype)  # 1 where the max is, else 0 (under vmap counts are recorded: no branch on them)
     return (hits / np.maximum(counts, 1)).astype(x.dtype)  # a plain array: comparisons are not traced
 
 
