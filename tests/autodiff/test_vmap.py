@@ -238,16 +238,33 @@ def test_per_example_gradients_are_plain_arrays_when_the_replay_closes_over_the_
     np.testing.assert_allclose(leaf.grad, 2 * X.sum(axis=0) * w)
 
 
-def test_per_example_gradients_through_max_are_replayed_not_run_example_by_example(monkeypatch):
-    """A rule that branched on a value (the max VJP's no-tie shortcut did) makes vmap fall back to a loop:
-    right but 128× the work. The max-shifted log-sum-exp of a classifier must stay one replay."""
+REPLAYED = {  # rules with a shortcut for the usual values must not branch on a recorded one
+    "max-shifted log-sum-exp": lambda z: np.max(z) + np.log(np.sum(np.exp(z - np.max(z)))) - z[0],
+    "prod": lambda z: np.prod(z),
+    "cumprod": lambda z: np.sum(np.cumprod(z) * z),
+    "nansum": lambda z: np.nansum(z ** 2),
+    "nanmean": lambda z: np.nanmean(np.sin(z)),
+    "nanmax": lambda z: np.nanmax(z * z),
+    "nancumprod": lambda z: np.sum(np.nancumprod(z)),
+}
+
+
+@pytest.mark.parametrize("name", REPLAYED)
+def test_per_example_gradients_through_rules_with_shortcuts_are_replayed(name, monkeypatch):
+    """A rule that branches on a value (the max VJP's no-tie shortcut did, prod's no-zero one, the NaN masks)
+    makes vmap fall back to running f example by example: right, but B times the work. Each is one replay here,
+    with ties, zeros and NaNs in some examples so that both of a rule's paths are needed."""
     from calcml.autodiff.batching import transform
 
     def no_fallback(*args):
         raise AssertionError("vmap ran f example by example")
     monkeypatch.setattr(transform, "_example_by_example", no_fallback)
-    loss = lambda z, y: np.max(z) + np.log(np.sum(np.exp(z - np.max(z)))) - z[y]
-    Z, y = np.random.default_rng(3).normal(size=(6, 4)), np.array([0, 1, 2, 3, 0, 1])
-    Z[1, 2] = Z[1, 0] = Z[1].max() + 1.0  # a tie in one example: the gradient shares it
-    per_example = cm.vmap(cm.grad(loss))(Z, y)
-    np.testing.assert_allclose(per_example, [cm.grad(loss)(z, t) for z, t in zip(Z, y)], rtol=1e-12)
+    f = REPLAYED[name]
+    Z = np.random.default_rng(3).normal(size=(6, 4))
+    Z[1, 2] = Z[1, 0] = Z[1].max() + 1.0  # a tie for the max
+    Z[2, 3] = 0.0  # a zero for the products
+    if name.startswith("nan"):
+        Z[3, 1] = np.nan
+    per_example = cm.vmap(cm.grad(f))(Z)
+    expected = np.stack([cm.grad(f)(z) for z in Z])
+    np.testing.assert_allclose(per_example, expected, rtol=1e-12, atol=1e-15)
