@@ -30,7 +30,7 @@ from dataclasses import replace
 
 import sympy as sp
 
-from calcml.exercises.decimals import decimal_verdict
+from calcml.exercises.decimals import decimal_verdict, rounded_expected_verdict
 from calcml.exercises.reading import read_answer, read_rows, significant_digits
 from calcml.exercises.results import (
     EQUIVALENT,
@@ -41,7 +41,15 @@ from calcml.exercises.results import (
     CheckResult,
     malformed,
 )
-from calcml.exercises.witness import DIGITS, compare_numbers, counterexample
+from calcml.exercises.typed import as_ascii
+from calcml.exercises.witness import (
+    DIGITS,
+    compare_numbers,
+    counterexample,
+    point_text,
+    probe_points,
+    real_value,
+)
 from calcml.symbolic.errors import ParseError, SymbolicTimeoutError
 from calcml.symbolic.ml_functions import to_elementary
 from calcml.symbolic.parser import as_expr, as_symbol, parse_rows, restricted_parts
@@ -50,6 +58,7 @@ from calcml.symbolic.workers import in_worker, runs_in_worker
 
 KINDS = ("expression", "derivative", "antiderivative", "value", "vector", "matrix", "points")
 _CONSTANT_NAMES = ("C", "c", "K")
+_LOG_HINT = "∫ u′/u dx = ln|u| + C: the absolute value makes it hold where u < 0 too"
 
 
 def _proved_equal(a: sp.Expr, e: sp.Expr) -> bool:
@@ -69,11 +78,14 @@ def check_expression(
     tolerance: float | None = None,
     digits: int | None = None,
     parts: tuple[Sequence[sp.Expr], Sequence[sp.Expr]] = ((), ()),
+    expected_digits: int | None = None,
 ) -> CheckResult:
     """Layered equivalence of two scalar expressions (see the module docstring).
 
     ``digits``: the answer was written with decimals, to this many significant digits; ``tolerance``: a
     relative tolerance for numbers (absolute when the expected value is 0) and for values at sample points.
+    ``expected_digits``: the expected number was written rounded, to this many significant digits (an exact
+    answer that rounds to it is right: 1/3 against "0.333333").
     ``parts``: the logs and roots of (answer, expected) as written (``restricted_parts``): a side is defined
     only where they are real, so exp(log(x)), which SymPy builds as x, differs from x at x < 0.
     """
@@ -92,6 +104,10 @@ def check_expression(
     symbols = sorted(a.free_symbols | e.free_symbols, key=lambda s: s.name)
     if not symbols and (tolerance is not None or digits is not None):
         judged = decimal_verdict(a, e, tolerance, digits)
+        if judged is not None:
+            return judged
+    if not symbols and expected_digits is not None and digits is None and tolerance is None:
+        judged = rounded_expected_verdict(a, e, expected_digits)
         if judged is not None:
             return judged
     difference = a - e
@@ -128,6 +144,17 @@ def _symbol_table(*exprs) -> dict[str, sp.Symbol]:
     return table
 
 
+def _undefined_where_expected_is(answer: sp.Expr, expected: sp.Expr, var: sp.Symbol, domain: dict) -> dict | None:
+    """A point of the domain where the expected antiderivative is real and the answer is not (ln x for
+    ∫ dx/x at x < 0), or None."""
+    if (answer.free_symbols | expected.free_symbols) - {var}:
+        return None
+    for point in probe_points([answer, expected], [var], domain, seed=11):
+        if real_value(expected, point) is not None and real_value(answer, point) is None:
+            return {s.name: v for s, v in point.items()}
+    return None
+
+
 def check_antiderivative(answer: sp.Expr, expected: sp.Expr, var: sp.Symbol, domain: dict | None = None) -> CheckResult:
     """Equal up to an added constant: same derivative, constant difference. Says when + C is missing."""
     constants = [s for s in answer.free_symbols if s.name in _CONSTANT_NAMES and s not in expected.free_symbols]
@@ -141,6 +168,17 @@ def check_antiderivative(answer: sp.Expr, expected: sp.Expr, var: sp.Symbol, dom
             "derivative",
             slope.counterexample,
             hint=slope.hint,
+        )
+    undefined = _undefined_where_expected_is(to_elementary(answer), to_elementary(expected), var, domain or {})
+    if undefined is not None:
+        where = point_text(undefined)
+        return CheckResult(
+            NOT_EQUIVALENT,
+            f"your antiderivative is not a real number at {where}, where the expected one is: it holds on only "
+            "part of the domain",
+            "domain",
+            undefined,
+            hint=_LOG_HINT if answer.has(sp.log) else "",
         )
     reminder = "" if has_constant else "; remember the constant of integration: + C"
     difference = check_expression(answer, expected, domain)
@@ -351,8 +389,11 @@ def _judge(answer, expected, kind, var, domain, tolerance, names) -> CheckResult
                 raise ValueError("say which variable the antiderivative is in: check(..., var='x')")
             x = free[0]
         return check_antiderivative(answer_expr, expected_expr, x, domain)
-    parts = tuple(restricted_parts(text, dict(table)) if isinstance(text, str) else () for text in (answer, expected))
-    result = check_expression(answer_expr, expected_expr, domain, tolerance=tolerance, digits=digits, parts=parts)
+    parts = tuple(restricted_parts(as_ascii(text)[0], dict(table)) if isinstance(text, str) else ()
+                  for text in (answer, expected))
+    expected_digits = significant_digits(expected) if isinstance(expected, str) else None
+    result = check_expression(answer_expr, expected_expr, domain, tolerance=tolerance, digits=digits, parts=parts,
+                              expected_digits=expected_digits)
     return _unsimplified(result, answer_expr, expected_expr)
 
 

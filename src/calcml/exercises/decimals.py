@@ -44,3 +44,17 @@ def number_hint(yours: float, expected: float) -> str:
     if expected != 0 and yours != 0 and close(yours / expected, round(yours / expected), 1e-6):
         return f"your answer is {round(yours / expected)} times the expected one (a missing or extra factor?)"
     return ""
+
+
+def rounded_expected_verdict(a: sp.Expr, e: sp.Expr, expected_digits: int) -> CheckResult | None:
+    """An exact answer against an expected number that was written rounded (1/3 against "0.333333"): right when
+    it rounds to the expected value at the digits the expected value was given to; None otherwise."""
+    va, ve = real_value(a, {}), real_value(e, {})
+    if va is None or ve is None or expected_digits < MIN_SIGNIFICANT:
+        return None
+    exponent = math.floor(math.log10(abs(ve))) if ve != 0 else 0
+    last_place = 10.0 ** (exponent - expected_digits + 1)
+    if abs(va - ve) <= 0.5 * last_place * (1 + 1e-9):
+        return CheckResult(EQUIVALENT, f"{show(va)} rounds to the expected {show(ve)} (given to {expected_digits} "
+                           "significant digits)", "tolerance")
+    return None

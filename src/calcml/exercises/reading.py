@@ -23,6 +23,7 @@ import re
 
 import sympy as sp
 
+from calcml.exercises.typed import as_ascii
 from calcml.symbolic.errors import ParseError
 from calcml.symbolic.parser import as_expr, parse, parse_rows, tokenize
 
@@ -47,16 +48,27 @@ def _refuse_unknown(text: str, before: dict[str, sp.Symbol], after: dict[str, sp
     raise UnknownNameError(f"unknown name {word!r}", text, column, _allowed_text(before))
 
 
+def _read_typed(reader, text: str, allowed: dict[str, sp.Symbol], rows: bool):
+    """``reader`` (parse or parse_rows) on the typed ``text`` in ASCII (x² → x^(2), − → -, see
+    :mod:`calcml.exercises.typed`); an error points at the column of what the learner typed."""
+    ascii_text, columns = as_ascii(text, rows=rows)
+    table = dict(allowed)
+    try:
+        value = reader(ascii_text, table)
+        _refuse_unknown(ascii_text, allowed, table)
+    except ParseError as error:
+        column = columns[error.column - 1] if 0 < error.column <= len(columns) else len(text) + 1
+        raise type(error)(error.message, text, column, error.hint) from None
+    return value
+
+
 def read_answer(answer, allowed: dict[str, sp.Symbol]) -> sp.Expr:
     """``answer`` (text, SymPy or a number) as an expression over the ``allowed`` symbols only.
 
     Raises ParseError (UnknownNameError for a name outside ``allowed``) saying where and why.
     """
     if isinstance(answer, str):
-        table = dict(allowed)
-        value = parse(answer, table)
-        _refuse_unknown(answer, allowed, table)
-        return value
+        return _read_typed(parse, answer, allowed, rows=False)
     value = as_expr(answer)
     unknown = sorted(s.name for s in value.free_symbols if s.name not in allowed)
     if unknown:
@@ -67,10 +79,7 @@ def read_answer(answer, allowed: dict[str, sp.Symbol]) -> sp.Expr:
 def read_rows(answer, allowed: dict[str, sp.Symbol]) -> list[list[sp.Expr]]:
     """A vector, matrix or list of points (rows ';'-separated, entries ','), over the ``allowed`` symbols."""
     if isinstance(answer, str):
-        table = dict(allowed)
-        rows = parse_rows(answer, table)
-        _refuse_unknown(answer, allowed, table)
-        return rows
+        return _read_typed(parse_rows, answer, allowed, rows=True)
     if isinstance(answer, sp.MatrixBase):
         return [[read_answer(v, allowed) for v in row] for row in answer.tolist()]
     rows = list(answer)
@@ -86,8 +95,12 @@ def significant_digits(answer) -> int | None:
     """
     if not isinstance(answer, str):
         return 15 if isinstance(answer, sp.Basic) and answer.has(sp.Float) else None
+    try:
+        tokens = tokenize(as_ascii(answer, rows=True)[0])
+    except ParseError:
+        return None  # reading the answer says where and why, at the column typed
     counts = []
-    for token in tokenize(answer):
+    for token in tokens:
         if token.kind == "number" and re.search(r"[.eE]", token.text):
             mantissa = re.split("[eE]", token.text)[0].replace(".", "").lstrip("0")
             counts.append(max(len(mantissa), 1))

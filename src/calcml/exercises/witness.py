@@ -38,23 +38,32 @@ def defined_value(expr: sp.Expr, parts: Sequence[sp.Expr], point: dict) -> float
     return real_value(expr, point)
 
 
+def _box_points(symbols: Sequence[sp.Symbol], domain: dict, seed: int) -> list[dict]:
+    """24 random points with each coordinate inside its own variable's (low, high) — default (−3, 3)."""
+    bounds = [domain.get(s.name, (-3, 3)) for s in symbols]
+    if len(set(bounds)) == 1:
+        low, high = bounds[0]
+        return sample_points(symbols, 24, seed=seed, low=low, high=high, digits=DIGITS)
+    columns = [sample_points([s], 24, seed=seed + k, low=low, high=high, digits=DIGITS)
+               for k, (s, (low, high)) in enumerate(zip(symbols, bounds, strict=True))]
+    return [{s: column[i][s] for s, column in zip(symbols, columns, strict=True)} for i in range(24)]
+
+
 def probe_points(exprs: Sequence[sp.Expr], symbols: Sequence[sp.Symbol], domain: dict, seed: int) -> list[dict]:
-    """Random points of the domain box, plus both sides of each kink when there is one variable."""
+    """Random points of the domain box, plus both sides of each kink when there is one variable.
+
+    Every point lies in the domain given: a kink at 0 of |x| on the domain (0, 3) is not probed, since
+    |x| = x there (a counterexample outside the domain would reject a right answer)."""
     if not symbols:
         return [{}]
-    lows = [domain.get(s.name, (-3, 3))[0] for s in symbols]
-    highs = [domain.get(s.name, (-3, 3))[1] for s in symbols]
-    points = []
-    for i, point in enumerate(sample_points(symbols, 24, seed=seed, low=min(lows), high=max(highs), digits=DIGITS)):
-        clipped = {s: v for s, v in point.items() if lows[symbols.index(s)] <= v <= highs[symbols.index(s)]}
-        if len(clipped) == len(symbols) or i < 2:
-            points.append(point)
+    points = _box_points(symbols, domain, seed)
     if len(symbols) == 1:
         (x,) = symbols
+        low, high = domain.get(x.name, (-float("inf"), float("inf")))
         kinks = set()
         for e in exprs:
             kinks.update(kink_locations(e, x))
-        points += [{x: sp.Float(v, DIGITS)} for v in points_around(kinks)]
+        points += [{x: sp.Float(v, DIGITS)} for v in points_around(kinks) if low <= v <= high]
     return points
 
 
