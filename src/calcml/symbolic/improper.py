@@ -88,6 +88,50 @@ def _plain_condition(condition: sp.Boolean) -> sp.Boolean:
     return condition
 
 
+def _singular_points(f: sp.Expr, x: sp.Symbol) -> set[sp.Expr]:
+    """Where f is singular in x, solved when the equation is linear: zeros of its denominator and of the
+    arguments of its logarithms (x = −a for 1/(x + a) or log(x + a))."""
+    g = to_elementary(f)
+    candidates = [sp.denom(sp.together(g))] + [log.args[0] for log in g.atoms(sp.log)]
+    points = set()
+    for candidate in candidates:
+        for factor in sp.Mul.make_args(sp.factor_terms(candidate)):
+            base = factor.base if factor.is_Pow else factor
+            if base.has(x) and base.is_polynomial(x) and sp.degree(base, x) == 1:
+                points.update(sp.solve(base, x))
+    return points
+
+
+def outside_condition(f: sp.Expr, x: sp.Symbol, a: sp.Expr, b: sp.Expr) -> sp.Boolean:
+    """When a singular point of f moves with a parameter or a bound (x = −a for 1/(x + a) on [0, 1]; x = 0 for
+    1/x on [1, b]), the condition that it lies outside [a, b], where F(b) − F(a) holds; True otherwise.
+
+    ∫_0^1 dx/(x + a) = log(a + 1) − log(a) holds for a > 0 or a < −1; for −1 ≤ a ≤ 0 the integral diverges."""
+    parameters = (f.free_symbols | a.free_symbols | b.free_symbols) - {x}
+    if not parameters:
+        return sp.true
+    condition = sp.true
+    for s in _singular_points(f, x):
+        if not (s.free_symbols | a.free_symbols | b.free_symbols):
+            continue  # a fixed singular point between fixed bounds: the continuity test has seen it
+        below, above = sp.And(s < a, s < b), sp.And(s > a, s > b)
+        condition = sp.And(condition, sp.Or(below, above))
+    try:
+        return sp.simplify(condition) if condition is not sp.true else condition
+    except (TypeError, ValueError, NotImplementedError):
+        return condition
+
+
+def with_condition(value: sp.Expr, condition: sp.Boolean, integral: sp.Integral) -> sp.Expr:
+    """``value`` as Piecewise((value, condition), (integral, True)) when it holds only under ``condition``."""
+    if condition is sp.true:
+        return value
+    if isinstance(value, sp.Piecewise) and value.args[-1].expr.has(sp.Integral):
+        pieces = [(e, sp.And(c, condition)) for e, c in value.args[:-1]]
+        return sp.Piecewise(*pieces, value.args[-1])
+    return sp.Piecewise((value, condition), (integral, True))
+
+
 def convergence_condition(value: sp.Expr) -> sp.Boolean | None:
     """For SymPy's Piecewise((v, condition), (Integral(...), True)): the condition under which v holds."""
     if isinstance(value, sp.Piecewise) and value.args[-1].expr.has(sp.Integral):

@@ -20,9 +20,16 @@ from sympy.logic.boolalg import as_Boolean
 
 from calcml.symbolic.derive import pick_variable, tidy
 from calcml.symbolic.errors import SymbolicError, VerificationError
-from calcml.symbolic.improper import checked_value, convergence_condition, converges_when
+from calcml.symbolic.improper import (
+    checked_value,
+    convergence_condition,
+    converges_when,
+    outside_condition,
+    with_condition,
+)
 from calcml.symbolic.ml_functions import to_elementary
 from calcml.symbolic.parser import as_expr, as_symbol
+from calcml.symbolic.sampling import close, evaluate
 from calcml.symbolic.steps import ShowsSteps, Step, step_to_dict
 from calcml.symbolic.verify import verify_tree
 from calcml.symbolic.workers import runs_in_worker
@@ -107,6 +114,8 @@ class _Converter:
             return self.step("int.reciprocal", rule, sp.log(sp.Abs(rule.base)), note="ln|x|, so it holds for x < 0 too")
         if isinstance(rule, mi.PowerRule):
             result = rule.base ** (rule.exp + 1) / (rule.exp + 1)
+            if (rule.exp + 1).is_zero is not False:  # x^n with n unknown: n = −1 gives ln|x|
+                result = sp.Piecewise((result, sp.Ne(rule.exp, -1)), (sp.log(sp.Abs(rule.base)), True))
             return self.step("int.power", rule, result, parts=(("n", rule.exp),))
         if isinstance(rule, mi.ConstantTimesRule):
             child = self.convert(rule.substep, rule.other)
@@ -165,6 +174,40 @@ class _Converter:
         return self.step(rule_id, rule, rule.eval(), note=note)
 
 
+_REAL_LINE_PROBES = (-2.7, -1.3, -0.6, -0.2, 0.3, 0.8, 1.7, 2.9)
+
+
+def _not_real_where_f_is(F: sp.Expr, f: sp.Expr, x: sp.Symbol) -> bool:
+    """True when F is not a real number at a probe point where the integrand f is (−log(x) for x ≤ 0)."""
+    for v in _REAL_LINE_PROBES:
+        point = {x: sp.Float(v, 20)}
+        fv = evaluate(f, point, 20)
+        if fv is not None and abs(fv.imag) < 1e-12 and not _is_real(evaluate(F, point, 20)):
+            return True
+    return False
+
+
+def _is_real(value: complex | None) -> bool:
+    return value is not None and abs(value.imag) <= 1e-12 * max(1.0, abs(value.real))
+
+
+def _logs_of_absolute_values(F: sp.Expr, f: sp.Expr, x: sp.Symbol) -> sp.Expr:
+    """F with each log(u) as log|u| when that makes F real wherever f is, keeping F′ = f.
+
+    SymPy's ∫ dx/|x| is Piecewise((−log(x), x ≤ 0), (log(x), True)): −log(x) is not real for x < 0, where
+    1/|x| is; d/dx log|u| = u′/u as for log u, so −log|x| is the antiderivative there."""
+    if f.free_symbols != {x} or not F.has(sp.log) or not _not_real_where_f_is(F, f, x):
+        return F
+    candidate = F.replace(sp.log, lambda u: sp.log(sp.Abs(u)))
+    slope = sp.diff(candidate, x)
+    for v in _REAL_LINE_PROBES:
+        point = {x: sp.Float(v, 20)}
+        fv, gv = evaluate(f, point, 20), evaluate(slope, point, 20)
+        if _is_real(fv) and not (gv is not None and close(gv, fv, 1e-10)):
+            return F
+    return F if _not_real_where_f_is(candidate, f, x) else candidate
+
+
 def antiderivative_steps(f: sp.Expr, x: sp.Symbol) -> Step:
     """The step tree of ∫ f dx (result without + C)."""
     g = to_elementary(f)
@@ -175,7 +218,7 @@ def antiderivative_steps(f: sp.Expr, x: sp.Symbol) -> Step:
         result = sp.integrate(g, x)
         if result.has(sp.Integral):
             raise SymbolicError(f"no closed-form antiderivative of {f} with respect to {x} was found") from None
-        tree = Step("int.sympy", g, result, x, kind="int")
+        tree = Step("int.sympy", g, _logs_of_absolute_values(result, g, x), x, kind="int")
     shorter = tidy(tree.result)
     if shorter != tree.result:
         tree = dataclasses.replace(tree, result=shorter)
@@ -185,8 +228,12 @@ def antiderivative_steps(f: sp.Expr, x: sp.Symbol) -> Step:
 
 
 def _at(F: sp.Expr, x: sp.Symbol, bound: sp.Expr, side: str) -> sp.Expr:
+    """F(bound), or its one-sided limit where the value is infinite or undefined.
+
+    A value whose finiteness is merely unknown (a parameter's case split, Piecewise((e^a/a, a ≠ 0), (1, True)))
+    is kept as it is: SymPy's limit of such a Piecewise can drop a case (∫_0^1 e^(a x) dx came out as 1)."""
     value = F.subs(x, bound) if bound.is_finite else sp.nan
-    if not value.is_finite:
+    if value.is_finite is False or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
         value = sp.limit(F, x, bound, side)
     return value
 
@@ -196,6 +243,7 @@ def _fundamental_theorem(f: sp.Expr, x: sp.Symbol, a: sp.Expr, b: sp.Expr, inner
     F = inner.result
     upper, lower = _at(F, x, b, "-"), _at(F, x, a, "+")
     value = checked_value(tidy(sp.simplify(upper - lower)), f, x, a, b)
+    value = with_condition(value, outside_condition(f, x, a, b), sp.Integral(f, (x, a, b)))
     return Step(
         "int.definite",
         sp.Integral(f, (x, a, b)),
@@ -203,6 +251,8 @@ def _fundamental_theorem(f: sp.Expr, x: sp.Symbol, a: sp.Expr, b: sp.Expr, inner
         kind="equal",
         parts=(("F", F), ("F(b)", upper), ("F(a)", lower)),
         children=(inner,),
+        note=converges_when(value).removeprefix("; ").replace("SymPy leaves the integral unevaluated",
+                                                              "f has a singular point in the interval"),
     )
 
 
@@ -238,6 +288,7 @@ def definite_steps(f: sp.Expr, x: sp.Symbol, a: sp.Expr, b: sp.Expr) -> Step:
             "interval at the singular point, or give the parameters assumptions (sp.Symbol('n', positive=True))."
         ) from error
     value = checked_value(value, f, x, a, b)
+    value = with_condition(value, outside_condition(f, x, a, b), sp.Integral(f, (x, a, b)))
     return Step(
         "int.sympy",
         sp.Integral(f, (x, a, b)),
