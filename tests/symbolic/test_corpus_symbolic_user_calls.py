@@ -332,3 +332,105 @@ def test_critical_points_and_convexity():
     assert cm.symbolic.is_convex("logsumexp(x, y)", ["x", "y"])
     assert not cm.symbolic.is_convex("x^4 - x^2", ["x"])
     assert not cm.symbolic.is_convex("sigmoid(x)", ["x"])
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# kinks, oscillation and parameters in limits and Taylor polynomials
+
+
+@pytest.mark.parametrize("text,at,order", [("relu(x)", 0, 2), ("max(x, 0)", 0, 1), ("relu(x - 1)", 1, 2),
+                                           ("relu(x)^2", 0, 2), ("x*abs(x)", 0, 2)])
+def test_taylor_at_a_kink_is_refused(text, at, order):
+    """relu's Taylor polynomial of order 2 at 0 came back as 0: sp.limit of the Piecewise f′ at its breakpoint
+    gave 0 from both sides, so the jump 0 → 1 was not seen."""
+    with pytest.raises(cm.symbolic.SymbolicError, match="jumps"):
+        cm.symbolic.taylor(text, "x", at, order)
+
+
+@pytest.mark.parametrize("text,at,order,trusted", [("relu(x)", 0, 0, 0), ("relu(x)^2", 0, 1, 0),
+                                                   ("relu(x)", 1, 3, x), ("x*abs(x)", 0, 1, 0)])
+def test_taylor_below_the_order_of_a_kink_is_given(text, at, order, trusted):
+    assert plain(cm.symbolic.taylor(text, "x", at, order).polynomial) == trusted
+
+
+def test_taylor_of_logsumexp_has_numbers_for_coefficients():
+    """The coefficients were softmax(1, 0, 0) and logsumexp(0, 0), left unevaluated."""
+    got = cm.symbolic.taylor("logsumexp(x, 0)", "x", 0, 4).polynomial
+    want = sp.series(sp.log(sp.exp(x) + 1), x, 0, 5).removeO()
+    assert not got.has(cm.symbolic.softmax, cm.symbolic.logsumexp)
+    assert sp.expand(plain(got) - want) == 0
+
+
+@pytest.mark.parametrize("text,point", [("sin(x)", "oo"), ("x*sin(x)", "oo"), ("cos(x)", "-oo"), ("sin(1/x)", 0)])
+def test_an_oscillating_limit_does_not_exist(text, point):
+    """lim sin x as x → ∞ was given as '= AccumBounds(-1, 1)', lim x·sin x as '= oo*sign(AccumBounds(-1, 1))'."""
+    r = cm.symbolic.limit(text, "x", point)
+    assert r.exists is False and r.result is None
+    assert "does not exist" in r.text() and "oscillat" in r.text()
+
+
+def test_a_one_sided_oscillating_limit_does_not_exist():
+    r = cm.symbolic.limit("sin(1/x)", "x", 0, "+")
+    assert r.result is None and "oscillat" in r.text()
+
+
+@pytest.mark.parametrize("text,point,trusted", [("relu(x) - x", "-oo", sp.oo), ("relu(-x)", "-oo", sp.oo),
+                                                ("relu(x)/x", "oo", 1), ("max(x, 0)", "-oo", 0)])
+def test_limits_of_relu_at_infinity(text, point, trusted):
+    """lim relu(x) − x as x → −∞ raised a bare TypeError from SymPy ("Invalid comparison of non-real zoo")."""
+    assert cm.symbolic.limit(text, "x", point).result == trusted
+
+
+@pytest.mark.parametrize("text,point", [("exp(a*x)", "oo"), ("x^a", 0)])
+def test_a_limit_that_hangs_on_a_parameters_sign_says_so(text, point):
+    """These raised a bare NotImplementedError ("Result depends on the sign of sign(a)")."""
+    with pytest.raises(cm.symbolic.SymbolicError, match="sign of a"):
+        cm.symbolic.limit(text, "x", point)
+
+
+def test_a_limit_with_a_signed_parameter_is_answered():
+    a_pos = sp.Symbol("a", positive=True)
+    assert cm.symbolic.limit(sp.exp(-a_pos * sp.Symbol("x")), "x", "oo").result == 0
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# series with a parameter, and divergent ones
+
+
+def nsum(term, lower, **values) -> float:
+    k = sp.Symbol("k")
+    f = sp.lambdify(k, term.subs(values), "mpmath")
+    with mpmath.workdps(30):
+        return float(mpmath.nsum(f, [lower, mpmath.inf], method="r+s+e"))
+
+
+@pytest.mark.parametrize("text,lower,term,inside,outside", [
+    ("r^k", 0, sp.Symbol("r") ** sp.Symbol("k"), (-0.5, 0.3, 0.9), (1, 2, -1)),
+    ("k*r^k", 0, sp.Symbol("k") * sp.Symbol("r") ** sp.Symbol("k"), (-0.5, 0.6), (1.5,)),
+    ("r^k/k", 1, sp.Symbol("r") ** sp.Symbol("k") / sp.Symbol("k"), (-0.5, 0.6), (1, 2)),
+    ("1/k^p", 1, sp.Symbol("k") ** -sp.Symbol("p"), (1.5, 3), (1, 0.5)),
+])
+def test_a_series_with_a_parameter_holds_under_its_condition(text, lower, term, inside, outside):
+    """Σ_{k≥0} r^k was refused: "SymPy found no closed form" — there is one, 1/(1 − r) for |r| < 1."""
+    r = cm.symbolic.summation(text, ("k", lower, "oo"))
+    (parameter,) = {s.name for s in term.free_symbols} - {"k"}
+    condition = r.condition.xreplace({s: sp.Symbol(s.name) for s in r.condition.free_symbols})
+    value = plain(r.result.args[0].expr)
+    for v in inside:
+        assert bool(condition.subs(sp.Symbol(parameter), v))
+        assert abs(float(value.subs(sp.Symbol(parameter), v)) - nsum(term, lower, **{parameter: v})) < 1e-9
+    for v in outside:
+        assert not bool(condition.subs(sp.Symbol(parameter), v))
+
+
+@pytest.mark.parametrize("text", ["(-1)^k", "sin(k)", "cos(k)"])
+def test_a_divergent_series_is_refused_as_divergent(text):
+    """These were refused as "SymPy found no closed form"; the series diverge (no limit of partial sums)."""
+    with pytest.raises(cm.symbolic.SymbolicError, match="diverges"):
+        cm.symbolic.summation(text, ("k", 0, "oo"))
+
+
+def test_sums_to_infinity_and_closed_forms():
+    assert cm.symbolic.summation("1/k", ("k", 1, "oo")).result == sp.oo
+    assert cm.symbolic.summation("1/2^k", ("k", 0, "oo")).result == 2
+    assert cm.symbolic.summation("(-1)^(k+1)/k", ("k", 1, "oo")).result == sp.log(2)

@@ -34,6 +34,7 @@ class LimitResult:
     result: sp.Expr | None
     left: sp.Expr | None
     right: sp.Expr | None
+    reason: str = ""
 
     @property
     def exists(self) -> bool:
@@ -44,12 +45,48 @@ class LimitResult:
         """One line per side and the verdict."""
         arrow = {"+-": "", "+": "+", "-": "-"}[self.direction]
         head = f"lim_{{{self.var} → {self.point}{arrow}}} {sp.sstr(self.expr)}"
+        sides = ""
         if self.direction == "+-" and self.point.is_finite:
             sides = f"   (from the left: {self.left}, from the right: {self.right})"
-            if self.result is None:
-                return f"{head} does not exist: the one-sided limits differ{sides}"
-            return f"{head} = {self.result}{sides}"
-        return f"{head} = {self.result}"
+        if self.result is None:
+            return f"{head} does not exist: {self.reason or 'the one-sided limits differ'}{sides}"
+        return f"{head} = {self.result}{sides}"
+
+
+def _oscillates(value: sp.Expr | None) -> bool:
+    """SymPy's answer for a limit that oscillates: AccumBounds(−1, 1) for sin x as x → ∞, or an
+    expression holding one (oo·sign(AccumBounds(−1, 1)) for x·sin x)."""
+    return value is not None and value.has(sp.AccumBounds)
+
+
+def _oscillation_reason(value: sp.Expr) -> str:
+    bounds = next(iter(value.atoms(sp.AccumBounds)), None)
+    if value.func is sp.AccumBounds:
+        return f"f keeps oscillating between {bounds.min} and {bounds.max}, approaching no single value"
+    return "f keeps oscillating (with a growing or unsettled size), approaching no single value"
+
+
+def _sympy_limit(compute, f: sp.Expr, x: sp.Symbol, a: sp.Expr) -> sp.Expr:
+    """``compute()``, with SymPy's failures said in words: a sign of a parameter it could not settle."""
+    try:
+        return compute()
+    except NotImplementedError as error:
+        parameters = ", ".join(sorted(s.name for s in f.free_symbols - {x})) or "a parameter"
+        first = parameters.split(", ")[0]
+        raise SymbolicError(
+            f"the limit of {f} as {x} → {a} depends on the sign of {parameters}, which is not known ({error}).\n"
+            f"  give it a sign: pass a SymPy expression with sp.Symbol('{first}', positive=True), or a number."
+        ) from None
+
+
+def _limit_at_infinity(g: sp.Expr, x: sp.Symbol, a: sp.Expr) -> sp.Expr:
+    """lim_{x → ±∞} g; where SymPy stumbles on a Piecewise (relu(x) − x as x → −∞ raised TypeError), as
+    lim_{h → 0⁺} g(±1/h)."""
+    try:
+        return sp.limit(g, x, a, "-" if a is sp.oo else "+")
+    except (TypeError, ValueError):
+        h = sp.Dummy("h", positive=True)
+        return sp.limit(sp.piecewise_fold(g.subs(x, (1 if a is sp.oo else -1) / h)), h, 0, "+")
 
     def __str__(self) -> str:
         return self.text()
@@ -93,12 +130,19 @@ def limit(
     a = as_expr(point)
     g = to_elementary(f)
     if not a.is_finite:
-        value = sp.limit(g, x, a, "-" if a is sp.oo else "+")
+        value = _sympy_limit(lambda: _limit_at_infinity(g, x, a), f, x, a)
+        if _oscillates(value):
+            return LimitResult(f, x, a, side, None, None, None, _oscillation_reason(value))
         return LimitResult(f, x, a, side, value, None, None)
     if side != "+-":
-        value = one_sided_limit(g, x, a, side)
-        return LimitResult(f, x, a, side, value, value if side == "-" else None, value if side == "+" else None)
-    left, right = one_sided_limit(g, x, a, "-"), one_sided_limit(g, x, a, "+")
+        value = _sympy_limit(lambda: one_sided_limit(g, x, a, side), f, x, a)
+        reason = _oscillation_reason(value) if _oscillates(value) else ""
+        shown = None if reason else value
+        return LimitResult(f, x, a, side, shown, value if side == "-" else None, value if side == "+" else None, reason)
+    left, right = (_sympy_limit(lambda s=s: one_sided_limit(g, x, a, s), f, x, a) for s in "-+")
+    if _oscillates(left) or _oscillates(right):
+        which = left if _oscillates(left) else right
+        return LimitResult(f, x, a, side, None, left, right, _oscillation_reason(which))
     return LimitResult(f, x, a, side, left if left == right else None, left, right)
 
 

@@ -145,6 +145,8 @@ class logsumexp(sp.Function):  # noqa: N801
             raise ValueError("logsumexp needs at least one argument")
         if len(z) == 1:
             return z[0]
+        if len(set(z)) == 1 and z[0].is_finite:  # logsumexp(0, 0) = log 2: n equal logits give z + log n
+            return z[0] + sp.log(len(z))
         if _has_float(z):
             return sp.log(sp.Add(*[sp.exp(v) for v in z]))
         return None
@@ -180,6 +182,8 @@ class softmax(sp.Function):  # noqa: N801
             )
         if len(z) == 1:
             return sp.Integer(1)
+        if len(set(z)) == 1:  # equal logits: every output is 1/n (softmax(1, 0, 0) = 1/2 in a Taylor polynomial)
+            return sp.Rational(1, len(z))
         if _has_float(z):
             return sp.exp(z[int(k) - 1]) / sp.Add(*[sp.exp(v) for v in z])
         return None

@@ -12,6 +12,7 @@ import sympy as sp
 
 from calcml.symbolic.derive import MAX_ORDER, pick_variable
 from calcml.symbolic.errors import SymbolicError
+from calcml.symbolic.limits import one_sided_limit
 from calcml.symbolic.ml_functions import to_elementary
 from calcml.symbolic.parser import as_expr
 from calcml.symbolic.workers import runs_in_worker
@@ -91,7 +92,7 @@ def _derivative_at(derivative: sp.Expr, x: sp.Symbol, a: sp.Expr, k: int, f: sp.
     elementary = to_elementary(derivative)
     if value.is_finite and value.is_extended_real is not False and not _switches_at(elementary, x, a):
         return value
-    left, right = (sp.limit(elementary, x, a, side) for side in ("-", "+"))
+    left, right = (one_sided_limit(elementary, x, a, side) for side in ("-", "+"))  # not sp.limit: see there
     if left == right and left.is_finite and left.is_extended_real is not False:
         return left
     name, at = _named(k), f"{x} = {a}"

@@ -33,6 +33,14 @@ class SeriesResult:
     closed_form: sp.Expr | None
     steps: Step
 
+    @property
+    def condition(self) -> sp.Boolean | None:
+        """When the value holds only for some values of the parameters (Σ_{k≥0} r^k = 1/(1 − r) when
+        |r| < 1), that condition; None when there is none."""
+        if isinstance(self.result, sp.Piecewise) and self.result.args[-1].expr.has(sp.Sum, sp.Product):
+            return sp.Or(*(piece.cond for piece in self.result.args[:-1]))
+        return None
+
     def text(self) -> str:
         """The closed form and the value as text."""
         return render_text(self.steps)
@@ -114,12 +122,32 @@ def _series(kind: type, expr, bounds, timeout) -> SeriesResult:
     result = sp.simplify(target.doit())
     if closed_form is None and not result.has(kind):
         closed_form = result
-    if result.has(kind):
+    if result.has(kind) and not _conditional(result, kind):
+        _refuse_divergent(target)
         raise SymbolicError(f"SymPy found no closed form for {show(target)}")
     note = f"evaluate the closed form at n = {upper}" if children else ""
     root = Step(rule, target, result, kind="equal", children=children, note=note)
     verify_tree(root)
     return SeriesResult(f, k, lower, upper, result, closed_form, root)
+
+
+def _conditional(result: sp.Expr, kind: type) -> bool:
+    """SymPy's Piecewise((closed form, condition), (Sum(...), True)): a value that holds under a condition,
+    Σ_{k≥0} r^k = 1/(1 − r) for |r| < 1 (it was refused as "no closed form")."""
+    return (isinstance(result, sp.Piecewise) and result.args[-1].expr.has(kind)
+            and not any(piece.expr.has(kind) for piece in result.args[:-1]))
+
+
+def _refuse_divergent(target: sp.Expr) -> None:
+    """A divergent series is refused as divergent, not as one without a closed form: Σ (−1)^k."""
+    if not isinstance(target, sp.Sum) or target.limits[0][2] is not sp.oo:
+        return
+    try:
+        convergent = target.is_convergent()
+    except (NotImplementedError, TypeError, ValueError, AttributeError):
+        return
+    if convergent is sp.false:
+        raise SymbolicError(f"{show(target)} diverges: its partial sums approach no finite value")
 
 
 @runs_in_worker("summation")

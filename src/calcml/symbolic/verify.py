@@ -73,11 +73,37 @@ def _diverges_to(series: sp.Sum | sp.Product, infinity: sp.Expr) -> bool:
     return 0 < sign * partial[0] < sign * partial[1]
 
 
+_PARAMETER_PROBES = ("-7/10", "-3/10", "2/5", "4/5", "3/2", "5/2", "7/2")
+
+
+def _conditional_series_holds(step: Step) -> bool:
+    """Piecewise((closed form, condition), ..., (Σ, True)): where a condition holds at a probe value of the
+    parameters, the closed form equals SymPy's value of the series with that number in it (Σ (2/5)^k = 5/3
+    against 1/(1 − r) at r = 2/5); at least two probes must be checked."""
+    parameters = sorted(step.expr.free_symbols, key=lambda s: s.name)
+    checked = 0
+    for probe in _PARAMETER_PROBES:
+        at = {s: sp.Rational(probe) for s in parameters}
+        piece = next((p for p in step.result.args[:-1] if p.cond.subs(at) is sp.true), None)
+        if piece is None:
+            continue
+        reference = step.expr.subs(at).doit()
+        if reference.has(sp.Sum, sp.Product):
+            continue
+        claimed, summed = evaluate(piece.expr, at), evaluate(reference, {})
+        if claimed is None or summed is None or not close(claimed, summed, 1e-8):
+            return False
+        checked += 1
+    return checked >= 2
+
+
 def _series_holds(step: Step) -> bool:
     """A sum or product against its closed form: term by term at n = 1..6 for a symbolic bound,
     by adding up the terms for numeric bounds, by numeric summation for an infinite one, by a
     divergence test and the partial sums' drift for a claimed ±∞."""
     bound_symbols = sorted(step.expr.free_symbols, key=lambda s: s.name)
+    if isinstance(step.result, sp.Piecewise) and step.result.args[-1].expr.has(sp.Sum, sp.Product):
+        return _conditional_series_holds(step)
     if not bound_symbols:
         if step.result in (sp.oo, -sp.oo) and step.expr.limits[0][2] == sp.oo:
             return _diverges_to(step.expr, step.result)
