@@ -400,3 +400,46 @@ def test_a_cross_entropy_exercise_written_with_e_and_the_sigmoid_spelled_out():
     y = sp.sympify(exercise.expected - cm.symbolic.sigmoid(sp.Symbol("z", real=True))) * -1
     assert exercise.check(f"1/(1 + e^(-z)) - {y}").outcome in RIGHT
     assert exercise.check(f"{y} - 1/(1 + e^(-z))").outcome == "wrong"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# decimals inside vectors, matrices and points: each entry to its own digits
+
+
+@pytest.mark.parametrize("answer,expected,kind,right", [
+    ("0.5, 0.667", "1/2, 2/3", "vector", True),            # was wrong: "0.667 agrees only to 1 significant digit"
+    ("0.50, -0.333", "1/2, -1/3", "vector", True),         # was wrong: "-0.333 agrees only to 2 significant digits"
+    ("[0.5, 0.667]", "1/2, 2/3", "vector", True),
+    ("0.25, 0.333; 1, 2", "1/4, 1/3; 1, 2", "matrix", True),
+    ("0.5, 0.67", "1/2, 2/3", "vector", False),            # two digits are too few, whatever the others
+    ("0.5, 0.668", "1/2, 2/3", "vector", False),
+    ("0.5, -0.667", "1/2, 2/3", "vector", False),
+])
+def test_each_entry_is_judged_to_the_digits_it_was_written_with(answer, expected, kind, right):
+    result = check(answer, expected, kind=kind)
+    assert result.outcome == ("correct" if right else "wrong"), (answer, str(result))
+    if not right:
+        assert "component 2" in result.feedback
+
+
+def test_the_digits_hint_names_the_entrys_own_digits():
+    result = check("0.5, -0.33", "1/2, -1/3", kind="vector")
+    assert result.outcome == "wrong" and "only to 2 significant digits" in result.feedback
+
+
+@pytest.mark.parametrize("answer,expected,right", [
+    ("(0.333, 1)", "(1/3, 1)", True),                      # was wrong: "not critical: (0.333, 1.0)"
+    ("(1.414, 0); (-1.414, 0)", "(sqrt(2), 0); (-sqrt(2), 0)", True),
+    ("(sqrt(2), 0)", "(1.41421356, 0)", True),             # a teacher's rounded point
+    ("(0.33, 1)", "(1/3, 1)", False),
+    ("(0.334, 1)", "(1/3, 1)", False),
+    ("(1.414, 0)", "(sqrt(2), 0); (-sqrt(2), 0)", False),
+    ("(sqrt(3), 0)", "(1.41421356, 0)", False),
+    ("(1, 2); (3, 4)", "(3, 4); (1, 2)", True),
+    ("[1, 2]; [3, 4]", "(3, 4); (1, 2)", True),
+    ("(1, 2); (1, 2)", "(1, 2)", True),
+    ("(1, 2); (5, 5)", "(1, 2)", False),
+])
+def test_points_with_decimals(answer, expected, right):
+    result = check(answer, expected, kind="points")
+    assert result.outcome == ("correct" if right else "wrong"), (answer, str(result))

@@ -30,8 +30,8 @@ from dataclasses import replace
 
 import sympy as sp
 
-from calcml.exercises.decimals import decimal_verdict, rounded_expected_verdict
-from calcml.exercises.reading import read_answer, read_rows, significant_digits
+from calcml.exercises.decimals import MIN_SIGNIFICANT, decimal_verdict, rounded_expected_verdict
+from calcml.exercises.reading import entry_digits, read_answer, read_rows, significant_digits
 from calcml.exercises.results import (
     EQUIVALENT,
     LIKELY_EQUIVALENT,
@@ -192,9 +192,13 @@ def check_antiderivative(answer: sp.Expr, expected: sp.Expr, var: sp.Symbol, dom
 
 
 def check_matrix(answer_rows: list[list[sp.Expr]], expected: sp.Matrix, domain: dict | None, *,
-                 tolerance: float | None = None, digits: int | None = None) -> CheckResult:
-    """Entry by entry; a vector may be given as one row or one column."""
+                 tolerance: float | None = None, digits: int | None | Sequence[int | None] = None) -> CheckResult:
+    """Entry by entry; a vector may be given as one row or one column. ``digits``: the significant digits of
+    the answer's decimals, one number for all entries or one per entry (row by row)."""
     flat = [v for row in answer_rows for v in row]
+    per_entry = list(digits) if isinstance(digits, Sequence) and len(digits) == len(flat) else None
+    if per_entry is None and isinstance(digits, Sequence):
+        digits = min((d for d in digits if d is not None), default=None)
     if 1 in expected.shape:
         if len(flat) != len(expected):
             return CheckResult(MALFORMED, f"expected {len(expected)} components separated by commas, got "
@@ -209,8 +213,9 @@ def check_matrix(answer_rows: list[list[sp.Expr]], expected: sp.Matrix, domain: 
                                f"by ','); got {given}", "shape")
         pairs = [((i + 1, j + 1), answer_rows[i][j], expected[i, j]) for i in range(shape[0]) for j in range(shape[1])]
     verdicts = []
-    for index, a, e in pairs:
-        result = check_expression(a, e, domain, tolerance=tolerance, digits=digits)
+    for position, (index, a, e) in enumerate(pairs):
+        given = per_entry[position] if per_entry is not None else digits
+        result = check_expression(a, e, domain, tolerance=tolerance, digits=given)
         if not result.correct:
             where = "component " if len(index) == 1 else "entry "
             feedback = f"{where}{','.join(map(str, index))} is wrong: {result.feedback}"
@@ -221,25 +226,51 @@ def check_matrix(answer_rows: list[list[sp.Expr]], expected: sp.Matrix, domain: 
     return CheckResult(LIKELY_EQUIVALENT, "every entry agrees numerically; some are not proven symbolically", "entries")
 
 
-def check_points(answer_rows: list[list[sp.Expr]], expected: Sequence[Sequence[sp.Expr]]) -> CheckResult:
-    """Two finite sets of points, compared to 12 digits."""
+def _coordinate_matches(given: float, wanted: float, digits: int | None) -> bool:
+    """Equal to 12 digits, or — for a coordinate written with decimals (at least three significant digits) —
+    the wanted value rounded to the digits given: 0.333 for 1/3, 1.414 for √2."""
+    if abs(given - wanted) <= 1e-12 * max(1.0, abs(wanted)):
+        return True
+    if digits is None or digits < MIN_SIGNIFICANT:
+        return False
+    exponent = math.floor(math.log10(abs(given))) if given != 0 else 0
+    return abs(given - wanted) <= 0.5 * 10.0 ** (exponent - digits + 1) * (1 + 1e-9)
 
-    def key(point) -> tuple:
-        return tuple(round(complex(v.evalf(20)).real, 12) for v in point)
+
+def check_points(answer_rows: list[list[sp.Expr]], expected: Sequence[Sequence[sp.Expr]],
+                 digits: Sequence[Sequence[int | None]] | None = None,
+                 expected_digits: Sequence[Sequence[int | None]] | None = None) -> CheckResult:
+    """Two finite sets of points, compared to 12 digits, or to the digits a decimal coordinate was written
+    with (``digits`` of the answer, ``expected_digits`` of the expected points: per point, per coordinate)."""
+
+    def values(point) -> tuple:
+        return tuple(complex(v.evalf(20)).real for v in point)
 
     try:
-        given = {key(p) for p in answer_rows if p}
+        given = [(values(p), digits[i] if digits and i < len(digits) and len(digits[i]) == len(p) else [None] * len(p))
+                 for i, p in enumerate(answer_rows) if p]
     except TypeError:
         return CheckResult(MALFORMED, "each point must be numbers, like (1, -2)", "points")
-    wanted = {key(p) for p in expected}
-    if given == wanted:
+    wanted = list(dict.fromkeys(tuple(round(v, 12) for v in values(p)) for p in expected))
+    rounded = {tuple(round(v, 12) for v in values(p)): places for p, places in
+               zip(expected, expected_digits or [], strict=False) if len(places) == len(p)}
+
+    def matches(point, places, target) -> bool:
+        """Each coordinate equal, or rounded to the digits the answer — or the expected point — was written with."""
+        theirs = rounded.get(target, [None] * len(target))
+        return len(point) == len(target) and all(
+            _coordinate_matches(g, w, d) or _coordinate_matches(w, g, t)
+            for g, w, d, t in zip(point, target, places, theirs, strict=True))
+
+    missing = [w for w in wanted if not any(matches(g, d, w) for g, d in given)]
+    extra = sorted({tuple(round(v, 12) for v in g) for g, d in given if not any(matches(g, d, w) for w in wanted)})
+    if not missing and not extra:
         return CheckResult(EQUIVALENT, f"all {len(wanted)} points, and no others", "points")
-    missing, extra = wanted - given, given - wanted
     parts = []
     if missing:
         parts.append(f"{len(missing)} point(s) missing")
     if extra:
-        parts.append(f"not critical: {', '.join(str(p) for p in sorted(extra))}")
+        parts.append(f"not critical: {', '.join(str(p) for p in extra)}")
     return CheckResult(NOT_EQUIVALENT, "; ".join(parts), "points")
 
 
@@ -362,14 +393,16 @@ def _judge(answer, expected, kind, var, domain, tolerance, names) -> CheckResult
             rows = read_rows(answer, {})
         except ParseError as error:
             return malformed(error)
-        return check_points(rows, _expected_rows(expected))
+        return check_points(rows, _expected_rows(expected), entry_digits(answer), entry_digits(expected))
     if kind in ("vector", "matrix"):
         matrix = _expected_matrix(expected, kind)
         try:
             rows = read_rows(answer, {**_symbol_table(matrix), **names})
         except ParseError as error:
             return malformed(error)
-        result = check_matrix(rows, matrix, domain, tolerance=tolerance, digits=digits)
+        per_entry = entry_digits(answer)
+        flat_digits = [d for row in per_entry for d in row] if per_entry else digits
+        result = check_matrix(rows, matrix, domain, tolerance=tolerance, digits=flat_digits)
         return _unsimplified(result, sp.Matrix([v for row in rows for v in row]), matrix)
     expected_expr = as_expr(expected)
     table = {**_symbol_table(expected_expr), **names}

@@ -25,7 +25,7 @@ import sympy as sp
 
 from calcml.exercises.typed import as_ascii
 from calcml.symbolic.errors import ParseError
-from calcml.symbolic.parser import as_expr, parse, parse_rows, tokenize
+from calcml.symbolic.parser import as_expr, parse, parse_rows, split_rows, tokenize
 
 
 class UnknownNameError(ParseError):
@@ -105,3 +105,14 @@ def significant_digits(answer) -> int | None:
             mantissa = re.split("[eE]", token.text)[0].replace(".", "").lstrip("0")
             counts.append(max(len(mantissa), 1))
     return min(counts) if counts else None
+
+
+def entry_digits(answer) -> list[list[int | None]] | None:
+    """For a vector, matrix or list of points typed as text, the significant digits of each entry, row by row,
+    so that "0.5, 0.667" is judged entry by entry: 0.667 to its three digits, not to the one digit of 0.5."""
+    if not isinstance(answer, str):
+        return None
+    try:
+        return [[significant_digits(entry) for entry in row] for row in split_rows(as_ascii(answer, rows=True)[0])]
+    except ParseError:
+        return None

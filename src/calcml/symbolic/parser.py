@@ -436,6 +436,21 @@ def parse_rows(text: str, symbols: dict[str, sp.Symbol] | None = None) -> list[l
     return rows
 
 
+def split_rows(text: str) -> list[list[str]]:
+    """The entries of a vector, matrix or list of points as text, split as :func:`parse_rows` splits them.
+
+    >>> split_rows("(0, 0.5); (1, -1)")
+    [['0', ' 0.5'], ['1', ' -1']]
+    """
+    rows = []
+    for chunk in _split_top_level(text, ";"):
+        stripped = chunk.strip()
+        if stripped.startswith("(") and _closing_paren(stripped) == len(stripped) - 1:
+            stripped = stripped[1:-1]
+        rows.append(_split_top_level(stripped, ","))
+    return rows
+
+
 def _split_top_level(text: str, separator: str) -> list[str]:
     parts, depth, start = [], 0, 0
     for i, char in enumerate(text):
