@@ -443,3 +443,31 @@ def test_the_digits_hint_names_the_entrys_own_digits():
 def test_points_with_decimals(answer, expected, right):
     result = check(answer, expected, kind="points")
     assert result.outcome == ("correct" if right else "wrong"), (answer, str(result))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the textbook power of a function, sin²(x)
+
+
+@pytest.mark.parametrize("answer,twin,expected,right", [
+    ("sin^2(x)", "sin(x)^2", "sin(x)^2", True),
+    ("sin²(x)", "sin(x)^2", "sin(x)^2", True),
+    ("1 - tanh^2(x)", "1 - tanh(x)^2", "1/cosh(x)^2", True),
+    ("1 - tanh²(x)", "1 - tanh(x)^2", "1/cosh(x)^2", True),
+    ("2sin(x)cos^2(x)", "2*sin(x)*cos(x)^2", "2*sin(x)*cos(x)^2", True),
+    ("σ²(x)", "sigmoid(x)^2", "sigmoid(x)^2", True),
+    ("sin^2(x)", "sin(x)^2", "sin(x^2)", False),
+    ("1 + tanh^2(x)", "1 + tanh(x)^2", "1/cosh(x)^2", False),
+])
+def test_a_power_written_between_the_function_and_its_argument(answer, twin, expected, right):
+    """sin^2(x) was malformed: "sin needs parentheses; write sin(x)", though the parentheses were there.
+    ``twin`` is the answer in the notation SymPy's own parser reads, for the truth."""
+    assert really_equal(twin, expected) == right
+    result = check(answer, expected)
+    assert result.outcome == ("correct" if right else "wrong"), (answer, str(result))
+
+
+def test_an_inverse_power_of_a_function_is_refused_as_ambiguous():
+    result = check("sin^-1(x)", "asin(x)")
+    assert result.outcome == "malformed" and "ambiguous" in result.feedback and "asin(x)" in result.feedback
+    assert "sin(x)^2" in check("sin²x", "sin(x)^2").feedback        # the hint shows where the ( goes

@@ -434,3 +434,9 @@ def test_sums_to_infinity_and_closed_forms():
     assert cm.symbolic.summation("1/k", ("k", 1, "oo")).result == sp.oo
     assert cm.symbolic.summation("1/2^k", ("k", 0, "oo")).result == 2
     assert cm.symbolic.summation("(-1)^(k+1)/k", ("k", 1, "oo")).result == sp.log(2)
+
+
+def test_derivative_of_a_power_written_as_sin_squared_of_x():
+    """derive("sin^2(x)") was refused: "sin needs parentheses; write sin(x)"."""
+    assert sp.simplify(plain(cm.derive("sin^2(x)", "x").result) - sp.sin(2 * x)) == 0
+    assert sp.simplify(plain(cm.derive("tanh^2(x)", "x").result) - sp.diff(sp.tanh(x) ** 2, x)) == 0

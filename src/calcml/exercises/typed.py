@@ -44,7 +44,7 @@ def as_ascii(text: str, *, rows: bool = False) -> tuple[str, list[int]]:
             emit("^(" + "".join(_SUPERSCRIPTS[c] for c in text[i:j]) + ")", i + 1)
             i = j
             continue
-        if char == "σ" and text[i + 1:i + 2] == "(":
+        if char == "σ" and text[i + 1:i + 2] and text[i + 1] in "(" + "".join(_SUPERSCRIPTS):
             emit("sigmoid", i + 1)
         elif char == "√":
             word = _NAME.match(text, i + 1)

@@ -318,8 +318,12 @@ class _Parser:
     def name(self, token: Token) -> sp.Expr:
         word = token.text
         if word in _UNARY or word in _VARIADIC:
+            power = self.power_before_call(token) if word in _UNARY else None
+            if power is not None:
+                return sp.Pow(self.call(token), power)
             if not self.is_op("("):
-                raise self.fail(f"{word} needs parentheses", token, hint=f"write {word}(x)")
+                hint = f"write {word}(x)^2 for {word}²(x)" if self.is_op("^", "**") else f"write {word}(x)"
+                raise self.fail(f"{word} needs parentheses", token, hint=hint)
             return self.call(token)
         if word in CONSTANTS:
             return CONSTANTS[word]
@@ -337,6 +341,24 @@ class _Parser:
         if word not in self.symbols:
             self.symbols[word] = sp.Symbol(word, real=True)
         return self.symbols[word]
+
+    def power_before_call(self, name: Token) -> sp.Expr | None:
+        """The textbook sin²(x): ``sin^2(x)`` or ``sin^(2)(x)`` is sin(x)^2, for a whole power from 2 to 9 (the
+        tokens are consumed); None when the name is not followed by such a power and '('. sin^-1(x) is refused:
+        it means arcsin in some books and 1/sin in others."""
+        ahead = [t.text if t.kind != "end" else "" for t in self.tokens[self.index:self.index + 5]]
+        if not ahead or ahead[0] not in ("^", "**"):
+            return None
+        if ahead[1] == "-" or ahead[1:3] == ["(", "-"]:
+            word = name.text
+            raise self.fail(f"{word}^-1 is ambiguous", name,
+                            hint=f"write a{word}(x) for the inverse function or 1/{word}(x) for the reciprocal")
+        wrapped = ahead[1] == "(" and ahead[3] == ")"
+        number, after = (ahead[2], ahead[4]) if wrapped else (ahead[1], ahead[2])
+        if not (len(number) == 1 and number in "23456789" and after == "("):
+            return None
+        self.index += 4 if wrapped else 2
+        return sp.Integer(number)
 
     def call(self, name: Token) -> sp.Expr:
         opened = self.advance()
