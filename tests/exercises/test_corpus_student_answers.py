@@ -471,3 +471,12 @@ def test_an_inverse_power_of_a_function_is_refused_as_ambiguous():
     result = check("sin^-1(x)", "asin(x)")
     assert result.outcome == "malformed" and "ambiguous" in result.feedback and "asin(x)" in result.feedback
     assert "sin(x)^2" in check("sin²x", "sin(x)^2").feedback        # the hint shows where the ( goes
+
+
+def test_the_sign_function_calcml_prints_can_be_typed_back():
+    """d/dx |x| is printed as sign(x); typing sign(x) back was "unknown function 'sign'; did you mean sin?"."""
+    slope_of_abs = cm.derive("abs(x)", "x").result
+    assert check("sign(x)", slope_of_abs).outcome == "correct"
+    assert check("-sign(x)", slope_of_abs).outcome == "wrong"
+    assert check("sign(x)", "1", domain={"x": (0.1, 3)}, variables=["x"]).outcome == "correct"
+    assert check("sign(x)", "1", variables=["x"]).outcome == "wrong"

@@ -440,3 +440,10 @@ def test_derivative_of_a_power_written_as_sin_squared_of_x():
     """derive("sin^2(x)") was refused: "sin needs parentheses; write sin(x)"."""
     assert sp.simplify(plain(cm.derive("sin^2(x)", "x").result) - sp.sin(2 * x)) == 0
     assert sp.simplify(plain(cm.derive("tanh^2(x)", "x").result) - sp.diff(sp.tanh(x) ** 2, x)) == 0
+
+
+def test_sign_is_read_and_differentiated_away_from_zero():
+    assert plain(cm.derive("x*sign(x)", "x").result) == sp.sign(x)
+    assert plain(cm.derive("x^2*sign(x)", "x").result) == 2 * x * sp.sign(x)
+    r = cm.symbolic.limit("sign(x)", "x", 0)
+    assert r.exists is False and (r.left, r.right) == (-1, 1)

@@ -60,6 +60,7 @@ _UNARY: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "sqrt": sp.sqrt,
     "abs": sp.Abs,
     "Abs": sp.Abs,
+    "sign": sp.sign,  # as calcml prints d/dx |x|, so that a learner can type it back
     "sigmoid": sigmoid,
     "relu": relu,
     "softplus": softplus,
