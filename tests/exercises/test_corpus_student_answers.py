@@ -480,3 +480,20 @@ def test_the_sign_function_calcml_prints_can_be_typed_back():
     assert check("-sign(x)", slope_of_abs).outcome == "wrong"
     assert check("sign(x)", "1", domain={"x": (0.1, 3)}, variables=["x"]).outcome == "correct"
     assert check("sign(x)", "1", variables=["x"]).outcome == "wrong"
+
+
+@pytest.mark.parametrize("answer,expected,right", [
+    ("2xy", "2*x*y", True), ("2xy + 3y^2", "2*x*y + 3*y^2", True), ("exp(xy)y", "y*exp(x*y)", True),
+    ("yx", "x*y", True), ("2xy", "2*x + y", False), ("xy^2", "x*y^2", True), ("xy^2", "(x*y)^2", False),
+])
+def test_a_product_of_one_letter_variables_written_together(answer, expected, right):
+    """"2xy" was malformed: "unknown name 'xy'", though the problem's variables are x and y."""
+    result = check(answer, expected)
+    assert result.outcome == ("correct" if right else "wrong"), (answer, str(result))
+
+
+def test_letters_together_stay_a_name_when_the_problem_has_that_name_or_a_letter_is_unknown():
+    assert check("xy", "xy + 1", variables=["x", "y"]).outcome == "wrong"        # xy is a variable of its own
+    unknown = check("xyt", "x*y")
+    assert unknown.outcome == "malformed" and "xyt" in unknown.feedback and unknown.column == 1
+    assert check("2xy, x^2", "2*x*y, x^2", kind="vector").outcome == "correct"

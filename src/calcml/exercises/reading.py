@@ -23,7 +23,7 @@ import re
 
 import sympy as sp
 
-from calcml.exercises.typed import as_ascii
+from calcml.exercises.typed import as_ascii, split_juxtaposed
 from calcml.symbolic.errors import ParseError
 from calcml.symbolic.parser import as_expr, parse, parse_rows, split_rows, tokenize
 
@@ -52,6 +52,7 @@ def _read_typed(reader, text: str, allowed: dict[str, sp.Symbol], rows: bool):
     """``reader`` (parse or parse_rows) on the typed ``text`` in ASCII (x² → x^(2), − → -, see
     :mod:`calcml.exercises.typed`); an error points at the column of what the learner typed."""
     ascii_text, columns = as_ascii(text, rows=rows)
+    ascii_text, columns = split_juxtaposed(ascii_text, columns, set(allowed))
     table = dict(allowed)
     try:
         value = reader(ascii_text, table)

@@ -9,6 +9,8 @@ points at the spot the learner typed. Vectors may be typed as lists, [2x, 2y], a
 '-3x^(2)*y'
 >>> as_ascii("σ(z)(1 − σ(z))")[0]
 'sigmoid(z)(1 - sigmoid(z))'
+>>> split_juxtaposed("2xy + y", list(range(1, 8)), {"x", "y"})[0]
+'2x*y + y'
 >>> as_ascii("[[1, 2], [3, 4]]", rows=True)[0]
 '  1, 2;3, 4  '
 """
@@ -16,6 +18,9 @@ points at the spot the learner typed. Vectors may be typed as lists, [2x, 2y], a
 from __future__ import annotations
 
 import re
+
+from calcml.symbolic.errors import ParseError
+from calcml.symbolic.parser import CONSTANTS, FUNCTIONS, tokenize
 
 _SAME = {"−": "-", "–": "-", "×": "*", "·": "*", "⋅": "*", "∙": "*", "π": " pi ", "÷": "/"}
 _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-", strict=True))
@@ -64,3 +69,28 @@ def as_ascii(text: str, *, rows: bool = False) -> tuple[str, list[int]]:
             emit(_SAME.get(char, char), i + 1)
         i += 1
     return "".join(out), columns
+
+
+def split_juxtaposed(text: str, columns: list[int], names: set[str]) -> tuple[str, list[int]]:
+    """"2xy" as 2*x*y when x and y are among the problem's ``names`` and xy is not (nor a function or constant):
+    a word made only of one-letter variables is their product, as in the prompt's x·y."""
+    variables = {name for name in names if len(name) == 1}
+    try:
+        tokens = tokenize(text)
+    except ParseError:
+        return text, columns
+    out, mapped, position = [], [], 0
+    for token in tokens:
+        word = token.text
+        if token.kind != "name" or word in names or word in FUNCTIONS or word in CONSTANTS \
+                or len(word) < 2 or not all(letter in variables for letter in word):
+            continue
+        start = token.column - 1
+        out.append(text[position:start])
+        mapped.extend(columns[position:start])
+        out.append("*".join(word))
+        mapped.extend(c for k in range(len(word)) for c in ([columns[start + k]] * (2 if k else 1)))
+        position = start + len(word)
+    out.append(text[position:])
+    mapped.extend(columns[position:])
+    return "".join(out), mapped
