@@ -56,3 +56,14 @@ def test_random_expressions_differentiate_like_sympy(text):
         number = complex(sp.N(difference.xreplace(point), 30))
         scale = max(1.0, abs(complex(sp.N(to_elementary(d.result).xreplace(point), 30))))
         assert abs(number) <= 1e-15 * scale or number != number  # NaN where both are undefined
+
+
+def test_a_constant_that_is_not_real_is_refused_not_printed_with_an_i_that_reads_back_as_a_variable():
+    """sqrt((0.5 - 3) + 2) is √(−½) = (√2/2)·i: printed 'sqrt(2)*I/2', it read back with I a real variable (found by
+    the property above). Roots and logs of negative constants are refused; roots of expressions are read."""
+    import pytest
+
+    for text in ("sqrt((0.5 - 3) + 2)", "log(-2)", "(-8)^(1/3)"):
+        with pytest.raises(ParseError, match="not a real number"):
+            parse(text)
+    assert parse("(-2)^3") == -8 and str(parse("sqrt(-x)")) == "sqrt(-x)"

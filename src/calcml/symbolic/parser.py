@@ -198,6 +198,13 @@ class _Parser:
         expr = self.sum()
         if self.current.kind != "end":
             raise self.fail(f"unexpected {self.current.text!r} after a complete expression")
+        complex_part = next((part for part in sp.preorder_traversal(expr)
+                             if not part.free_symbols and part.is_extended_real is False and part.is_finite), None)
+        if complex_part is not None:  # √(−½) is (√2/2)·i, printed with an I that reads back as a variable
+            raise self.fail(f"{sp.sstr(complex_part)} is not a real number: a root or logarithm of a negative "
+                            "number", self.tokens[0],
+                            hint="calcml's calculus is over the real numbers; check the signs inside roots and logs "
+                                 "(SymPy's (−8)^(1/3) is the complex principal root, not −2)")
         return expr
 
     def sum(self) -> sp.Expr:
