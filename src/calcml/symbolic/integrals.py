@@ -238,12 +238,18 @@ def _at(F: sp.Expr, x: sp.Symbol, bound: sp.Expr, side: str) -> sp.Expr:
     return value
 
 
+def _honest_value(value: sp.Expr, f: sp.Expr, x: sp.Symbol, a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """∫_a^b f dx as computed, checked against quadrature and with the condition on the parameters under which it
+    holds (a singular point of f that moves with them)."""
+    value = checked_value(value, f, x, a, b)
+    return with_condition(value, outside_condition(f, x, a, b), sp.Integral(f, (x, a, b)))
+
+
 def _fundamental_theorem(f: sp.Expr, x: sp.Symbol, a: sp.Expr, b: sp.Expr, inner: Step) -> Step:
     """∫_a^b f dx = F(b) − F(a), for f continuous on [a, b] (or symbolic bounds)."""
     F = inner.result
     upper, lower = _at(F, x, b, "-"), _at(F, x, a, "+")
-    value = checked_value(tidy(sp.simplify(upper - lower)), f, x, a, b)
-    value = with_condition(value, outside_condition(f, x, a, b), sp.Integral(f, (x, a, b)))
+    value = _honest_value(tidy(sp.simplify(upper - lower)), f, x, a, b)
     return Step(
         "int.definite",
         sp.Integral(f, (x, a, b)),
@@ -287,8 +293,7 @@ def definite_steps(f: sp.Expr, x: sp.Symbol, a: sp.Expr, b: sp.Expr) -> Step:
             "a parameter; try the numeric quadrature (calcml integrate --numeric, cm.integrate.quad), split the "
             "interval at the singular point, or give the parameters assumptions (sp.Symbol('n', positive=True))."
         ) from error
-    value = checked_value(value, f, x, a, b)
-    value = with_condition(value, outside_condition(f, x, a, b), sp.Integral(f, (x, a, b)))
+    value = _honest_value(value, f, x, a, b)
     return Step(
         "int.sympy",
         sp.Integral(f, (x, a, b)),

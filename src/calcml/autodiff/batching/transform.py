@@ -24,10 +24,12 @@ import numpy as np
 from calcml.autodiff import tree
 from calcml.autodiff.batching.rules import Batched, loop, rule_for
 from calcml.autodiff.batching.trace import ExampleArray, Tracer
+from calcml.autodiff.dispatch import unwrapped
 from calcml.autodiff.errors import CalcmlError, ShapeError
-from calcml.autodiff.reverse import reverse_topological_order
+from calcml.autodiff.reverse import reaches_other_leaves, reverse_topological_order
 from calcml.autodiff.state import STATE, recording
 from calcml.autodiff.tensor import Tensor
+from calcml.autodiff.transforms.arguments import nested
 
 _OUT_AXES_NONE = ("vmap: out_axes=None returns an output once, so it must not depend on the batch; this one does.\n"
                   "  give it a batch axis (out_axes=0), or return it from outside the vmapped function.")
@@ -276,11 +278,10 @@ def _as_result(value: Any) -> Any:
     that requires grad (``loss.backward()`` after a top-level vmap). Otherwise its array: a replayed backward
     operation may close over a node of the inner grad's own graph, whose inputs that grad has released."""
     if type(value) is not Tensor or not value.is_traced():
-        return value.value if type(value) is Tensor else value
-    if STATE.reverse_depth > 0 or STATE.forward_depth > 0 or STATE.vmap_tracers:
+        return unwrapped(value)
+    if nested() or reaches_other_leaves(reverse_topological_order(value), set()):
         return value
-    leads_to_a_leaf = any(t.node is None and t.requires_grad for t in reverse_topological_order(value))
-    return value if leads_to_a_leaf else value.value
+    return value.value
 
 
 def _escaped(leaf: Any, tracer: Tracer) -> bool:
@@ -321,9 +322,7 @@ def _example_by_example(f: Callable, flat: list[FlatArgument], size: int, out_ax
     stacked = []
     for k, axis in enumerate(_leaf_axes(out_axes, results[0], "vmap: out_axes")):
         if axis is None:  # returned once: it must be the same for every example
-            first = np.asarray(columns[0][k].value if type(columns[0][k]) is Tensor else columns[0][k])
-            if any(not np.array_equal(np.asarray(r[k].value if type(r[k]) is Tensor else r[k]), first)
-                   for r in columns[1:]):
+            if any(not np.array_equal(unwrapped(r[k]), unwrapped(columns[0][k])) for r in columns[1:]):
                 raise ShapeError(_OUT_AXES_NONE)
             stacked.append(_as_result(columns[0][k]))
             continue

@@ -6,7 +6,7 @@ under ``cm.vmap`` that value is recorded per example: a Python ``if`` on it make
 (right, but B times the work). So a rule branches only on a plain value and takes the general path on a recorded
 one — correct for every example, and batched.
 
->>> decided(np.any(np.array([1.0, 0.0]) == 0))
+>>> plainly_none(np.array([1.0, 2.0]) == 0)      # no zero: the shortcut ∏ x / x_i is safe
 True
 """
 
@@ -17,6 +17,7 @@ from typing import Any
 from calcml.autodiff.tensor import Tensor
 
 
-def decided(test: Any) -> bool:
-    """True when a rule may branch on ``test``: a plain value, not one cm.vmap records per example."""
-    return type(test) is not Tensor
+def plainly_none(mask: Any) -> bool:
+    """True when ``mask`` is a plain array with no True entry: the rule may take its shortcut. False when some
+    entry is True, and for a mask cm.vmap records per example (the general path is right for every example)."""
+    return type(mask) is not Tensor and not mask.any()

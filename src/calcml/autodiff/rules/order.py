@@ -20,7 +20,7 @@ from calcml.autodiff.errors import OperationError
 from calcml.autodiff.formula import Formula
 from calcml.autodiff.primitive import primitive
 from calcml.autodiff.rules.axes import kept_shape, normalize_axes
-from calcml.autodiff.rules.branching import decided
+from calcml.autodiff.rules.branching import plainly_none
 from calcml.autodiff.rules.indexing import take_along_axis
 from calcml.autodiff.tensor import Tensor
 
@@ -177,13 +177,13 @@ def _quantile(a, q, axis, keepdims, method, ignore_nan, op, percent=False):
     weight = position - lo.astype(dtype) if weight is None else weight
     if type(weight) is not Tensor:  # a constant (q is not traced): in NumPy's dtype, so float32 stays float32
         weight = np.asarray(weight, dtype)
-    source = np.where(missing, 0.0, flat) if not decided(missing) or missing.any() else flat  # no NaN meets weight 0
+    source = flat if plainly_none(missing) else np.where(missing, 0.0, flat)  # no NaN may meet a zero weight
     low = take_along_axis(source, np.take_along_axis(order, lo, -1), -1)
     high = take_along_axis(source, np.take_along_axis(order, hi, -1), -1)
     step = high - low
     result = np.where(weight >= 0.5, high - step * (1 - weight), low + step * weight)  # NumPy's lerp, exact at 1
     undefined = size == 0 if ignore_nan else np.any(missing, axis=-1, keepdims=True)
-    if not decided(undefined) or undefined.any():  # NumPy's answer there is NaN, with no gradient
+    if not plainly_none(undefined):  # NumPy's answer there is NaN, with no gradient
         result = np.where(undefined, np.nan, result)
     out_shape = kept_shape(shape, axis) if keepdims else tuple(shape[d] for d in rest)
     return np.reshape(np.moveaxis(result, -1, 0), np.shape(q_values) + out_shape)

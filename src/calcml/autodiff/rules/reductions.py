@@ -24,7 +24,7 @@ from calcml.autodiff.rules.axes import (
     restore_reduced,
     with_kept_axes,
 )
-from calcml.autodiff.rules.branching import decided
+from calcml.autodiff.rules.branching import plainly_none
 from calcml.autodiff.rules.indexing import index_along
 
 
@@ -107,8 +107,7 @@ def _prod_partial(ans, x, axis=None, keepdims=False, initial=None, where=True):
     """∂(c·∏ x)/∂x_i = c·∏_{j≠i} x_j (= ans / x_i when no x_j is zero), 0 where ``where`` leaves x_i out."""
     if where is not True:
         x = np.where(where, x, 1.0)
-    has_zero = np.any(x == 0)
-    if decided(has_zero) and not has_zero:
+    if plainly_none(x == 0):
         partial = restore_reduced(ans, x.shape, axis, keepdims) / x
     else:
         partial = _product_of_others(x, axis) * (1.0 if initial is None else initial)
@@ -135,9 +134,9 @@ def _winners(ans, x, axis, keepdims, where):
     if where is not True:
         hits = hits & where
     counts = np.add.reduce(hits, axis=axis, keepdims=True)
-    if decided(counts) and np.maximum.reduce(counts, axis=None, initial=0) <= 1:  # no ties (the usual case):
-        return hits.astype(x.dtype)  # 1 where the max is, else 0
-    return (hits / np.maximum(counts, 1)).astype(x.dtype)  # a plain array: comparisons are not traced
+    if plainly_none(counts > 1):  # no ties (the usual case): 1 where the max is, else 0
+        return hits.astype(x.dtype)
+    return (hits / np.maximum(counts, 1)).astype(x.dtype)
 
 
 def _extremum(name, reduce, description):
@@ -268,8 +267,7 @@ def _cumprod_vjp(g, ans, x, axis=None, dtype=None, out=None):
     """∂L/∂x_i = Σ_{k≥i} g_k ∏_{j≤k, j≠i} x_j  (= Σ_{k≥i} g_k p_k / x_i when no x_j is 0)."""
     if axis is None:
         return np.reshape(_cumprod_vjp(g, ans, np.ravel(x), 0), np.shape(x))
-    has_zero = np.any(x == 0)
-    if decided(has_zero) and not has_zero:
+    if plainly_none(x == 0):
         return _reverse_cumsum(g * ans, axis) / x
     others = _running_products_of_others(np.moveaxis(x, axis, -1))
     return np.moveaxis(np.sum(others * np.moveaxis(g, axis, -1)[..., None, :], axis=-1), -1, axis)
@@ -280,8 +278,7 @@ def _cumprod_jvp(t, ans, x, axis=None, dtype=None, out=None):
     if axis is None:
         t, x, axis = np.reshape(t, (t.shape[0], -1)), np.ravel(x), 0
     axis = negative_axes(axis, x.ndim)[0]
-    has_zero = np.any(x == 0)
-    if decided(has_zero) and not has_zero:
+    if plainly_none(x == 0):
         return np.reshape(ans, (1,) + x.shape) * np.cumsum(t / x, axis=axis)
     others = _running_products_of_others(np.moveaxis(x, axis, -1))
     return np.moveaxis(np.sum(np.moveaxis(t, axis, -1)[..., :, None] * others, axis=-2), -1, axis)
@@ -401,7 +398,7 @@ softmax.defjvp(lambda t, ans, x, axis=-1:
 def _without_nan(a, fill):
     """``a`` with its NaNs replaced by ``fill`` (traced), and the plain mask of where they were."""
     missing = np.isnan(a)
-    return (np.where(missing, fill, a) if not decided(missing) or missing.any() else a), missing
+    return (a if plainly_none(missing) else np.where(missing, fill, a)), missing
 
 
 def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
@@ -428,7 +425,7 @@ def _nan_extremum(extremum, fill):
         clean, missing = _without_nan(a, fill)
         result = extremum(clean, axis, None, keepdims, initial, where)
         empty = np.all(missing, axis=axis, keepdims=keepdims)
-        if initial is not None or (decided(empty) and not np.any(empty)):
+        if initial is not None or plainly_none(empty):
             return result
         return np.where(empty, np.nan, result)
 

@@ -108,14 +108,14 @@ def unwrapped_value_and_grad(f: Callable, argnums: int | Sequence[int], has_aux:
             if not (isinstance(out, tuple) and len(out) == 2):
                 raise TypeError("has_aux=True expects the function to return a pair (value, aux).")
             out, aux = out
-        out = as_output_tensor(out, "grad")
+        out = as_output_tensor(out, transform)
         if out.value.size != 1:
             raise NonScalarOutputError(
                 f"{transform} needs a function with a scalar output, but this one returned shape {out.shape}.\n"
                 "  reduce it (np.sum, np.mean), or use cm.jacobian for every output, or cm.vjp with a "
                 "cotangent."
             )
-        grads, keep_traced = gradients([out], [seed_for(out, None, "grad")], inputs, keep_nested)
+        grads, keep_traced = gradients([out], [seed_for(out, None, transform)], inputs, keep_nested)
         release(inputs)
         value = finish(out, keep_traced)
         if has_aux:
