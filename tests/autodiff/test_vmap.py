@@ -268,3 +268,48 @@ def test_per_example_gradients_through_rules_with_shortcuts_are_replayed(name, m
     per_example = cm.vmap(cm.grad(f))(Z)
     expected = np.stack([cm.grad(f)(z) for z in Z])
     np.testing.assert_allclose(per_example, expected, rtol=1e-12, atol=1e-15)
+
+
+ONE_REPLAY = {  # name: (f of one example, the example's shape); each runs as one replay, no step example by example
+    "cumsum, axis=None": (lambda x: np.cumsum(x) * x.ravel(), (2, 3)),
+    "cumprod, axis=None": (lambda x: np.cumprod(x), (2, 2)),
+    "argmax, axis=None": (lambda x: x.ravel()[np.argmax(x)] * x, (3, 2)),
+    "softmax, axis=None": (lambda x: cm.softmax(x, axis=None), (2, 3)),
+    "flip, axis=None": (lambda x: np.flip(x) * x, (2, 3)),
+    "reshape, order=F": (lambda x: np.reshape(x, (3, -1), order="F") ** 2, (2, 3, 2)),
+    "ravel, order=F": (lambda x: np.ravel(x, order="F") * np.arange(6.0), (3, 2)),
+    "concatenate with a constant": (lambda x: np.concatenate([x, np.ones((2, 1)), x ** 2], axis=-1), (2, 3)),
+    "concatenate, axis=None": (lambda x: np.concatenate([x, x[0]], axis=None), (2, 3)),
+    "hstack, vstack": (lambda x: np.vstack([np.hstack([x, x]), 2 * np.hstack([x, x])]), (2, 3)),
+    "stack, axis=-1": (lambda x: np.stack([x, np.zeros(3), np.sin(x)], axis=-1), (3,)),
+    "stack, axis=1": (lambda x: np.stack([x, x * x], axis=1), (2, 3)),
+    "pad": (lambda x: np.pad(x, ((1, 0), (2, 1))) * 2.0, (2, 3)),
+    "pad, traced fill": (lambda x: np.pad(x, 1, constant_values=x[0, 0]), (2, 2)),
+    "tile, more reps than axes": (lambda x: np.tile(x, (2, 1, 3)), (2, 3)),
+    "tile, fewer reps": (lambda x: np.tile(x, 2)[:, 1:3] * x, (3, 2)),
+    "round, zeros_like": (lambda x: x * np.round(x * 3) + np.zeros_like(x), (4,)),
+    "digitize, isin, isclose, count_nonzero": (
+        lambda x: x * np.digitize(x, [-0.5, 0.0, 0.5]) + x * np.isin(np.round(x), [0.0, 1.0])
+        + x * np.isclose(x, 0.1, atol=0.3) + np.count_nonzero(x > 0) * x, (5,)),
+}
+
+
+@pytest.mark.parametrize("name", ONE_REPLAY)
+@settings(max_examples=4, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(size=st.integers(1, 5), seed=st.integers(0, 2**16))
+def test_joins_shapes_and_piecewise_functions_run_as_one_replay(name, size, seed, monkeypatch):
+    """Each operation has a batching rule: no example-by-example step (a per-op loop or a whole-f fallback)
+    — and the values, the per-example gradients and the gradient through the replay are the loop's."""
+    from calcml.autodiff.batching import rules, transform
+
+    def example_by_example(*args, **kwargs):
+        raise AssertionError(f"{name}: a step ran example by example")
+    monkeypatch.setattr(transform, "_example_by_example", example_by_example)
+    monkeypatch.setattr(rules, "loop", example_by_example)
+    f, shape = ONE_REPLAY[name]
+    X = np.random.default_rng(seed).normal(size=(size, *shape))
+    _assert_equal_to_loop(cm.vmap(f)(X), [f(x) for x in X])
+    per_example = cm.grad(lambda x: np.sum(np.sin(f(x))))
+    _assert_equal_to_loop(cm.vmap(per_example)(X), [per_example(x) for x in X])
+    through_replay = cm.grad(lambda X: np.sum(np.sin(cm.vmap(f)(X))))(X)
+    np.testing.assert_allclose(through_replay, np.stack([per_example(x) for x in X]), rtol=1e-10, atol=1e-12)

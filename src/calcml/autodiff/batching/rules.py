@@ -28,6 +28,7 @@ import numpy as np
 
 import calcml.autodiff.rules  # noqa: F401  (registers the primitives whose rules are declared below)
 from calcml.autodiff.primitive import REGISTRY, Primitive
+from calcml.autodiff.rules.shape import tile_layout
 from calcml.autodiff.tensor import Tensor
 
 
@@ -102,8 +103,9 @@ def elementwise(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
 
 
 def unary(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
-    """Operations that do not look at the shape (astype, copy): apply to the batch as it is."""
-    if has_batched(args[1:]):
+    """Operations entry by entry on their first argument (astype, copy, round, zeros_like, digitize into fixed
+    bins): apply to the batch as it is."""
+    if type(args[0]) is not Batched or has_batched(args[1:]) or "shape" in kwargs:
         return loop(fn, args, kwargs, size)
     return fn(args[0].physical, *args[1:], **kwargs)
 
@@ -138,7 +140,8 @@ def _parameter(fn: Any, name: str) -> tuple[int, Any] | None:
 
 
 def axis_rule(parameter: str, none_means_all: bool = True) -> Callable:
-    """Operations on the first argument along ``parameter`` (an axis, a tuple of axes or None = all)."""
+    """Operations on the first argument along ``parameter`` (an axis or a tuple of axes). None means all of an
+    example's axes (sum, flip), or with ``none_means_all=False`` the example flattened (cumsum, argmax)."""
     def rule(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
         if not args or type(args[0]) is not Batched or has_batched(args[1:]) or has_batched(tuple(kwargs.values())):
             return loop(fn, args, kwargs, size)
@@ -147,26 +150,41 @@ def axis_rule(parameter: str, none_means_all: bool = True) -> Callable:
             return loop(fn, args, kwargs, size)
         position, default = found
         axis = args[position] if position < len(args) else kwargs.get(parameter, default)
+        physical = args[0].physical
         if axis is None and not none_means_all:
-            return loop(fn, args, kwargs, size)
-        shifted = shift_axis(axis, args[0].ndim)
+            physical, shifted = np.reshape(physical, (size, -1)), 1
+        else:
+            shifted = shift_axis(axis, args[0].ndim)
         if position < len(args):
-            return fn(args[0].physical, *args[1:position], shifted, *args[position + 1:], **kwargs)
-        return fn(args[0].physical, *args[1:], **{**kwargs, parameter: shifted})
+            return fn(physical, *args[1:position], shifted, *args[position + 1:], **kwargs)
+        return fn(physical, *args[1:], **{**kwargs, parameter: shifted})
     return rule
 
 
 # ---- shapes --------------------------------------------------------------------------------------------
+def _fortran_reshape(physical: Any, shape: tuple) -> Any:
+    """Each example reshaped in Fortran order: with the batch axis last, Fortran order keeps each example's
+    entries in one block, in the order ``np.reshape(x, shape, order="F")`` reads them."""
+    moved = np.reshape(np.moveaxis(physical, 0, -1), shape + (physical.shape[0],), order="F")
+    return np.moveaxis(moved, -1, 0)
+
+
 def reshape(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
     a, shape = args[0], args[1] if len(args) > 1 else kwargs.get("shape")
-    if kwargs.get("order", "C") != "C" or has_batched(args[1:]):
+    order = args[2] if len(args) > 2 else kwargs.get("order", "C")
+    if order not in ("C", "F") or has_batched(args[1:]):
         return loop(fn, args, kwargs, size)
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if order == "F":
+        return _fortran_reshape(a.physical, shape)
     return a.physical.reshape((size,) + shape)
 
 
 def ravel(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
-    if kwargs.get("order", args[1] if len(args) > 1 else "C") != "C":
+    order = kwargs.get("order", args[1] if len(args) > 1 else "C")
+    if order == "F":
+        return _fortran_reshape(args[0].physical, (-1,))
+    if order != "C":
         return loop(fn, args, kwargs, size)
     return args[0].physical.reshape((size, -1))
 
@@ -199,6 +217,47 @@ def broadcast_to(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
     a = args[0]
     shape = tuple(args[1] if len(args) > 1 else kwargs["shape"])
     return np.broadcast_to(_with_rank(a, len(shape)), (size,) + shape)
+
+
+# ---- joining, padding, tiling --------------------------------------------------------------------------
+def _every_example(value: Any, size: int) -> Any:
+    """The physical batch of ``value``: its own when Batched, a constant repeated for every example."""
+    return value.physical if type(value) is Batched else np.broadcast_to(value, (size,) + np.shape(value))
+
+
+def concatenate(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
+    """Each example's pieces joined along the axis after the batch axis (axis=None: each example's pieces
+    flattened first); a constant piece is repeated for every example."""
+    axis = kwargs.get("axis", 0)
+    pieces = [_every_example(a, size) for a in args]
+    if axis is None:
+        return fn(*[np.reshape(p, (size, -1)) for p in pieces], axis=1)
+    return fn(*pieces, axis=shift_axis(axis, 0))
+
+
+def stack(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
+    """Each example's pieces stacked on a new axis, counted among the example's axes after the batch axis."""
+    return fn(*[_every_example(a, size) for a in args], axis=shift_axis(kwargs.get("axis", 0), 0))
+
+
+def pad(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
+    """No border on the batch axis: pad_width gets a (0, 0) pair in front."""
+    array, widths = args[0], args[1] if len(args) > 1 else kwargs.get("pad_width")
+    if type(array) is not Batched or has_batched(args[1:]) or has_batched(tuple(kwargs.values())):
+        return loop(fn, args, kwargs, size)
+    if np.shape(widths) != (array.ndim, 2):  # only the (before, after) pair per axis that np.pad's wrapper gives
+        return loop(fn, args, kwargs, size)
+    rest = {k: v for k, v in kwargs.items() if k != "pad_width"}
+    return fn(array.physical, ((0, 0),) + tuple(tuple(pair) for pair in widths), *args[2:], **rest)
+
+
+def tile(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
+    """reps aligned with the example's axes as np.tile aligns them, and 1 copy along the batch axis."""
+    array, reps = args[0], args[1] if len(args) > 1 else kwargs["reps"]
+    if type(array) is not Batched or has_batched((reps,)):
+        return loop(fn, args, kwargs, size)
+    shape, reps = tile_layout(array.physical.shape[1:], reps)
+    return fn(np.reshape(array.physical, (size,) + shape), (1,) + reps)
 
 
 # ---- products ------------------------------------------------------------------------------------------
@@ -275,14 +334,20 @@ for _name, _rule in {
     "reshape": reshape, "ravel": ravel, "transpose": transpose, "expand_dims": expand_dims, "squeeze": squeeze,
     "broadcast_to": broadcast_to, "matmul": matmul, "einsum": einsum, "getitem": getitem,
     "scatter_add": scatter_add, "astype": unary, "copy": unary,
-    **dict.fromkeys(("sum", "mean", "prod", "max", "min", "var", "std", "logsumexp"), axis_rule("axis")),
-    **dict.fromkeys(("softmax", "cumsum", "cumprod", "flip"), axis_rule("axis", none_means_all=False)),
+    "concatenate": concatenate, "stack": stack, "pad": pad, "tile": tile,
+    **dict.fromkeys(("sum", "mean", "prod", "max", "min", "var", "std", "logsumexp", "softmax", "flip"),
+                    axis_rule("axis")),
+    **dict.fromkeys(("cumsum", "cumprod"), axis_rule("axis", none_means_all=False)),
 }.items():
     REGISTRY[_name].defvmap(_rule)
 
 FUNCTION_RULES: dict[Callable, Callable] = {
     np.argmax: axis_rule("axis", none_means_all=False), np.argmin: axis_rule("axis", none_means_all=False),
-    np.any: axis_rule("axis"), np.all: axis_rule("axis"),
+    np.any: axis_rule("axis"), np.all: axis_rule("axis"), np.count_nonzero: axis_rule("axis"),
+    np.isclose: elementwise,
+    **dict.fromkeys((np.round, np.around, np.fix, np.isposinf, np.isneginf, np.isreal, np.iscomplex, np.digitize,
+                     np.isin), unary),
+    **dict.fromkeys((np.zeros_like, np.ones_like, np.empty_like), unary),
 }
 
 

@@ -234,7 +234,7 @@ implements(np.fliplr, lambda m: flip(m, 1))
 implements(np.flipud, lambda m: flip(m, 0))
 
 
-def _tile_layout(shape: tuple[int, ...], reps) -> tuple[tuple[int, ...], tuple[int, ...]]:
+def tile_layout(shape: tuple[int, ...], reps) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """x's shape and reps padded with leading 1s to a common length, as np.tile aligns them."""
     reps = (int(reps),) if np.ndim(reps) == 0 else tuple(int(r) for r in reps)
     ndim = max(len(shape), len(reps))
@@ -249,14 +249,14 @@ def tile(A, reps):
 
 def _tile_vjp(g, ans, A, reps):
     """View g as (r₀, s₀, r₁, s₁, ...) — copy index, then position in the copy — and sum the copies."""
-    shape, reps = _tile_layout(np.shape(A), reps)
+    shape, reps = tile_layout(np.shape(A), reps)
     interleaved = tuple(n for pair in zip(reps, shape, strict=True) for n in pair)
     summed = np.sum(np.reshape(g, interleaved), axis=tuple(range(0, 2 * len(shape), 2)))
     return np.reshape(summed, np.shape(A))
 
 
 def _tile_jvp(t, ans, A, reps):
-    shape, reps = _tile_layout(np.shape(A), reps)
+    shape, reps = tile_layout(np.shape(A), reps)
     return np.tile(np.reshape(t, t.shape[:1] + shape), (1,) + reps)
 
 
