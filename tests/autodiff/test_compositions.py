@@ -124,3 +124,37 @@ def test_jacobian_forward_inside_reverse_and_hessian_with_argnums_tuple():
     np.testing.assert_allclose(H[0][1], np.diag(2 * b * np.cos(a)))
     np.testing.assert_allclose(H[1][0], H[0][1].T)
     np.testing.assert_allclose(H[1][1], np.diag(2 * np.sin(a)))
+
+
+def test_derivatives_with_respect_to_a_pullbacks_cotangent_match_torch_func():
+    """u ↦ uᵀ J_g(x) is linear in u: its Jacobian is Jᵀ, and ∂/∂x of ⟨pullback(u), c⟩ is a second derivative.
+    The pullback used to turn a traced cotangent into a plain array: every derivative in u was a quiet 0."""
+    A = RNG.standard_normal((3, 4))
+    g = lambda x: np.tanh(A @ x) * x[0]
+    g_torch = lambda x: torch.tanh(torch.tensor(A) @ x) * x[0]
+    c, u = RNG.standard_normal(4), RNG.standard_normal(3)
+    J = tf.jacrev(g_torch)(torch.tensor(X)).numpy()
+    pulled = lambda u: cm.vjp(g, X)[1](u)[0]
+    np.testing.assert_allclose(cm.jacobian(pulled)(u), J.T, rtol=1e-12)
+    np.testing.assert_allclose(cm.jacobian(pulled, mode="fwd")(u), J.T, rtol=1e-12)
+    np.testing.assert_allclose(cm.grad(lambda u: np.sum(pulled(u) * c))(u), J @ c, rtol=1e-12)
+
+    def torch_pulled_dot_c(x):
+        return (tf.vjp(g_torch, x)[1](torch.tensor(u))[0] * torch.tensor(c)).sum()
+    np.testing.assert_allclose(cm.grad(lambda x: np.sum(cm.vjp(g, x)[1](u)[0] * c))(X),
+                               tf.grad(torch_pulled_dot_c)(torch.tensor(X)).numpy(), rtol=1e-10)
+
+
+def test_backward_with_a_traced_cotangent_keeps_it_with_create_graph_and_refuses_without():
+    A = RNG.standard_normal((3, 4))
+
+    def sum_of_grads(u, create_graph):
+        x = cm.Tensor(X, requires_grad=True)
+        (np.tanh(A @ x) * x[0]).backward(gradient=u, create_graph=create_graph)
+        return np.sum(x.grad)
+
+    J = cm.jacobian(lambda x: np.tanh(A @ x) * x[0])(X)
+    gradient = cm.grad(lambda u: sum_of_grads(u, True))(np.ones(3))  # stays on the graph of f's own leaf x
+    np.testing.assert_allclose(gradient.value, J.sum(axis=1), rtol=1e-12)
+    with pytest.raises(cm.GraphEscapeError, match="create_graph=True"):
+        cm.grad(lambda u: sum_of_grads(u, False))(np.ones(3))

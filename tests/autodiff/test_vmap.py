@@ -313,3 +313,41 @@ def test_joins_shapes_and_piecewise_functions_run_as_one_replay(name, size, seed
     _assert_equal_to_loop(cm.vmap(per_example)(X), [per_example(x) for x in X])
     through_replay = cm.grad(lambda X: np.sum(np.sin(cm.vmap(f)(X))))(X)
     np.testing.assert_allclose(through_replay, np.stack([per_example(x) for x in X]), rtol=1e-10, atol=1e-12)
+
+
+def _batch_ending_with_its_first_example(rows: int = 5, cols: int = 3, seed: int = 4) -> np.ndarray:
+    """The last row repeats the first (a batch padded with its first example): a check of the last example
+    alone cannot see a constant of example 0 baked into the replay."""
+    X = np.random.default_rng(seed).normal(size=(rows, cols))
+    X[-1] = X[0]
+    return X
+
+
+def test_stop_gradient_under_vmap_is_each_examples_own_constant():
+    """cm.stop_gradient(x) was a fresh constant the trace did not see: every example got example 0's."""
+    X = _batch_ending_with_its_first_example()
+    f = lambda x: np.sum(x * cm.stop_gradient(x) ** 2)
+    np.testing.assert_allclose(cm.vmap(cm.grad(f))(X), X ** 2, rtol=1e-12)
+    np.testing.assert_allclose(cm.vmap(f)(X), np.sum(X ** 3, axis=1), rtol=1e-12)
+    np.testing.assert_allclose(cm.grad(lambda X: np.sum(cm.vmap(f)(X)))(X), X ** 2, rtol=1e-12)  # stop stays stopped
+    np.testing.assert_allclose(cm.vmap(cm.vmap(cm.grad(f)))(np.stack([X, 2 * X])), np.stack([X ** 2, 4 * X ** 2]))
+
+
+def test_vmap_over_the_cotangents_of_a_pullback_gives_the_rows_of_the_jacobian():
+    """vmap(u ↦ uᵀJ)(U) = U J: the cotangent was read as a plain array, so every row was the first's."""
+    A = np.random.default_rng(5).normal(size=(3, 4))
+    g = lambda x: np.tanh(A @ x) * x[0]
+    x = np.array([0.3, -1.2, 0.8, 0.5])
+    U = _batch_ending_with_its_first_example(4, 3)
+    J = cm.jacobian(g)(x)
+    np.testing.assert_allclose(cm.vmap(lambda u: cm.vjp(g, x)[1](u)[0])(U), U @ J, rtol=1e-12)
+
+
+def test_the_check_of_the_replay_takes_an_example_unlike_the_first():
+    """A constant read with np.array(x.value) is invisible to the trace; the replay is checked against f run on
+    an example whose inputs differ from example 0's, so a repeated first row at the end does not hide it."""
+    X = _batch_ending_with_its_first_example()
+    f = lambda x: x * np.array(x.value).sum()
+    np.testing.assert_allclose(cm.vmap(f)(X), X * X.sum(axis=1, keepdims=True), rtol=1e-12)
+    same = np.repeat(X[:1], 4, axis=0)  # every example the same: example 0's answer is every example's
+    np.testing.assert_allclose(cm.vmap(f)(same), same * same.sum(axis=1, keepdims=True), rtol=1e-12)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from calcml.autodiff.errors import NonScalarOutputError, ShapeError
+from calcml.autodiff.errors import GraphEscapeError, NonScalarOutputError, ShapeError, describe
 from calcml.autodiff.in_place import as_used_at
 from calcml.autodiff.primitive import check_finite
 from calcml.autodiff.state import STATE
@@ -142,8 +142,10 @@ def backward_pass(roots: Tensor | Sequence[Tensor], seeds: Any, inputs: Sequence
     return grads, order
 
 
-def seed_for(output: Tensor, gradient: Any, caller: str) -> Any:
-    """The starting cotangent: 1 for a scalar output, else ``gradient``, checked against the output's shape."""
+def seed_for(output: Tensor, gradient: Any, caller: str, keep_traced: bool = False) -> Any:
+    """The starting cotangent: 1 for a scalar output, else ``gradient``, checked against the output's shape.
+    With ``keep_traced``, a cotangent that is itself being differentiated (or batched by vmap) stays a
+    Tensor, so what is computed from it keeps its derivative: d/du (uᵀ J) = J, not 0."""
     if gradient is None:
         if output.value.size != 1:
             raise NonScalarOutputError(
@@ -152,15 +154,23 @@ def seed_for(output: Tensor, gradient: Any, caller: str) -> Any:
                 "(e.g. .sum() or .mean()), or use cm.jacobian for every output at once."
             )
         return np.array(1, dtype=output.value.dtype).reshape(output.value.shape)  # 1, as C calls only
+    traced = type(gradient) is Tensor and (gradient.is_traced() or any(t.depends(gradient) for t in STATE.vmap_tracers))
+    if traced and not keep_traced:
+        raise GraphEscapeError(
+            f"{caller}: the cotangent {describe(gradient)} is itself being differentiated (or batched by cm.vmap), "
+            "and the gradients here would not depend on it (its derivative would be 0, each example the "
+            "first's).\n  pass create_graph=True to keep that dependence, or cm.stop_gradient(cotangent) if it "
+            "is a constant on purpose.")
     # not copied (a large cotangent costs a copy's time): the gradients handed out are copied instead where
     # they would alias it (own_copy, with the seed among the arrays already handed out)
-    gradient = np.asarray(gradient.value if isinstance(gradient, Tensor) else gradient, dtype=output.dtype)
+    if not traced:
+        gradient = np.asarray(gradient.value if isinstance(gradient, Tensor) else gradient, dtype=output.dtype)
     if gradient.shape != output.shape:
         raise ShapeError(
             f"{caller}: the cotangent has shape {gradient.shape} but the output has shape {output.shape}; "
             "they must match."
         )
-    return gradient
+    return np.astype(gradient, output.dtype) if traced and gradient.dtype != output.dtype else gradient
 
 
 def backward_into_leaves(output: Tensor, gradient: Any, create_graph: bool) -> None:
@@ -172,7 +182,7 @@ def backward_into_leaves(output: Tensor, gradient: Any, create_graph: bool) -> N
             "  create the inputs with cm.Tensor(data, requires_grad=True), and do not compute the "
             "output inside cm.no_grad()."
         )
-    seed = seed_for(output, gradient, "backward()")
+    seed = seed_for(output, gradient, "backward()", keep_traced=create_graph)
     grads, order = backward_pass(output, seed, create_graph=create_graph)
     handed_out = {id(seed)}
     for tensor in order:

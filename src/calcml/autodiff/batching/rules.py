@@ -30,6 +30,7 @@ import calcml.autodiff.rules  # noqa: F401  (registers the primitives whose rule
 from calcml.autodiff.primitive import REGISTRY, Primitive
 from calcml.autodiff.rules.shape import tile_layout
 from calcml.autodiff.tensor import Tensor
+from calcml.autodiff.transforms.arguments import stopped
 
 
 class Batched:
@@ -348,6 +349,7 @@ FUNCTION_RULES: dict[Callable, Callable] = {
     **dict.fromkeys((np.round, np.around, np.fix, np.isposinf, np.isneginf, np.isreal, np.iscomplex, np.digitize,
                      np.isin), unary),
     **dict.fromkeys((np.zeros_like, np.ones_like, np.empty_like), unary),
+    stopped: unary,
 }
 
 

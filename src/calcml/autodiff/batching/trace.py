@@ -202,10 +202,17 @@ class Tracer:
                 return True
         return False
 
+    def _is_example_constant(self, tensor: Tensor) -> bool:
+        """A Tensor outside the record whose value is the example's or computed from it (``cm.Tensor(x.value)``
+        holds a plain view of the example's memory)."""
+        value = tensor.value
+        return id(tensor) not in self.known and (isinstance(value, ExampleArray) or (
+            isinstance(value, np.ndarray) and id(_owner(value)) in self.example_memory))
+
     def _holds_example_values(self, value: Any) -> bool:
         """A constant (not a recorded Tensor) made from the example's values."""
         if type(value) is Tensor:
-            return id(value) not in self.known and isinstance(value.value, ExampleArray)
+            return self._is_example_constant(value)
         if isinstance(value, np.ndarray):  # np.asarray(example) is a plain view of the same memory
             return isinstance(value, ExampleArray) or id(_owner(value)) in self.example_memory
         if isinstance(value, dict):
@@ -216,14 +223,15 @@ class Tracer:
         for v in value:
             kind = type(v)
             if kind is Tensor:
-                if id(v) not in known and isinstance(v.value, ExampleArray):
+                if id(v) not in known and self._is_example_constant(v):
                     return True
             elif kind not in PLAIN and self._holds_example_values(v):
                 return True
         return False
 
     def record(self, fn: Any, args: tuple, kwargs: dict, out: Any) -> None:
-        """Called by the engine for every operation on Tensors while tracing."""
+        """Called by the engine for every operation on Tensors while tracing. An operation outside the record on
+        a constant made from the example (``cm.stop_gradient(x) ** 2``) makes one too: its memory is noted."""
         if type(out) is not Tensor:
             return
         if fn is getitem and self.value_reads:
@@ -236,12 +244,16 @@ class Tracer:
                     self.tainted = self.tainted or holds_example_values
                     self.entries.append((fn, args, kwargs, out))
                     self.known[id(out)] = out
+                elif holds_example_values:
+                    register_example_memory(out.value)
                 return
+        holds_example_values = self._holds_example_values(args) or self._holds_example_values(kwargs)
         if self._involves(args) or self._involves(kwargs):
-            if self._holds_example_values(args) or self._holds_example_values(kwargs):
-                self.tainted = True
+            self.tainted = self.tainted or holds_example_values
             self.entries.append((fn, args, kwargs, out))
             self.mark(out)
+        elif holds_example_values:
+            register_example_memory(out.value)
 
     def _judge_flat(self, args: tuple) -> tuple[bool, bool] | None:
         """``(_involves(args), _holds_example_values(args))`` for arguments that are Tensors and plain numbers
@@ -253,17 +265,18 @@ class Tracer:
             if kind is Tensor:
                 if id(a) in known:
                     involved = True
-                elif isinstance(a.value, ExampleArray):
+                elif self._is_example_constant(a):
                     holds = True
             elif kind not in PLAIN:
                 return None
         return involved, holds
 
-    def record_alias(self, source: Tensor, alias: Tensor) -> None:
-        """From here on ``alias`` stands for what ``source`` is now (a Tensor updated in place and the snapshot
-        of its earlier state trade places): recorded as an identity, so the replay follows the same swap."""
+    def record_alias(self, source: Tensor, alias: Tensor, identity: Callable = positive) -> None:
+        """From here on ``alias`` stands for what ``source`` is now: recorded as ``identity``, so the replay gives
+        each example its own. (A Tensor updated in place and the snapshot of its earlier state trade places;
+        ``cm.stop_gradient``'s constant is recorded with the identity that has no derivative.)"""
         if id(source) in self.known:
-            self.entries.append((positive, (source,), {}, alias))
+            self.entries.append((identity, (source,), {}, alias))
             self.mark(alias)
 
     def _traced_index(self, args: tuple, out: Tensor) -> tuple:

@@ -213,4 +213,15 @@ def stop_gradient(x: Any) -> Any:
     >>> cm.grad(lambda x: x * cm.stop_gradient(x))(3.0)      # d/dx (x · c) with c = 3 held fixed
     np.float64(3.0)
     """
-    return tree.map(lambda leaf: Tensor(leaf.value) if type(leaf) is Tensor else leaf, x)
+    return tree.map(stopped, x)
+
+
+def stopped(leaf: Any) -> Any:
+    """One leaf of ``stop_gradient``: a Tensor's values as a constant. Under ``cm.vmap`` the constant is still
+    each example's own: the trace records it (with this function as its batching rule's operation)."""
+    if type(leaf) is not Tensor:
+        return leaf
+    constant = Tensor(leaf.value)
+    for tracer in STATE.vmap_tracers:
+        tracer.record_alias(leaf, constant, identity=stopped)
+    return constant

@@ -59,7 +59,8 @@ def gradients(outs: list[Tensor], seeds: list[Any], traced: list[TracedArgument]
         made = sum(len(argument.made) for argument in traced)
         users_leaves = made < len(inputs)  # some inputs are the user's own leaves (model.parameters())
         other_leaves = reaches_other_leaves(order, own)
-        keep_traced = keep_nested or (STATE.recording and (users_leaves or other_leaves))
+        traced_seed = any(type(s) is Tensor for s in seeds)  # a pullback's cotangent being differentiated
+        keep_traced = keep_nested or traced_seed or (STATE.recording and (users_leaves or other_leaves))
         grads, _ = backward_pass(roots, [s for _, s in live], inputs, create_graph=STATE.reverse_depth > 0 or
                                  keep_traced, order=order, prune=other_leaves)
     handed_out = {id(seed) for seed in seeds}  # a gradient may be a seed itself (f returns its input)
@@ -172,7 +173,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     def pullback(cotangent: Any) -> tuple:
         cotangents = [cotangent] if treedef.is_leaf else tree.structured_leaves(cotangent, treedef,
                                                                                  "the vjp pullback's cotangent")
-        seeds = [seed_for(o, c, "the vjp pullback") for o, c in zip(outs, cotangents)]
+        seeds = [seed_for(o, c, "the vjp pullback", keep_traced=True) for o, c in zip(outs, cotangents)]
         return tuple(gradients(outs, seeds, traced, keep_nested)[0])
 
     value = tree.unflatten(treedef, [finish(o, keep_nested) for o in outs])
