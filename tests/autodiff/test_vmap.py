@@ -351,3 +351,22 @@ def test_the_check_of_the_replay_takes_an_example_unlike_the_first():
     np.testing.assert_allclose(cm.vmap(f)(X), X * X.sum(axis=1, keepdims=True), rtol=1e-12)
     same = np.repeat(X[:1], 4, axis=0)  # every example the same: example 0's answer is every example's
     np.testing.assert_allclose(cm.vmap(f)(same), same * same.sum(axis=1, keepdims=True), rtol=1e-12)
+
+
+def test_nested_vmaps_replay_without_running_an_example_at_a_time(monkeypatch):
+    """vmap(vmap(dist, (None, 0)), (0, None)): the outer example is a constant of the inner vmap. The inner
+    trace took it for a value read from its own example (and the outer then saw a plain result), so both
+    levels ran example by example."""
+    from calcml.autodiff.batching import transform
+
+    def example_by_example(*args, **kwargs):
+        raise AssertionError("a vmap ran example by example")
+    monkeypatch.setattr(transform, "_example_by_example", example_by_example)
+    rng = np.random.default_rng(6)
+    A, B = rng.normal(size=(4, 2)), rng.normal(size=(3, 2))
+    dist = lambda a, b: np.sqrt(np.sum((a - b * np.sum(a)) ** 2))
+    pairwise = lambda A, B: cm.vmap(cm.vmap(dist, in_axes=(None, 0)), in_axes=(0, None))(A, B)
+    expected = np.array([[dist(a, b) for b in B] for a in A])
+    np.testing.assert_allclose(pairwise(A, B), expected, rtol=1e-12)
+    loop_gradient = cm.grad(lambda A: sum(dist(A[i], b) for i in range(4) for b in B))(A)
+    np.testing.assert_allclose(cm.grad(lambda A: np.sum(pairwise(A, B)))(A), loop_gradient, rtol=1e-12)

@@ -272,8 +272,9 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Any:
             check_finite(ans, prim, args, "forward")
         if state.recorder is not None:
             state.recorder.append(out)
-        if state.vmap_tracers:
-            state.vmap_tracers[-1].record(prim, args, kwargs, out)
+        for tracer in reversed(state.vmap_tracers):  # the innermost vmap whose example it involves
+            if tracer.record(prim, args, kwargs, out):
+                break
     return out
 
 

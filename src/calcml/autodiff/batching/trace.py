@@ -204,10 +204,14 @@ class Tracer:
 
     def _is_example_constant(self, tensor: Tensor) -> bool:
         """A Tensor outside the record whose value is the example's or computed from it (``cm.Tensor(x.value)``
-        holds a plain view of the example's memory)."""
+        holds a plain view of the example's memory) — and not recorded by an enclosing vmap, whose example it
+        then comes from (a constant of this one, replayed by that one)."""
         value = tensor.value
-        return id(tensor) not in self.known and (isinstance(value, ExampleArray) or (
-            isinstance(value, np.ndarray) and id(_owner(value)) in self.example_memory))
+        if id(tensor) in self.known or not (isinstance(value, ExampleArray) or (
+                isinstance(value, np.ndarray) and id(_owner(value)) in self.example_memory)):
+            return False
+        tracers = STATE.vmap_tracers
+        return not any(id(tensor) in outer.known for outer in tracers[:tracers.index(self)])
 
     def _holds_example_values(self, value: Any) -> bool:
         """A constant (not a recorded Tensor) made from the example's values."""
@@ -229,11 +233,12 @@ class Tracer:
                 return True
         return False
 
-    def record(self, fn: Any, args: tuple, kwargs: dict, out: Any) -> None:
-        """Called by the engine for every operation on Tensors while tracing. An operation outside the record on
-        a constant made from the example (``cm.stop_gradient(x) ** 2``) makes one too: its memory is noted."""
+    def record(self, fn: Any, args: tuple, kwargs: dict, out: Any) -> bool:
+        """Called by the engine for every operation on Tensors while tracing; True when it involves the example
+        and is recorded. An operation outside the record on a constant made from the example
+        (``cm.stop_gradient(x) ** 2``) makes one too: its memory is noted."""
         if type(out) is not Tensor:
-            return
+            return False
         if fn is getitem and self.value_reads:
             args = self._traced_index(args, out)
         if not kwargs:  # the usual call, Tensors and plain numbers: one pass over the arguments
@@ -246,14 +251,16 @@ class Tracer:
                     self.known[id(out)] = out
                 elif holds_example_values:
                     register_example_memory(out.value)
-                return
+                return involved
         holds_example_values = self._holds_example_values(args) or self._holds_example_values(kwargs)
         if self._involves(args) or self._involves(kwargs):
             self.tainted = self.tainted or holds_example_values
             self.entries.append((fn, args, kwargs, out))
             self.mark(out)
-        elif holds_example_values:
+            return True
+        if holds_example_values:
             register_example_memory(out.value)
+        return False
 
     def _judge_flat(self, args: tuple) -> tuple[bool, bool] | None:
         """``(_involves(args), _holds_example_values(args))`` for arguments that are Tensors and plain numbers

@@ -275,10 +275,13 @@ def _batch_of(leaf: Any, env: dict[int, Any], size: int) -> Any:
 
 def _as_result(value: Any) -> Any:
     """A Tensor stays one while something needs its graph: an enclosing transform, or a leaf of the user's
-    that requires grad (``loss.backward()`` after a top-level vmap). Otherwise its array: a replayed backward
-    operation may close over a node of the inner grad's own graph, whose inputs that grad has released."""
-    if type(value) is not Tensor or not value.is_traced():
-        return unwrapped(value)
+    that requires grad (``loss.backward()`` after a top-level vmap), or an enclosing vmap that records it.
+    Otherwise its array: a replayed backward operation may close over a node of the inner grad's own graph,
+    whose inputs that grad has released."""
+    if type(value) is not Tensor:
+        return value
+    if not value.is_traced():
+        return value if any(t.depends(value) for t in STATE.vmap_tracers) else value.value
     if nested() or reaches_other_leaves(reverse_topological_order(value), set()):
         return value
     return value.value

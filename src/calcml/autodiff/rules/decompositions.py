@@ -23,50 +23,51 @@ from typing import Any
 import numpy as np
 from numpy.linalg._linalg import EighResult, QRResult, SVDResult  # NumPy's own result types
 
-from calcml.autodiff.dispatch import implements, plain
+from calcml.autodiff.dispatch import implements, unwrapped
 from calcml.autodiff.errors import OperationError, ShapeError, describe
 from calcml.autodiff.formula import Formula
 from calcml.autodiff.primitive import primitive
 from calcml.autodiff.rules.contraction import mT
+from calcml.autodiff.rules.refusals import piecewise_constant, refused_where
 
 NEGLIGIBLE = 1e-8  # a cotangent entry below this fraction of the largest one counts as zero
 OMITTED = object()  # an option the caller did not pass
 
 
 # ---- shared pieces -----------------------------------------------------------------------------
-def _tolerance(values: np.ndarray) -> np.ndarray:
+def _tolerance(values: Any) -> Any:
     """How close two eigen/singular values (..., k) of one matrix may be and still count as equal: (..., 1)."""
     k = values.shape[-1]
     return 8 * k * np.finfo(values.dtype).eps * np.max(np.abs(values), axis=-1, keepdims=True)
 
 
-def _repeated(values: np.ndarray) -> np.ndarray:
+def _repeated(values: Any) -> Any:
     """A 0/1 mask (..., k, k) of the pairs (i, j) with values_i = values_j to rounding (the diagonal too)."""
     close = np.abs(values[..., :, None] - values[..., None, :]) <= _tolerance(values)[..., None]
     return close.astype(values.dtype)
 
 
-def _distinct_pairs(repeated: np.ndarray) -> np.ndarray:
+def _distinct_pairs(repeated: Any) -> Any:
     """The pairs i ≠ j of a ``_repeated`` mask."""
     return repeated - np.eye(repeated.shape[-1], dtype=repeated.dtype)
 
 
-def _touches(*projections: Any) -> np.ndarray:
-    """|M_ij| + |M_ji| summed over the projections M (plain): how much a cotangent or tangent reaches pair (i, j)."""
-    return sum(np.abs(m) + np.abs(np.swapaxes(m, -1, -2)) for m in map(plain, projections))
+def _touches(*projections: Any) -> Any:
+    """|M_ij| + |M_ji| summed over the projections M: how much a cotangent or tangent reaches pair (i, j)."""
+    return sum(np.abs(m) + np.abs(mT(m)) for m in projections)
 
 
-def _reciprocal_off(x: Any, mask: np.ndarray) -> Any:
+def _reciprocal_off(x: Any, mask: Any) -> Any:
     """1/x where the constant 0/1 ``mask`` is 0, and 0 where it is 1 (traceable: no division by 0)."""
     return (1 - mask) / (x + mask)
 
 
-def _refuse_where(op: str, where: np.ndarray, amount: Any, why: str, fix: str) -> None:
-    """Raise when ``amount`` (a cotangent or tangent, or its projection) is not negligible ``where`` the
-    derivative does not exist, next to its largest entry."""
-    amount = np.abs(plain(amount))
-    if np.any((where != 0) & (amount > NEGLIGIBLE * np.max(amount, initial=0.0))):
-        raise OperationError(f"{op}: {why}, so this derivative does not exist.\n  {fix}")
+def _refuse_where(value: Any, op: str, where: Any, amount: Any, why: str, fix: str) -> Any:
+    """``value``, once ``amount`` (a cotangent or tangent, or its projection) is negligible ``where`` the
+    derivative does not exist, next to its largest entry; else OperationError (see ``refused_where``)."""
+    amount = np.abs(amount)
+    bad = (where != 0) & (amount > NEGLIGIBLE * np.max(amount, initial=0.0))
+    return refused_where(value, bad, f"{op}: {why}, so this derivative does not exist.\n  {fix}")
 
 
 def _diag_embed(v: Any) -> Any:
@@ -103,8 +104,8 @@ _EIGH_FIX = ("use np.linalg.eigvalsh when the eigenvalues alone are needed (firs
 def _eigh_vjp(g: Any, ans: Any, a: Any, UPLO: str = "L") -> Any:  # noqa: N803
     w, v = ans[..., 0, :], ans[..., 1:, :]
     x = mT(v) @ g[..., 1:, :]
-    repeated = _repeated(plain(w))
-    _refuse_where("eigh", _distinct_pairs(repeated), _touches(x), _EIGH_WHY, _EIGH_FIX)
+    repeated = _repeated(w)
+    x = _refuse_where(x, "eigh", _distinct_pairs(repeated), _touches(x), _EIGH_WHY, _EIGH_FIX)
     gaps = w[..., None, :] - w[..., :, None]
     inner = _reciprocal_off(gaps, repeated) * (0.5 * (x - mT(x))) + _diag_embed(g[..., 0, :])
     return v @ inner @ mT(v)
@@ -114,7 +115,7 @@ def _eigh_jvp(t: np.ndarray, ans: np.ndarray, a: np.ndarray, UPLO: str = "L") ->
     w, v = ans[..., 0, :], ans[..., 1:, :]
     p = v.mT @ (0.5 * (t + t.mT)) @ v
     repeated = _repeated(w)
-    _refuse_where("eigh (forward mode)", _distinct_pairs(repeated), p, _EIGH_WHY, _EIGH_FIX)
+    p = _refuse_where(p, "eigh (forward mode)", _distinct_pairs(repeated), p, _EIGH_WHY, _EIGH_FIX)
     gaps = w[..., None, :] - w[..., :, None]
     dv = v @ (_reciprocal_off(gaps, repeated) * p)
     return np.concatenate([np.diagonal(p, axis1=-2, axis2=-1)[..., None, :], dv], axis=-2)
@@ -183,11 +184,10 @@ def _svd_vjp(g: Any, ans: Any, a: Any, full_matrices: bool = False) -> Any:
     m, n = np.shape(a)[-2:]
     u, s, v = _svd_parts(ans, m)
     g_u, g_s, g_v = _svd_parts(g, m)
-    s_plain = plain(s)
-    repeated = _repeated(s_plain)
-    zero = (s_plain <= _tolerance(s_plain)).astype(s_plain.dtype)
+    repeated = _repeated(s)
+    zero = (s <= _tolerance(s)).astype(unwrapped(s).dtype)
     x, y = mT(u) @ g_u, mT(v) @ g_v
-    _refuse_where("svd", _distinct_pairs(repeated), _touches(x, y), _SVD_WHY, _SVD_FIX)
+    x = _refuse_where(x, "svd", _distinct_pairs(repeated), _touches(x, y), _SVD_WHY, _SVD_FIX)
     numerator = (x - mT(x)) * s[..., None, :] + s[..., :, None] * (y - mT(y))
     squares = s * s
     inner = _reciprocal_off(squares[..., None, :] - squares[..., :, None], repeated) * numerator + _diag_embed(g_s)
@@ -195,7 +195,7 @@ def _svd_vjp(g: Any, ans: Any, a: Any, full_matrices: bool = False) -> Any:
     if m == n:
         return grad
     rest = g_u - u @ x if m > n else g_v - v @ y  # the part of Ū (or V̄) outside U's (V's) columns
-    _refuse_where("svd", np.broadcast_to(zero[..., None, :], np.shape(rest)), rest, _SVD_WHY, _SVD_FIX)
+    rest = _refuse_where(rest, "svd", np.broadcast_to(zero[..., None, :], np.shape(rest)), rest, _SVD_WHY, _SVD_FIX)
     rest = rest * _reciprocal_off(s, zero)[..., None, :]
     return grad + (rest @ mT(v) if m > n else u @ mT(rest))
 
@@ -207,12 +207,13 @@ def _svd_jvp(t: np.ndarray, ans: np.ndarray, a: np.ndarray, full_matrices: bool 
     repeated, zero = _repeated(s), (s <= _tolerance(s)).astype(s.dtype)
     ps, sp = p * s[..., None, :], s[..., :, None] * p
     omega_u, omega_v = ps + ps.mT, sp + sp.mT
-    _refuse_where("svd (forward mode)", _distinct_pairs(repeated), _touches(p), _SVD_WHY, _SVD_FIX)
+    p = _refuse_where(p, "svd (forward mode)", _distinct_pairs(repeated), _touches(p), _SVD_WHY, _SVD_FIX)
     inverse_gaps = _reciprocal_off(s[..., None, :] ** 2 - s[..., :, None] ** 2, repeated)
     du, dv = u @ (inverse_gaps * omega_u), v @ (inverse_gaps * omega_v)
     if m != n:
         rest = t @ v - u @ p if m > n else t.mT @ u - v @ p.mT
-        _refuse_where("svd (forward mode)", np.broadcast_to(zero[..., None, :], rest.shape), rest, _SVD_WHY, _SVD_FIX)
+        rest = _refuse_where(rest, "svd (forward mode)", np.broadcast_to(zero[..., None, :], rest.shape), rest,
+                             _SVD_WHY, _SVD_FIX)
         rest = rest * _reciprocal_off(s, zero)[..., None, :]
         du, dv = (du + rest, dv) if m > n else (du, dv + rest)
     ds = np.diagonal(p, axis1=-2, axis2=-1)
@@ -240,8 +241,8 @@ def svd_complement(a: Any) -> Any:
 
 
 def _complement_vjp(g: Any, ans: Any, a: Any) -> Any:
-    _refuse_where("svd", np.ones(np.shape(g)), g, _COMPLEMENT_WHY, _COMPLEMENT_FIX)
-    return np.zeros(np.shape(a), dtype=plain(a).dtype)
+    zero = np.zeros(np.shape(a), dtype=unwrapped(a).dtype)
+    return _refuse_where(zero, "svd", np.ones(np.shape(g)), g, _COMPLEMENT_WHY, _COMPLEMENT_FIX)
 
 
 def _complement_jvp(t: np.ndarray, ans: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -315,12 +316,12 @@ def _right_solve_transposed(x: Any, r: Any) -> Any:
     return mT(np.linalg.solve(r, mT(x)))
 
 
-def _full_column_rank(op: str, r: np.ndarray) -> None:
+def _full_column_rank(op: str, r: Any) -> Any:
+    """``r``, once no diagonal entry of R is 0 (else OperationError: Q and R have no derivative)."""
     diagonal = np.abs(np.diagonal(r, axis1=-2, axis2=-1))
-    if np.any(diagonal <= _tolerance(diagonal)):
-        raise OperationError(f"{op}: A does not have full column rank (R has a zero on its diagonal), so Q and R "
-                             "are not unique and have no derivative.\n  regularize A (e.g. A + εI) or use "
-                             "np.linalg.svd.")
+    return refused_where(r, diagonal <= _tolerance(diagonal),
+                         f"{op}: A does not have full column rank (R has a zero on its diagonal), so Q and R are not "
+                         "unique and have no derivative.\n  regularize A (e.g. A + εI) or use np.linalg.svd.")
 
 
 @primitive(name="qr", formula=Formula("A = QR: ∂R = (QᵀC − Ω) R, ∂Q = C − Q (QᵀC − Ω), C = ∂A R⁻¹"))
@@ -337,7 +338,7 @@ def _qr_vjp(g: Any, ans: Any, a: Any) -> Any:
     m = np.shape(a)[-2]
     q, r = ans[..., :m, :], ans[..., m:, :]
     g_q, g_r = g[..., :m, :], g[..., m:, :]
-    _full_column_rank("qr", plain(r))
+    r = _full_column_rank("qr", r)
     k = r @ mT(g_r) - mT(g_q) @ q
     return _right_solve_transposed(g_q + q @ (_lower(k, 0) + mT(_lower(k))), r)
 
@@ -345,7 +346,7 @@ def _qr_vjp(g: Any, ans: Any, a: Any) -> Any:
 def _qr_jvp(t: np.ndarray, ans: np.ndarray, a: np.ndarray) -> np.ndarray:
     m = a.shape[-2]
     q, r = ans[..., :m, :], ans[..., m:, :]
-    _full_column_rank("qr (forward mode)", r)
+    r = _full_column_rank("qr (forward mode)", r)
     c = np.linalg.solve(r.mT, t.mT).mT  # ∂A R⁻¹
     qc = q.mT @ c
     lower = _lower(qc)
@@ -421,11 +422,14 @@ def lstsq_solution(a: Any, b: Any, rcond: Any = None) -> Any:
     return np.linalg.lstsq(a, b, rcond=rcond)[0]
 
 
+def lstsq_cutoff(a: Any, rcond: Any) -> Any:
+    """lstsq's rcond for A (one matrix or a stack): None means machine epsilon × max(m, n)."""
+    return np.finfo(unwrapped(a).dtype).eps * max(np.shape(a)[-2:]) if rcond is None else rcond
+
+
 def _lstsq_pinv(a: Any, rcond: Any) -> Any:
-    """A⁺ with the cutoff lstsq uses (rcond, by default machine epsilon × max(m, n))."""
-    if rcond is None:
-        rcond = np.finfo(plain(a).dtype).eps * max(np.shape(a))
-    return np.linalg.pinv(a, rcond=rcond)
+    """A⁺ with the cutoff lstsq uses (singular values ≤ rcond · s_max dropped)."""
+    return np.linalg.pinv(a, rcond=lstsq_cutoff(a, rcond))
 
 
 def _outer_columns(x_bar: Any, b: Any) -> Any:
@@ -441,17 +445,38 @@ lstsq_solution.defjvp(
     lambda t, ans, a, b, rcond=None: np.einsum("ij,Zj...->Zi...", _lstsq_pinv(a, rcond), t))
 
 
+def lstsq_rank(a: Any, b: Any, rcond: Any = None) -> Any:
+    """The rank np.linalg.lstsq reports (singular values of A above its cutoff): piecewise constant in A."""
+    return np.linalg.lstsq(a, b, rcond=rcond)[2]
+
+
+@primitive(formula=Formula("the identity where A has full column rank (NumPy reports no residuals elsewhere)"))
+def full_rank_residuals(squares: Any, rank: Any, columns: int = 0) -> Any:
+    """Σ(b − Ax)² as np.linalg.lstsq reports it for m > n: ``squares`` when rank = ``columns`` (full column
+    rank), else empty.  ∂ = the identity (nothing flows back from an empty result)."""
+    return np.array(squares, copy=True) if rank == columns else np.empty((0,), dtype=squares.dtype)
+
+
+full_rank_residuals.defvjp(lambda g, ans, squares, rank, columns=0:
+                           g if np.size(ans) else np.zeros(np.shape(squares), dtype=unwrapped(squares).dtype))
+full_rank_residuals.defjvp(lambda t, ans, squares, rank, columns=0:
+                           t if np.size(ans) else t[..., :0])
+
+
 def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple:
     """np.linalg.lstsq: (x, residuals, rank, s) as NumPy returns them.
 
     x is traced (lstsq_solution); the residuals Σ(b − Ax)² (empty unless A has full column rank and m > n)
-    and the singular values s are traced too; the rank is a plain int.
+    and the singular values s are traced too; the rank is a plain int (recorded per example under cm.vmap).
     """
     x = lstsq_solution(a, b, rcond=rcond)  # first: a bad input gets calcml's error, naming the shapes
-    _, residuals, rank, _ = np.linalg.lstsq(plain(a), plain(b), rcond=rcond)
-    if np.size(residuals):
+    rank = piecewise_constant(lstsq_rank, a, b, rcond)
+    m, n = np.shape(a)
+    if m > n:
         r = b - a @ x
-        residuals = np.sum(r * r, axis=0, keepdims=np.ndim(b) == 1)
+        residuals = full_rank_residuals(np.sum(r * r, axis=0, keepdims=np.ndim(b) == 1), rank, columns=n)
+    else:
+        residuals = np.empty((0,), dtype=np.result_type(unwrapped(a), unwrapped(b), 1.0))
     return x, residuals, rank, svd(a, compute_uv=False)
 
 

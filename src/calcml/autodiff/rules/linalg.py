@@ -1,6 +1,6 @@
 """Linear algebra (np.linalg): inv, det, slogdet, solve, cholesky, norm, cond, matrix_power, multi_dot and
 NumPy 2's trace, diagonal, cross, vecdot, matrix_transpose (and the ufuncs np.vecdot, np.matvec,
-np.vecmat), batched over leading axes; matrix_rank passes through as a plain integer. The
+np.vecmat), batched over leading axes; matrix_rank passes through as an integer (derivative 0). The
 decompositions (eigh, svd, qr, pinv, lstsq) are in decompositions.py.
 
 Each rule is the matrix calculus identity in its docstring. They are written with matmul, einsum, solve
@@ -15,15 +15,18 @@ from typing import Any
 import numpy as np
 from numpy.linalg._linalg import SlogdetResult  # NumPy's own result type
 
-from calcml.autodiff.dispatch import implements, plain
+from calcml.autodiff.dispatch import implements, unwrapped
 from calcml.autodiff.errors import OperationError, ShapeError, describe
 from calcml.autodiff.formula import Formula
 from calcml.autodiff.forward import align_to_rank
 from calcml.autodiff.primitive import primitive
 from calcml.autodiff.rules.axes import reduce_tangent, restore_reduced
+from calcml.autodiff.rules.branching import plainly_none
 from calcml.autodiff.rules.contraction import mT
 from calcml.autodiff.rules.decompositions import svd
 from calcml.autodiff.rules.reductions import _product_of_others
+from calcml.autodiff.rules.refusals import piecewise_constant, refused_where
+from calcml.autodiff.state import STATE
 from calcml.autodiff.tensor import Tensor
 
 
@@ -48,23 +51,38 @@ def det(a: Any) -> Any:
     return np.linalg.det(a)
 
 
-def cofactor(a: Any, det_a: Any) -> Any:
+def cofactor(a: Any, det_a: Any, again: bool = False) -> Any:
     """cof A = adj(A)ᵀ = det A · A⁻ᵀ; for a (numerically) singular A, det(U) det(V) U diag(∏_{j≠i} s_j) Vᵀ
-    from A = U diag(s) Vᵀ, which holds for every A (adj(USVᵀ) = adj(Vᵀ) adj(S) adj(U))."""
-    s = np.linalg.svd(plain(a), compute_uv=False)
-    zero = s <= np.shape(a)[-1] * np.finfo(s.dtype).eps * s[..., :1]
-    if not np.any(zero):
+    from A = U diag(s) Vᵀ, which holds for every A (adj(USVᵀ) = adj(Vᵀ) adj(S) adj(U)). Each matrix takes
+    the first form unless it is singular. ``again``: the result will be differentiated, which the SVD form
+    cannot be at rank ≤ n − 2 (refused)."""
+    n = np.shape(a)[-1]
+    s = np.linalg.svd(a, compute_uv=False)
+    zero = s <= n * np.finfo(unwrapped(s).dtype).eps * s[..., :1]
+    if plainly_none(zero):
         return np.einsum("...,...ji->...ij", det_a, np.linalg.inv(a))
-    if type(a) is Tensor and np.any(np.sum(zero, axis=-1) > 1):  # traced: a higher derivative is wanted
-        raise OperationError(f"det: second derivatives at a matrix of rank ≤ n − 2 ({describe(a)}) are not "
-                             "available: the SVD that gives the cofactor there has no derivative.\n"
-                             "  move A off the singular point (e.g. A + εI), or expand det by minors.")
+    if again:
+        a = refused_where(a, np.sum(zero, axis=-1) > 1, _RANK_DEFICIENT.format(describe(a)))
+    singular = np.any(zero, axis=-1)[..., None, None]
     u, s, vh = svd(a)
-    sign = np.linalg.det(plain(u)) * np.linalg.det(plain(vh))  # ±1, constant where it is defined
-    return (u * (sign[..., None] * _product_of_others(s, -1))[..., None, :]) @ vh
+    sign = np.sign(np.linalg.det(u) * np.linalg.det(vh))  # ±1, constant where it is defined
+    from_svd = (u * (sign[..., None] * _product_of_others(s, -1))[..., None, :]) @ vh
+    invertible = np.where(singular, np.eye(n, dtype=unwrapped(a).dtype), a)  # A⁻¹ is used where it exists
+    return np.where(singular, from_svd, np.einsum("...,...ji->...ij", det_a, np.linalg.inv(invertible)))
 
 
-det.defvjp(lambda g, ans, a: g[..., None, None] * cofactor(a, ans))
+_RANK_DEFICIENT = ("det: second derivatives at a matrix of rank ≤ n − 2 ({}) are not available: the SVD that "
+                   "gives the cofactor there has no derivative.\n  move A off the singular point (e.g. A + εI), or "
+                   "expand det by minors.")
+
+
+def _differentiated_again() -> bool:
+    """In a VJP rule: its result will be differentiated, by an enclosing grad or by tangents pushed through it
+    (not: the graph cm.vmap keeps of a first derivative, which it only replays)."""
+    return STATE.reverse_depth > 0 or STATE.forward_depth > 0
+
+
+det.defvjp(lambda g, ans, a: g[..., None, None] * cofactor(a, ans, again=_differentiated_again()))
 det.defjvp(lambda t, ans, a: np.einsum("...ij,Z...ij->Z...", cofactor(a, ans), t))
 implements(np.linalg.det, det)
 
@@ -75,19 +93,19 @@ def logabsdet(a: Any) -> Any:
     return np.linalg.slogdet(a).logabsdet
 
 
-def _nonsingular(ans: Any) -> None:
-    if not np.all(np.isfinite(plain(ans))):
-        raise OperationError("slogdet: A is singular (log |det A| = −inf), so log |det A| has no derivative.\n"
-                             "  regularize A (e.g. A + εI), or differentiate np.linalg.det, which has one there.")
+def _nonsingular(x: Any, ans: Any) -> Any:
+    """``x``, once log |det A| = ``ans`` is finite (a singular A has no derivative of it: refused)."""
+    return refused_where(x, ~np.isfinite(ans), "slogdet: A is singular (log |det A| = −inf), so log |det A| has "
+                         "no derivative.\n  regularize A (e.g. A + εI), or differentiate np.linalg.det, which has "
+                         "one there.")
 
 
 def _logabsdet_vjp(g: Any, ans: Any, a: Any) -> Any:
-    _nonsingular(ans)
-    return np.einsum("...,...ji->...ij", g, np.linalg.inv(a))
+    return np.einsum("...,...ji->...ij", _nonsingular(g, ans), np.linalg.inv(a))
 
 
 def _logabsdet_jvp(t: np.ndarray, ans: np.ndarray, a: np.ndarray) -> np.ndarray:
-    _nonsingular(ans)
+    t = _nonsingular(t, ans)  # before A⁻¹, which a singular A does not have
     return np.einsum("...ij,Z...ji->Z...", np.linalg.inv(a), t)
 
 
@@ -95,13 +113,18 @@ logabsdet.defvjp(_logabsdet_vjp)
 logabsdet.defjvp(_logabsdet_jvp)
 
 
+def slogdet_sign(a: Any) -> Any:
+    """sign det A (±1, or 0 for a singular A): piecewise constant in A, its derivative is 0."""
+    return np.linalg.slogdet(a).sign
+
+
 def slogdet(a: Any) -> SlogdetResult:
     """(sign det A, log |det A|) as NumPy's SlogdetResult; only log |det A| is traced (the sign, piecewise
-    constant, is a plain array).
+    constant, is a plain array, or under cm.vmap a value recorded per example).
 
     The sign comes from its own factorization of A's value, so A is factorized twice.
     """
-    return SlogdetResult(np.linalg.slogdet(plain(a)).sign, logabsdet(a))
+    return SlogdetResult(piecewise_constant(slogdet_sign, a), logabsdet(a))
 
 
 implements(np.linalg.slogdet, slogdet)
@@ -230,7 +253,8 @@ def _vector_norm(x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:
     """The vector ``ord``-norm along ``axis`` (None: all axes), composed from differentiable reductions.
 
     ord 1: Σ|x| (∂ = sign x, 0 at 0); ±inf: max/min |x| (ties share the gradient); 0: the count of
-    nonzeros (piecewise constant: a plain array); other p: (Σ|x|^p)^(1/p), whose gradient at x = 0 is NaN.
+    nonzeros (piecewise constant: a plain array, recorded per example under cm.vmap); other p: (Σ|x|^p)^(1/p),
+    whose gradient at x = 0 is NaN.
     """
     if ord is None or ord == 2:
         return euclidean_norm(x, axis=axis, keepdims=keepdims)
@@ -241,7 +265,7 @@ def _vector_norm(x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:
     if ord == -np.inf:
         return np.min(np.abs(x), axis=axis, keepdims=keepdims)
     if ord == 0:
-        return np.sum(plain(x) != 0, axis=axis, keepdims=keepdims).astype(np.result_type(plain(x), 1.0))
+        return np.sum(x != 0, axis=axis, keepdims=keepdims).astype(np.result_type(unwrapped(x), 1.0))
     if isinstance(ord, str):
         raise OperationError(f"norm: ord={ord!r} is a matrix norm; pass two axes (axis=(0, 1)) for it.")
     return np.sum(np.abs(x) ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
@@ -307,8 +331,9 @@ def cond(x: Any, p: Any = None) -> Any:
 
 
 def matrix_rank(a: Any, *args: Any, **kwargs: Any) -> Any:
-    """np.linalg.matrix_rank: an integer, piecewise constant in A (its derivative is 0): a plain result."""
-    return np.linalg.matrix_rank(plain(a), *plain(args), **plain(kwargs))
+    """np.linalg.matrix_rank: an integer, piecewise constant in A (its derivative is 0): a plain result, or
+    under cm.vmap one recorded per example."""
+    return piecewise_constant(np.linalg.matrix_rank, a, *args, **kwargs)
 
 
 implements(np.linalg.norm, norm)
@@ -330,7 +355,7 @@ def matrix_power(a: Any, n: int) -> Any:
     if len(shape) < 2 or shape[-1] != shape[-2]:
         raise ShapeError(f"matrix_power needs square matrices (..., n, n), got {describe(a)}.")
     if n == 0:
-        return np.broadcast_to(np.eye(shape[-1], dtype=plain(a).dtype), shape).copy()
+        return np.broadcast_to(np.eye(shape[-1], dtype=unwrapped(a).dtype), shape).copy()
     if n == 1:
         return np.positive(a)  # a new array, as NumPy's, never the input itself
     if n < 0:
@@ -392,7 +417,7 @@ def linalg_cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
         raise ShapeError(f"linalg.cross needs vectors of length 3 along axis {axis}, got {describe(x1)} and "
                          f"{describe(x2)}; np.cross also takes 2-vectors.")
     a, b = np.moveaxis(x1, axis, -1), np.moveaxis(x2, axis, -1)
-    product = np.einsum("ijk,...j,...k->...i", LEVI_CIVITA.astype(np.result_type(plain(a), plain(b))), a, b)
+    product = np.einsum("ijk,...j,...k->...i", LEVI_CIVITA.astype(np.result_type(unwrapped(a), unwrapped(b))), a, b)
     return np.moveaxis(product, -1, axis)
 
 
