@@ -370,3 +370,62 @@ def test_nested_vmaps_replay_without_running_an_example_at_a_time(monkeypatch):
     np.testing.assert_allclose(pairwise(A, B), expected, rtol=1e-12)
     loop_gradient = cm.grad(lambda A: sum(dist(A[i], b) for i in range(4) for b in B))(A)
     np.testing.assert_allclose(cm.grad(lambda A: np.sum(pairwise(A, B)))(A), loop_gradient, rtol=1e-12)
+
+
+K_PER_EXAMPLE = np.array([3, 0, 2, 1, 3])         # one class per example
+ROWS_PER_EXAMPLE = np.array([[1, 0], [2, 2], [0, 1], [1, 1], [2, 0]])  # two rows per example
+INDEX_IDIOMS = {  # name: f(z, k, rows) for one example z of shape (3, 4, 2); k and rows are the example's
+    "z[rows, k]": lambda z, k, rows: z[rows, k],
+    "z[:, k]": lambda z, k, rows: z[:, k],
+    "z[..., k]": lambda z, k, rows: z[..., k % 2],
+    "z[rows, :, k % 2]": lambda z, k, rows: z[rows, :, k % 2],
+    "z[1, :, rows]": lambda z, k, rows: z[1, :, rows % 2],
+    "z[0, k]": lambda z, k, rows: z[0, k],
+    "z[:, [[0, 1], [2, 3]]]": lambda z, k, rows: z[:, np.array([[0, 1], [2, 3]])],
+    "z[:, rows[:, None], 1]": lambda z, k, rows: z[:, rows[:, None], 1],
+    "z[constant mask]": lambda z, k, rows: z[np.array([True, False, True])],
+    "z[:, -1, rows]": lambda z, k, rows: z[:, -1, rows % 2],
+}
+
+
+@pytest.mark.parametrize("name", INDEX_IDIOMS)
+def test_indexing_with_per_example_and_constant_indices_runs_as_one_replay(name, monkeypatch):
+    """x[index] with slices, ints, constant and per-example integer arrays in any order (NumPy moves the
+    picked axes to the front when they are not adjacent), and a constant indexed per example: one replay,
+    values and per-example gradients (through the scatter-add) those of the loop."""
+    from calcml.autodiff.batching import rules, transform
+
+    def example_by_example(*args, **kwargs):
+        raise AssertionError(f"{name}: a step ran example by example")
+    monkeypatch.setattr(transform, "_example_by_example", example_by_example)
+    monkeypatch.setattr(rules, "loop", example_by_example)
+    f = INDEX_IDIOMS[name]
+    Z = np.random.default_rng(7).normal(size=(5, 3, 4, 2))
+    args = (Z, K_PER_EXAMPLE, ROWS_PER_EXAMPLE)
+    looped = [f(*example) for example in zip(*args)]
+    _assert_equal_to_loop(cm.vmap(f)(*args), looped)
+    per_example = cm.grad(lambda z, k, rows: np.sum(np.sin(f(z, k, rows))))
+    _assert_equal_to_loop(cm.vmap(per_example)(*args), [per_example(*example) for example in zip(*args)])
+
+
+def test_per_example_gradient_of_an_embedding_table(monkeypatch):
+    """loss(W, y) = Σ sin(W[y] · W[:, y[0]]ᵀ): W is shared, y per example; a Tensor indexed by a recorded index
+    is one replay, and each example's gradient of W is its own scatter."""
+    from calcml.autodiff.batching import transform
+    W = np.random.default_rng(8).normal(size=(6, 3))
+    labels = np.array([[0, 5], [2, 2], [5, 1]])
+    loss = lambda W, y: np.sum(np.sin(W[y] * W[:3, y[0] % 3]))
+    expected = np.stack([cm.grad(loss)(W, y) for y in labels])
+    monkeypatch.setattr(transform, "_example_by_example", None)  # must not be reached
+    np.testing.assert_allclose(cm.vmap(cm.grad(loss), in_axes=(None, 0))(W, labels), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("f", [
+    lambda z, k: np.eye(4)[k] * z[0],                                # one-hot rows of a NumPy constant
+    lambda z, k: np.arange(12.0).reshape(3, 4)[:, k] * z[:, 0],
+])
+def test_a_numpy_constant_indexed_per_example_is_each_examples_own(f):
+    """NumPy's own indexing reads the recorded index as a plain number, so vmap runs such an f example by
+    example: slower, and each example's own."""
+    Z, k = np.random.default_rng(9).normal(size=(4, 3, 4)), np.array([3, 0, 3, 1])
+    _assert_equal_to_loop(cm.vmap(f)(Z, k), [f(z, y) for z, y in zip(Z, k)])

@@ -22,11 +22,12 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 import calcml.autodiff.rules  # noqa: F401  (registers the primitives whose rules are declared below)
+from calcml.autodiff.dispatch import unwrapped
 from calcml.autodiff.primitive import REGISTRY, Primitive
 from calcml.autodiff.rules.shape import tile_layout
 from calcml.autodiff.tensor import Tensor
@@ -292,42 +293,89 @@ def einsum(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
 
 
 # ---- indexing ------------------------------------------------------------------------------------------
-def _physical_index(index: tuple, size: int) -> tuple | None:
-    """The physical index for batched x: ``(arange(B), ...)`` with batched integer arrays, or a leading
-    ``slice(None)`` when nothing in the index is batched and advanced parts stay together. None when the
-    index cannot be batched this way (the operation then runs once per example)."""
-    if not has_batched(index):
-        advanced = [i for i, p in enumerate(index) if isinstance(p, np.ndarray) and p.ndim > 0]
-        if advanced and advanced != list(range(advanced[0], advanced[-1] + 1)):
-            return None  # NumPy would move the picked axes to the front
-        return (slice(None),) + index
-    if not all(type(p) is Batched or isinstance(p, (int, np.integer, np.ndarray)) for p in index):
+class PhysicalIndex(NamedTuple):
+    """How one example's index reads the whole batch: ``index`` on the physical array gives NumPy's layout,
+    and ``moved`` (source axes, destination axes) puts the picked axes where one example's result has them."""
+
+    index: tuple
+    moved: tuple | None
+
+
+def _index_shape(part: Any) -> tuple | None:
+    """The shape one example's advanced index entry broadcasts with; None for a slice."""
+    if type(part) is Batched:
+        return part.physical.shape[1:]
+    return None if type(part) is slice else np.shape(part)
+
+
+def _plain_entries(index: tuple) -> tuple | None:
+    """The index with recorded indices as plain integer arrays and constant masks as the integer arrays they
+    stand for (np.nonzero); None for what has no fixed shape per example (a recorded mask) or no rule here
+    (None or Ellipsis beside advanced entries)."""
+    parts = []
+    for part in index:
+        if type(part) is Batched:
+            physical = unwrapped(part.physical)
+            if physical.dtype == bool:
+                return None
+            parts.append(Batched(physical))
+        elif isinstance(part, np.ndarray) and part.dtype == bool:
+            parts.extend(np.nonzero(part))
+        elif part is None or part is Ellipsis:
+            return None
+        else:
+            parts.append(part)
+    return tuple(parts)
+
+
+def _physical_index(index: tuple, size: int, x_batched: bool = True) -> PhysicalIndex | None:
+    """One example's index (Ellipsis written out) as an index of the physical batch.
+
+    Advanced entries (integer arrays, and ints beside them) broadcast to a shape S; one example's result has
+    S where they stand when they are adjacent, else in front. With x batched, ``arange(B)`` joins them in
+    front, so NumPy puts (B, *S) first: S moves back after the slices before it. With only the index batched
+    (``np.eye(C)[y]``), (B, *S) stands where S would, and B moves to the front. None when the index cannot be
+    batched this way: the operation then runs once per example."""
+    is_array = [type(p) is Batched or (isinstance(p, np.ndarray) and p.ndim > 0) for p in index]
+    if not any(is_array):  # basic indexing (ints, slices, None): the batch axis is one more slice
+        return PhysicalIndex((slice(None),) + index, None)
+    parts = _plain_entries(index)
+    if parts is None:
         return None
-    depth = max(logical_ndim(p) for p in index)
-    rows = np.arange(size).reshape((size,) + (1,) * depth)
-    parts = [(p.physical.value if type(p.physical) is Tensor else p.physical) if type(p) is Batched else p
-             for p in index]
-    return (rows,) + tuple(parts)
+    shapes = [_index_shape(part) for part in parts]
+    advanced = [i for i, shape in enumerate(shapes) if shape is not None]
+    adjacent = advanced == list(range(advanced[0], advanced[-1] + 1))
+    depth = max(len(shapes[i]) for i in advanced)
+    parts = tuple(_with_rank(p, depth) if type(p) is Batched else p for p in parts)
+    before = advanced[0]  # result axes ahead of S: the slices before the first advanced entry
+    if not x_batched:  # (B, *S) where S stands
+        return PhysicalIndex(parts, ((before,), (0,)) if adjacent and before else None)
+    physical = (np.arange(size).reshape((size,) + (1,) * depth),) + parts
+    if not adjacent or before == 0:  # NumPy's layout is one example's, with B in front
+        return PhysicalIndex(physical, None)
+    picked = tuple(range(1, 1 + depth))
+    return PhysicalIndex(physical, (picked, tuple(range(1 + before, 1 + before + depth))))
 
 
 def getitem(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
     x, index = args
-    if type(x) is not Batched:
-        return loop(fn, args, kwargs, size)
-    physical = _physical_index(index, size)
+    physical = _physical_index(index, size, x_batched=type(x) is Batched)
     if physical is None:
         return loop(fn, args, kwargs, size)
-    return fn(x.physical, physical, **kwargs)
+    out = fn(x.physical if type(x) is Batched else x, physical.index, **kwargs)
+    return out if physical.moved is None else np.moveaxis(out, *physical.moved)
 
 
 def scatter_add(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
+    """The transpose of getitem's rule: the values are put in NumPy's layout of the physical index, then added."""
     values, index, shape = args
-    if type(values) is not Batched:  # the same values for every example, scattered to per-example places
-        values = Batched(np.broadcast_to(values, (size,) + np.shape(values)))
     physical = _physical_index(index, size)
     if physical is None:
         return loop(fn, args, kwargs, size)
-    return fn(values.physical, physical, (size,) + tuple(shape), **kwargs)
+    values = _every_example(values, size)
+    if physical.moved is not None:
+        values = np.moveaxis(values, physical.moved[1], physical.moved[0])
+    return fn(values, physical.index, (size,) + tuple(shape), **kwargs)
 
 
 # ---- who has which rule --------------------------------------------------------------------------------
