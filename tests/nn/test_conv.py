@@ -234,3 +234,56 @@ def test_per_example_gradients_through_convolution_and_cross_entropy_match_a_loo
     alone = [cm.grad(loss)(params, X[i], y[i]) for i in range(len(X))]
     for k, name in enumerate(("weight", "bias", "dense")):
         np.testing.assert_allclose(batched[k], np.stack([a[k] for a in alone]), rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+CONV_LAYOUTS = [((1, 1), (1, 1)), ((2, 1), (0, 2)), ((1, 2), (1, 0))]  # (stride, padding)
+
+
+@pytest.mark.parametrize("stride, padding", CONV_LAYOUTS)
+def test_convolution_under_vmap_is_one_replay_for_per_example_images_and_per_example_weights(stride, padding,
+                                                                                            monkeypatch):
+    """Per-example gradients (images per example; the weight gradient sums each example's own images) and an
+    ensemble (weights and bias per example) run through the convolutions' batching rules — no operation once
+    per example — and equal the loop, as do gradients through the replay. The batch ends with its first
+    example, so a value of example 0 baked in would show."""
+    from calcml.autodiff.batching import rules, transform
+
+    def example_by_example(*args, **kwargs):
+        raise AssertionError("a step ran example by example")
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((4, 2, 2, 7, 6))  # 4 examples of 2 images, 2 channels
+    X[-1] = X[0]
+    w, b, ws, bs = (rng.standard_normal((3, 2, 3, 2)), rng.standard_normal(3), rng.standard_normal((4, 3, 2, 3, 2)),
+                    rng.standard_normal((4, 3)))
+    conv = lambda x, w, b: np.tanh(nn.convolve2d(x, w, b, stride, padding))
+    loss = lambda w, b, x: np.sum(np.sin(conv(x, w, b)) * np.cos(conv(x, w, b)[..., :1]))
+    per_example, ensemble = cm.grad(loss, argnums=(0, 1)), cm.vmap(conv, in_axes=(None, 0, 0))
+    expected_grads = [per_example(w, b, x) for x in X]
+    expected_ensemble = np.stack([conv(X[0], w_k, b_k) for w_k, b_k in zip(ws, bs)])
+    ensemble_loss = lambda ws, bs: np.sum(np.sin(ensemble(X[0], ws, bs)))
+    expected_through = cm.grad(lambda ws, bs: sum(np.sum(np.sin(conv(X[0], ws[k], bs[k]))) for k in range(4)),
+                               argnums=(0, 1))(ws, bs)
+    monkeypatch.setattr(transform, "_example_by_example", example_by_example)
+    monkeypatch.setattr(rules, "loop", example_by_example)
+    grads = cm.vmap(per_example, in_axes=(None, None, 0))(w, b, X)
+    for k in range(2):
+        np.testing.assert_allclose(grads[k], np.stack([g[k] for g in expected_grads]), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ensemble(X[0], ws, bs), expected_ensemble, rtol=1e-12)
+    for got, want in zip(cm.grad(ensemble_loss, argnums=(0, 1))(ws, bs), expected_through):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_convolution_with_images_and_weights_both_per_example_under_vmap(monkeypatch):
+    """Both operands keep a leading batch axis in the forward and in both gradients' products."""
+    from calcml.autodiff.batching import rules, transform
+    rng = np.random.default_rng(12)
+    X, ws, bs = rng.standard_normal((3, 2, 2, 5, 5)), rng.standard_normal((3, 3, 2, 3, 3)), rng.standard_normal((3, 3))
+    conv = lambda x, w, b: np.tanh(nn.convolve2d(x, w, b, 1, 1))
+    smooth = cm.grad(lambda x, w, b: np.sum(np.sin(conv(x, w, b))), argnums=(0, 1, 2))
+    expected_values = np.stack([conv(*example) for example in zip(X, ws, bs)])
+    expected_grads = [smooth(*example) for example in zip(X, ws, bs)]
+    monkeypatch.setattr(transform, "_example_by_example", None)  # must not be reached
+    monkeypatch.setattr(rules, "loop", None)
+    np.testing.assert_allclose(cm.vmap(conv)(X, ws, bs), expected_values, rtol=1e-12)
+    for k, got in enumerate(cm.vmap(smooth)(X, ws, bs)):
+        np.testing.assert_allclose(got, np.stack([g[k] for g in expected_grads]), rtol=1e-10, atol=1e-12)

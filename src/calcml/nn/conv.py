@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from calcml.autodiff.batching.rules import Batched, has_batched, loop
 from calcml.autodiff.errors import ShapeError
 from calcml.autodiff.formula import Formula
 from calcml.autodiff.primitive import primitive
@@ -235,6 +236,54 @@ conv_weight_grad.defjvp(
         conv_weight_grad.forward(x, t, kernel_size, stride, padding),
 )
 
+
+
+# ---- cm.vmap: each example's images are more images, or a leading batch axis the forwards already carry ----
+def _more_images(fn, args: tuple, kwargs: dict, size: int):
+    """Only the first argument (images x, or output gradients g) batched: (B, N, ...) is B·N images."""
+    physical = args[0].physical
+    out = fn(np.reshape(physical, (-1,) + physical.shape[2:]), *args[1:], **kwargs)
+    return np.reshape(out, (size, -1) + np.shape(out)[1:])
+
+
+def _leading(value):
+    """A batched value's physical array (batch axis in front), a constant as it is: the forwards broadcast
+    a leading axis of either operand against the other."""
+    return value.physical if type(value) is Batched else value
+
+
+def _conv2d_batched(fn, args: tuple, kwargs: dict, size: int):
+    """Images per example: more images. Weights or bias per example (an ensemble): the forward's leading
+    axis of w, with the bias added afterwards."""
+    x, w, b = (tuple(args) + (None, None))[:3]
+    if has_batched(tuple(kwargs.values())) or has_batched(tuple(args[3:])):
+        return loop(fn, args, kwargs, size)
+    if type(w) is not Batched and type(b) is not Batched:
+        return _more_images(fn, args, kwargs, size)
+    options = {k: v for k, v in kwargs.items() if k != "cache"}
+    out = fn(_leading(x), w.physical if type(w) is Batched else w, None, **options)
+    if b is None:
+        return out
+    return out + (b.physical[:, None, :, None, None] if type(b) is Batched else b[:, None, None])
+
+
+def _conv_input_grad_batched(fn, args: tuple, kwargs: dict, size: int):
+    """Output gradients per example: more images; weights per example: their leading axis."""
+    g, w = args[:2]
+    if type(w) is not Batched:
+        return _more_images(fn, args, kwargs, size)
+    return fn(_leading(g), w.physical, *args[2:], **kwargs)
+
+
+def _conv_weight_grad_batched(fn, args: tuple, kwargs: dict, size: int):
+    """Σ over each example's own images: both operands keep their leading batch axis (no cached columns)."""
+    options = {k: v for k, v in kwargs.items() if k != "cache"}
+    return fn(_leading(args[0]), _leading(args[1]), *args[2:], **options)
+
+
+conv2d.defvmap(_conv2d_batched)
+conv_input_grad.defvmap(_conv_input_grad_batched)
+conv_weight_grad.defvmap(_conv_weight_grad_batched)
 
 def convolve2d(x, weight, bias=None, stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0):
     """Functional 2-D convolution: x (N, C, H, W), weight (O, C, kh, kw), bias (O,) or None.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from calcml.autodiff.batching.rules import leading_axes_pass
 from calcml.autodiff.formula import Formula
 from calcml.autodiff.primitive import primitive
 from calcml.nn.fused import call
@@ -80,3 +81,5 @@ fold.defvjp(lambda g, ans, cols, input_size=(1, 1), stride=(1, 1), padding=(0, 0
             call(unfold, g, kernel_size=np.shape(cols)[-2:], stride=stride, padding=padding))
 fold.defjvp(lambda t, ans, cols, input_size=(1, 1), stride=(1, 1), padding=(0, 0):
             fold.forward(t, input_size, stride, padding))
+unfold.defvmap(leading_axes_pass)  # both act on the last axes: cm.vmap's batch axis passes through
+fold.defvmap(leading_axes_pass)

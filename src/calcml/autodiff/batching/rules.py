@@ -104,9 +104,9 @@ def elementwise(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
     return fn(*[_with_rank(a, rank) if type(a) is Batched else a for a in args], **kwargs)
 
 
-def unary(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
-    """Operations entry by entry on their first argument (astype, copy, round, zeros_like, digitize into fixed
-    bins): apply to the batch as it is."""
+def leading_axes_pass(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
+    """Operations on their first argument entry by entry or on its last axes only, which any leading axes pass
+    through (astype, round, zeros_like, digitize into fixed bins, im2col windows): applied to the batch as it is."""
     if type(args[0]) is not Batched or has_batched(args[1:]) or "shape" in kwargs:
         return loop(fn, args, kwargs, size)
     return fn(args[0].physical, *args[1:], **kwargs)
@@ -382,7 +382,7 @@ def scatter_add(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
 for _name, _rule in {
     "reshape": reshape, "ravel": ravel, "transpose": transpose, "expand_dims": expand_dims, "squeeze": squeeze,
     "broadcast_to": broadcast_to, "matmul": matmul, "einsum": einsum, "getitem": getitem,
-    "scatter_add": scatter_add, "astype": unary, "copy": unary,
+    "scatter_add": scatter_add, "astype": leading_axes_pass, "copy": leading_axes_pass,
     "concatenate": concatenate, "stack": stack, "pad": pad, "tile": tile,
     **dict.fromkeys(("sum", "mean", "prod", "max", "min", "var", "std", "logsumexp", "softmax", "flip"),
                     axis_rule("axis")),
@@ -395,9 +395,9 @@ FUNCTION_RULES: dict[Callable, Callable] = {
     np.any: axis_rule("axis"), np.all: axis_rule("axis"), np.count_nonzero: axis_rule("axis"),
     np.isclose: elementwise,
     **dict.fromkeys((np.round, np.around, np.fix, np.isposinf, np.isneginf, np.isreal, np.iscomplex, np.digitize,
-                     np.isin), unary),
-    **dict.fromkeys((np.zeros_like, np.ones_like, np.empty_like), unary),
-    stopped: unary,
+                     np.isin), leading_axes_pass),
+    **dict.fromkeys((np.zeros_like, np.ones_like, np.empty_like), leading_axes_pass),
+    stopped: leading_axes_pass,
 }
 
 
