@@ -88,7 +88,8 @@ FUNCTIONS = {
     "norm ord 3": (lambda x: np.linalg.norm(x, ord=3, axis=-1, keepdims=True), lambda: (vectors((2, 3)),)),
     "norm fro": (lambda x: np.linalg.norm(x, ord="fro", axis=(0, -1)), lambda: (vectors((2, 3)),)),
     "norm 2": (lambda x: np.linalg.norm(x, ord=2, axis=(-2, -1)), lambda: (matrices((3, 2)),)),
-    "norm -2 keepdims": (lambda x: np.linalg.norm(x, ord=-2, axis=(-1, -2), keepdims=True), lambda: (matrices((2, 3)),)),
+    "norm -2 keepdims": (lambda x: np.linalg.norm(x, ord=-2, axis=(-1, -2), keepdims=True),
+                         lambda: (matrices((2, 3)),)),
     "norm nuc": (lambda x: np.linalg.norm(x, ord="nuc", axis=(-2, -1)), lambda: (matrices((2, 3)),)),
     "norm inf": (lambda x: np.linalg.norm(x, ord=np.inf, axis=(-2, -1)), lambda: (vectors((3, 4)),)),
     "vector_norm": (lambda x: np.linalg.vector_norm(x, axis=(0, -1)), lambda: (vectors((2, 3)),)),
@@ -96,11 +97,13 @@ FUNCTIONS = {
     "matrix_norm nuc": (lambda x: np.linalg.matrix_norm(x, ord="nuc"), lambda: (matrices((3, 2)),)),
     "cond": (np.linalg.cond, lambda: (matrices((3, 2)),)),
     "cond fro": (lambda a: np.linalg.cond(a, "fro"), lambda: (matrices(SQUARE),)),
-    "eigh": (lambda a: (lambda w, v: (w, signs(v)))(*np.linalg.eigh(sym(a))), lambda: (matrices(SQUARE, symmetric=True),)),
+    "eigh": (lambda a: (lambda w, v: (w, signs(v)))(*np.linalg.eigh(sym(a))),
+             lambda: (matrices(SQUARE, symmetric=True),)),
     "eigh UPLO=U": (lambda a: np.linalg.eigh(sym(a), UPLO="U")[0], lambda: (matrices(SQUARE, symmetric=True),)),
     "eigvalsh": (lambda a: np.linalg.eigvalsh(sym(a)), lambda: (matrices(SQUARE, symmetric=True),)),
     "svd": (lambda a: svd_fixed(*np.linalg.svd(a, full_matrices=False)), lambda: (matrices((3, 2)),)),
-    "svd full": (lambda a: (lambda u, s, vh: (s, signs(u[..., :, :2])))(*np.linalg.svd(a)), lambda: (matrices((4, 2)),)),
+    "svd full": (lambda a: (lambda u, s, vh: (s, signs(u[..., :, :2])))(*np.linalg.svd(a)),
+                 lambda: (matrices((4, 2)),)),
     "svd wide full": (lambda a: (lambda u, s, vh: (s, signs(vh[..., :2, :].mT).mT))(*np.linalg.svd(a)),
                       lambda: (matrices((2, 4)),)),
     "svd compute_uv=False": (lambda a: np.linalg.svd(a, compute_uv=False), lambda: (matrices((2, 3)),)),
@@ -295,3 +298,21 @@ def test_matrix_rank_of_vectors_equals_the_loop():  # NumPy reads a vector's val
 def test_matrix_rank_is_recorded_per_example(one_replay):
     a = singular_among_regular(3, 1)
     np.testing.assert_array_equal(cm.vmap(np.linalg.matrix_rank)(a), [3, 1, 3])
+
+
+def test_det_backward_with_create_graph_at_rank_n_minus_2_is_still_refused():
+    """Outside vmap the refusal is kept for every way of asking a second derivative (here create_graph)."""
+    t = cm.Tensor(np.diag([1.0, 0.0, 0.0]), requires_grad=True)
+    with pytest.raises(CalcmlError, match="rank ≤ n − 2"):
+        np.linalg.det(t).backward(create_graph=True)
+
+
+def test_a_degenerate_matrix_in_a_stack_is_refused_whatever_the_other_matrices_cotangents():
+    """The cotangent counts as negligible next to its own matrix's, not the stack's: a huge cotangent on a
+    regular matrix used to hide the repeated eigenvalues of its neighbour (a gradient quietly returned)."""
+    a = repeated_among_distinct((3, 3), symmetric=True)[[1, 0]]
+    weights = np.array([1.0, 1e9])[:, None, None]
+    with pytest.raises(CalcmlError, match="eigenvalues are repeated"):
+        cm.grad(lambda a: np.sum(weights * np.sin(np.linalg.eigh(a)[1])))(a)
+    with pytest.raises(CalcmlError, match="eigenvalues are repeated"):
+        cm.vmap(cm.grad(lambda a, w: np.sum(w * np.sin(np.linalg.eigh(a)[1]))), in_axes=(None, 0))(a, weights[:, 0])

@@ -17,8 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from calcml.autodiff.batching.rules import FUNCTION_RULES, Batched, _with_rank, has_batched, logical_ndim, loop, \
-    shift_axis
+from calcml.autodiff.batching.rules import (
+    FUNCTION_RULES,
+    Batched,
+    _with_rank,
+    has_batched,
+    logical_ndim,
+    loop,
+    shift_axis,
+)
 from calcml.autodiff.dispatch import unwrapped
 from calcml.autodiff.errors import ShapeError
 from calcml.autodiff.primitive import REGISTRY
@@ -127,4 +134,5 @@ for _name, _rule in {
 }.items():
     REGISTRY[_name].defvmap(_rule)
 
-FUNCTION_RULES.update({np.linalg.matrix_rank: matrix_rank, slogdet_sign: stacked, decompositions.lstsq_rank: lstsq_rank})
+FUNCTION_RULES.update({np.linalg.matrix_rank: matrix_rank, slogdet_sign: stacked,
+                       decompositions.lstsq_rank: lstsq_rank})

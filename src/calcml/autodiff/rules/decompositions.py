@@ -13,7 +13,9 @@ columns of a full SVD of a non-square matrix, QR of a rank-deficient matrix. A r
 only when the cotangent reaches the undefined part (so eigenvalues alone, or the eigenvectors of the
 distinct eigenvalues, still have their gradient); a forward-mode rule refuses when the tangent does,
 since it cannot know what will be used. (At exactly repeated values even a basis-independent function
-such as V f(w) Vᵀ is refused: its derivative there is a limit the cotangent does not carry.)
+such as V f(w) Vᵀ is refused: its derivative there is a limit the cotangent does not carry.) The checks
+are written with traced operations, so under cm.vmap they are recorded and refuse when any example of the
+batch is bad (``refused_where``).
 """
 
 from __future__ import annotations
@@ -64,9 +66,10 @@ def _reciprocal_off(x: Any, mask: Any) -> Any:
 
 def _refuse_where(value: Any, op: str, where: Any, amount: Any, why: str, fix: str) -> Any:
     """``value``, once ``amount`` (a cotangent or tangent, or its projection) is negligible ``where`` the
-    derivative does not exist, next to its largest entry; else OperationError (see ``refused_where``)."""
+    derivative does not exist, next to its largest entry in the same matrix (not in the whole stack, where another
+    matrix's large cotangent would hide this one's); else OperationError (see ``refused_where``)."""
     amount = np.abs(amount)
-    bad = (where != 0) & (amount > NEGLIGIBLE * np.max(amount, initial=0.0))
+    bad = (where != 0) & (amount > NEGLIGIBLE * np.max(amount, axis=(-2, -1), keepdims=True, initial=0.0))
     return refused_where(value, bad, f"{op}: {why}, so this derivative does not exist.\n  {fix}")
 
 

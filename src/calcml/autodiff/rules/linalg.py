@@ -27,7 +27,6 @@ from calcml.autodiff.rules.decompositions import svd
 from calcml.autodiff.rules.reductions import _product_of_others
 from calcml.autodiff.rules.refusals import piecewise_constant, refused_where
 from calcml.autodiff.state import STATE
-from calcml.autodiff.tensor import Tensor
 
 
 # ---- inverse and determinants ------------------------------------------------------------------
@@ -77,9 +76,9 @@ _RANK_DEFICIENT = ("det: second derivatives at a matrix of rank ≤ n − 2 ({})
 
 
 def _differentiated_again() -> bool:
-    """In a VJP rule: its result will be differentiated, by an enclosing grad or by tangents pushed through it
-    (not: the graph cm.vmap keeps of a first derivative, which it only replays)."""
-    return STATE.reverse_depth > 0 or STATE.forward_depth > 0
+    """In a VJP rule: its result will be differentiated (an enclosing grad, tangents pushed through it, or
+    create_graph), not only kept as a graph by cm.vmap, which records even first derivatives to replay them."""
+    return STATE.reverse_depth > 0 or STATE.forward_depth > 0 or (STATE.recording and not STATE.vmap_tracers)
 
 
 det.defvjp(lambda g, ans, a: g[..., None, None] * cofactor(a, ans, again=_differentiated_again()))

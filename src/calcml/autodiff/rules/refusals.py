@@ -49,8 +49,8 @@ def refused_where(value: Any, bad: Any, error: str) -> Any:
 
 
 def piecewise_constant(func: Callable, *args: Any, **kwargs: Any) -> Any:
-    """``func(*args, **kwargs)`` for a piecewise-constant ``func`` (derivative 0): a plain value, or under cm.vmap a value
-    recorded per example (the sign of a determinant, a rank), so that the record stays replayable."""
+    """``func(*args, **kwargs)`` for a piecewise-constant ``func`` (derivative 0): a plain value, or under
+    cm.vmap a value recorded per example (the sign of a determinant, a rank), so the record stays replayable."""
     if STATE.vmap_tracers:
         return STATE.vmap_tracers[-1].piecewise(func, args, kwargs, unwrapped)
     return func(*plain(args), **plain(kwargs))
