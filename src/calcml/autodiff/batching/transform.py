@@ -342,9 +342,26 @@ def _example_by_example(f: Callable, flat: list[FlatArgument], size: int, out_ax
                 raise ShapeError(_OUT_AXES_NONE)
             stacked.append(_as_result(columns[0][k]))
             continue
+        _check_same_shape(f, k, len(columns[0]), [np.shape(r[k]) for r in columns])
         column = _with_batch_axis_at(np.stack([r[k] if type(r[k]) is Tensor else np.asarray(r[k]) for r in columns]),
                                      axis)
         if type(column) is Tensor and not column.is_traced():
             column = column.value  # nothing encloses this vmap: a plain array, as from the replay
         stacked.append(column)
     return tree.unflatten(treedef, stacked)
+
+
+def _check_same_shape(f: Callable, k: int, count: int, shapes: list[tuple]) -> None:
+    """Output leaf ``k`` (of ``count``) of ``f`` must have one shape for every example, or it cannot be stacked."""
+    other = next((b for b, shape in enumerate(shapes) if shape != shapes[0]), None)
+    if other is None:
+        return
+    name = getattr(f, "__name__", "f")
+    which = f"the output of {name}" if count == 1 else f"leaf {k} of {name}'s {count} outputs (cm.tree.leaves order)"
+    raise BatchingError(
+        f"vmap: {which} has shape {shapes[0]} for example 0 but {shapes[other]} for example {other} (shapes by "
+        f"example: {', '.join(str(shape) for shape in shapes[:8])}{', ...' if len(shapes) > 8 else ''}), so the "
+        "results cannot be stacked along a batch axis.\n"
+        "  vmap gives every example's result the same shape; a function whose size depends on the values "
+        "(np.unique, np.nonzero, boolean masks) cannot be batched: call it in a Python loop, or pad each result "
+        "to a fixed size (np.unique(x, return_counts=True) and np.pad) inside f.")

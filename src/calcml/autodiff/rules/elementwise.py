@@ -416,10 +416,11 @@ implements(np.select, _numpy_select)
 # ---- filled arrays and real parts ---------------------------------------------------------------
 def _numpy_full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, **kwargs):
     """np.full_like(a, v): ``a`` gives only the shape and dtype, so the gradient flows to the fill
-    (summed over its copies), never to ``a``. A fill cast to integers is piecewise constant."""
+    (summed over its copies), never to ``a``. A fill cast to integers is piecewise constant. A Tensor fill
+    is broadcast even when untraced: under cm.vmap it may differ per example, and its value is not read."""
     dtype = np.dtype(dtype or a.dtype)
     shape = a.shape if shape is None else shape
-    if not _is_traced(fill_value) or dtype.kind != "f":
+    if type(fill_value) is not Tensor or dtype.kind != "f":
         return np.full_like(plain(a), plain(fill_value), dtype=dtype, order=order, shape=shape, **kwargs)
     return np.astype(np.broadcast_to(fill_value, shape), dtype)
 

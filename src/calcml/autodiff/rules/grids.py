@@ -6,7 +6,8 @@ grid's ends, the samples and the sample points are all differentiable, in both m
 - linspace: x_k = start + k·(stop − start)/div, so ∂x_k/∂start = 1 − k/div and ∂x_k/∂stop = k/div;
 - trapezoid: Σ_k (x_{k+1} − x_k)(y_k + y_{k+1})/2, bilinear in the samples y and the spacings;
 - interp: on the segment [x_j, x_{j+1}] around x, f = f_j + (f_{j+1} − f_j)(x − x_j)/(x_{j+1} − x_j),
-  with the segment j found from the plain values (it is locally constant).
+  with the segment j found by np.searchsorted on the Tensors (it is locally constant; under cm.vmap it is
+  recorded per example).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import operator
 
 import numpy as np
 
-from calcml.autodiff.dispatch import implements, plain
+from calcml.autodiff.dispatch import implements, unwrapped
 from calcml.autodiff.errors import OperationError, ShapeError
 from calcml.autodiff.rules.indexing import index_along
+from calcml.autodiff.rules.refusals import piecewise_constant
 from calcml.autodiff.tensor import Tensor, as_float_array
 
 
@@ -31,7 +33,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
         raise OperationError(f"linspace: the number of samples must be non-negative, got {num}.")
     div = num - 1 if endpoint else num
     delta = np.subtract(stop, start)
-    dtype = np.result_type(plain(start), plain(stop), float(num))  # NumPy's: float32 ends stay float32
+    dtype = np.result_type(unwrapped(start), unwrapped(stop), float(num))  # NumPy's: float32 ends stay float32
     steps = np.reshape(np.arange(num, dtype=dtype), (-1,) + (1,) * np.ndim(delta))
     step = delta / div if div > 0 else np.nan * delta
     samples = (steps * step if div > 0 else steps * delta) + start
@@ -91,30 +93,37 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     return np.sum(spacing * (upper + lower) / 2.0, axis=axis)
 
 
+def _at(table, j):
+    """table[j]: a differentiable gather from a Tensor; from a constant table a piecewise-constant lookup (under
+    cm.vmap recorded per example, as the index j is)."""
+    return table[j] if type(table) is Tensor or type(j) is not Tensor else piecewise_constant(np.take, table, j)
+
+
 def interp(x, xp, fp, left=None, right=None, period=None):
     """np.interp, differentiable in x, xp and fp (and in left/right where they are used).
 
     ∂f/∂x = (f_{j+1} − f_j)/(x_{j+1} − x_j) on the segment around x (the right-hand segment at a knot;
     0 outside [xp₀, xp₋₁]); ∂f/∂f_j = 1 − θ, ∂f/∂f_{j+1} = θ with θ = (x − x_j)/(x_{j+1} − x_j).
+    The segment j and the masks are piecewise constant: found on the Tensors themselves, so that cm.vmap
+    records them per example.
     """
     if period is not None:
         raise OperationError("interp(period=...) is not differentiable in calcml; wrap x into one period "
                              "with np.mod and extend xp and fp by one period on each side instead.")
-    knots, x_values = as_float_array(plain(xp)), np.asarray(plain(x))
-    xp = xp if type(xp) is Tensor else knots
+    xp = xp if type(xp) is Tensor else as_float_array(xp)
     fp = fp if type(fp) is Tensor else as_float_array(fp)
-    if knots.ndim != 1 or np.shape(fp) != knots.shape or knots.size == 0:
+    if np.ndim(xp) != 1 or np.shape(fp) != np.shape(xp) or np.size(xp) == 0:
         raise ShapeError(f"interp: xp and fp must be 1-d and of the same nonzero length, got shapes "
-                         f"{knots.shape} and {np.shape(fp)}.")
-    if knots.size == 1:
-        inside = np.broadcast_to(fp[0], x_values.shape)
+                         f"{np.shape(xp)} and {np.shape(fp)}.")
+    if np.size(xp) == 1:
+        inside = np.broadcast_to(fp[0], np.shape(x))
     else:
-        j = np.clip(np.searchsorted(knots, x_values, side="right") - 1, 0, knots.size - 2)
-        x0, f0 = xp[j], fp[j]
-        inside = (fp[j + 1] - f0) / (xp[j + 1] - x0) * (x - x0) + f0
-    inside = np.where(x_values == knots[-1], fp[-1], inside)
-    below = np.where(x_values < knots[0], fp[0] if left is None else left, inside)
-    return np.where(x_values > knots[-1], fp[-1] if right is None else right, below)
+        j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, np.size(xp) - 2)
+        x0, f0 = _at(xp, j), _at(fp, j)
+        inside = (_at(fp, j + 1) - f0) / (_at(xp, j + 1) - x0) * (x - x0) + f0
+    inside = np.where(x == xp[-1], fp[-1], inside)
+    below = np.where(x < xp[0], fp[0] if left is None else left, inside)
+    return np.where(x > xp[-1], fp[-1] if right is None else right, below)
 
 
 implements(np.linspace, linspace)

@@ -183,7 +183,9 @@ def take(a, indices, axis=None, out=None, mode="raise"):
 
 def take_along_axis(arr, indices, axis=-1):
     """np.take_along_axis (PyTorch's gather): out[..., i, ...] = arr[..., indices[..., i, ...], ...]."""
-    indices = np.asarray(_plain_indices(indices))
+    indices = _plain_indices(indices)
+    if not isinstance(indices, np.ndarray):  # an array is used as it is: cm.vmap recognizes its own per-example one
+        indices = np.asarray(indices)
     if axis is None:
         arr, axis = np.ravel(arr), 0
     shape = np.shape(arr)

@@ -3,10 +3,14 @@ their nan-ignoring versions).
 
 Sorting is a permutation chosen by the values: locally (where no two values tie) the permutation is
 fixed, so sort(x) = x[σ] with σ = argsort(x) held constant, and ∂L/∂x = g scattered back through σ.
-Every function here is written that way — the order is read from the plain values, then the entries
-are gathered with the engine's differentiable indexing — so reverse mode, forward mode and higher
-orders all come from getitem's rules. A quantile is a linear interpolation between two gathered
-order statistics, so its gradient reaches exactly those two elements.
+Every function here is written that way — the order is np.argsort of the Tensor itself, then the
+entries are gathered with the engine's differentiable indexing — so reverse mode, forward mode and
+higher orders all come from getitem's rules. Under cm.vmap the order is recorded per example (a
+piecewise-constant result) and the gather takes it back, so the replay sorts every example by its own
+values. A quantile is a linear interpolation between two gathered order statistics, so its gradient
+reaches exactly those two elements.
+
+np.unique's number of entries depends on the values: under cm.vmap it runs example by example.
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from calcml.autodiff.dispatch import implements, plain
+from calcml.autodiff.dispatch import implements, plain, unwrapped
 from calcml.autodiff.errors import OperationError
 from calcml.autodiff.formula import Formula
 from calcml.autodiff.primitive import primitive
 from calcml.autodiff.rules.axes import kept_shape, normalize_axes
 from calcml.autodiff.rules.branching import plainly_none
 from calcml.autodiff.rules.indexing import take_along_axis
+from calcml.autodiff.rules.refusals import refused_where
 from calcml.autodiff.tensor import Tensor
 
 
@@ -40,7 +45,7 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
         raise _structured_order_error("sort")
     if axis is None:
         a, axis = np.ravel(a), -1
-    return take_along_axis(a, np.argsort(plain(a), axis=axis, kind="stable"), axis)
+    return take_along_axis(a, np.argsort(a, axis=axis, kind="stable"), axis)
 
 
 def partition(a, kth, axis=-1, kind="introselect", order=None):
@@ -49,7 +54,7 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
         raise _structured_order_error("partition")
     if axis is None:
         a, axis = np.ravel(a), -1
-    return take_along_axis(a, np.argpartition(plain(a), kth, axis=axis), axis)
+    return take_along_axis(a, np.argpartition(a, kth, axis=axis), axis)
 
 
 @primitive(formula=Formula("∂u_k/∂x_i = 1/c_k for each of the c_k copies i of u_k"))
@@ -124,56 +129,57 @@ implements(np.unique_values, _array_api_unique(np.unique_values, ()))
 METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
 
 
-def _bracket(position: np.ndarray, size: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray, Any]:
-    """Sorted ranks lo ≤ hi around the virtual index ``position`` and the weight of hi (numpy's methods)."""
-    last = np.maximum(size - 1, 0)
-    lo = np.clip(np.floor(position), 0, last).astype(np.intp)
-    hi = np.clip(np.ceil(position), 0, last).astype(np.intp)
+def _bracket(position: Any, count: Any, n: int, method: str) -> tuple[Any, Any, Any]:
+    """Sorted ranks lo ≤ hi around the virtual index ``position`` and the weight of hi (numpy's methods), among
+    ``count`` (≤ n) entries. Integers made without casting a value, ⌊position⌋ by a search and the rest by
+    comparisons, so that under cm.vmap a per-example position gives ranks recorded per example."""
+    last = np.maximum(count - 1, 0)
+    floor = np.searchsorted(np.arange(1, n), position, side="right")  # ⌊position⌋, clipped to [0, n − 1]
+    lo = np.minimum(floor, last)
+    hi = np.minimum(floor + (position > floor), last)  # ⌈position⌉
     if method == "lower":
         return lo, lo, 0.0
     if method == "higher":
         return hi, hi, 0.0
     if method == "nearest":  # round half to even, as NumPy does
-        near = np.clip(np.around(position), 0, last).astype(np.intp)
+        near = np.minimum(floor + (np.around(position) > floor), last)
         return near, near, 0.0
     if method == "midpoint":
         return lo, hi, 0.5
     # linear: hi = lo + 1 even at an integer position (weight 0 there), so that ∂/∂q is the slope of
     # the segment to the right (one-sided, as interp's at a knot) rather than 0; the weight is
     # position − lo, computed traced in the caller
-    lo = np.clip(np.floor(position), 0, np.maximum(last - 1, 0)).astype(np.intp)
-    return lo, np.minimum(lo + 1, last).astype(np.intp), None
+    lo = np.minimum(floor, np.maximum(last - 1, 0))
+    return lo, np.minimum(lo + 1, last), None
 
 
 def _quantile(a, q, axis, keepdims, method, ignore_nan, op, percent=False):
     """Quantiles of ``a`` over ``axis``: result[q, ...] = s_lo + w·(s_hi − s_lo), where s is a sorted
-    with NaNs last, lo/hi bracket the virtual index w = q·(n − 1) and n counts the (non-NaN) entries.
+    with NaNs last, lo/hi bracket the virtual index q·(n − 1), w is its distance from lo, and n counts the
+    (non-NaN) entries.
 
     ∂result/∂s_lo = 1 − w, ∂result/∂s_hi = w, and for method='linear' ∂result/∂q = (n − 1)(s_hi − s_lo).
     ``percent``: q is given in percent. The result has NumPy's dtype, that of a and q together.
     """
-    q_given = plain(q)
-    dtype = np.result_type(plain(a), q_given if isinstance(q_given, (int, float)) else np.asarray(q_given))
+    q_given = unwrapped(q)  # its dtype only: no value is read, so a traced q stays batched under cm.vmap
+    dtype = np.result_type(unwrapped(a), q_given if isinstance(q_given, (int, float)) else np.asarray(q_given))
     if percent:
         q = np.divide(q, 100)
     if method not in METHODS:
         raise OperationError(f"{op}(method={method!r}) is not differentiable in calcml; use one of "
                              f"{', '.join(METHODS)} (the continuous, interpolating ones).")
-    q_values = np.asarray(plain(q), dtype=np.float64)
-    if np.any((q_values < 0) | (q_values > 1)) or np.any(np.isnan(q_values)):
-        raise OperationError(f"{op}: quantiles must lie in [0, 1] (percentiles in [0, 100]); got {q_values}.")
+    q = _checked_levels(q, op)
     shape = np.shape(a)
     axes = normalize_axes(axis, len(shape))
     rest = [d for d in range(len(shape)) if d not in axes]
     flat = np.reshape(np.transpose(a, rest + list(axes)), [shape[d] for d in rest] + [-1])
-    values = plain(flat)
-    missing = np.isnan(values)
-    size = np.sum(~missing, axis=-1, keepdims=True, dtype=dtype) if ignore_nan else np.full(
-        values.shape[:-1] + (1,), values.shape[-1], dtype=dtype)
-    order = np.argsort(values, axis=-1, kind="stable")  # NaNs last
+    missing = np.isnan(flat)
+    n = np.shape(flat)[-1]
+    count = np.sum(~missing, axis=-1, keepdims=True) if ignore_nan else np.full(np.shape(flat)[:-1] + (1,), n)
+    order = np.argsort(flat, axis=-1, kind="stable")  # NaNs last
     q_flat = np.reshape(q, (-1,))
-    position = q_flat * (size - 1)
-    lo, hi, weight = _bracket(plain(position), size, method)
+    position = q_flat * (np.astype(count, dtype) - 1)
+    lo, hi, weight = _bracket(position, count, n, method)
     weight = position - lo.astype(dtype) if weight is None else weight
     if type(weight) is not Tensor:  # a constant (q is not traced): in NumPy's dtype, so float32 stays float32
         weight = np.asarray(weight, dtype)
@@ -182,11 +188,24 @@ def _quantile(a, q, axis, keepdims, method, ignore_nan, op, percent=False):
     high = take_along_axis(source, np.take_along_axis(order, hi, -1), -1)
     step = high - low
     result = np.where(weight >= 0.5, high - step * (1 - weight), low + step * weight)  # NumPy's lerp, exact at 1
-    undefined = size == 0 if ignore_nan else np.any(missing, axis=-1, keepdims=True)
+    undefined = count == 0 if ignore_nan else np.any(missing, axis=-1, keepdims=True)
     if not plainly_none(undefined):  # NumPy's answer there is NaN, with no gradient
         result = np.where(undefined, np.nan, result)
     out_shape = kept_shape(shape, axis) if keepdims else tuple(shape[d] for d in rest)
-    return np.reshape(np.moveaxis(result, -1, 0), np.shape(q_values) + out_shape)
+    return np.reshape(np.moveaxis(result, -1, 0), np.shape(q) + out_shape)
+
+
+def _checked_levels(q: Any, op: str) -> Any:
+    """q, refused (OperationError naming ``op``) unless every level lies in [0, 1]. A level cm.vmap records per
+    example is refused in the replay, for every example; vmap then runs the bad one alone, with this message."""
+    levels = q if type(q) is Tensor else np.asarray(q, dtype=np.float64)
+    bad = (levels < 0) | (levels > 1) | np.isnan(levels)
+    if type(bad) is Tensor:
+        return refused_where(q, bad, f"{op}: quantiles must lie in [0, 1] (percentiles in [0, 100]).")
+    if bad.any():
+        raise OperationError(f"{op}: quantiles must lie in [0, 1] (percentiles in [0, 100]); got "
+                             f"{np.asarray(plain(q), dtype=np.float64)}.")
+    return q
 
 
 def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,

@@ -26,6 +26,7 @@ from calcml.autodiff.rules.axes import (
 )
 from calcml.autodiff.rules.branching import plainly_none
 from calcml.autodiff.rules.indexing import index_along
+from calcml.autodiff.rules.refusals import refused_where
 
 
 def _masked(grad, where):
@@ -474,9 +475,8 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
         weights = np.reshape(weights, kept_shape(shape, tuple(d for d in range(len(shape)) if d != axis % len(shape))))
     weights = np.broadcast_to(weights, shape)
     total = np.sum(weights, axis=axis, keepdims=keepdims)
-    if np.any(total == 0):
-        raise OperationError("average: the weights sum to zero along the averaged axis, so they cannot be "
-                             "normalized; check the weights (or use np.sum for an unnormalized total).")
+    total = refused_where(total, total == 0, "average: the weights sum to zero along the averaged axis, so they "
+                          "cannot be normalized; check the weights (or use np.sum for an unnormalized total).")
     result = np.sum(a * weights, axis=axis, keepdims=keepdims) / total
     return (result, np.broadcast_to(total, np.shape(result))) if returned else result
 
