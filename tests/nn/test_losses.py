@@ -135,3 +135,55 @@ def test_class_labels_out_of_range_are_refused_not_wrapped():
             losses.cross_entropy(LOGITS, bad)
     with pytest.raises(cm.CalcmlError, match="reduction"):
         losses.cross_entropy(LOGITS, LABELS, reduction="average")
+
+
+# ---- per-example gradients: each example's target is its own, and every check runs on every example ------
+B = 4
+PER_EXAMPLE_LOGITS = rng.standard_normal((B, 3, 4)) * 2          # 4 examples of 3 samples, 4 classes
+PER_EXAMPLE_LABELS = np.array([[0, 3, 1], [2, 2, 0], [1, 0, 3], [0, 3, 1]])
+PER_EXAMPLE_LABELS[-1] = PER_EXAMPLE_LABELS[0] + 0  # the batch ends with its first example's labels
+PER_EXAMPLE_SIGNS = 2.0 * (rng.random((B, 3, 4)) > 0.5) - 1
+PER_EXAMPLE_TARGETS = rng.standard_normal((B, 3, 4))
+PER_EXAMPLE = {  # name: (loss of one example's (logits, target), torch's, targets per example)
+    "mse": (losses.mse, F.mse_loss, PER_EXAMPLE_TARGETS),
+    "mae": (losses.mae, F.l1_loss, PER_EXAMPLE_TARGETS),
+    "huber": (lambda z, t: losses.huber(z, t, delta=0.7), lambda z, t: F.huber_loss(z, t, delta=0.7),
+              PER_EXAMPLE_TARGETS),
+    "bce with logits": (losses.binary_cross_entropy_with_logits, F.binary_cross_entropy_with_logits,
+                        (PER_EXAMPLE_SIGNS + 1) / 2),
+    "cross-entropy, labels": (losses.cross_entropy, F.cross_entropy, PER_EXAMPLE_LABELS),
+    "cross-entropy, one-hot": (losses.cross_entropy, F.cross_entropy, np.eye(4)[PER_EXAMPLE_LABELS]),
+    "cross-entropy, sum": (lambda z, t: losses.cross_entropy(z, t, reduction="sum"),
+                           lambda z, t: F.cross_entropy(z, t, reduction="sum"), PER_EXAMPLE_LABELS),
+    "hinge": (losses.hinge, lambda z, t: torch.clamp(1 - t * z, min=0).mean(), PER_EXAMPLE_SIGNS),
+    "multiclass hinge": (losses.multiclass_hinge, F.multi_margin_loss, PER_EXAMPLE_LABELS),
+    "CrossEntropyLoss module": (nn.CrossEntropyLoss(), F.cross_entropy, PER_EXAMPLE_LABELS),
+}
+
+
+@pytest.mark.parametrize("name", PER_EXAMPLE)
+def test_per_example_gradients_of_every_loss_match_torch_func_as_one_replay(name, monkeypatch):
+    """cm.vmap(cm.grad(loss)) with per-example targets: the targets were read as plain arrays (the label check,
+    the one-hot, the target itself), so vmap ran the loss example by example. Now one replay, equal to
+    torch.func.vmap(torch.func.grad(...))."""
+    from calcml.autodiff.batching import rules, transform
+    loss, torch_loss, targets = PER_EXAMPLE[name]
+    expected = torch.func.vmap(torch.func.grad(torch_loss))(torch.tensor(PER_EXAMPLE_LOGITS), torch.tensor(targets))
+    monkeypatch.setattr(transform, "_example_by_example", None)  # must not be reached
+    monkeypatch.setattr(rules, "loop", None)
+    per_example = cm.vmap(cm.grad(loss))(PER_EXAMPLE_LOGITS, targets)
+    np.testing.assert_allclose(per_example, expected.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("loss, targets, message", [
+    (losses.cross_entropy, np.array([[0, 1, 2], [1, 4, 0], [0, 0, 0]]), "class indices must lie in"),
+    (losses.multiclass_hinge, np.array([[0, 1, 2], [1, 2, 0], [0, -1, 0]]), "class indices must lie in"),
+    (losses.hinge, np.array([[1.0, -1.0], [1.0, 1.0], [1.0, 0.0]]), "labels must be −1 or \\+1"),
+])
+def test_a_bad_target_in_any_example_is_refused_under_vmap(loss, targets, message):
+    """The checks of the targets run on every example's, not only on the first one the trace saw."""
+    logits = np.ones(targets.shape + ((4,) if targets.dtype.kind == "i" else ()))
+    with pytest.raises(cm.CalcmlError, match=message):
+        cm.vmap(cm.grad(loss))(logits, targets)
+    with pytest.raises(cm.CalcmlError, match=message):
+        cm.vmap(loss)(logits, targets)

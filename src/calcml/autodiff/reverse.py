@@ -16,7 +16,7 @@ from calcml.autodiff.errors import GraphEscapeError, NonScalarOutputError, Shape
 from calcml.autodiff.in_place import as_used_at
 from calcml.autodiff.primitive import check_finite
 from calcml.autodiff.state import STATE
-from calcml.autodiff.tensor import Tensor, check_not_stale
+from calcml.autodiff.tensor import Tensor, check_not_stale, recorded_by_vmap
 from calcml.autodiff.unbroadcast import unbroadcast
 
 
@@ -154,7 +154,7 @@ def seed_for(output: Tensor, gradient: Any, caller: str, keep_traced: bool = Fal
                 "(e.g. .sum() or .mean()), or use cm.jacobian for every output at once."
             )
         return np.array(1, dtype=output.value.dtype).reshape(output.value.shape)  # 1, as C calls only
-    traced = type(gradient) is Tensor and (gradient.is_traced() or any(t.depends(gradient) for t in STATE.vmap_tracers))
+    traced = type(gradient) is Tensor and (gradient.is_traced() or recorded_by_vmap(gradient))
     if traced and not keep_traced:
         raise GraphEscapeError(
             f"{caller}: the cotangent {describe(gradient)} is itself being differentiated (or batched by cm.vmap), "

@@ -391,6 +391,11 @@ class Tensor:
         )
 
 
+def recorded_by_vmap(tensor: Tensor) -> bool:
+    """True when a running cm.vmap trace recorded ``tensor``: its value differs per example."""
+    return any(tracer.depends(tensor) for tracer in STATE.vmap_tracers)
+
+
 def note_value_use(tensor: Tensor) -> None:
     """A plain value (bool, float, array) was read from ``tensor``: each running cm.vmap trace is told, and
     decides what the read means for it (it may have to run f example by example)."""

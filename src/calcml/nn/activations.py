@@ -16,7 +16,7 @@ from calcml.nn.fused import call
 from calcml.nn.module import Module
 
 
-@primitive(formula=Formula("d/dx σ(x) = σ(x)(1 − σ(x))", partials=("σ({0})(1 − σ({0}))",)))
+@primitive(broadcasts=True, formula=Formula("d/dx σ(x) = σ(x)(1 − σ(x))", partials=("σ({0})(1 − σ({0}))",)))
 def sigmoid(x):
     """σ(x) = 1/(1 + e⁻ˣ), computed as ½(1 + tanh(x/2)) so it never overflows.  d/dx σ(x) = σ(x)(1 − σ(x))."""
     return 0.5 + 0.5 * np.tanh(0.5 * x)
@@ -26,7 +26,7 @@ sigmoid.defvjp(lambda g, ans, x: g * (ans * (1 - ans)))
 sigmoid.defjvp(lambda t, ans, x: t * (ans * (1 - ans)))
 
 
-@primitive(formula=Formula("d/dx softplus(x) = σ(x)", partials=("σ({0})",)))
+@primitive(broadcasts=True, formula=Formula("d/dx softplus(x) = σ(x)", partials=("σ({0})",)))
 def softplus(x):
     """softplus(x) = ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^−|x|) (stable).  d/dx softplus(x) = σ(x)."""
     return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))

@@ -12,11 +12,14 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from calcml.autodiff.batching.rules import elementwise, every_example
 from calcml.autodiff.errors import CalcmlError, ShapeError
 from calcml.autodiff.formula import Formula
 from calcml.autodiff.primitive import primitive
 from calcml.autodiff.rules.reductions import logsumexp, softmax
-from calcml.autodiff.tensor import Tensor
+from calcml.autodiff.rules.refusals import refused_where
+from calcml.autodiff.tensor import Tensor, recorded_by_vmap
+from calcml.autodiff.transforms.arguments import stopped
 from calcml.nn.activations import softplus
 from calcml.nn.fused import Residual, call
 from calcml.nn.module import Module
@@ -24,15 +27,20 @@ from calcml.nn.module import Module
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def _target(target, like) -> np.ndarray:
-    """The target as a plain array (targets are data: no gradient flows into them)."""
-    value = target.value if type(target) is Tensor else np.asarray(target)
+def _target(target, like):
+    """The target as data: no gradient flows into it. A plain array, or under cm.vmap, where each example has
+    its own, a constant Tensor the trace records (``cm.stop_gradient``)."""
+    value = stopped(target) if type(target) is Tensor and recorded_by_vmap(target) else _plain(target)
     if np.issubdtype(value.dtype, np.floating):
-        value = value.astype(np.result_type(like), copy=False)
+        value = np.astype(value, np.result_type(like), copy=False)
     return value
 
 
-def _same_shape(prediction, target: np.ndarray, loss: str) -> None:
+def _plain(target) -> np.ndarray:
+    return target.value if type(target) is Tensor else np.asarray(target)
+
+
+def _same_shape(prediction, target, loss: str) -> None:
     if np.shape(prediction) != target.shape:
         raise ShapeError(
             f"{loss}: prediction has shape {np.shape(prediction)} but target has shape {target.shape}; "
@@ -73,7 +81,7 @@ def huber(prediction, target, delta: float = 1.0, reduction: str = "mean"):
     _same_shape(prediction, target, "huber")
     diff = prediction - target
     size = np.abs(diff)
-    return reduce(np.where(np.asarray(size < delta), 0.5 * diff * diff, delta * (size - 0.5 * delta)), reduction)
+    return reduce(np.where(size < delta, 0.5 * diff * diff, delta * (size - 0.5 * delta)), reduction)
 
 
 # ---- classification -----------------------------------------------------------------------------
@@ -108,15 +116,19 @@ softmax_cross_entropy.defjvp(
 )
 
 
-def _check_labels(labels: np.ndarray, classes: int) -> None:
+def _checked_labels(labels, classes: int):
+    """The class indices, once each lies in [0, C − 1] (checked on every example's under cm.vmap)."""
+    if type(labels) is Tensor:
+        return refused_where(labels, (labels < 0) | (labels >= classes),
+                             f"class indices must lie in [0, {classes - 1}]; an example's labels do not.")
     if labels.size and (labels.min() < 0 or labels.max() >= classes):
         raise CalcmlError(f"class indices must lie in [0, {classes - 1}]; got values from {labels.min()} "
                           f"to {labels.max()}.")
+    return labels
 
 
-def _one_hot(labels: np.ndarray, classes: int, dtype) -> np.ndarray:
-    _check_labels(labels, classes)
-    return (labels[..., None] == np.arange(classes)).astype(dtype)
+def _one_hot(labels, classes: int, dtype):
+    return np.astype(_checked_labels(labels, classes)[..., None] == np.arange(classes), dtype)
 
 
 def _reduce_samples(losses, reduction: str):
@@ -172,16 +184,30 @@ class_cross_entropy.defjvp(
 )
 
 
+
+# ---- cm.vmap: each example's samples are more samples ------------------------------------------------------
+def _class_cross_entropy_batched(fn, args: tuple, kwargs: dict, size: int):
+    """Logits (B, N, C) and labels (B, N): the B·N samples' losses, then each example's own reduction."""
+    logits, labels = (every_example(a, size) for a in args[:2])
+    reduction = args[2] if len(args) > 2 else kwargs.get("reduction", "mean")
+    losses = np.reshape(fn(np.reshape(logits, (-1, np.shape(logits)[-1])), np.reshape(labels, (-1,)),
+                           reduction="none"), np.shape(labels))
+    return _reduce_samples(losses, reduction)
+
+
+class_cross_entropy.defvmap(_class_cross_entropy_batched)
+softmax_cross_entropy.defvmap(elementwise)  # per sample along the last axis: leading axes pass through
+
 def _class_targets(logits, target, loss: str) -> np.ndarray:
     """Targets as class probabilities, shape of ``logits``: from class indices (N,) or one-hot (N, C)."""
-    value = target.value if type(target) is Tensor else np.asarray(target)
+    value = _target(target, logits)
     shape = np.shape(logits)
     if len(shape) != 2:
         raise ShapeError(f"{loss} expects logits of shape (N, C); got {shape}.")
     if value.shape == shape[:1] and not np.issubdtype(value.dtype, np.floating):
         return _one_hot(value, shape[1], np.result_type(logits))
     if value.shape == shape:
-        return value.astype(np.result_type(logits), copy=False)
+        return value
     raise ShapeError(f"{loss}: targets must be class indices of shape {shape[:1]} (integers) or one-hot / "
                      f"probabilities of shape {shape}; got {value.shape} ({value.dtype}).")
 
@@ -191,12 +217,12 @@ def cross_entropy(logits, target, reduction: str = "mean"):
 
     −log softmax(z)_y = logsumexp(z) − z_y;  for "mean" the fused gradient is (softmax(z) − onehot)/N.
     """
-    labels = target.value if type(target) is Tensor else np.asarray(target)
+    labels = _target(target, logits)
     shape = np.shape(logits)
     if len(shape) == 2 and labels.shape == shape[:1] and np.issubdtype(labels.dtype, np.integer):
         if reduction not in REDUCTIONS:
             raise CalcmlError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}.")
-        _check_labels(labels, shape[1])
+        labels = _checked_labels(labels, shape[1])
         return class_cross_entropy(logits, labels, reduction=reduction, residual=Residual())
     return reduce(softmax_cross_entropy(logits, _class_targets(logits, target, "cross_entropy")), reduction)
 
@@ -205,8 +231,8 @@ def hinge(prediction, target, reduction: str = "mean"):
     """max(0, 1 − y·ŷ) for labels y ∈ {−1, +1}.  ∂/∂ŷ = −y where y·ŷ < 1, else 0."""
     target = _target(target, prediction)
     _same_shape(prediction, target, "hinge")
-    if not np.all(np.abs(target) == 1):
-        raise CalcmlError("hinge: labels must be −1 or +1 (map {0, 1} labels with 2·y − 1).")
+    target = refused_where(target, np.abs(target) != 1, "hinge: labels must be −1 or +1 (map {0, 1} labels with "
+                           "2·y − 1).")
     return reduce(np.maximum(1 - target * prediction, 0), reduction)
 
 
@@ -217,8 +243,7 @@ def multiclass_hinge(logits, target, margin: float = 1.0, reduction: str = "mean
     classes = np.shape(logits)[1]
     correct = np.sum(logits * onehot, axis=1, keepdims=True)
     violations = np.maximum(margin - correct + logits, 0)
-    others = np.asarray(onehot == 0)
-    return reduce(np.sum(np.where(others, violations, 0.0), axis=1) / classes, reduction)
+    return reduce(np.sum(np.where(onehot == 0, violations, 0.0), axis=1) / classes, reduction)
 
 
 # ---- penalties ----------------------------------------------------------------------------------

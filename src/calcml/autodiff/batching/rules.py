@@ -222,7 +222,7 @@ def broadcast_to(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
 
 
 # ---- joining, padding, tiling --------------------------------------------------------------------------
-def _every_example(value: Any, size: int) -> Any:
+def every_example(value: Any, size: int) -> Any:
     """The physical batch of ``value``: its own when Batched, a constant repeated for every example."""
     return value.physical if type(value) is Batched else np.broadcast_to(value, (size,) + np.shape(value))
 
@@ -231,7 +231,7 @@ def concatenate(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
     """Each example's pieces joined along the axis after the batch axis (axis=None: each example's pieces
     flattened first); a constant piece is repeated for every example."""
     axis = kwargs.get("axis", 0)
-    pieces = [_every_example(a, size) for a in args]
+    pieces = [every_example(a, size) for a in args]
     if axis is None:
         return fn(*[np.reshape(p, (size, -1)) for p in pieces], axis=1)
     return fn(*pieces, axis=shift_axis(axis, 0))
@@ -239,7 +239,7 @@ def concatenate(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
 
 def stack(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
     """Each example's pieces stacked on a new axis, counted among the example's axes after the batch axis."""
-    return fn(*[_every_example(a, size) for a in args], axis=shift_axis(kwargs.get("axis", 0), 0))
+    return fn(*[every_example(a, size) for a in args], axis=shift_axis(kwargs.get("axis", 0), 0))
 
 
 def pad(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
@@ -372,7 +372,7 @@ def scatter_add(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
     physical = _physical_index(index, size)
     if physical is None:
         return loop(fn, args, kwargs, size)
-    values = _every_example(values, size)
+    values = every_example(values, size)
     if physical.moved is not None:
         values = np.moveaxis(values, physical.moved[1], physical.moved[0])
     return fn(values, physical.index, (size,) + tuple(shape), **kwargs)

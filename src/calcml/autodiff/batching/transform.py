@@ -28,7 +28,7 @@ from calcml.autodiff.dispatch import unwrapped
 from calcml.autodiff.errors import CalcmlError, ShapeError
 from calcml.autodiff.reverse import reaches_other_leaves, reverse_topological_order
 from calcml.autodiff.state import STATE, recording
-from calcml.autodiff.tensor import Tensor
+from calcml.autodiff.tensor import Tensor, recorded_by_vmap
 from calcml.autodiff.transforms.arguments import nested
 
 _OUT_AXES_NONE = ("vmap: out_axes=None returns an output once, so it must not depend on the batch; this one does.\n"
@@ -281,7 +281,7 @@ def _as_result(value: Any) -> Any:
     if type(value) is not Tensor:
         return value
     if not value.is_traced():
-        return value if any(t.depends(value) for t in STATE.vmap_tracers) else value.value
+        return value if recorded_by_vmap(value) else value.value
     if nested() or reaches_other_leaves(reverse_topological_order(value), set()):
         return value
     return value.value

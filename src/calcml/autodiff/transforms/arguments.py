@@ -23,7 +23,7 @@ from calcml.autodiff.errors import StructureError
 from calcml.autodiff.primitive import apply
 from calcml.autodiff.rules.elementwise import positive
 from calcml.autodiff.state import STATE
-from calcml.autodiff.tensor import Tensor, as_float_array
+from calcml.autodiff.tensor import Tensor, as_float_array, recorded_by_vmap
 
 
 def nested() -> bool:
@@ -46,7 +46,7 @@ def as_input(value: Any) -> Tensor:
     if is_users_leaf(value):
         return value
     if type(value) is Tensor:
-        if (value.requires_grad and STATE.recording) or any(t.depends(value) for t in STATE.vmap_tracers):
+        if (value.requires_grad and STATE.recording) or recorded_by_vmap(value):
             fresh = apply(positive, (value,), {})  # an identity node: the outer graph continues through it
         else:
             fresh = Tensor(value.value)
