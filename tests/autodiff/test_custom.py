@@ -111,3 +111,45 @@ def test_checkpoint_works_in_the_functional_transforms_and_at_second_order():
     np.testing.assert_allclose(cm.grad(f)(x), cm.grad(g)(x), rtol=1e-13)
     np.testing.assert_allclose(cm.hessian(f)(x), cm.hessian(g)(x), rtol=1e-12)
     np.testing.assert_allclose(cm.jvp(f, (x,), (np.ones_like(x),))[1], cm.jvp(g, (x,), (np.ones_like(x),))[1])
+
+
+@cm.custom_vjp
+def clip_gradient(x):
+    return x * 1.0
+
+
+clip_gradient.defvjp(lambda x: (clip_gradient(x), None), lambda _, g: (np.clip(g, -0.5, 0.5),))  # fwd calls it
+
+
+@cm.custom_jvp
+def softplus_with_rule(x, scale):
+    return np.logaddexp(0.0, x) * scale
+
+
+softplus_with_rule.defjvp(lambda p, t: (softplus_with_rule(*p),
+                                       t[0] * p[1] / (1 + np.exp(-p[0])) + t[1] * np.logaddexp(0.0, p[0])))
+CHECKPOINTED = cm.checkpoint(lambda h, w, b: np.tanh(h @ w + b))
+CUSTOM_UNDER_VMAP = {  # name: loss of (w, one example x); w shared, x per example
+    "custom_vjp (a clipped gradient)": lambda w, x: np.sum(clip_gradient(np.sin(x * w)) ** 2),
+    "custom_jvp": lambda w, x: np.sum(softplus_with_rule(x * w, w[0])),
+    "checkpoint": lambda w, x: np.sum(CHECKPOINTED(x, np.outer(w, w), np.ones(3)) ** 2),
+}
+
+
+@pytest.mark.parametrize("name", CUSTOM_UNDER_VMAP)
+def test_custom_functions_under_vmap_are_one_replay_with_their_own_rules(name, monkeypatch):
+    """Per-example gradients through a custom_vjp (whose fwd calls the function itself), a custom_jvp and a
+    checkpointed block: the forward is vmap of the function, the backward the recorded custom rule — no
+    step example by example — and equal to the loop. (The checkpoint's recomputation used a fresh copy of
+    each example, which the record could not follow: vmap ran f example by example.)"""
+    from calcml.autodiff.batching import rules, transform
+    loss = CUSTOM_UNDER_VMAP[name]
+    rng = np.random.default_rng(13)
+    w, X = rng.normal(size=3), rng.normal(size=(5, 3)) * 2
+    X[-1] = X[0]
+    per_example = cm.grad(loss)
+    expected = np.stack([per_example(w, x) for x in X])
+    monkeypatch.setattr(transform, "_example_by_example", None)  # must not be reached
+    monkeypatch.setattr(rules, "loop", None)
+    np.testing.assert_allclose(cm.vmap(per_example, in_axes=(None, 0))(w, X), expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(cm.vmap(loss, in_axes=(None, 0))(w, X), [loss(w, x) for x in X], rtol=1e-12)

@@ -23,9 +23,10 @@ import numpy as np
 from calcml.autodiff.errors import NoForwardRuleError
 from calcml.autodiff.formula import Formula
 from calcml.autodiff.primitive import Primitive, apply
-from calcml.autodiff.reverse import backward_pass, reverse_topological_order
+from calcml.autodiff.reverse import backward_pass, reaches_other_leaves, reverse_topological_order
 from calcml.autodiff.state import recording, top_level
-from calcml.autodiff.tensor import Tensor
+from calcml.autodiff.tensor import Tensor, recorded_by_vmap
+from calcml.autodiff.transforms.arguments import as_input, nested
 
 
 class Call:
@@ -84,6 +85,36 @@ def _per_direction(tangents: list, values: tuple, tangent_of: Callable[[tuple], 
                      for b in range(batch)])
 
 
+def _batched_by(function: Callable) -> Callable:
+    """The batching rule of a custom primitive: cm.vmap of ``function`` (its output for one example's plain
+    values) over the batched arguments. Not when the replay may itself be differentiated (inside a transform,
+    or from a leaf that requires grad): then the primitive runs once per example, so that its own derivative
+    rule is the one used — and so it does when ``function`` calls the custom function again (a fwd written
+    with it)."""
+    running = []
+
+    def rule(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
+        from calcml.autodiff.batching.rules import Batched, loop
+        from calcml.autodiff.batching.transform import vmap
+
+        physical = [a.physical if type(a) is Batched else a for a in args]
+        if running or nested() or any(_reaches_a_leaf(v) for v in (*physical, *kwargs.values())):
+            return loop(fn, args, kwargs, size)
+        in_axes = tuple(0 if type(a) is Batched else None for a in args)
+        running.append(fn)
+        try:
+            return vmap(lambda *values: function(*values, **kwargs), in_axes=in_axes)(*physical)
+        finally:
+            running.pop()
+    return rule
+
+
+def _reaches_a_leaf(value: Any) -> bool:
+    """A Tensor whose graph reaches a leaf that requires grad: a derivative may be taken through it."""
+    return type(value) is Tensor and value.requires_grad and reaches_other_leaves(reverse_topological_order(value),
+                                                                                 set())
+
+
 def _call_with_rule(custom: Any, rule: Any, declare: str, args: tuple) -> Any:
     """A custom function called: plain arrays run it as it is; traced ones go through its primitive."""
     if not _is_traced(args):
@@ -117,6 +148,7 @@ class custom_vjp:  # noqa: N801  (a decorator, named like JAX's)
         self.bwd: Callable | None = None
         self.prim = Primitive(self._forward, name=f"custom_vjp({getattr(f, '__name__', 'f')})",
                               formula=Formula("ḡ ↦ bwd(residuals, ḡ)")).defvjp_argnum(self._vjp)
+        self.prim.defvmap(_batched_by(lambda *values, call: f(*values)))
 
     def defvjp(self, fwd: Callable, bwd: Callable) -> custom_vjp:
         """Set ``fwd(*args) -> (output, residuals)`` and ``bwd(residuals, g) -> input gradients``; returns self."""
@@ -170,6 +202,7 @@ class custom_jvp:  # noqa: N801
                               name=f"custom_jvp({getattr(f, '__name__', 'f')})",
                               formula=Formula("ṫ ↦ jvp(primals, ṫ)"))
         self.prim.defjvp_all(self._jvp).defvjp_argnum(self._vjp)
+        self.prim.defvmap(_batched_by(lambda *values, call: f(*values)))
 
     def defjvp(self, rule: Callable) -> Callable:
         """Set the JVP rule ``rule(primals, tangents) -> (output, output_tangent)``; returns the rule."""
@@ -218,6 +251,7 @@ def checkpoint(block: Callable) -> Callable:
     prim = Primitive(_checkpoint_forward, name=f"checkpoint({getattr(block, '__name__', 'block')})",
                      formula=Formula("recomputed: ḡ ↦ vjp(block)(ḡ)"))
     prim.defvjp_argnum(_checkpoint_vjp).defjvp_all(_checkpoint_jvp)
+    prim.defvmap(_batched_by(_checkpoint_output))
 
     @functools.wraps(block)
     def checkpointed(*args: Any) -> Any:
@@ -251,16 +285,31 @@ def _checkpoint_forward(*values: Any, call: Call) -> Any:
     return out.value if type(out) is Tensor else out
 
 
+def _checkpoint_output(*values: Any, call: Call) -> Any:
+    """The block run on its inputs (the weights it closes over are its own, whatever the call passes)."""
+    return call.block(*values[:len(values) - len(call.captured)])
+
+
+def _recomputed_input(a: Any) -> Tensor:
+    """An input of the block run again: ``a`` itself when it is being differentiated; linked to ``a`` by an
+    identity when cm.vmap recorded it (so the recomputation is recorded too); else a fresh leaf."""
+    if type(a) is Tensor and (a.requires_grad or recorded_by_vmap(a)):
+        return a if a.requires_grad else as_input(a)
+    return Tensor.input(np.asarray(a.value if type(a) is Tensor else a))
+
+
 def _checkpoint_vjp(argnum: int, g: Any, ans: Any, *args: Any, call: Call) -> Any:
     def compute() -> tuple:
         n = len(args) - len(call.captured)
-        inputs = [a if type(a) is Tensor and a.requires_grad else Tensor.input(np.asarray(
-            a.value if type(a) is Tensor else a)) for a in args[:n]]
+        inputs = [_recomputed_input(a) for a in args[:n]]
         with recording(True):
             out = call.block(*inputs)
         targets = [*inputs, *call.captured]
         seed = g if type(g) is Tensor else np.asarray(g)
         grads, _ = backward_pass(out, seed, targets, create_graph=type(g) is Tensor)
+        for made, a in zip(inputs, args):
+            if made is not a and made.node is None:  # a leaf of this recomputation only: a constant from now on
+                made.requires_grad = False
         return tuple(grads.get(id(t), np.zeros(t.shape)) for t in targets)
 
     return call.cached(g, args, compute)[argnum]
