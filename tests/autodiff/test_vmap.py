@@ -429,3 +429,21 @@ def test_a_numpy_constant_indexed_per_example_is_each_examples_own(f):
     example: slower, and each example's own."""
     Z, k = np.random.default_rng(9).normal(size=(4, 3, 4)), np.array([3, 0, 3, 1])
     _assert_equal_to_loop(cm.vmap(f)(Z, k), [f(z, y) for z, y in zip(Z, k)])
+
+
+def test_a_vmapped_loss_inside_hvp_is_one_replay(monkeypatch):
+    """hvp(mean ∘ vmap(loss)): forward mode runs through the trace. The max's tie mask and the tangent of z[y]
+    read the example's values while tracing — reads the replay repeats per example, so not a taint (vmap ran
+    f example by example)."""
+    import torch
+
+    from calcml.autodiff.batching import transform
+    rng = np.random.default_rng(10)
+    X, y, W, V = rng.normal(size=(6, 3)), np.array([0, 2, 1, 1, 0, 2]), rng.normal(size=(3, 3)), rng.normal(size=(3, 3))
+    loss = lambda W, x, label: np.max(x @ W) + np.log(np.sum(np.exp(x @ W - np.max(x @ W)))) - (x @ W)[label]
+    batch = lambda W: np.mean(cm.vmap(loss, in_axes=(None, 0, 0))(W, X, y))
+    t_X, t_y = torch.tensor(X), torch.tensor(y)
+    t_batch = lambda W: torch.mean(torch.logsumexp(t_X @ W, 1) - (t_X @ W)[torch.arange(6), t_y])
+    expected = torch.func.jvp(torch.func.grad(t_batch), (torch.tensor(W),), (torch.tensor(V),))[1].numpy()
+    monkeypatch.setattr(transform, "_example_by_example", None)  # must not be reached
+    np.testing.assert_allclose(cm.hvp(batch, W, V), expected, rtol=1e-10, atol=1e-12)

@@ -266,7 +266,10 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Any:
     if tangent_args:
         if ans.dtype.kind == "c":
             raise _complex_error(prim, args)
-        out.tangent = push_tangent(prim, ans, args, values, kwargs)
+        if state.vmap_tracers:  # the replay computes the tangents again: what this rule reads is not a taint
+            out.tangent = state.vmap_tracers[-1].run_rule(push_tangent, prim, ans, args, values, kwargs)
+        else:
+            out.tangent = push_tangent(prim, ans, args, values, kwargs)
     if state.watching:
         if state.detect_anomaly:
             check_finite(ans, prim, args, "forward")

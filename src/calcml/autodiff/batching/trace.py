@@ -184,6 +184,15 @@ class Tracer:
             self.inside_primitive -= 1
         return tainted(result) if from_example else result
 
+    def run_rule(self, rule: Callable, *args: Any) -> Any:
+        """A forward-mode rule while tracing: the replay runs every primitive again with its tangents, so the
+        plain values this rule reads (an example's index) are part of the record, like a forward's."""
+        self.inside_primitive += 1
+        try:
+            return rule(*args)
+        finally:
+            self.inside_primitive -= 1
+
     def _involves(self, args: Any) -> bool:
         """True when ``args`` (a Tensor, or tuples, lists and dicts of them) holds a recorded Tensor."""
         if type(args) is Tensor:

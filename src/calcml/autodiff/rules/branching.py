@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from calcml.autodiff.tensor import Tensor
+import numpy as np
 
 
 def plainly_none(mask: Any) -> bool:
     """True when ``mask`` is a plain array with no True entry: the rule may take its shortcut. False when some
-    entry is True, and for a mask cm.vmap records per example (the general path is right for every example)."""
-    return type(mask) is not Tensor and not mask.any()
+    entry is True, and for a mask cm.vmap records per example (a Tensor, or in forward mode an array of the
+    example's values): the general path is right for every example."""
+    return (type(mask) is np.ndarray or type(mask) is np.bool_) and not mask.any()
