@@ -166,11 +166,17 @@ def index_along(axis: int, ndim: int, indices: Any) -> tuple:
     return (slice(None),) * (axis % ndim) + (indices,)
 
 
+def _as_index_array(indices: Any) -> np.ndarray:
+    """Integer indices as an array; an array is used as it is: cm.vmap recognizes its own per-example one."""
+    indices = _plain_indices(indices)
+    return indices if isinstance(indices, np.ndarray) else np.asarray(indices)
+
+
 def take(a, indices, axis=None, out=None, mode="raise"):
     """np.take: entries at ``indices`` along ``axis`` (of the flattened array when axis is None)."""
     if axis is None:
         a, axis = np.ravel(a), 0
-    indices = np.asarray(_plain_indices(indices))
+    indices = _as_index_array(indices)
     length = np.shape(a)[axis]
     if mode == "wrap":
         indices = np.mod(indices, length)
@@ -183,9 +189,7 @@ def take(a, indices, axis=None, out=None, mode="raise"):
 
 def take_along_axis(arr, indices, axis=-1):
     """np.take_along_axis (PyTorch's gather): out[..., i, ...] = arr[..., indices[..., i, ...], ...]."""
-    indices = _plain_indices(indices)
-    if not isinstance(indices, np.ndarray):  # an array is used as it is: cm.vmap recognizes its own per-example one
-        indices = np.asarray(indices)
+    indices = _as_index_array(indices)
     if axis is None:
         arr, axis = np.ravel(arr), 0
     shape = np.shape(arr)
