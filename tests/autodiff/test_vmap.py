@@ -386,7 +386,7 @@ INDEX_IDIOMS = {  # name: f(z, k, rows) for one example z of shape (3, 4, 2); k 
     "z[constant mask]": lambda z, k, rows: z[np.array([True, False, True])],
     "z[:, -1, rows]": lambda z, k, rows: z[:, -1, rows % 2],
     "np.take(z, rows, axis=1)": lambda z, k, rows: np.take(z, rows, axis=1),
-    "np.take_along_axis": lambda z, k, rows: np.take_along_axis(z[:, :, 0], rows[None, :] % 3, axis=0),
+    "np.take_along_axis": lambda z, k, rows: np.take_along_axis(z[:, :2, 0], rows[None, :] % 3, axis=0),
 }
 
 
