@@ -7,8 +7,6 @@ one more of them; only the places where an example's shape changes the meaning n
                  its residuals when every example or none has full column rank
     norm         axis=None is every axis of one example: flattened to one axis
     matrix_rank  over the last two axes (recorded per example, a piecewise-constant integer)
-    refusal      the check runs on the whole batch: a bad example raises, and vmap then runs example by
-                 example, which raises the same error for it
 """
 
 from __future__ import annotations
@@ -22,6 +20,7 @@ from calcml.autodiff.batching.rules import (
     Batched,
     _with_rank,
     has_batched,
+    leading_axes_pass,
     logical_ndim,
     loop,
     shift_axis,
@@ -32,13 +31,6 @@ from calcml.autodiff.primitive import REGISTRY
 from calcml.autodiff.rules import decompositions
 from calcml.autodiff.rules.decompositions import lstsq_cutoff
 from calcml.autodiff.rules.linalg import slogdet_sign
-
-
-def stacked(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
-    """A function of the last two axes (options after the matrix): f(A)[b] = f(A[b]), so f(A_phys) as it is."""
-    if type(args[0]) is not Batched or has_batched(args[1:]):
-        return loop(fn, args, kwargs, size)
-    return fn(args[0].physical, *args[1:], **kwargs)
 
 
 def _aligned(values: tuple, rank: int) -> list:
@@ -119,20 +111,12 @@ def matrix_rank(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
     return fn(unwrapped(a.physical), *unwrapped(args[1:]), **unwrapped(kwargs))
 
 
-def refusal(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
-    """The check on the whole batch (it refuses when any example is bad); the value gets the batch axis."""
-    value, bad = args
-    if type(value) is not Batched:
-        value = Batched(np.broadcast_to(value, (size,) + np.shape(value)))
-    return fn(value.physical, bad.physical if type(bad) is Batched else bad, **kwargs)
-
-
 for _name, _rule in {
     **dict.fromkeys(("inv", "det", "logabsdet", "cholesky", "eigh", "eigvalsh", "svd", "svdvals", "svd_complement",
-                     "qr", "pinv"), stacked),
-    "solve": solve, "lstsq": lstsq, "full_rank_residuals": full_rank_residuals, "norm": norm, "refusal": refusal,
+                     "qr", "pinv"), leading_axes_pass),  # functions of the last two axes: f(A)[b] = f(A[b])
+    "solve": solve, "lstsq": lstsq, "full_rank_residuals": full_rank_residuals, "norm": norm,
 }.items():
     REGISTRY[_name].defvmap(_rule)
 
-FUNCTION_RULES.update({np.linalg.matrix_rank: matrix_rank, slogdet_sign: stacked,
+FUNCTION_RULES.update({np.linalg.matrix_rank: matrix_rank, slogdet_sign: leading_axes_pass,
                        decompositions.lstsq_rank: lstsq_rank})

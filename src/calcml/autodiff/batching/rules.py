@@ -378,12 +378,20 @@ def scatter_add(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
     return fn(values, physical.index, (size,) + tuple(shape), **kwargs)
 
 
+# ---- checks ------------------------------------------------------------------------------------------
+def refusal(fn: Any, args: tuple, kwargs: dict, size: int) -> Any:
+    """A check (``rules.refusals``) on the whole batch: it refuses when any example is bad (vmap then runs example
+    by example, which raises the same error for that example); the value gets the batch axis."""
+    value, bad = args
+    return fn(every_example(value, size), bad.physical if type(bad) is Batched else bad, **kwargs)
+
+
 # ---- who has which rule --------------------------------------------------------------------------------
 for _name, _rule in {
     "reshape": reshape, "ravel": ravel, "transpose": transpose, "expand_dims": expand_dims, "squeeze": squeeze,
     "broadcast_to": broadcast_to, "matmul": matmul, "einsum": einsum, "getitem": getitem,
     "scatter_add": scatter_add, "astype": leading_axes_pass, "copy": leading_axes_pass,
-    "concatenate": concatenate, "stack": stack, "pad": pad, "tile": tile,
+    "concatenate": concatenate, "stack": stack, "pad": pad, "tile": tile, "refusal": refusal,
     **dict.fromkeys(("sum", "mean", "prod", "max", "min", "var", "std", "logsumexp", "softmax", "flip"),
                     axis_rule("axis")),
     **dict.fromkeys(("cumsum", "cumprod"), axis_rule("axis", none_means_all=False)),
