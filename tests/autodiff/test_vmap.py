@@ -31,27 +31,63 @@ def _assert_equal_to_loop(batched, looped):
         np.testing.assert_allclose(np.asarray(leaf, dtype=float), expected, rtol=1e-10, atol=1e-12)
 
 
+# Functions whose result has a size that depends on the values (or, for a 1-D matrix_rank, that NumPy reads as a
+# Python bool): vmap's meaning for them is a run per example. Every other harness case must be one replay.
+EXAMPLE_BY_EXAMPLE = {"numpy.unique", "numpy.unique_all", "numpy.unique_counts", "numpy.unique_inverse",
+                      "numpy.unique_values", "numpy.linalg.matrix_rank"}
+
+
+class _StepsPerExample:
+    """Counts what cm.vmap runs once per example: whole functions, and single operations without a rule."""
+
+    def __init__(self):
+        from calcml.autodiff.batching import linalg, order, rules, transform
+        self.count = 0
+        self.patches = [(transform, "_example_by_example")] + [(module, "loop") for module in (rules, linalg, order)]
+
+    def __enter__(self):
+        self.saved = [getattr(module, name) for module, name in self.patches]
+        for (module, name), original in zip(self.patches, self.saved):
+            setattr(module, name, self._counting(original))
+        return self
+
+    def _counting(self, original):
+        def counted(*args, **kwargs):
+            self.count += 1
+            return original(*args, **kwargs)
+        return counted
+
+    def __exit__(self, *exc):
+        for (module, name), original in zip(self.patches, self.saved):
+            setattr(module, name, original)
+
+
 @pytest.mark.parametrize("case", [c for _, c in CASES], ids=[f"{f}:{c.name}:{i}" for i, (f, c) in enumerate(CASES)])
 @settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_vmap_of_every_harness_case_equals_a_loop_in_value_and_per_example_gradient(case, data):
+    """Values and per-example gradients equal the loop, and — but for EXAMPLE_BY_EXAMPLE — come from one replay
+    with a batching rule for every operation (nothing run once per example)."""
     shapes = data.draw(case.shape_strategy())
     rng = np.random.default_rng(0)
     examples = [case.arguments(rng, shapes) for _ in range(BATCH)]
     stacked = [np.stack([e[k] for e in examples]) for k in range(case.arity)]
     in_axes = (0,) * case.arity
-    try:
-        batched = cm.vmap(case.fn)(*stacked)
-    except cm.BatchingError:
-        return  # refused clearly (control flow on a value): allowed, a wrong number is not
-    _assert_equal_to_loop(batched, _loop(case.fn, stacked, in_axes))
 
     def scalar(*xs):
         leaves = cm.tree.leaves(case.fn(*xs))
         return sum(np.sum(np.sin(leaf)) for leaf in leaves)
 
     gradient = cm.grad(scalar, argnums=tuple(range(case.arity)))
-    _assert_equal_to_loop(cm.vmap(gradient)(*stacked), _loop(gradient, stacked, in_axes))
+    with _StepsPerExample() as per_example:
+        try:
+            batched = cm.vmap(case.fn)(*stacked)
+        except cm.BatchingError:
+            return  # refused clearly (control flow on a value): allowed, a wrong number is not
+        batched_gradients = cm.vmap(gradient)(*stacked)
+    _assert_equal_to_loop(batched, _loop(case.fn, stacked, in_axes))
+    _assert_equal_to_loop(batched_gradients, _loop(gradient, stacked, in_axes))
+    assert per_example.count == 0 or case.name in EXAMPLE_BY_EXAMPLE, f"{case.name}: steps ran once per example"
 
 
 def test_in_axes_none_int_negative_and_out_axes():
