@@ -187,3 +187,22 @@ def test_a_bad_target_in_any_example_is_refused_under_vmap(loss, targets, messag
         cm.vmap(cm.grad(loss))(logits, targets)
     with pytest.raises(cm.CalcmlError, match=message):
         cm.vmap(loss)(logits, targets)
+
+
+@pytest.mark.parametrize("loss, torch_loss, soft", [
+    (losses.mse, F.mse_loss, False), (losses.mae, F.l1_loss, False), (losses.huber, F.huber_loss, False),
+    (losses.binary_cross_entropy_with_logits, F.binary_cross_entropy_with_logits, True),
+    (losses.cross_entropy, F.cross_entropy, True),
+])
+def test_the_gradient_with_respect_to_a_float_target_is_pytorchs(loss, torch_loss, soft):
+    """Soft targets are differentiated, as in PyTorch: the losses read them as plain arrays, so
+    cm.grad(lambda t: loss(p, t)) was a quiet zero."""
+    target = np.abs(TARGET) / np.abs(TARGET).sum(axis=1, keepdims=True) if soft else TARGET
+    t = torch.tensor(target, requires_grad=True)
+    torch_loss(torch.tensor(PRED), t).backward()
+    np.testing.assert_allclose(cm.grad(lambda t: loss(PRED, t))(target), t.grad.numpy(), rtol=1e-10, atol=1e-12)
+    mixed = cm.jacobian(cm.grad(lambda p, t: loss(p, t)), argnums=1)(PRED, target)  # ∂²L/∂p∂t
+    t_mixed = torch.autograd.functional.jacobian(
+        lambda t: torch.autograd.grad(torch_loss(P := torch.tensor(PRED, requires_grad=True), t), P,
+                                      create_graph=True)[0], torch.tensor(target))
+    np.testing.assert_allclose(mixed, t_mixed.numpy(), rtol=1e-10, atol=1e-12)

@@ -1,8 +1,9 @@
 """Loss functions: ``loss(prediction, target, reduction="mean")`` -> a scalar Tensor.
 
 ``reduction`` is "mean" (average over every element; over samples for cross-entropy and the hinge
-losses, as PyTorch), "sum", or "none" (the per-element or per-sample losses). Targets are plain
-arrays (or Tensors, never differentiated). The penalties take parameters instead.
+losses, as PyTorch), "sum", or "none" (the per-element or per-sample losses). Targets are arrays or
+Tensors; a float target is differentiated like the prediction (soft targets, distillation), class indices
+are not. The penalties take parameters instead.
 Each formula is PyTorch's, so the values and gradients match torch.nn.functional.
 """
 
@@ -18,8 +19,7 @@ from calcml.autodiff.formula import Formula
 from calcml.autodiff.primitive import primitive
 from calcml.autodiff.rules.reductions import logsumexp, softmax
 from calcml.autodiff.rules.refusals import refused_where
-from calcml.autodiff.tensor import Tensor, recorded_by_vmap
-from calcml.autodiff.transforms.arguments import stopped
+from calcml.autodiff.tensor import Tensor
 from calcml.nn.activations import softplus
 from calcml.nn.fused import Residual, call
 from calcml.nn.module import Module
@@ -28,16 +28,12 @@ REDUCTIONS = ("mean", "sum", "none")
 
 
 def _target(target, like):
-    """The target as data: no gradient flows into it. A plain array, or under cm.vmap, where each example has
-    its own, a constant Tensor the trace records (``cm.stop_gradient``)."""
-    value = stopped(target) if type(target) is Tensor and recorded_by_vmap(target) else _plain(target)
+    """The target in the prediction's float type: a Tensor stays one, so that a derivative with respect to it
+    is taken (as in PyTorch) and under cm.vmap each example keeps its own."""
+    value = target if type(target) is Tensor else np.asarray(target)
     if np.issubdtype(value.dtype, np.floating):
         value = np.astype(value, np.result_type(like), copy=False)
     return value
-
-
-def _plain(target) -> np.ndarray:
-    return target.value if type(target) is Tensor else np.asarray(target)
 
 
 def _same_shape(prediction, target, loss: str) -> None:
