@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import calcml.autodiff.rules  # noqa: F401  (registers the primitives whose rules are declared below)
-from calcml.autodiff.dispatch import unwrapped
+from calcml.autodiff.dispatch import plain
 from calcml.autodiff.primitive import REGISTRY, Primitive
 from calcml.autodiff.rules.shape import tile_layout
 from calcml.autodiff.tensor import Tensor
@@ -314,8 +314,8 @@ def _plain_entries(index: tuple) -> tuple | None:
     (None or Ellipsis beside advanced entries)."""
     parts = []
     for part in index:
-        if type(part) is Batched:
-            physical = unwrapped(part.physical)
+        if type(part) is Batched:  # a recorded index of an enclosing vmap is read: that vmap runs per example
+            physical = plain(part.physical)
             if physical.dtype == bool:
                 return None
             parts.append(Batched(physical))

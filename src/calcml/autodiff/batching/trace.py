@@ -301,10 +301,9 @@ class Tracer:
         x, index = args
         parts = list(index)
         for k, part in enumerate(parts):
-            read = next((t for t in self.value_reads if t.value is part), None)
-            if read is not None and part.dtype.kind in "iu":
-                parts[k] = read
-                self.value_reads.remove(read)
+            at = next((j for j, t in enumerate(self.value_reads) if t.value is part), None)
+            if at is not None and part.dtype.kind in "iu":
+                parts[k] = self.value_reads.pop(at)  # that one read, found by identity (list.remove compares with ==)
         traced = (x, tuple(parts))
         if out.node is not None:
             out.node = out.node._replace(args=traced)
@@ -312,13 +311,18 @@ class Tracer:
 
     def piecewise(self, func: Callable, args: tuple, kwargs: dict, plain: Callable) -> Any:
         """A piecewise-constant NumPy function (comparison, argmax ...) on traced values: its result
-        differs per example, so it becomes a recorded (non-differentiable) Tensor instead of a constant."""
+        differs per example, so it becomes a recorded (non-differentiable) Tensor instead of a constant —
+        recorded by the innermost running vmap whose example it involves (of nested vmaps, an outer example's
+        value is a constant of the inner one)."""
         result = untainted(func(*plain(args), **plain(kwargs)))
-        if not (self._involves(args) or self._involves(kwargs)) or not isinstance(result, (np.ndarray, np.generic)):
+        if not isinstance(result, (np.ndarray, np.generic)):
             return result
-        out = Tensor(0.0)
-        out.value = np.asarray(result).view(ExampleArray)  # per example: a plain read of it is noticed too
-        register_example_memory(out.value)
-        self.entries.append((func, args, kwargs, out))
-        self.mark(out)
-        return out
+        for tracer in reversed(STATE.vmap_tracers):
+            if tracer._involves(args) or tracer._involves(kwargs):
+                out = Tensor(0.0)
+                out.value = np.asarray(result).view(ExampleArray)  # per example: a plain read of it is noticed too
+                register_example_memory(out.value)
+                tracer.entries.append((func, args, kwargs, out))
+                tracer.mark(out)
+                return out
+        return result
