@@ -485,3 +485,14 @@ def test_a_vmapped_loss_inside_hvp_is_one_replay(monkeypatch):
     expected = torch.func.jvp(torch.func.grad(t_batch), (torch.tensor(W),), (torch.tensor(V),))[1].numpy()
     monkeypatch.setattr(transform, "_example_by_example", None)  # must not be reached
     np.testing.assert_allclose(cm.hvp(batch, W, V), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_argmax_with_keepdims_over_all_axes_keeps_one_axis_per_axis_of_the_example(monkeypatch):
+    """argmax(x, keepdims=True) of a 2-D example is (1, 1): the flattened batch's (B, 1) must become (B, 1, 1),
+    or a later reduction over the example's second axis would address a missing one."""
+    from calcml.autodiff.batching import transform
+    X = np.random.default_rng(14).normal(size=(4, 2, 3))
+    f = lambda x: np.sum(np.argmax(x, keepdims=True) * 1.0, axis=1) + x[:1, :1]
+    expected = np.stack([f(x) for x in X])
+    monkeypatch.setattr(transform, "_example_by_example", None)  # must not be reached
+    np.testing.assert_allclose(cm.vmap(f)(X), expected)

@@ -293,8 +293,10 @@ def _checkpoint_output(*values: Any, call: Call) -> Any:
 def _recomputed_input(a: Any) -> Tensor:
     """An input of the block run again: ``a`` itself when it is being differentiated; linked to ``a`` by an
     identity when cm.vmap recorded it (so the recomputation is recorded too); else a fresh leaf."""
-    if type(a) is Tensor and (a.requires_grad or recorded_by_vmap(a)):
-        return a if a.requires_grad else as_input(a)
+    if type(a) is Tensor and a.requires_grad:
+        return a
+    if type(a) is Tensor and recorded_by_vmap(a):
+        return as_input(a)
     return Tensor.input(np.asarray(a.value if type(a) is Tensor else a))
 
 

@@ -159,8 +159,8 @@ def seed_for(output: Tensor, gradient: Any, caller: str, keep_traced: bool = Fal
         raise GraphEscapeError(
             f"{caller}: the cotangent {describe(gradient)} is itself being differentiated (or batched by cm.vmap), "
             "and the gradients here would not depend on it (its derivative would be 0, each example the "
-            "first's).\n  pass create_graph=True to keep that dependence, or cm.stop_gradient(cotangent) if it "
-            "is a constant on purpose.")
+            "first's).\n  pass create_graph=True to keep that dependence (under cm.vmap the only way: each example "
+            "has its own cotangent), or, outside vmap, cm.stop_gradient(cotangent) if it is a constant on purpose.")
     # not copied (a large cotangent costs a copy's time): the gradients handed out are copied instead where
     # they would alias it (own_copy, with the seed among the arrays already handed out)
     if not traced:

@@ -153,13 +153,18 @@ def axis_rule(parameter: str, none_means_all: bool = True) -> Callable:
         position, default = found
         axis = args[position] if position < len(args) else kwargs.get(parameter, default)
         physical = args[0].physical
-        if axis is None and not none_means_all:
+        flattened = axis is None and not none_means_all
+        if flattened:
             physical, shifted = np.reshape(physical, (size, -1)), 1
         else:
             shifted = shift_axis(axis, args[0].ndim)
         if position < len(args):
-            return fn(physical, *args[1:position], shifted, *args[position + 1:], **kwargs)
-        return fn(physical, *args[1:], **{**kwargs, parameter: shifted})
+            out = fn(physical, *args[1:position], shifted, *args[position + 1:], **kwargs)
+        else:
+            out = fn(physical, *args[1:], **{**kwargs, parameter: shifted})
+        if flattened and kwargs.get("keepdims"):  # argmax(x, keepdims=True): a 1 for each of the example's axes
+            return np.reshape(out, (size,) + (1,) * args[0].ndim)
+        return out
     return rule
 
 

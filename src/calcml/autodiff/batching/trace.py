@@ -232,11 +232,10 @@ class Tracer:
             value = tuple(value.values())
         if not isinstance(value, (tuple, list)):
             return False
-        known = self.known
         for v in value:
             kind = type(v)
             if kind is Tensor:
-                if id(v) not in known and self._is_example_constant(v):
+                if self._is_example_constant(v):
                     return True
             elif kind not in PLAIN and self._holds_example_values(v):
                 return True
