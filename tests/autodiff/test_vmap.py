@@ -496,3 +496,18 @@ def test_argmax_with_keepdims_over_all_axes_keeps_one_axis_per_axis_of_the_examp
     expected = np.stack([f(x) for x in X])
     monkeypatch.setattr(transform, "_example_by_example", None)  # must not be reached
     np.testing.assert_allclose(cm.vmap(f)(X), expected)
+
+
+def test_a_function_that_calls_backward_itself_can_be_vmapped():
+    """The replay's check ran f with recording off, so f's own loss.backward() found nothing to differentiate
+    and vmap raised ValueError for code that runs fine example by example."""
+    x0 = np.array([0.3, -0.2])
+
+    def input_gradient(u):
+        x = cm.Tensor(x0, requires_grad=True)
+        (np.sin(x) * 2).backward(gradient=u, create_graph=True)
+        return x.grad
+
+    U = np.random.default_rng(15).normal(size=(3, 2))
+    gradients = cm.vmap(input_gradient)(U)  # on the graph of f's own leaf x (create_graph=True): a Tensor
+    np.testing.assert_allclose(gradients.value, U * 2 * np.cos(x0), rtol=1e-12)

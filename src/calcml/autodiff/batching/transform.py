@@ -27,7 +27,7 @@ from calcml.autodiff.batching.trace import ExampleArray, Tracer
 from calcml.autodiff.dispatch import unwrapped
 from calcml.autodiff.errors import CalcmlError, ShapeError
 from calcml.autodiff.reverse import reaches_other_leaves, reverse_topological_order
-from calcml.autodiff.state import STATE, recording
+from calcml.autodiff.state import STATE
 from calcml.autodiff.tensor import Tensor, recorded_by_vmap
 from calcml.autodiff.transforms.arguments import nested
 
@@ -310,8 +310,7 @@ def _last_example_agrees(f: Callable, flat: list[FlatArgument], size: int, batch
     defence for a constant read from example 0 in a way the trace could not see (plain NumPy on
     np.asarray(x.value))."""
     checked = _unlike_the_first(flat, size)
-    with recording(False):  # only values are compared
-        direct = tree.leaves(f(*_arguments_of_example(flat, checked)))
+    direct = tree.leaves(f(*_arguments_of_example(flat, checked)))  # as f ran in the trace (it may call backward())
     if len(direct) != len(batched):
         return False
     for d, b in zip(direct, batched):
